@@ -1,0 +1,34 @@
+# Every dependency comes from a Debian 12 package installed by scripts/bootstrap.
+find_package(OpenSSL 3 REQUIRED)                  # OpenSSL::Crypto (SHA-1, AES-256-CBC, RAND_bytes)
+find_package(fmt 9 REQUIRED CONFIG)               # fmt::fmt
+find_package(pugixml 1.13 REQUIRED CONFIG)        # pugixml::pugixml
+
+if(NOT QRSCENE_BUILD_FUZZ)
+  find_package(Boost 1.74 REQUIRED)               # Boost::headers (Asio, Beast)
+  find_package(Threads REQUIRED)
+  find_package(spdlog 1.10 REQUIRED CONFIG)       # spdlog::spdlog (compiled, external fmt)
+  find_package(CLI11 2.1 REQUIRED CONFIG)         # CLI11::CLI11
+  if(QRSCENE_BUILD_TESTS)
+    find_package(GTest 1.12 REQUIRED CONFIG)      # GTest::gtest_main, GTest::gmock
+  endif()
+  if(QRSCENE_BUILD_BENCH)
+    find_package(benchmark 1.7 REQUIRED CONFIG)   # benchmark::benchmark
+  endif()
+endif()
+
+# Warnings for our own targets only (never for the libraries we include).
+add_library(qrscene_warnings INTERFACE)
+target_compile_options(qrscene_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion -Wnon-virtual-dtor
+  -Wold-style-cast -Woverloaded-virtual -Wimplicit-fallthrough
+  $<$<BOOL:${QRSCENE_WERROR}>:-Werror>)
+
+if(NOT QRSCENE_BUILD_FUZZ)
+  # Asio and Beast compiled once for the whole build (Beast's own trick): every translation unit
+  # that includes them sees the SEPARATE_COMPILATION macros through this target, and the bodies
+  # live in one object file.
+  add_library(qrscene_boost_impl STATIC ${PROJECT_SOURCE_DIR}/src/net/boost_impl.cpp)
+  target_compile_definitions(qrscene_boost_impl PUBLIC
+    BOOST_ASIO_SEPARATE_COMPILATION BOOST_BEAST_SEPARATE_COMPILATION BOOST_ASIO_NO_DEPRECATED)
+  target_link_libraries(qrscene_boost_impl PUBLIC Boost::headers Threads::Threads OpenSSL::SSL)
+endif()

@@ -1,0 +1,108 @@
+#include "base/encoding.h"
+
+#include <fmt/format.h>
+#include <sys/random.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+
+namespace qrscene {
+namespace {
+
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+constexpr std::array<std::int8_t, 256> make_decode_table() {
+  std::array<std::int8_t, 256> t{};
+  for (auto& v : t) v = -1;
+  for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
+  return t;
+}
+constexpr auto kDecode = make_decode_table();
+
+}  // namespace
+
+std::string encode_base64(std::span<const std::uint8_t> in) {
+  std::string out;
+  out.resize((in.size() + 2) / 3 * 4);
+  std::size_t o = 0;
+  std::size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    const std::uint32_t v = (std::uint32_t{in[i]} << 16) | (std::uint32_t{in[i + 1]} << 8) | in[i + 2];
+    out[o++] = kAlphabet[(v >> 18) & 63];
+    out[o++] = kAlphabet[(v >> 12) & 63];
+    out[o++] = kAlphabet[(v >> 6) & 63];
+    out[o++] = kAlphabet[v & 63];
+  }
+  if (const std::size_t rest = in.size() - i; rest > 0) {
+    std::uint32_t v = std::uint32_t{in[i]} << 16;
+    if (rest == 2) v |= std::uint32_t{in[i + 1]} << 8;
+    out[o++] = kAlphabet[(v >> 18) & 63];
+    out[o++] = kAlphabet[(v >> 12) & 63];
+    out[o++] = rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+    out[o++] = '=';
+  }
+  return out;
+}
+
+Status decode_base64(std::string_view text, std::string& out) {
+  out.clear();
+  if (text.size() % 4 != 0) {
+    return unexpected(ErrorCode::kInvalidArgument,
+                      fmt::format("base64 length {} is not a multiple of 4 (truncated?)", text.size()));
+  }
+  std::size_t pad = 0;
+  if (!text.empty() && text.back() == '=') pad = (text.size() >= 2 && text[text.size() - 2] == '=') ? 2 : 1;
+  out.reserve(text.size() / 4 * 3);
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    const bool last = i + 4 == text.size();
+    const std::size_t valid = last ? 4 - pad : 4;
+    std::uint32_t v = 0;
+    for (std::size_t k = 0; k < 4; ++k) {
+      const auto c = static_cast<unsigned char>(text[i + k]);
+      std::int8_t d = 0;
+      if (k < valid) {
+        d = kDecode[c];
+        if (d < 0) {
+          return unexpected(ErrorCode::kInvalidArgument,
+                            fmt::format("base64 has an invalid character 0x{:02x} at offset {}", c, i + k));
+        }
+      }
+      v = (v << 6) | static_cast<std::uint32_t>(d);
+    }
+    out += static_cast<char>((v >> 16) & 0xff);
+    if (valid > 2) out += static_cast<char>((v >> 8) & 0xff);
+    if (valid > 3) out += static_cast<char>(v & 0xff);
+  }
+  return {};
+}
+
+Result<std::string> decode_base64(std::string_view text) {
+  std::string out;
+  QRSCENE_TRY(decode_base64(text, out));
+  return out;
+}
+
+std::string to_hex(std::span<const std::uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(bytes.size() * 2, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    out[2 * i] = kDigits[bytes[i] >> 4];
+    out[2 * i + 1] = kDigits[bytes[i] & 15];
+  }
+  return out;
+}
+
+void secure_random_bytes(std::span<std::uint8_t> out) {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = getrandom(out.data() + done, out.size() - done, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      std::abort();
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace qrscene
