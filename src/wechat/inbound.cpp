@@ -4,6 +4,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <pugixml.hpp>
 
 namespace qrscene::wechat {
@@ -34,6 +35,16 @@ std::size_t first_invalid_utf8(std::string_view s) noexcept {
   const std::size_t n = s.size();
   std::size_t i = 0;
   while (i < n) {
+    // Fast path: eight ASCII bytes at a time (pushes are mostly ASCII), none of them NUL.
+    while (i + 8 <= n) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, p + i, 8);
+      constexpr std::uint64_t kLow = 0x0101010101010101ull;
+      constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+      if (((w & kHigh) | ((w - kLow) & ~w & kHigh)) != 0) break;  // a high bit or a zero byte
+      i += 8;
+    }
+    if (i >= n) break;
     const unsigned char c = p[i];
     if (c >= 0x01 && c < 0x80) {
       ++i;
@@ -136,17 +147,16 @@ class Fields {
     if (count_ == entries_.size()) {
       return bad(fmt::format("more than {} top-level elements", kMaxTopLevelElements));
     }
+    const std::string_view name = node.name();
     for (std::size_t i = 0; i < count_; ++i) {
-      if (std::string_view(entries_[i].name()) == node.name()) {
-        return bad(fmt::format("<{}> appears more than once", node.name()));
-      }
+      if (entries_[i].name == name) return bad(fmt::format("<{}> appears more than once", name));
     }
-    entries_[count_++] = node;
+    entries_[count_++] = Entry{name, node};
     return {};
   }
   [[nodiscard]] pugi::xml_node find(std::string_view name) const {
     for (std::size_t i = 0; i < count_; ++i) {
-      if (std::string_view(entries_[i].name()) == name) return entries_[i];
+      if (entries_[i].name == name) return entries_[i].node;
     }
     return {};
   }
@@ -189,10 +199,14 @@ class Fields {
     return to_double(n, name);
   }
   [[nodiscard]] std::size_t size() const noexcept { return count_; }
-  [[nodiscard]] const pugi::xml_node& at(std::size_t i) const noexcept { return entries_[i]; }
+  [[nodiscard]] const pugi::xml_node& at(std::size_t i) const noexcept { return entries_[i].node; }
 
  private:
-  std::array<pugi::xml_node, kMaxTopLevelElements> entries_{};
+  struct Entry {
+    std::string_view name;  // points into the document, which outlives this object
+    pugi::xml_node node;
+  };
+  std::array<Entry, kMaxTopLevelElements> entries_{};
   std::size_t count_ = 0;
 };
 
