@@ -32,7 +32,7 @@ set(third_party
   "pqxx|store app"
   "hiredis|store app"
   "pugixml|wechat sim"
-  "nlohmann/|wechat store service sim app"
+  "nlohmann/|wechat store net service sim app"
   "toml++|config app"
   "CLI/|app"
   "spdlog/|wechat store net service sim app config"

@@ -1,0 +1,409 @@
+#include "net/http_server.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cctype>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <unordered_set>
+
+#include "base/encoding.h"
+#include "net/http_status.h"
+
+namespace qrscene::net {
+
+using tcp = asio::ip::tcp;
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// Calls f(name, raw_value) for each key=value pair of a query string.
+template <class F>
+bool for_each_param(std::string_view query, F&& f) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (f(pair.substr(0, eq), eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1))) return true;
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    const auto slash = path.find('/');
+    out.emplace_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash);
+  }
+  return out;
+}
+
+// A request id we are willing to echo: 1..64 characters of [A-Za-z0-9._-].
+bool sane_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+std::string new_request_id() {
+  std::array<std::uint8_t, 8> b{};
+  secure_random_bytes(b);
+  return to_hex(b);
+}
+
+}  // namespace
+
+// --- HttpRequest / HttpResponse ---
+
+std::string_view HttpRequest::header(std::string_view name) const noexcept {
+  for (const auto& [k, v] : headers) {
+    if (iequals(k, name)) return v;
+  }
+  return {};
+}
+
+std::string HttpRequest::query_param(std::string_view name) const {
+  std::string out;
+  for_each_param(query, [&](std::string_view k, std::string_view v) {
+    if (url_decode(k) != name) return false;
+    out = url_decode(v);
+    return true;
+  });
+  return out;
+}
+
+bool HttpRequest::has_query_param(std::string_view name) const {
+  return for_each_param(query, [&](std::string_view k, std::string_view) { return url_decode(k) == name; });
+}
+
+std::string_view HttpRequest::path_param(std::string_view name) const noexcept {
+  for (const auto& [k, v] : path_params) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+HttpResponse HttpResponse::text(unsigned status, std::string body) {
+  return HttpResponse{status, "text/plain; charset=utf-8", std::move(body), {}};
+}
+
+HttpResponse HttpResponse::json(unsigned status, std::string body) {
+  return HttpResponse{status, "application/json; charset=utf-8", std::move(body), {}};
+}
+
+HttpResponse HttpResponse::error(const Error& error) {
+  nlohmann::json j;
+  j["error"]["code"] = error_code_name(error.code);
+  j["error"]["message"] = error.message;
+  if (error.detail != 0) j["error"]["detail"] = error.detail;
+  return json(static_cast<unsigned>(http_status_for(error.code)),
+              j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+// --- Router ---
+
+void Router::add(std::string method, std::string pattern, Handler handler) {
+  routes_.push_back(Route{std::move(method), split_path(pattern), std::move(handler)});
+}
+
+const Handler* Router::match(HttpRequest& request, unsigned& status, std::string& allow) const {
+  const std::vector<std::string> segments = split_path(request.path);
+  status = 404;
+  allow.clear();
+  for (const Route& r : routes_) {
+    if (r.segments.size() != segments.size()) continue;
+    std::vector<std::pair<std::string, std::string>> params;
+    bool ok = true;
+    for (std::size_t i = 0; i < segments.size() && ok; ++i) {
+      const std::string& s = r.segments[i];
+      if (s.size() > 2 && s.front() == '{' && s.back() == '}') {
+        params.emplace_back(s.substr(1, s.size() - 2), url_decode(segments[i]));
+      } else {
+        ok = s == segments[i];
+      }
+    }
+    if (!ok) continue;
+    if (r.method != request.method) {
+      status = 405;
+      if (allow.find(r.method) == std::string::npos) allow += allow.empty() ? r.method : ", " + r.method;
+      continue;
+    }
+    request.path_params = std::move(params);
+    return &r.handler;
+  }
+  return nullptr;
+}
+
+// --- HttpServer ---
+
+// One connection: its stream and whether a request is being handled (stop() leaves those alone).
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  std::atomic<bool> busy{false};
+};
+
+struct HttpServer::State {
+  HttpServerOptions options;
+  Router router;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::unordered_set<std::shared_ptr<Connection>> conns;  // guarded by mu
+  std::atomic<std::size_t> connections{0};
+  std::shared_ptr<asio::steady_timer> drain_timer;  // set by stop()
+
+  void track(const std::shared_ptr<Connection>& c) {
+    std::lock_guard lock(mu);
+    conns.insert(c);
+  }
+  void untrack(const std::shared_ptr<Connection>& c) {
+    std::lock_guard lock(mu);
+    conns.erase(c);
+    // The last connection gone during a stop: no need to wait out the drain timer.
+    if (conns.empty() && stopping.load() && drain_timer) {
+      asio::post(drain_timer->get_executor(), [t = drain_timer] { t->cancel(); });
+    }
+  }
+};
+
+namespace {
+
+using State = HttpServer::State;
+
+HttpRequest to_request(http::request<http::string_body>&& req, const std::string& remote_ip) {
+  HttpRequest r;
+  r.method = std::string(req.method_string());
+  r.target = std::string(req.target());
+  const auto q = r.target.find('?');
+  r.path = r.target.substr(0, q);
+  if (q != std::string::npos) r.query = r.target.substr(q + 1);
+  r.headers.reserve(8);
+  for (const auto& f : req) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  r.body = std::move(req.body());
+  r.remote_ip = remote_ip;
+  const std::string_view given = r.header("X-Request-Id");
+  r.request_id = sane_request_id(given) ? std::string(given) : new_request_id();
+  return r;
+}
+
+http::response<http::string_body> to_beast(HttpResponse&& res, unsigned version, bool keep_alive,
+                                           const HttpServerOptions& options, std::string_view request_id) {
+  http::response<http::string_body> out{static_cast<http::status>(res.status), version};
+  out.set(http::field::server, options.server_name);
+  out.set(http::field::content_type, res.content_type);
+  if (!request_id.empty()) out.set("X-Request-Id", std::string(request_id));
+  for (auto& [k, v] : res.headers) out.set(k, v);
+  out.body() = std::move(res.body);
+  out.keep_alive(keep_alive);
+  out.prepare_payload();
+  return out;
+}
+
+// The status for a request Beast refused to parse, or 0 to close without answering.
+unsigned status_for_read_error(const beast::error_code& ec) {
+  if (ec == http::error::body_limit) return 413;
+  if (ec == http::error::header_limit) return 431;
+  if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == asio::error::eof ||
+      ec == asio::error::connection_reset || ec == asio::error::operation_aborted || ec == http::error::partial_message) {
+    return 0;
+  }
+  return 400;  // bad method, bad target, bad or conflicting framing, bad chunk, ...
+}
+
+asio::awaitable<void> serve_connection(std::shared_ptr<State> state, tcp::socket socket) {
+  state->connections.fetch_add(1);
+  auto conn = std::make_shared<Connection>(std::move(socket));
+  beast::tcp_stream* stream = &conn->stream;
+  state->track(conn);
+  beast::error_code ec;
+  std::string remote_ip;
+  if (auto ep = stream->socket().remote_endpoint(ec); !ec) remote_ip = ep.address().to_string();
+  beast::flat_buffer buffer;
+  const auto& opt = state->options;
+  bool first = true;
+
+  while (!state->stopping.load()) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
+    parser.body_limit(opt.body_limit);
+    // Waiting for a request to begin is bounded by the idle timeout (keep-alive); once its first
+    // byte is here, the whole request must arrive within read_timeout (slowloris).
+    if (buffer.size() == 0) {
+      stream->expires_after(first ? opt.read_timeout : opt.idle_timeout);
+      const std::size_t n =
+          co_await stream->async_read_some(buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+      buffer.commit(n);
+      if (ec) break;
+    }
+    stream->expires_after(opt.read_timeout);
+    co_await http::async_read(*stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    first = false;
+    if (ec) {
+      if (const unsigned status = status_for_read_error(ec); status != 0) {
+        auto res = to_beast(HttpResponse::text(status, fmt::format("{}\n", ec.message())), 11, false, opt, {});
+        stream->expires_after(opt.read_timeout);
+        co_await http::async_write(*stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      }
+      break;
+    }
+
+    conn->busy.store(true);
+    http::request<http::string_body> req = parser.release();
+    const unsigned version = req.version();
+    const bool keep_alive = req.keep_alive();
+    HttpRequest request = to_request(std::move(req), remote_ip);
+
+    HttpResponse response;
+    unsigned status = 0;
+    std::string allow;
+    if (const Handler* handler = state->router.match(request, status, allow); handler != nullptr) {
+      stream->expires_never();  // the handler's own deadlines apply while it works
+      try {
+        response = co_await (*handler)(request);
+      } catch (const std::exception&) {
+        response = HttpResponse::error(Error{ErrorCode::kInternal, "internal error (request " + request.request_id + ")"});
+      }
+    } else {
+      response = HttpResponse::text(status, status == 404 ? "not found\n" : "method not allowed\n");
+      if (status == 405) response.headers.emplace_back("Allow", allow);
+    }
+
+    const bool again = keep_alive && !state->stopping.load();
+    auto res = to_beast(std::move(response), version, again, opt, request.request_id);
+    stream->expires_after(opt.read_timeout);
+    co_await http::async_write(*stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    conn->busy.store(false);
+    if (ec || !again) break;
+  }
+
+  stream->socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream->close();
+  state->connections.fetch_sub(1);
+  state->untrack(conn);
+}
+
+asio::awaitable<void> accept_loop(std::shared_ptr<State> state, asio::io_context& io) {
+  while (!state->stopping.load()) {
+    beast::error_code ec;
+    // Each connection gets its own strand: its handlers never run concurrently.
+    tcp::socket socket(asio::make_strand(io));
+    co_await state->acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || state->stopping.load()) break;
+      continue;  // e.g. EMFILE: keep accepting; the next attempt may succeed
+    }
+    asio::co_spawn(socket.get_executor(), serve_connection(state, std::move(socket)), asio::detached);
+  }
+}
+
+}  // namespace
+
+HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options, Router router)
+    : io_(io), state_(std::make_shared<State>()) {
+  state_->options = std::move(options);
+  state_->router = std::move(router);
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+Status HttpServer::start() {
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(state_->options.address, ec);
+  if (ec) {
+    return unexpected(ErrorCode::kInvalidArgument,
+                      fmt::format("listen address '{}' is not an IP address", state_->options.address));
+  }
+  auto acceptor = std::make_unique<tcp::acceptor>(asio::make_strand(io_));
+  const tcp::endpoint endpoint(address, state_->options.port);
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return unexpected(ErrorCode::kUnavailable,
+                      fmt::format("cannot listen on {}:{}: {}", state_->options.address, state_->options.port, ec.message()));
+  }
+  port_.store(acceptor->local_endpoint().port());
+  state_->acceptor = std::move(acceptor);
+  asio::co_spawn(state_->acceptor->get_executor(), accept_loop(state_, io_), asio::detached);
+  return {};
+}
+
+void HttpServer::stop() {
+  if (!state_ || state_->stopping.exchange(true)) return;
+  auto state = state_;
+  if (state->acceptor) {
+    asio::post(state->acceptor->get_executor(), [state] {
+      beast::error_code ec;
+      state->acceptor->close(ec);
+    });
+  }
+  // Idle connections are waiting in a read: cancel them now. Connections with a request in flight
+  // finish it (their response says Connection: close); after drain_timeout the rest are closed.
+  state->drain_timer = std::make_shared<asio::steady_timer>(io_, state->options.drain_timeout);
+  std::vector<std::shared_ptr<Connection>> conns;
+  {
+    std::lock_guard lock(state->mu);
+    conns.assign(state->conns.begin(), state->conns.end());
+  }
+  for (auto& c : conns) {
+    asio::post(c->stream.get_executor(), [c] {
+      beast::error_code ignored;  // the connection may have closed meanwhile
+      if (!c->busy.load()) c->stream.socket().cancel(ignored);
+    });
+  }
+  if (conns.empty()) return;
+  state->drain_timer->async_wait([state](const beast::error_code& ec) {
+    if (ec) return;  // cancelled: every connection finished in time
+    std::lock_guard lock(state->mu);
+    for (const auto& c : state->conns) {
+      asio::post(c->stream.get_executor(), [c] { c->stream.close(); });
+    }
+  });
+}
+
+std::size_t HttpServer::active_connections() const noexcept { return state_->connections.load(); }
+
+}  // namespace qrscene::net

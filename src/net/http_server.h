@@ -1,0 +1,122 @@
+// HttpServer: the HTTP/1.1 server under the callback endpoint, the admin API and the simulator.
+//
+// One acceptor and one coroutine per connection on a caller-owned io_context (DESIGN.md section 6:
+// one io_context on N threads, a strand per connection). Every defence a public endpoint needs is
+// here rather than in the handlers: a fresh parser per request with a header limit and a body
+// limit (431 / 413 without reading further), a deadline for reading each request (slowloris) and an
+// idle timeout between keep-alive requests, Beast's refusal of ambiguous framing (both
+// Content-Length and Transfer-Encoding, or two Content-Lengths → 400), and a graceful stop.
+//
+// Handlers are C++20 coroutines: they may co_await blocking work on another pool and the
+// connection waits for them. A request id (from X-Request-Id when it is sane, else generated) is
+// put on the request and echoed in the response.
+//
+// Thread safety: add routes before start(). start(), stop() and port() may be called from any
+// thread. Handlers run on the io_context's threads, possibly concurrently for different connections.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "net/asio.h"
+
+namespace qrscene::net {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as sent: path and query
+  std::string path;    // target before '?', not decoded
+  std::string query;   // target after '?', not decoded
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string remote_ip;
+  std::string request_id;
+  std::vector<std::pair<std::string, std::string>> path_params;  // from "{name}" route segments
+
+  // The first header with this name (case-insensitive), or "".
+  [[nodiscard]] std::string_view header(std::string_view name) const noexcept;
+  // The decoded value of query parameter `name`, or "" ('+' is a space; %XX decoded).
+  [[nodiscard]] std::string query_param(std::string_view name) const;
+  [[nodiscard]] bool has_query_param(std::string_view name) const;
+  [[nodiscard]] std::string_view path_param(std::string_view name) const noexcept;
+};
+
+struct HttpResponse {
+  unsigned status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  [[nodiscard]] static HttpResponse text(unsigned status, std::string body);
+  [[nodiscard]] static HttpResponse json(unsigned status, std::string body);
+  // {"error":{"code":"invalid_argument","message":"..."}} with the status the code maps to.
+  [[nodiscard]] static HttpResponse error(const Error& error);
+};
+
+using Handler = std::function<asio::awaitable<HttpResponse>(HttpRequest&)>;
+
+// Routes by method and path. A pattern is a literal path whose segments may be "{name}"
+// placeholders; the first match in the order added wins. Unknown path → 404; known path but
+// another method → 405 with an Allow header.
+class Router {
+ public:
+  void add(std::string method, std::string pattern, Handler handler);
+  // Finds the handler and fills request.path_params; nullptr with `status` 404 or 405 otherwise.
+  [[nodiscard]] const Handler* match(HttpRequest& request, unsigned& status, std::string& allow) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+struct HttpServerOptions {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 0;                    // 0: any free port; see HttpServer::port()
+  std::size_t header_limit = 8 * 1024;       // bytes of request line + headers → 431 beyond
+  std::size_t body_limit = 1024 * 1024;      // bytes of body → 413 beyond
+  std::chrono::milliseconds read_timeout{10'000};   // to read one whole request (slowloris)
+  std::chrono::milliseconds idle_timeout{60'000};   // between keep-alive requests
+  std::chrono::milliseconds drain_timeout{5'000};   // how long stop() lets requests in flight finish
+  std::string server_name = "qrscene";
+};
+
+class HttpServer {
+ public:
+  HttpServer(asio::io_context& io, HttpServerOptions options, Router router);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts accepting. Errors: kUnavailable when the address cannot be bound (in use,
+  // not local, no permission), with the address in the message.
+  [[nodiscard]] Status start();
+
+  // Stops accepting, closes idle connections, lets requests in flight finish (answering them with
+  // Connection: close) for up to drain_timeout, then closes the rest. Returns at once; the
+  // io_context runs out of work when all is done.
+  void stop();
+
+  [[nodiscard]] std::uint16_t port() const noexcept { return port_.load(); }
+  [[nodiscard]] std::size_t active_connections() const noexcept;
+
+  struct State;  // shared with the connection coroutines
+
+ private:
+  asio::io_context& io_;
+  std::shared_ptr<State> state_;
+  std::atomic<std::uint16_t> port_{0};
+};
+
+}  // namespace qrscene::net
