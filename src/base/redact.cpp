@@ -3,17 +3,10 @@
 #include <array>
 #include <cctype>
 
+#include "base/strings.h"
+
 namespace qrscene {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
 
 constexpr std::string_view kMask = "***";
 

@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "base/encoding.h"
+#include "base/strings.h"
 #include "net/http_status.h"
 
 namespace qrscene::net {
@@ -16,14 +17,6 @@ namespace qrscene::net {
 using tcp = asio::ip::tcp;
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

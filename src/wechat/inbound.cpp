@@ -7,6 +7,8 @@
 #include <cstring>
 #include <pugixml.hpp>
 
+#include "base/strings.h"
+
 namespace qrscene::wechat {
 namespace {
 
@@ -15,18 +17,6 @@ constexpr std::size_t kMaxTopLevelElements = 64;
 
 Error bad(std::string message) {
   return unexpected(ErrorCode::kInvalidArgument, "push XML: " + std::move(message), kParseError);
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 // Offset of the first byte that is not well-formed UTF-8 (or is NUL), or npos.
