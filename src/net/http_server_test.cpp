@@ -26,6 +26,10 @@ class HttpServerTest : public ::testing::Test {
     router.add("GET", "/id", [](HttpRequest& r) -> asio::awaitable<HttpResponse> {
       co_return HttpResponse::text(200, r.request_id);
     });
+    router.add("GET", "/has", [](HttpRequest& r) -> asio::awaitable<HttpResponse> {
+      co_return HttpResponse::text(200, std::string(r.has_query_param("echostr") ? "yes" : "no") + " " +
+                                            (r.has_query_param("nonce") ? "yes" : "no"));
+    });
     router.add("GET", "/throw", [](HttpRequest&) -> asio::awaitable<HttpResponse> {
       throw std::runtime_error("boom");
       co_return HttpResponse{};
@@ -80,6 +84,12 @@ TEST_F(HttpServerTest, RoutesWithPathAndQueryParameters) {
   EXPECT_EQ(res->result_int(), 200u);
   EXPECT_EQ(res->body(), "hello würld a b&c");
   EXPECT_EQ(res->at(http::field::server), "qrscene");
+}
+
+TEST_F(HttpServerTest, QueryParameterPresenceIsSeparateFromItsValue) {
+  start();
+  EXPECT_EQ(once("GET /has?echostr=&signature=x HTTP/1.1\r\nHost: t\r\n\r\n")->body(), "yes no");
+  EXPECT_EQ(once("GET /has?echostrx=1 HTTP/1.1\r\nHost: t\r\n\r\n")->body(), "no no");
 }
 
 TEST_F(HttpServerTest, UnknownPathIs404AndWrongMethodIs405WithAllow) {
