@@ -10,6 +10,11 @@ if(NOT QRSCENE_BUILD_FUZZ)
   find_package(nlohmann_json 3.11 REQUIRED CONFIG) # nlohmann_json::nlohmann_json
   find_package(spdlog 1.10 REQUIRED CONFIG)       # spdlog::spdlog (compiled, external fmt)
   find_package(CLI11 2.1 REQUIRED CONFIG)         # CLI11::CLI11
+  find_package(PNG 1.6 REQUIRED)                  # PNG::PNG (QR images)
+  find_package(JPEG 62 REQUIRED)                  # JPEG::JPEG (libjpeg-turbo: showqrcode's JPEG)
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(QRCODEGEN REQUIRED IMPORTED_TARGET qrcodegencpp)  # Nayuki's QR encoder
+  pkg_check_modules(ZBAR REQUIRED IMPORTED_TARGET zbar)               # QR decoding (the sim's scans)
   if(QRSCENE_BUILD_TESTS)
     find_package(GTest 1.12 REQUIRED CONFIG)      # GTest::gtest_main, GTest::gmock
   endif()

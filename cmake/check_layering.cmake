@@ -37,7 +37,10 @@ set(third_party
   "CLI/|app"
   "spdlog/|wechat store net service sim app config"
   "openssl/|wechat store net service sim app"
-  "qrcodegen|qr")
+  "qrcodegen|qr"
+  "png.h|qr"
+  "jpeglib.h|qr"
+  "zbar|qr")
 
 set(violations "")
 file(GLOB module_dirs LIST_DIRECTORIES true ${SRC_DIR}/*)
