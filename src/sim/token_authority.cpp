@@ -5,39 +5,20 @@
 #include <algorithm>
 #include <array>
 
-#include "base/encoding.h"
+#include "sim/rng.h"
+#include "sim/wx_error.h"
 
 namespace qrscene::sim {
 namespace {
 
 constexpr std::int64_t kBeijingOffset = 8 * 3600;
-
-Error wx(int errcode, std::string errmsg) {
-  // The code says what a client should do; detail carries WeChat's own number.
-  ErrorCode code = ErrorCode::kInvalidArgument;
-  switch (errcode) {
-    case 40001: case 40014: case 42001: case 40125: code = ErrorCode::kUnauthenticated; break;
-    case 40164: case 61004: code = ErrorCode::kPermissionDenied; break;
-    case 45009: case 45011: code = ErrorCode::kResourceExhausted; break;
-    default: break;
-  }
-  return unexpected(code, std::move(errmsg), errcode);
-}
-
 // Real tokens are about 136 characters of [A-Za-z0-9_-]; ours look the same.
-std::string random_token() {
-  static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
-  std::array<std::uint8_t, 136> bytes{};
-  secure_random_bytes(bytes);
-  std::string t(bytes.size(), '\0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) t[i] = kChars[bytes[i] & 63];
-  return t;
-}
+constexpr std::string_view kTokenChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 
 }  // namespace
 
-TokenAuthority::TokenAuthority(const Clock& clock, TokenAuthorityOptions options)
-    : clock_(clock), options_(options) {}
+TokenAuthority::TokenAuthority(const Clock& clock, Rng& rng, TokenAuthorityOptions options)
+    : clock_(clock), rng_(rng), options_(options) {}
 
 void TokenAuthority::add_account(SimAccount account) {
   std::lock_guard lock(mu_);
@@ -48,19 +29,19 @@ void TokenAuthority::add_account(SimAccount account) {
 Result<TokenAuthority::AccountState*> TokenAuthority::authorize(std::string_view grant_type, std::string_view appid,
                                                                 std::string_view secret, std::string_view client_ip,
                                                                 std::int64_t now) {
-  if (appid.empty()) return wx(41002, "appid missing");
-  if (grant_type != "client_credential") return wx(40002, "invalid grant_type");
-  if (secret.empty()) return wx(41004, "appsecret missing");
+  if (appid.empty()) return wx_error(41002, "appid missing");
+  if (grant_type != "client_credential") return wx_error(40002, "invalid grant_type");
+  if (secret.empty()) return wx_error(41004, "appsecret missing");
   auto it = accounts_.find(appid);
-  if (it == accounts_.end()) return wx(40013, "invalid appid");
+  if (it == accounts_.end()) return wx_error(40013, "invalid appid");
   AccountState& a = it->second;
   const auto& wl = a.account.ip_whitelist;
   if (!wl.empty() && std::find(wl.begin(), wl.end(), client_ip) == wl.end()) {
-    return wx(options_.whitelist_errcode,
+    return wx_error(options_.whitelist_errcode,
               fmt::format("invalid ip {} ipv6 ::ffff:{}, not in whitelist", client_ip, client_ip));
   }
   if (secret != a.account.secret) {
-    return wx(options_.wrong_secret_errcode, options_.wrong_secret_errcode == 40001
+    return wx_error(options_.wrong_secret_errcode, options_.wrong_secret_errcode == 40001
                                                  ? "invalid credential, access_token is invalid or not latest"
                                                  : "invalid appsecret");
   }
@@ -77,7 +58,7 @@ Result<TokenAuthority::AccountState*> TokenAuthority::authorize(std::string_view
 }
 
 std::string TokenAuthority::mint(AccountState& a, std::int64_t now) {
-  std::string token = random_token();
+  std::string token = rng_.text(136, kTokenChars);
   tokens_[token] = Issued{a.account.appid, now + options_.lifetime.count(), std::nullopt};
   ++a.issued;
   return token;
@@ -94,7 +75,7 @@ Result<TokenGrant> TokenAuthority::classic(std::string_view grant_type, std::str
   QRSCENE_ASSIGN_OR_RETURN(AccountState * a, authorize(grant_type, appid, secret, client_ip, now));
   const std::int64_t quota =
       a->account.test_account ? options_.classic_daily_quota_test : options_.classic_daily_quota;
-  if (a->classic_calls >= quota) return wx(45009, "reach max api daily quota limit");
+  if (a->classic_calls >= quota) return wx_error(45009, "reach max api daily quota limit");
   ++a->classic_calls;
   // The previous token keeps working for the grace period (平滑过渡); the one before is already out.
   if (!a->classic_current.empty()) supersede(a->classic_current, now + options_.grace.count());
@@ -107,9 +88,9 @@ Result<TokenGrant> TokenAuthority::stable(std::string_view grant_type, std::stri
   std::lock_guard lock(mu_);
   const std::int64_t now = clock_.unix_seconds();
   QRSCENE_ASSIGN_OR_RETURN(AccountState * a, authorize(grant_type, appid, secret, client_ip, now));
-  if (a->stable_calls >= options_.stable_daily_quota) return wx(45009, "reach max api daily quota limit");
+  if (a->stable_calls >= options_.stable_daily_quota) return wx_error(45009, "reach max api daily quota limit");
   if (a->stable_minute_calls >= options_.stable_minute_quota) {
-    return wx(45011, "api minute-quota reach limit, must slower, retry next minute");
+    return wx_error(45011, "api minute-quota reach limit, must slower, retry next minute");
   }
   ++a->stable_calls;
   ++a->stable_minute_calls;
@@ -121,7 +102,7 @@ Result<TokenGrant> TokenAuthority::stable(std::string_view grant_type, std::stri
   }
   const bool too_soon = now - a->last_forced < options_.forced_spacing.count();
   if (force_refresh && !(too_soon && current != nullptr)) {
-    if (a->forced_calls >= options_.forced_daily_quota) return wx(45009, "reach max api daily quota limit");
+    if (a->forced_calls >= options_.forced_daily_quota) return wx_error(45009, "reach max api daily quota limit");
     ++a->forced_calls;
     a->last_forced = now;
     if (current != nullptr) {
@@ -140,14 +121,14 @@ Result<TokenGrant> TokenAuthority::stable(std::string_view grant_type, std::stri
 }
 
 Result<std::string> TokenAuthority::check(std::string_view access_token) const {
-  if (access_token.empty()) return wx(41001, "access_token missing");
+  if (access_token.empty()) return wx_error(41001, "access_token missing");
   std::lock_guard lock(mu_);
   const auto it = tokens_.find(access_token);
-  if (it == tokens_.end()) return wx(40014, "invalid access_token");
+  if (it == tokens_.end()) return wx_error(40014, "invalid access_token");
   const std::int64_t now = clock_.unix_seconds();
-  if (now >= it->second.expires_at) return wx(42001, "access_token expired");
+  if (now >= it->second.expires_at) return wx_error(42001, "access_token expired");
   if (it->second.valid_until && now >= *it->second.valid_until) {
-    return wx(40001, "invalid credential, access_token is invalid or not latest");
+    return wx_error(40001, "invalid credential, access_token is invalid or not latest");
   }
   return it->second.appid;
 }

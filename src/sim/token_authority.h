@@ -30,15 +30,10 @@
 
 #include "base/clock.h"
 #include "base/result.h"
+#include "sim/account.h"
+#include "sim/rng.h"
 
 namespace qrscene::sim {
-
-struct SimAccount {
-  std::string appid;
-  std::string secret;
-  bool test_account = false;             // 200 classic tokens a day instead of 2000
-  std::vector<std::string> ip_whitelist;  // empty: no whitelist
-};
 
 struct TokenAuthorityOptions {
   std::chrono::seconds lifetime{7200};
@@ -61,7 +56,7 @@ struct TokenGrant {
 
 class TokenAuthority {
  public:
-  TokenAuthority(const Clock& clock, TokenAuthorityOptions options = {});
+  TokenAuthority(const Clock& clock, Rng& rng, TokenAuthorityOptions options = {});
 
   void add_account(SimAccount account);
 
@@ -102,6 +97,7 @@ class TokenAuthority {
   void supersede(const std::string& token, std::int64_t until);
 
   const Clock& clock_;
+  Rng& rng_;
   TokenAuthorityOptions options_;
   mutable std::mutex mu_;
   std::map<std::string, AccountState, std::less<>> accounts_;

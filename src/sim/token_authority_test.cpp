@@ -10,12 +10,21 @@ using namespace std::chrono_literals;
 // 2024-04-25 10:00:00 Beijing (02:00 UTC).
 constexpr std::int64_t kStart = 1714010400;
 
+SimAccount account(std::string appid, std::string secret, bool test, std::vector<std::string> whitelist) {
+  SimAccount a;
+  a.appid = std::move(appid);
+  a.secret = std::move(secret);
+  a.test_account = test;
+  a.ip_whitelist = std::move(whitelist);
+  return a;
+}
+
 class TokenAuthorityTest : public ::testing::Test {
  protected:
-  explicit TokenAuthorityTest(TokenAuthorityOptions o = {}) : auth_(clock_, o) {
-    auth_.add_account({"wx1", "secret1", false, {}});
-    auth_.add_account({"wxtest", "s", true, {}});
-    auth_.add_account({"wxwl", "s", false, {"10.0.0.1"}});
+  explicit TokenAuthorityTest(TokenAuthorityOptions o = {}) : auth_(clock_, rng_, o) {
+    auth_.add_account(account("wx1", "secret1", false, {}));
+    auth_.add_account(account("wxtest", "s", true, {}));
+    auth_.add_account(account("wxwl", "s", false, {"10.0.0.1"}));
   }
   TokenGrant classic(std::string_view appid = "wx1", std::string_view secret = "secret1") {
     auto g = auth_.classic("client_credential", appid, secret, "127.0.0.1");
@@ -34,6 +43,7 @@ class TokenAuthorityTest : public ::testing::Test {
   void advance(std::chrono::seconds s) { clock_.advance(s); }
 
   FakeClock clock_{kStart};
+  Rng rng_{42};
   TokenAuthority auth_;
 };
 

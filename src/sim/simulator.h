@@ -1,0 +1,135 @@
+// Simulator: `qrscene sim` — the WeChat API host, the QR image host and the control API of the
+// virtual users, on one HTTP server (docs/simulator.md documents every route and setting).
+//
+// API host (wechat-protocol.md sections 0–2, 7–9): /cgi-bin/token, /cgi-bin/stable_token,
+// /cgi-bin/qrcode/create, user, tags, menu, message/custom/send, /datacube/…, clear_quota. Every
+// error is HTTP 200 with {"errcode","errmsg"}, errmsg ending in " rid: …"; a wrong verb is
+// 43001/43002, an empty body 44002, a body that is not JSON 47001.
+// Image host: GET /cgi-bin/showqrcode?ticket=… → a real 430×430 JPEG of the ticket's url with the
+// headers of section 2.3, or a bare 404.
+// Control API (/sim/…): accounts, users and their actions (scan a ticket, a url or an image;
+// follow, unfollow, click, view, location, text), the push log, the load mode, the clock (when
+// it is a FakeClock) and saving the state. Actions are pushed before the call returns, so the
+// answer says what the user saw.
+//
+// Blocking work (pushes, image rendering) runs on the simulator's own thread pool, never on the
+// server's I/O threads. Thread safety: all public methods may be called concurrently.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "net/http_server.h"
+#include "sim/account.h"
+#include "sim/platform.h"
+#include "sim/push_engine.h"
+#include "sim/rng.h"
+#include "sim/token_authority.h"
+#include "wechat/http_transport.h"
+
+namespace qrscene::sim {
+
+struct SimulatorOptions {
+  std::uint64_t seed = 0;  // 0: seeded from the OS
+  TokenAuthorityOptions tokens;
+  PlatformOptions platform;
+  PushOptions push;
+  int image_size = 430;
+  int push_threads = 8;
+  std::size_t push_log_limit = 100'000;  // older records are dropped
+};
+
+// One action of a virtual user and what came of it.
+struct PushRecord {
+  std::uint64_t seq = 0;
+  Action action;
+  Delivery delivery;
+};
+
+struct LoadOptions {
+  std::string appid;
+  int users = 100;                 // virtual users taking part (created for the run)
+  std::int64_t actions = 1'000;    // how many actions in all
+  double rate = 100;               // actions per second (0: as fast as possible)
+  double zipf = 1.0;               // skew over the tickets: 0 uniform, 1 classic Zipf
+  double follow_probability = 0.6;   // a non-follower who scans follows
+  double unfollow_probability = 0.05;  // a follower's action is an unfollow
+  std::vector<std::string> tickets;  // default: every live ticket of the account
+  int threads = 4;
+  double max_seconds = 300;        // stop after this long whatever is left
+};
+
+struct LoadReport {
+  std::int64_t actions = 0;
+  std::int64_t pushes_sent = 0;   // actions that made WeChat push
+  std::int64_t answered = 0;      // a reply or success
+  std::int64_t retried = 0;       // needed more than one try
+  std::int64_t failed = 0;        // no answer, or a reply WeChat rejects
+  std::map<std::string, std::int64_t> by_event;
+  double seconds = 0;
+};
+
+[[nodiscard]] Json to_json(const LoadReport& report);
+
+// Reads an account from the JSON of POST /sim/accounts (and the --accounts file), checking every
+// field: each problem is listed in the error.
+[[nodiscard]] Result<SimAccount> account_from_json(const Json& j);
+
+class Simulator {
+ public:
+  // `fake_clock`, when given, must be `clock` itself: it lets POST /sim/clock move time.
+  Simulator(const Clock& clock, wechat::HttpTransport& transport, SimulatorOptions options = {},
+            FakeClock* fake_clock = nullptr);
+  ~Simulator();
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  void add_account(const SimAccount& account);
+
+  // Adds every route (API host, image host, control API) to `router`.
+  void add_routes(net::Router& router);
+
+  // Applies an action and delivers its push; blocking.
+  [[nodiscard]] Result<PushRecord> act(Result<Action> action);
+  [[nodiscard]] std::vector<PushRecord> pushes(std::string_view appid, std::uint64_t since = 0) const;
+  // Runs the load mode; blocking, bounded by options.max_seconds.
+  [[nodiscard]] Result<LoadReport> run_load(const LoadOptions& options);
+  // The JPEG of a ticket's url (cached), or kNotFound.
+  [[nodiscard]] Result<std::string> image(std::string_view ticket);
+
+  [[nodiscard]] Status save(const std::string& path) const;
+  [[nodiscard]] Status load(const std::string& path);
+
+  Platform& platform() noexcept { return platform_; }
+  TokenAuthority& tokens() noexcept { return tokens_; }
+  PushEngine& push_engine() noexcept { return push_; }
+  Rng& rng() noexcept { return rng_; }
+
+ private:
+  struct Pool;
+
+  const Clock& clock_;
+  FakeClock* fake_clock_;
+  SimulatorOptions options_;
+  Rng rng_;
+  TokenAuthority tokens_;
+  Platform platform_;
+  PushEngine push_;
+  std::unique_ptr<Pool> pool_;
+  mutable std::mutex mu_;
+  std::deque<PushRecord> log_;
+  std::uint64_t next_seq_ = 1;
+  std::map<std::string, std::string, std::less<>> images_;
+};
+
+}  // namespace qrscene::sim
