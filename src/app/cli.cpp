@@ -4,30 +4,34 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <functional>
 #include <string_view>
+
+#include "app/sim_command.h"
 
 namespace qrscene::app {
 namespace {
 
 constexpr std::string_view kVersion = "0.1.0";
 
-struct PlannedCommand {
+struct Command {
   std::string_view name;
   std::string_view summary;
   int issue;  // where the work is tracked
+  void (*configure)(CLI::App&, std::function<int()>&);  // nullptr: not built yet
 };
 
-// Every subcommand of DESIGN.md; each moves out of this list when it is built.
-constexpr std::array<PlannedCommand, 9> kPlanned{{
-    {"demo", "run the whole product offline against the simulator, with sample channels", 5},
-    {"serve", "run the callback endpoint, admin API, dashboard and jobs", 5},
-    {"sim", "run the offline WeChat platform simulator (API, image host, virtual users)", 3},
-    {"channel", "create, list, show, pause and retire channels", 5},
-    {"stats", "per-channel growth, churn and retention", 6},
-    {"export", "export events, followers and statistics as CSV/XLSX", 6},
-    {"qr", "render a channel's QR code as PNG or SVG", 6},
-    {"wx", "call the WeChat API directly (token, qrcode, user, tag, menu, message)", 4},
-    {"migrate", "create or upgrade the database schema", 8},
+// Every subcommand of DESIGN.md, in the order --help lists them.
+constexpr std::array<Command, 9> kCommands{{
+    {"demo", "run the whole product offline against the simulator, with sample channels", 5, nullptr},
+    {"serve", "run the callback endpoint, admin API, dashboard and jobs", 5, nullptr},
+    {"sim", "run the offline WeChat platform simulator (API, image host, virtual users)", 3, configure_sim_command},
+    {"channel", "create, list, show, pause and retire channels", 5, nullptr},
+    {"stats", "per-channel growth, churn and retention", 6, nullptr},
+    {"export", "export events, followers and statistics as CSV/XLSX", 6, nullptr},
+    {"qr", "render a channel's QR code as PNG or SVG", 6, nullptr},
+    {"wx", "call the WeChat API directly (token, qrcode, user, tag, menu, message)", 4, nullptr},
+    {"migrate", "create or upgrade the database schema", 8, nullptr},
 }};
 
 }  // namespace
@@ -40,7 +44,14 @@ int run(int argc, char** argv) {
 
   std::string_view chosen;
   int chosen_issue = 0;
-  for (const auto& c : kPlanned) {
+  std::function<int()> job;
+  for (const auto& c : kCommands) {
+    if (c.configure != nullptr) {
+      auto* sub = cli.add_subcommand(std::string(c.name), std::string(c.summary));
+      c.configure(*sub, job);
+      sub->callback([&chosen, c] { chosen = c.name; });
+      continue;
+    }
     auto* sub = cli.add_subcommand(std::string(c.name), fmt::format("{} (not built yet)", c.summary));
     sub->allow_extras();
     sub->callback([&chosen, &chosen_issue, c] {
@@ -58,6 +69,7 @@ int run(int argc, char** argv) {
     fmt::print("{}", cli.help());
     return 0;
   }
+  if (chosen_issue == 0) return job();
   fmt::print(stderr, "qrscene {}: not built yet (tracked in issue {}). 'qrscene --help' lists what exists.\n",
              chosen, chosen_issue);
   return 2;

@@ -73,6 +73,14 @@ HttpResponse wx_fail(const Error& e, Rng& rng, std::int64_t now) {
   return wx_ok(Json{{"errcode", errcode}, {"errmsg", fmt::format("{} rid: {}", e.message, make_rid(now, rng))}});
 }
 
+// Runs blocking work on the pool and resumes the caller with its answer. Not a coroutine itself,
+// and the callers keep the awaitable in a named variable: GCC 12 destroys temporaries inside a
+// co_await expression twice.
+asio::awaitable<HttpResponse> on_pool(asio::thread_pool& pool, std::function<HttpResponse()> work) {
+  return asio::co_spawn(
+      pool, [work = std::move(work)]() -> asio::awaitable<HttpResponse> { co_return work(); }, asio::use_awaitable);
+}
+
 // A control API request's JSON body: {} when empty.
 Result<Json> control_body(const HttpRequest& req) {
   if (req.body.empty()) return Json::object();
@@ -398,29 +406,26 @@ void Simulator::add_routes(net::Router& router) {
   api("POST", "/cgi-bin/qrcode/create",
       [this](const std::string& appid, const HttpRequest&, const Json& b) { return platform_.qrcode_create(appid, b); });
   router.add("GET", "/cgi-bin/showqrcode", [this](HttpRequest& req) -> asio::awaitable<HttpResponse> {
-    const std::string ticket = req.query_param("ticket");
-    auto jpeg = co_await asio::co_spawn(
-        pool_->pool.get_executor(),
-        [this, ticket]() -> asio::awaitable<HttpResponse> {
-          auto bytes = image(ticket);
-          HttpResponse r;
-          if (!bytes) {
-            r.status = 404;  // WeChat answers an unknown ticket with a bare 404, no JSON
-            r.content_type = "text/html";
-            r.body = "<html><head><title>404 Not Found</title></head><body>404 Not Found</body></html>";
-            co_return r;
-          }
-          const auto now = clock_.unix_seconds();
-          r.content_type = "image/jpg";  // sic: WeChat's own header
-          r.body = std::move(*bytes);
-          r.headers = {{"Accept-Ranges", "bytes"},
-                       {"Cache-control", "max-age=604800"},
-                       {"Date", http_date(now)},
-                       {"Expires", http_date(now + 604800)}};
-          co_return r;
-        },
-        asio::use_awaitable);
-    co_return jpeg;
+    auto task = on_pool(pool_->pool, [this, ticket = req.query_param("ticket")] {
+      HttpResponse r;
+      auto bytes = image(ticket);
+      if (!bytes) {
+        r.status = 404;  // WeChat answers an unknown ticket with a bare 404, no JSON
+        r.content_type = "text/html";
+        r.body = "<html><head><title>404 Not Found</title></head><body>404 Not Found</body></html>";
+        return r;
+      }
+      const auto now = clock_.unix_seconds();
+      r.content_type = "image/jpg";  // sic: WeChat's own header
+      r.body = std::move(*bytes);
+      r.headers = {{"Accept-Ranges", "bytes"},
+                   {"Cache-control", "max-age=604800"},
+                   {"Date", http_date(now)},
+                   {"Expires", http_date(now + 604800)}};
+      return r;
+    });
+    HttpResponse response = co_await std::move(task);
+    co_return response;
   });
 
   // Users.
@@ -479,16 +484,15 @@ void Simulator::add_routes(net::Router& router) {
   using ControlFn = std::function<Result<Json>(HttpRequest&, const Json& body)>;
   auto control = [this, &router](std::string method, std::string path, ControlFn fn) {
     router.add(std::move(method), std::move(path), [this, fn](HttpRequest& req) -> asio::awaitable<HttpResponse> {
-      co_return co_await asio::co_spawn(
-          pool_->pool.get_executor(),
-          [&req, fn]() -> asio::awaitable<HttpResponse> {
-            auto body = control_body(req);
-            if (!body) co_return HttpResponse::error(body.error());
-            auto r = fn(req, *body);
-            if (!r) co_return HttpResponse::error(r.error());
-            co_return HttpResponse::json(200, r->dump());
-          },
-          asio::use_awaitable);
+      auto task = on_pool(pool_->pool, [&req, &fn] {
+        auto body = control_body(req);
+        if (!body) return HttpResponse::error(body.error());
+        auto r = fn(req, *body);
+        if (!r) return HttpResponse::error(r.error());
+        return HttpResponse::json(200, r->dump());
+      });
+      HttpResponse response = co_await std::move(task);
+      co_return response;
     });
   };
   auto record = [](Result<PushRecord> r) -> Result<Json> {
