@@ -1,0 +1,425 @@
+// The simulator over HTTP: the API host's errors, the image host, and the push engine against a
+// small receiver that checks everything from the developer's side.
+#include "sim/simulator.h"
+
+#include <gtest/gtest.h>
+#include <fmt/format.h>
+#include <pugixml.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "base/encoding.h"
+#include "net/curl_transport.h"
+#include "qr/qr_code.h"
+#include "wechat/msg_crypt.h"
+#include "wechat/signature.h"
+
+namespace qrscene::sim {
+namespace {
+
+using namespace std::chrono_literals;
+using net::HttpRequest;
+using net::HttpResponse;
+
+constexpr std::int64_t kStart = 1714010400;
+constexpr const char* kAppId = "wxsimtest00000001";
+constexpr const char* kSecret = "simtest-secret";
+constexpr const char* kToken = "simtoken";
+constexpr const char* kAesKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+// What the receiver does with each push.
+struct ReceiverScript {
+  std::string reply = "text";   // text, success, empty, json, wrong_user, http500
+  int slow_attempts = 0;        // the first N pushes take longer than the push timeout
+};
+
+struct Received {
+  std::string query;
+  std::string body;
+  std::string plain;  // the push XML after decryption
+  bool signature_ok = false;
+  bool msg_signature_ok = false;
+};
+
+class SimulatorHttpTest : public ::testing::Test {
+ protected:
+  SimulatorHttpTest() {
+    SimulatorOptions o;
+    o.seed = 5;
+    o.push.timeout = 400ms;
+    o.push_threads = 4;
+    sim_ = std::make_unique<Simulator>(clock_, transport_, o);
+    net::Router router;
+    sim_->add_routes(router);
+    server_ = std::make_unique<net::HttpServer>(io_, net::HttpServerOptions{}, std::move(router));
+    EXPECT_TRUE(server_->start());
+
+    net::Router rr;
+    rr.add("GET", "/cb", [](HttpRequest& req) -> asio::awaitable<HttpResponse> {
+      const bool ok = wechat::compute_signature(kToken, req.query_param("timestamp"), req.query_param("nonce")) ==
+                      req.query_param("signature");
+      co_return ok ? HttpResponse::text(200, req.query_param("echostr")) : HttpResponse::text(401, "bad signature");
+    });
+    rr.add("POST", "/cb", [this](HttpRequest& req) -> asio::awaitable<HttpResponse> { co_return co_await receive(req); });
+    receiver_ = std::make_unique<net::HttpServer>(io_, net::HttpServerOptions{}, std::move(rr));
+    EXPECT_TRUE(receiver_->start());
+    for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
+  }
+
+  ~SimulatorHttpTest() override {
+    server_->stop();
+    receiver_->stop();
+    for (auto& t : threads_) t.join();
+  }
+
+  void add_account(PushMode mode) {
+    SimAccount a;
+    a.appid = kAppId;
+    a.secret = kSecret;
+    a.token = kToken;
+    a.encoding_aes_key = kAesKey;
+    a.mode = mode;
+    a.original_id = "gh_simtest";
+    a.callback_url = fmt::format("http://127.0.0.1:{}/cb", receiver_->port());
+    sim_->add_account(a);
+  }
+
+  asio::awaitable<HttpResponse> receive(HttpRequest& req) {
+    Received r;
+    r.query = req.query;
+    r.body = req.body;
+    r.signature_ok = wechat::compute_signature(kToken, req.query_param("timestamp"), req.query_param("nonce")) ==
+                     req.query_param("signature");
+    auto crypt = wechat::MsgCrypt::create(kToken, kAesKey, kAppId);
+    std::string openid = req.query_param("openid");
+    if (req.query_param("encrypt_type") == "aes") {
+      pugi::xml_document doc;
+      doc.load_string(req.body.c_str());
+      auto plain = crypt->open(req.query_param("msg_signature"), req.query_param("timestamp"), req.query_param("nonce"),
+                               doc.child("xml").child_value("Encrypt"));
+      r.msg_signature_ok = plain.has_value();
+      if (plain) r.plain = *plain;
+    } else {
+      r.plain = req.body;
+    }
+    int n = 0;
+    ReceiverScript script;
+    {
+      std::lock_guard lock(mu_);
+      received_.push_back(r);
+      n = static_cast<int>(received_.size());
+      script = script_;
+    }
+    if (n <= script.slow_attempts) {
+      asio::steady_timer timer(co_await asio::this_coro::executor, 800ms);
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+    if (script.reply == "success") co_return HttpResponse::text(200, "success");
+    if (script.reply == "empty") co_return HttpResponse::text(200, "");
+    if (script.reply == "json") co_return HttpResponse::json(200, R"({"reply":"hi"})");
+    if (script.reply == "http500") co_return HttpResponse::text(500, "oops");
+    const std::string to = script.reply == "wrong_user" ? "o-someone-else" : openid;
+    const std::string xml = fmt::format(
+        "<xml><ToUserName><![CDATA[{}]]></ToUserName><FromUserName><![CDATA[gh_simtest]]></FromUserName>"
+        "<CreateTime>{}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[欢迎关注]]></Content></xml>",
+        to, kStart);
+    if (req.query_param("encrypt_type") == "aes") co_return HttpResponse::text(200, crypt->seal(xml, kStart, "12345"));
+    co_return HttpResponse::text(200, xml);
+  }
+
+  std::string base() const { return fmt::format("http://127.0.0.1:{}", server_->port()); }
+
+  wechat::HttpReply get(const std::string& path) {
+    wechat::HttpCall c;
+    c.url = base() + path;
+    auto r = transport_.send(c);
+    EXPECT_TRUE(r) << r.error().to_string();
+    return r ? *r : wechat::HttpReply{};
+  }
+  wechat::HttpReply post(const std::string& path, const std::string& body) {
+    wechat::HttpCall c;
+    c.method = "POST";
+    c.url = base() + path;
+    c.body = body;
+    c.timeout = 10s;
+    auto r = transport_.send(c);
+    EXPECT_TRUE(r) << r.error().to_string();
+    return r ? *r : wechat::HttpReply{};
+  }
+  Json get_json(const std::string& path) { return Json::parse(get(path).body); }
+  Json post_json(const std::string& path, const Json& body) { return Json::parse(post(path, body.dump()).body); }
+
+  std::string token() {
+    const Json j = get_json(fmt::format("/cgi-bin/token?grant_type=client_credential&appid={}&secret={}", kAppId, kSecret));
+    return j.value("access_token", "");
+  }
+  Json create_qr(const std::string& tok, const Json& body) {
+    return post_json("/cgi-bin/qrcode/create?access_token=" + tok, body);
+  }
+  std::string new_user() {
+    const Json j = post_json(fmt::format("/sim/accounts/{}/users", kAppId), Json::object());
+    return j["users"][0]["openid"];
+  }
+  Json scan(const std::string& openid, const Json& body) {
+    return post_json(fmt::format("/sim/accounts/{}/users/{}/scan", kAppId, openid), body);
+  }
+  std::vector<Received> received() {
+    std::lock_guard lock(mu_);
+    return received_;
+  }
+  void script(ReceiverScript s) {
+    std::lock_guard lock(mu_);
+    script_ = std::move(s);
+  }
+
+  FakeClock clock_{kStart};
+  net::CurlTransport transport_;
+  std::unique_ptr<Simulator> sim_;
+  asio::io_context io_;
+  std::unique_ptr<net::HttpServer> server_;
+  std::unique_ptr<net::HttpServer> receiver_;
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::vector<Received> received_;
+  ReceiverScript script_;
+};
+
+std::string net_escape(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+const std::regex kRid(R"(.* rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$)");
+
+TEST_F(SimulatorHttpTest, ErrorsAreHttp200WithErrcodeAndRid) {
+  add_account(PushMode::kPlain);
+  auto check = [&](const wechat::HttpReply& r, int errcode) {
+    EXPECT_EQ(r.status, 200u);
+    EXPECT_EQ(r.content_type, "application/json; encoding=utf-8");
+    const Json j = Json::parse(r.body);
+    EXPECT_EQ(j["errcode"], errcode) << r.body;
+    EXPECT_TRUE(std::regex_match(j["errmsg"].get<std::string>(), kRid)) << r.body;
+  };
+  check(get(fmt::format("/cgi-bin/token?grant_type=client_credential&appid={}&secret=wrong", kAppId)), 40125);
+  check(get("/cgi-bin/token?grant_type=client_credential&appid=wxnobody&secret=x"), 40013);
+  check(get(fmt::format("/cgi-bin/token?grant_type=password&appid={}&secret={}", kAppId, kSecret)), 40002);
+  check(post("/cgi-bin/stable_token", ""), 44002);
+  check(post("/cgi-bin/stable_token", "{not json"), 47001);
+  check(get("/cgi-bin/stable_token"), 43002);
+  check(post("/cgi-bin/token", ""), 43001);
+  check(get("/cgi-bin/user/get"), 41001);
+  check(get("/cgi-bin/user/get?access_token=garbage"), 40014);
+  const std::string tok = token();
+  check(post("/cgi-bin/user/get?access_token=" + tok, "{}"), 43001);
+  check(get("/cgi-bin/qrcode/create?access_token=" + tok), 43002);
+  check(post("/cgi-bin/qrcode/create?access_token=" + tok, ""), 44002);
+  check(post("/cgi-bin/qrcode/create?access_token=" + tok, "]"), 47001);
+  check(post("/cgi-bin/qrcode/create?access_token=" + tok, R"({"action_name":"QR_SCENE","action_info":{"scene":{"scene_id":0}}})"),
+        40053);
+  // The previous token works for 5 minutes after a new one is issued, then 40001; expiry is 42001.
+  const std::string tok2 = token();
+  EXPECT_EQ(get_json("/cgi-bin/tags/get?access_token=" + tok).count("tags"), 1u);
+  clock_.advance(301s);
+  check(get("/cgi-bin/tags/get?access_token=" + tok), 40001);
+  clock_.advance(7200s);
+  check(get("/cgi-bin/tags/get?access_token=" + tok2), 42001);
+}
+
+TEST_F(SimulatorHttpTest, StableTokenOverHttp) {
+  add_account(PushMode::kPlain);
+  const std::string body = fmt::format(R"({{"grant_type":"client_credential","appid":"{}","secret":"{}"}})", kAppId, kSecret);
+  const Json a = post_json("/cgi-bin/stable_token", Json::parse(body));
+  const Json b = post_json("/cgi-bin/stable_token", Json::parse(body));
+  EXPECT_EQ(a["access_token"], b["access_token"]);  // normal mode: the same token
+  Json forced = Json::parse(body);
+  forced["force_refresh"] = true;
+  const Json c = post_json("/cgi-bin/stable_token", forced);
+  EXPECT_NE(c["access_token"], a["access_token"]);
+  EXPECT_EQ(get_json("/cgi-bin/tags/get?access_token=" + a["access_token"].get<std::string>())["errcode"], 40001);
+}
+
+TEST_F(SimulatorHttpTest, ShowqrcodeServesAJpegOfTheUrl) {
+  add_account(PushMode::kPlain);
+  const std::string tok = token();
+  const Json qr = create_qr(tok, Json{{"expire_seconds", 600}, {"action_name", "QR_STR_SCENE"},
+                                      {"action_info", {{"scene", {{"scene_str", "login-1"}}}}}});
+  const std::string ticket = qr["ticket"];
+  const std::string encoded = net_escape(ticket);
+  const auto r = get("/cgi-bin/showqrcode?ticket=" + encoded);
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(r.content_type, "image/jpg");
+  EXPECT_EQ(r.header("Cache-control"), "max-age=604800");
+  EXPECT_EQ(r.header("Accept-Ranges"), "bytes");
+  EXPECT_FALSE(r.header("Expires").empty());
+  EXPECT_FALSE(r.header("Date").empty());
+  auto gray = qr::decode_image(r.body);
+  ASSERT_TRUE(gray) << gray.error().message;
+  EXPECT_EQ(gray->width, 430);
+  auto texts = qr::scan(*gray);
+  ASSERT_TRUE(texts);
+  EXPECT_EQ(texts->front(), qr["url"]);
+
+  // An independent decoder agrees: zbarimg from Debian's zbar-tools.
+  const std::string file = ::testing::TempDir() + "/showqrcode.jpg";
+  std::ofstream(file, std::ios::binary) << r.body;
+  std::FILE* p = popen(("zbarimg --quiet --raw " + file + " 2>/dev/null").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char line[512] = {};
+  const bool read = std::fgets(line, sizeof line, p) != nullptr;
+  EXPECT_EQ(pclose(p), 0) << "zbarimg failed (is zbar-tools installed? scripts/bootstrap installs it)";
+  ASSERT_TRUE(read);
+  std::string decoded = line;
+  while (!decoded.empty() && (decoded.back() == '\n' || decoded.back() == '\r')) decoded.pop_back();
+  EXPECT_EQ(decoded, qr["url"]);
+
+  const auto unknown = get("/cgi-bin/showqrcode?ticket=gQFAKE");
+  EXPECT_EQ(unknown.status, 404u);
+  EXPECT_EQ(unknown.body.find("errcode"), std::string::npos);
+  clock_.advance(601s);
+  EXPECT_EQ(get("/cgi-bin/showqrcode?ticket=" + encoded).status, 404u);
+}
+
+TEST_F(SimulatorHttpTest, PlainPushIsSignedAndTheReplyShown) {
+  add_account(PushMode::kPlain);
+  const std::string tok = token();
+  const Json qr = create_qr(tok, Json{{"action_name", "QR_LIMIT_SCENE"}, {"action_info", {{"scene", {{"scene_id", 17}}}}}});
+  const std::string openid = new_user();
+  const Json r = scan(openid, Json{{"ticket", qr["ticket"]}});
+  EXPECT_EQ(r["event"], "subscribe");
+  EXPECT_EQ(r["delivery"]["outcome"], "replied");
+  EXPECT_EQ(r["delivery"]["user_sees"], "欢迎关注");
+  const auto got = received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0].signature_ok);
+  EXPECT_NE(got[0].query.find("openid=" + openid), std::string::npos);
+  EXPECT_EQ(got[0].query.find("encrypt_type"), std::string::npos);
+  EXPECT_NE(got[0].body.find("<EventKey><![CDATA[qrscene_17]]></EventKey>"), std::string::npos);
+
+  // The follower scans again: SCAN.
+  EXPECT_EQ(scan(openid, Json{{"url", qr["url"]}})["event"], "SCAN");
+}
+
+TEST_F(SimulatorHttpTest, CompatibleModeSendsPlaintextAndCiphertext) {
+  add_account(PushMode::kCompatible);
+  const Json qr = create_qr(token(), Json{{"action_name", "QR_LIMIT_SCENE"}, {"action_info", {{"scene", {{"scene_id", 1}}}}}});
+  const Json r = scan(new_user(), Json{{"ticket", qr["ticket"]}});
+  EXPECT_EQ(r["delivery"]["outcome"], "replied");
+  const auto got = received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0].signature_ok);
+  EXPECT_TRUE(got[0].msg_signature_ok);
+  EXPECT_NE(got[0].body.find("<Event><![CDATA[subscribe]]></Event>"), std::string::npos);  // plaintext too
+  EXPECT_NE(got[0].body.find("<Encrypt>"), std::string::npos);
+  EXPECT_NE(got[0].plain.find("<Event><![CDATA[subscribe]]></Event>"), std::string::npos);
+}
+
+TEST_F(SimulatorHttpTest, SafeModeSendsOnlyCiphertextAndNeedsAnEncryptedReply) {
+  add_account(PushMode::kSafe);
+  const Json qr = create_qr(token(), Json{{"action_name", "QR_LIMIT_SCENE"}, {"action_info", {{"scene", {{"scene_id", 2}}}}}});
+  const Json r = scan(new_user(), Json{{"ticket", qr["ticket"]}});
+  EXPECT_EQ(r["delivery"]["outcome"], "replied");
+  EXPECT_EQ(r["delivery"]["user_sees"], "欢迎关注");
+  const auto got = received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0].msg_signature_ok);
+  EXPECT_EQ(got[0].body.find("<Event>"), std::string::npos);  // nothing in the clear
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(got[0].body.c_str()));
+  EXPECT_EQ(std::string(doc.child("xml").child_value("ToUserName")), "gh_simtest");
+  EXPECT_NE(got[0].plain.find("<EventKey><![CDATA[qrscene_2]]></EventKey>"), std::string::npos);
+}
+
+TEST_F(SimulatorHttpTest, WhatTheUserSeesForEachKindOfAnswer) {
+  add_account(PushMode::kSafe);
+  const Json qr = create_qr(token(), Json{{"action_name", "QR_LIMIT_SCENE"}, {"action_info", {{"scene", {{"scene_id", 3}}}}}});
+  struct Case {
+    const char* reply;
+    const char* outcome;
+    const char* sees;
+    std::size_t attempts;
+  };
+  for (const Case& c : {Case{"success", "nothing", "", 1}, Case{"empty", "nothing", "", 1},
+                        Case{"json", "bad_reply", "该公众号暂时无法提供服务，请稍后再试", 1},
+                        Case{"wrong_user", "bad_reply", "该公众号暂时无法提供服务，请稍后再试", 1},
+                        Case{"http500", "no_answer", "该公众号暂时无法提供服务，请稍后再试", 3}}) {
+    script(ReceiverScript{c.reply, 0});
+    const Json r = scan(new_user(), Json{{"ticket", qr["ticket"]}});
+    EXPECT_EQ(r["delivery"]["outcome"], c.outcome) << c.reply;
+    EXPECT_EQ(r["delivery"]["user_sees"], c.sees) << c.reply;
+    EXPECT_EQ(r["delivery"]["attempts"].size(), c.attempts) << c.reply;
+  }
+}
+
+TEST_F(SimulatorHttpTest, SlowAnswersAreRetriedWithTheSameBody) {
+  add_account(PushMode::kPlain);
+  const Json qr = create_qr(token(), Json{{"action_name", "QR_LIMIT_SCENE"}, {"action_info", {{"scene", {{"scene_id", 4}}}}}});
+  script(ReceiverScript{"text", 2});
+  const Json r = scan(new_user(), Json{{"ticket", qr["ticket"]}});
+  EXPECT_EQ(r["delivery"]["outcome"], "replied");
+  EXPECT_EQ(r["delivery"]["attempts"].size(), 3u);
+  const auto got = received();
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].body, got[1].body);  // same XML, same CreateTime
+  EXPECT_EQ(got[1].body, got[2].body);
+  EXPECT_EQ(got[0].query, got[2].query);  // retries repeat the signature by default
+}
+
+TEST_F(SimulatorHttpTest, ScanningAnImageDecodesIt) {
+  add_account(PushMode::kPlain);
+  const Json qr = create_qr(token(), Json{{"action_name", "QR_LIMIT_STR_SCENE"}, {"action_info", {{"scene", {{"scene_str", "img"}}}}}});
+  const auto jpeg = get("/cgi-bin/showqrcode?ticket=" + net_escape(qr["ticket"].get<std::string>())).body;
+  const Json r = scan(new_user(), Json{{"image_base64", encode_base64(jpeg)}});
+  EXPECT_EQ(r["event"], "subscribe");
+  EXPECT_EQ(r["ticket"], qr["ticket"]);
+  // An image without a code is refused, and nothing is pushed.
+  const auto png = qr::encode_png(qr::Gray{50, 50, std::vector<std::uint8_t>(2500, 255)});
+  const auto bad = post(fmt::format("/sim/accounts/{}/users/{}/scan", kAppId, new_user()),
+                        Json{{"image_base64", encode_base64(*png)}}.dump());
+  EXPECT_EQ(bad.status, 404u);
+  EXPECT_EQ(received().size(), 1u);
+}
+
+TEST_F(SimulatorHttpTest, VerifyUrlAndControlErrors) {
+  add_account(PushMode::kPlain);
+  EXPECT_EQ(post(fmt::format("/sim/accounts/{}/verify-url", kAppId), "").status, 200u);
+  EXPECT_EQ(post(fmt::format("/sim/accounts/{}/users", kAppId), "{oops").status, 400u);
+  EXPECT_EQ(post("/sim/accounts/wxnobody/users", "{}").status, 400u);  // 40013 is invalid_argument
+  const auto bad_account = post("/sim/accounts", R"({"appid":"","mode":"secret","extra":1})");
+  EXPECT_EQ(bad_account.status, 400u);
+  EXPECT_NE(bad_account.body.find("appid"), std::string::npos);
+  EXPECT_NE(bad_account.body.find("mode"), std::string::npos);
+  EXPECT_NE(bad_account.body.find("extra"), std::string::npos);
+  EXPECT_EQ(post("/sim/clock", R"({"advance_seconds":5})").status, 409u);  // not a fake clock here
+}
+
+TEST_F(SimulatorHttpTest, LoadModeReportsWhatHappened) {
+  add_account(PushMode::kSafe);
+  const std::string tok = token();
+  for (int i = 1; i <= 5; ++i) {
+    create_qr(tok, Json{{"action_name", "QR_LIMIT_SCENE"}, {"action_info", {{"scene", {{"scene_id", i}}}}}});
+  }
+  const Json report = post_json(fmt::format("/sim/accounts/{}/load", kAppId),
+                                Json{{"users", 30}, {"actions", 200}, {"rate", 0}, {"threads", 4},
+                                     {"follow_probability", 0.7}, {"unfollow_probability", 0.1}});
+  EXPECT_EQ(report["actions"], 200);
+  EXPECT_EQ(report["failed"], 0);
+  EXPECT_EQ(report["answered"], report["pushes_sent"]);
+  EXPECT_GT(report["by_event"].value("subscribe", 0), 0);
+  EXPECT_GT(report["by_event"].value("SCAN", 0), 0);
+  EXPECT_EQ(received().size(), report["pushes_sent"].get<std::size_t>());
+  const Json log = get_json(fmt::format("/sim/accounts/{}/pushes", kAppId));
+  EXPECT_EQ(log["pushes"].size(), 200u);
+}
+
+}  // namespace
+}  // namespace qrscene::sim
