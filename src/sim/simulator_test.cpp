@@ -421,5 +421,86 @@ TEST_F(SimulatorHttpTest, LoadModeReportsWhatHappened) {
   EXPECT_EQ(log["pushes"].size(), 200u);
 }
 
+TEST_F(SimulatorHttpTest, EveryOtherRouteOverHttp) {
+  add_account(PushMode::kPlain);
+  const std::string tok = token();
+  const std::string q = "?access_token=" + tok;
+  const std::string openid = new_user();
+  const std::string user_path = fmt::format("/sim/accounts/{}/users/{}", kAppId, openid);
+  EXPECT_EQ(post_json(user_path + "/follow", Json{{"scene", "ADD_SCENE_PROFILE_CARD"}})["event"], "subscribe");
+  EXPECT_EQ(post_json(user_path + "/click", Json{{"key", "K1"}})["event"], "CLICK");
+  EXPECT_EQ(post_json(user_path + "/view", Json{{"url", "https://example.com/"}})["event"], "VIEW");
+  EXPECT_EQ(post_json(user_path + "/location", Json::object())["event"], "LOCATION");
+  EXPECT_EQ(post_json(user_path + "/text", Json{{"content", "你好"}})["event"], "text");
+  const auto got = received();
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_NE(got[1].body.find("<EventKey><![CDATA[K1]]></EventKey>"), std::string::npos);
+  EXPECT_NE(got[2].body.find("<MenuId>"), std::string::npos);
+  EXPECT_NE(got[3].body.find("<Latitude>23.137466</Latitude>"), std::string::npos);
+  EXPECT_NE(got[4].body.find("<MsgId>"), std::string::npos);
+
+  EXPECT_EQ(post_json("/cgi-bin/user/info/updateremark" + q, Json{{"openid", openid}, {"remark", "VIP"}})["errcode"], 0);
+  const Json info = get_json("/cgi-bin/user/info" + q + "&openid=" + openid + "&lang=zh_CN");
+  EXPECT_EQ(info["remark"], "VIP");
+  EXPECT_EQ(info["subscribe_scene"], "ADD_SCENE_PROFILE_CARD");
+  EXPECT_EQ(post_json("/cgi-bin/user/info/batchget" + q, Json{{"user_list", {{{"openid", openid}}}}})["user_info_list"].size(),
+            1u);
+  EXPECT_EQ(get_json("/cgi-bin/user/get" + q)["total"], 1);
+
+  // The text opened 5 customer-service messages.
+  const Json msg{{"touser", openid}, {"msgtype", "text"}, {"text", {{"content", "hello"}}}};
+  EXPECT_EQ(post_json("/cgi-bin/message/custom/send" + q, msg)["errcode"], 0);
+  EXPECT_EQ(get_json(user_path + "/messages")["messages"].size(), 1u);
+
+  EXPECT_EQ(post_json("/cgi-bin/menu/create" + q,
+                      Json{{"button", {{{"type", "click"}, {"name", "A"}, {"key", "K1"}}}}})["errcode"], 0);
+  EXPECT_EQ(get_json("/cgi-bin/menu/get" + q)["menu"]["button"].size(), 1u);
+  EXPECT_EQ(get_json("/cgi-bin/get_current_selfmenu_info" + q)["is_menu_open"], 1);
+  EXPECT_EQ(get_json("/cgi-bin/menu/delete" + q)["errcode"], 0);
+
+  const Json tag = post_json("/cgi-bin/tags/create" + q, Json{{"tag", {{"name", "t"}}}});
+  const auto id = tag["tag"]["id"];
+  EXPECT_EQ(post_json("/cgi-bin/tags/members/batchtagging" + q, Json{{"openid_list", {openid}}, {"tagid", id}})["errcode"], 0);
+  EXPECT_EQ(post_json("/cgi-bin/tags/getidlist" + q, Json{{"openid", openid}})["tagid_list"][0], id);
+  EXPECT_EQ(post_json("/cgi-bin/user/tag/get" + q, Json{{"tagid", id}})["count"], 1);
+  EXPECT_EQ(post_json("/cgi-bin/tags/members/batchuntagging" + q, Json{{"openid_list", {openid}}, {"tagid", id}})["errcode"], 0);
+  EXPECT_EQ(post_json("/cgi-bin/tags/update" + q, Json{{"tag", {{"id", id}, {"name", "u"}}}})["errcode"], 0);
+  EXPECT_EQ(post_json("/cgi-bin/tags/delete" + q, Json{{"tag", {{"id", id}}}})["errcode"], 0);
+
+  clock_.advance(std::chrono::hours(24));
+  EXPECT_EQ(get_json("/cgi-bin/tags/get" + q)["errcode"], 42001);  // the token expired with the day
+  const std::string tok2 = token();
+  const std::string q2 = "?access_token=" + tok2;
+  const std::string yesterday = beijing_date(kStart);
+  const Json summary = post_json("/datacube/getusersummary" + q2, Json{{"begin_date", yesterday}, {"end_date", yesterday}});
+  ASSERT_EQ(summary["list"].size(), 1u) << summary.dump();
+  EXPECT_EQ(summary["list"][0]["user_source"], 17);
+  EXPECT_EQ(summary["list"][0]["new_user"], 1);
+  const Json cumulate = post_json("/datacube/getusercumulate" + q2, Json{{"begin_date", yesterday}, {"end_date", yesterday}});
+  EXPECT_EQ(cumulate["list"][0]["cumulate_user"], 1);
+  EXPECT_EQ(post_json("/cgi-bin/clear_quota" + q2, Json{{"appid", kAppId}})["errcode"], 0);
+  EXPECT_EQ(post_json(user_path + "/unfollow", Json::object())["event"], "unsubscribe");
+}
+
+TEST_F(SimulatorHttpTest, SavedStateResumesInANewSimulator) {
+  add_account(PushMode::kPlain);
+  const Json qr = create_qr(token(), Json{{"action_name", "QR_LIMIT_SCENE"}, {"action_info", {{"scene", {{"scene_id", 9}}}}}});
+  const std::string openid = new_user();
+  scan(openid, Json{{"ticket", qr["ticket"]}});
+  const std::string file = ::testing::TempDir() + "/sim_state.json";
+  EXPECT_EQ(post("/sim/save", Json{{"path", file}}.dump()).status, 200u);
+
+  Simulator resumed(clock_, transport_);
+  ASSERT_TRUE(resumed.load(file));
+  auto u = resumed.platform().user(kAppId, openid);
+  ASSERT_TRUE(u);
+  EXPECT_TRUE(u->subscribed);
+  EXPECT_TRUE(resumed.image(qr["ticket"].get<std::string>()));
+  // The account's secret came back too: tokens can be issued again.
+  EXPECT_TRUE(resumed.tokens().classic("client_credential", kAppId, kSecret, "127.0.0.1"));
+  std::ofstream(file) << "{not json";
+  EXPECT_FALSE(resumed.load(file));
+}
+
 }  // namespace
 }  // namespace qrscene::sim
