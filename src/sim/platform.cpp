@@ -143,6 +143,11 @@ int user_source_of(std::string_view scene) {
   return 0;
 }
 
+// The id menu/get and VIEW events give the account's menu (stable per account).
+std::int64_t menu_id(std::string_view appid) {
+  return 1000 + static_cast<std::int64_t>(std::hash<std::string_view>{}(appid) % 1000);
+}
+
 }  // namespace
 
 std::string beijing_date(std::int64_t unix_seconds) { return date_of_day(beijing_day(unix_seconds)); }
@@ -575,7 +580,7 @@ Result<Json> Platform::menu_get(std::string_view appid) {
   if (!a->menu) return wx_error(46003);
   QRSCENE_TRY(charge(*a, "menu/get"));
   Json menu = *a->menu;
-  menu["menuid"] = 1000 + static_cast<std::int64_t>(std::hash<std::string>{}(appid.data()) % 1000);
+  menu["menuid"] = menu_id(appid);
   return Json{{"menu", std::move(menu)}};
 }
 
@@ -892,8 +897,7 @@ Result<Action> Platform::view(std::string_view appid, std::string_view openid, s
   QRSCENE_ASSIGN_OR_RETURN(AccountState * a, state(appid));
   QRSCENE_ASSIGN_OR_RETURN(SimUser * u, find_user(*a, openid));
   if (!u->subscribed) return unexpected(ErrorCode::kFailedPrecondition, "only followers see the menu");
-  const std::int64_t menuid = 1000 + static_cast<std::int64_t>(std::hash<std::string>{}(std::string(appid)) % 1000);
-  return push_event(*a, *u, "VIEW", cdata("EventKey", url) + fmt::format("<MenuId>{}</MenuId>", menuid));
+  return push_event(*a, *u, "VIEW", cdata("EventKey", url) + fmt::format("<MenuId>{}</MenuId>", menu_id(appid)));
 }
 
 Result<Action> Platform::location(std::string_view appid, std::string_view openid, double latitude, double longitude,
