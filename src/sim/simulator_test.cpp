@@ -226,6 +226,17 @@ TEST_F(SimulatorHttpTest, ErrorsAreHttp200WithErrcodeAndRid) {
   check(post("/cgi-bin/qrcode/create?access_token=" + tok, "]"), 47001);
   check(post("/cgi-bin/qrcode/create?access_token=" + tok, R"({"action_name":"QR_SCENE","action_info":{"scene":{"scene_id":0}}})"),
         40053);
+  // An IP whitelist without the caller: 40164, naming the address to add.
+  EXPECT_EQ(post("/sim/accounts", R"({"appid":"wxwhite","secret":"s","ip_whitelist":["10.1.2.3"]})").status, 200u);
+  const auto white = get("/cgi-bin/token?grant_type=client_credential&appid=wxwhite&secret=s");
+  check(white, 40164);
+  EXPECT_NE(white.body.find("invalid ip 127.0.0.1"), std::string::npos);
+  // A test account's 200 classic tokens a day, then 45009.
+  EXPECT_EQ(post("/sim/accounts", R"({"appid":"wxtestacct","secret":"s","test_account":true})").status, 200u);
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_EQ(get_json("/cgi-bin/token?grant_type=client_credential&appid=wxtestacct&secret=s").count("access_token"), 1u);
+  }
+  check(get("/cgi-bin/token?grant_type=client_credential&appid=wxtestacct&secret=s"), 45009);
   // The previous token works for 5 minutes after a new one is issued, then 40001; expiry is 42001.
   const std::string tok2 = token();
   EXPECT_EQ(get_json("/cgi-bin/tags/get?access_token=" + tok).count("tags"), 1u);
