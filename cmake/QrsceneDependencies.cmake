@@ -2,12 +2,12 @@
 find_package(OpenSSL 3 REQUIRED)                  # OpenSSL::Crypto (SHA-1, AES-256-CBC, RAND_bytes)
 find_package(fmt 9 REQUIRED CONFIG)               # fmt::fmt
 find_package(pugixml 1.13 REQUIRED CONFIG)        # pugixml::pugixml
+find_package(nlohmann_json 3.11 REQUIRED CONFIG)  # nlohmann_json::nlohmann_json
 
 if(NOT QRSCENE_BUILD_FUZZ)
   find_package(Boost 1.74 REQUIRED)               # Boost::headers (Asio, Beast)
   find_package(Threads REQUIRED)
   find_package(CURL 7.85 REQUIRED)                # CURL::libcurl (the WeChat API client's transport)
-  find_package(nlohmann_json 3.11 REQUIRED CONFIG) # nlohmann_json::nlohmann_json
   find_package(spdlog 1.10 REQUIRED CONFIG)       # spdlog::spdlog (compiled, external fmt)
   find_package(CLI11 2.1 REQUIRED CONFIG)         # CLI11::CLI11
   find_package(PNG 1.6 REQUIRED)                  # PNG::PNG (QR images)

@@ -1,0 +1,163 @@
+#include "wechat/token_provider.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace qrscene::wechat {
+namespace {
+
+using Json = nlohmann::json;
+
+ErrorCode code_for(std::int64_t errcode) {
+  switch (errcode) {
+    case 40001: case 40014: case 42001: case 41001: case 40125: case 40013: return ErrorCode::kUnauthenticated;
+    case 40164: case 61004: case 48001: case 40243: return ErrorCode::kPermissionDenied;
+    case 45009: case 45011: case 45029: case 45047: return ErrorCode::kResourceExhausted;
+    case -1: return ErrorCode::kUnavailable;
+    default: return ErrorCode::kInvalidArgument;
+  }
+}
+
+std::string advice(std::int64_t errcode, std::string_view errmsg) {
+  switch (errcode) {
+    case 40164:
+    case 61004: {
+      // errmsg: "invalid ip 47.94.148.108 ipv6 ::ffff:47.94.148.108, not in whitelist rid: …"
+      std::string ip;
+      if (const auto at = errmsg.find("invalid ip "); at != std::string_view::npos) {
+        const auto start = at + 11;
+        ip = std::string(errmsg.substr(start, errmsg.find(' ', start) - start));
+      }
+      return fmt::format("this server's IP {}is not on the account's API IP whitelist: add it in the WeChat "
+                         "console (设置与开发 → 基本配置 → IP白名单)",
+                         ip.empty() ? "" : ip + " ");
+    }
+    case 40125: return "the AppSecret is wrong: check the account's appid and secret (WeChat errcode 40125)";
+    case 40013: return "the AppID is not valid: check the account's appid and secret (WeChat errcode 40013)";
+    case 40243: return "the AppSecret is frozen: unfreeze or reset it in the WeChat console (errcode 40243)";
+    case 45009:
+      return "the daily quota of this API is spent: wait for midnight Beijing time or reset it with "
+             "clear_quota (errcode 45009)";
+    default: return fmt::format("WeChat error {}: {}", errcode, errmsg);
+  }
+}
+
+}  // namespace
+
+std::optional<Error> wechat_error(std::string_view body) {
+  const Json j = Json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  const auto it = j.find("errcode");
+  if (it == j.end() || !it->is_number_integer() || it->get<std::int64_t>() == 0) return std::nullopt;
+  const auto errcode = it->get<std::int64_t>();
+  const std::string errmsg = j.value("errmsg", "");
+  return unexpected(code_for(errcode), advice(errcode, errmsg), errcode);
+}
+
+Result<std::optional<StoredToken>> MemoryTokenStore::get(std::string_view appid) {
+  std::lock_guard lock(mu_);
+  auto it = tokens_.find(appid);
+  if (it == tokens_.end()) return std::optional<StoredToken>();
+  return std::optional<StoredToken>(it->second);
+}
+
+Status MemoryTokenStore::put(std::string_view appid, const StoredToken& token) {
+  std::lock_guard lock(mu_);
+  tokens_[std::string(appid)] = token;
+  return {};
+}
+
+Result<bool> MemoryTokenStore::invalidate_if(std::string_view appid, std::string_view failed) {
+  std::lock_guard lock(mu_);
+  auto it = tokens_.find(appid);
+  if (it == tokens_.end() || it->second.value != failed) return false;
+  tokens_.erase(it);
+  return true;
+}
+
+TokenProvider::TokenProvider(HttpTransport& transport, TokenStore& store, const Clock& clock,
+                             TokenProviderOptions options)
+    : transport_(transport), store_(store), clock_(clock), options_(std::move(options)) {}
+
+bool TokenProvider::fresh(const StoredToken& t) const {
+  return !t.value.empty() && clock_.unix_seconds() + options_.refresh_ahead.count() < t.expires_at;
+}
+
+Result<std::string> TokenProvider::token() {
+  QRSCENE_ASSIGN_OR_RETURN(auto stored, store_.get(options_.appid));
+  if (stored && fresh(*stored)) return stored->value;
+  return refresh(std::nullopt);
+}
+
+Result<std::string> TokenProvider::refresh_after_failure(std::string_view failed) {
+  return refresh(std::string(failed));
+}
+
+std::int64_t TokenProvider::requests() const {
+  std::lock_guard lock(mu_);
+  return requests_;
+}
+
+Result<std::string> TokenProvider::refresh(std::optional<std::string> failed) {
+  std::unique_lock lock(mu_);
+  if (in_flight_) {
+    // Someone is already asking WeChat: wait for that answer and share it.
+    const auto generation = generation_;
+    done_.wait(lock, [&] { return generation_ != generation; });
+    return *last_;
+  }
+  // Under the lock, look again: a refresh may have finished while this caller was on its way.
+  QRSCENE_ASSIGN_OR_RETURN(auto stored, store_.get(options_.appid));
+  if (stored && fresh(*stored) && (!failed || stored->value != *failed)) return stored->value;
+  if (failed) {
+    QRSCENE_ASSIGN_OR_RETURN(bool dropped, store_.invalidate_if(options_.appid, *failed));
+    (void)dropped;
+  }
+  in_flight_ = true;
+  ++requests_;
+  lock.unlock();
+  auto fetched = fetch(failed.has_value());
+  Result<std::string> result = fetched ? Result<std::string>(fetched->value) : Result<std::string>(fetched.error());
+  if (fetched) {
+    if (auto st = store_.put(options_.appid, *fetched); !st) result = st.error();
+  }
+  lock.lock();
+  in_flight_ = false;
+  ++generation_;
+  last_ = result;
+  done_.notify_all();
+  return result;
+}
+
+Result<StoredToken> TokenProvider::fetch(bool force) {
+  HttpCall call;
+  call.timeout = options_.timeout;
+  if (options_.mode == TokenMode::kStable) {
+    call.method = "POST";
+    call.url = options_.api_base + "/cgi-bin/stable_token";
+    call.headers = {{"Content-Type", "application/json"}};
+    call.body = Json{{"grant_type", "client_credential"},
+                     {"appid", options_.appid},
+                     {"secret", options_.secret.reveal()},
+                     {"force_refresh", force}}
+                    .dump();
+  } else {
+    call.url = fmt::format("{}/cgi-bin/token?grant_type=client_credential&appid={}&secret={}", options_.api_base,
+                           options_.appid, options_.secret.reveal());
+  }
+  const std::int64_t asked_at = clock_.unix_seconds();
+  QRSCENE_ASSIGN_OR_RETURN(auto reply, transport_.send(call));
+  if (reply.status != 200) {
+    return unexpected(ErrorCode::kUnavailable, fmt::format("token endpoint answered HTTP {}", reply.status));
+  }
+  if (auto e = wechat_error(reply.body)) return *e;
+  const Json j = Json::parse(reply.body, nullptr, false);
+  if (j.is_discarded() || !j.contains("access_token") || !j["access_token"].is_string() || !j.contains("expires_in") ||
+      !j["expires_in"].is_number_integer()) {
+    return unexpected(ErrorCode::kUnavailable, "token endpoint answered something that is not a token");
+  }
+  // expires_in counts from when WeChat answered; measure from when we asked, to be safe.
+  return StoredToken{j["access_token"].get<std::string>(), asked_at + j["expires_in"].get<std::int64_t>()};
+}
+
+}  // namespace qrscene::wechat
