@@ -408,18 +408,32 @@ std::int64_t Platform::tag_count(const AccountState& a, std::int64_t id) const {
   return n;
 }
 
+Result<std::int64_t> Platform::user_tag_id(const AccountState& a, const Json& body) const {
+  const Json* tag = member(body, "tag");
+  const Json* id = tag == nullptr ? nullptr : member(*tag, "id");
+  const auto value = id == nullptr ? std::nullopt : as_int(*id);
+  if (!value) return wx_error(47001);
+  if (*value >= 0 && *value <= 2) return wx_error(45058);  // WeChat's own tags
+  if (!a.tags.contains(*value)) return wx_error(45159);
+  return *value;
+}
+
+Status Platform::check_tag_name(const AccountState& a, std::string_view name, std::optional<std::int64_t> renaming) const {
+  if (name.empty()) return wx_error(45157);
+  if ((options_.tag_name_limit_in_bytes ? name.size() : utf8_chars(name)) > 30) return wx_error(45158);
+  for (const auto& [id, t] : a.tags) {
+    if (id != renaming && t.name == name) return wx_error(45157);
+  }
+  return {};
+}
+
 Result<Json> Platform::tags_create(std::string_view appid, const Json& body) {
   std::lock_guard lock(mu_);
   QRSCENE_ASSIGN_OR_RETURN(AccountState * a, state(appid));
   const Json* tag = member(body, "tag");
   if (tag == nullptr || !tag->is_object()) return wx_error(47001);
   const std::string name = string_member(*tag, "name");
-  if (name.empty()) return wx_error(45157);
-  const std::size_t length = options_.tag_name_limit_in_bytes ? name.size() : utf8_chars(name);
-  if (length > 30) return wx_error(45158);
-  for (const auto& [id, t] : a->tags) {
-    if (t.name == name) return wx_error(45157);
-  }
+  QRSCENE_TRY(check_tag_name(*a, name, std::nullopt));
   if (static_cast<std::int64_t>(a->tags.size()) >= kMaxTags) return wx_error(45056);
   const std::int64_t id = a->next_tag_id++;
   a->tags[id] = Tag{id, name};
@@ -437,33 +451,20 @@ Result<Json> Platform::tags_get(std::string_view appid) {
 Result<Json> Platform::tags_update(std::string_view appid, const Json& body) {
   std::lock_guard lock(mu_);
   QRSCENE_ASSIGN_OR_RETURN(AccountState * a, state(appid));
-  const Json* tag = member(body, "tag");
-  const auto id = tag == nullptr ? std::nullopt : (member(*tag, "id") ? as_int((*tag)["id"]) : std::nullopt);
-  if (!id) return wx_error(47001);
-  if (*id >= 0 && *id <= 2) return wx_error(45058);
-  auto it = a->tags.find(*id);
-  if (it == a->tags.end()) return wx_error(45159);
-  const std::string name = string_member(*tag, "name");
-  if (name.empty()) return wx_error(45157);
-  if ((options_.tag_name_limit_in_bytes ? name.size() : utf8_chars(name)) > 30) return wx_error(45158);
-  for (const auto& [other, t] : a->tags) {
-    if (other != *id && t.name == name) return wx_error(45157);
-  }
-  it->second.name = name;
+  QRSCENE_ASSIGN_OR_RETURN(const std::int64_t id, user_tag_id(*a, body));
+  const std::string name = string_member(body["tag"], "name");
+  QRSCENE_TRY(check_tag_name(*a, name, id));
+  a->tags[id].name = name;
   return ok();
 }
 
 Result<Json> Platform::tags_delete(std::string_view appid, const Json& body) {
   std::lock_guard lock(mu_);
   QRSCENE_ASSIGN_OR_RETURN(AccountState * a, state(appid));
-  const Json* tag = member(body, "tag");
-  const auto id = tag == nullptr ? std::nullopt : (member(*tag, "id") ? as_int((*tag)["id"]) : std::nullopt);
-  if (!id) return wx_error(47001);
-  if (*id >= 0 && *id <= 2) return wx_error(45058);
-  if (!a->tags.contains(*id)) return wx_error(45159);
-  if (tag_count(*a, *id) > kMaxFansToDelete) return wx_error(45057);
-  a->tags.erase(*id);
-  for (auto& [openid, u] : a->users) std::erase(u.tags, *id);
+  QRSCENE_ASSIGN_OR_RETURN(const std::int64_t id, user_tag_id(*a, body));
+  if (tag_count(*a, id) > kMaxFansToDelete) return wx_error(45057);
+  a->tags.erase(id);
+  for (auto& [openid, u] : a->users) std::erase(u.tags, id);
   return ok();
 }
 

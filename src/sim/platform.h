@@ -198,6 +198,10 @@ class Platform {
   Action push_event(AccountState& a, SimUser& u, std::string_view event, std::string extra_xml);
   void record_follow(AccountState& a, SimUser& u, bool follow);
   std::int64_t tag_count(const AccountState& a, std::int64_t id) const;
+  // The id of {"tag":{"id":…}} when it names a tag the account made (47001, 45058, 45159).
+  Result<std::int64_t> user_tag_id(const AccountState& a, const Json& body) const;
+  // Non-empty, at most 30 characters (or bytes), unique (45157, 45158).
+  Status check_tag_name(const AccountState& a, std::string_view name, std::optional<std::int64_t> renaming) const;
 
   const Clock& clock_;
   Rng& rng_;
