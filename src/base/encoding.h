@@ -1,5 +1,5 @@
 // Byte encodings used by the WeChat protocol: standard base64 (RFC 4648 section 4, with '='
-// padding) and lower-case hex.
+// padding), lower-case hex and URL percent-encoding.
 //
 // Decoding is strict about everything that matters (alphabet, length, where '=' may appear) and
 // lenient about one thing WeChat needs: the unused low bits of the last character may be non-zero,
@@ -32,6 +32,13 @@ namespace qrscene {
 [[nodiscard]] inline std::string to_hex(std::string_view bytes) {
   return to_hex(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
 }
+
+// Percent-encoding of one URL query value (RFC 3986): every byte except A-Z a-z 0-9 - . _ ~
+// becomes %XX with upper-case hex. WeChat tickets contain '+', '/' and '=' and must pass this.
+[[nodiscard]] std::string percent_encode(std::string_view text);
+// Decodes one query component: '+' is a space and %XX a byte; a '%' without two hex digits after
+// it is kept as it is.
+[[nodiscard]] std::string percent_decode(std::string_view text);
 
 // Fills `out` with bytes from the kernel's CSPRNG (getrandom). Aborts the process if the kernel
 // cannot provide them: running on without randomness would be a security bug.

@@ -54,6 +54,22 @@ TEST(Hex, LowerCase) {
   EXPECT_EQ(to_hex(std::string_view("\x00\x9f\xff", 3)), "009fff");
 }
 
+TEST(Percent, EncodesEverythingButUnreserved) {
+  // A real ticket (wechat-protocol.md 2.1): '+', '/' and '=' must not reach the URL raw.
+  EXPECT_EQ(percent_encode("gQH47joAAAAAAAAAASxodHRwOi8v+/=="), "gQH47joAAAAAAAAAASxodHRwOi8v%2B%2F%3D%3D");
+  EXPECT_EQ(percent_encode("a-b.c_d~e f%"), "a-b.c_d~e%20f%25");
+  EXPECT_EQ(percent_encode("\xe4\xb8\xad"), "%E4%B8%AD");
+}
+
+TEST(Percent, DecodesQueryComponents) {
+  EXPECT_EQ(percent_decode("a%2Bb+c%3d"), "a+b c=");
+  EXPECT_EQ(percent_decode("100%"), "100%");     // a lone '%' stays
+  EXPECT_EQ(percent_decode("%zz%4"), "%zz%4");   // so does one without two hex digits
+  for (std::string_view s : {"gQH+/==", "x y", "%", "\xe4\xb8\xad"}) {
+    EXPECT_EQ(percent_decode(percent_encode(s)), s);
+  }
+}
+
 TEST(SecureRandom, FillsTheBuffer) {
   std::array<std::uint8_t, 64> a{};
   std::array<std::uint8_t, 64> b{};

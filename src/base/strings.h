@@ -2,6 +2,10 @@
 // Thread safety: pure functions.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace qrscene {
@@ -18,5 +22,17 @@ namespace qrscene {
   }
   return true;
 }
+
+// Offset of the first byte that is not well-formed UTF-8 (or is NUL), or npos. Overlong forms,
+// surrogates and code points above U+10FFFF are not well-formed.
+[[nodiscard]] std::size_t first_invalid_utf8(std::string_view s) noexcept;
+
+// Number of code points in well-formed UTF-8 (continuation bytes are not counted).
+[[nodiscard]] std::size_t utf8_length(std::string_view s) noexcept;
+
+// "yyyy-mm-dd" (a real calendar date) -> days since 1970-01-01, or nothing.
+[[nodiscard]] std::optional<std::int64_t> parse_iso_date(std::string_view s);
+// Days since 1970-01-01 -> "yyyy-mm-dd".
+[[nodiscard]] std::string format_iso_date(std::int64_t days);
 
 }  // namespace qrscene

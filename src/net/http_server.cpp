@@ -18,29 +18,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string url_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 // Calls f(name, raw_value) for each key=value pair of a query string.
 template <class F>
 bool for_each_param(std::string_view query, F&& f) {
@@ -99,15 +76,15 @@ std::string_view HttpRequest::header(std::string_view name) const noexcept {
 std::string HttpRequest::query_param(std::string_view name) const {
   std::string out;
   for_each_param(query, [&](std::string_view k, std::string_view v) {
-    if (url_decode(k) != name) return false;
-    out = url_decode(v);
+    if (percent_decode(k) != name) return false;
+    out = percent_decode(v);
     return true;
   });
   return out;
 }
 
 bool HttpRequest::has_query_param(std::string_view name) const {
-  return for_each_param(query, [&](std::string_view k, std::string_view) { return url_decode(k) == name; });
+  return for_each_param(query, [&](std::string_view k, std::string_view) { return percent_decode(k) == name; });
 }
 
 std::string_view HttpRequest::path_param(std::string_view name) const noexcept {
@@ -151,7 +128,7 @@ const Handler* Router::match(HttpRequest& request, unsigned& status, std::string
     for (std::size_t i = 0; i < segments.size() && ok; ++i) {
       const std::string& s = r.segments[i];
       if (s.size() > 2 && s.front() == '{' && s.back() == '}') {
-        params.emplace_back(s.substr(1, s.size() - 2), url_decode(segments[i]));
+        params.emplace_back(s.substr(1, s.size() - 2), percent_decode(segments[i]));
       } else {
         ok = s == segments[i];
       }

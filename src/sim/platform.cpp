@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "base/encoding.h"
+#include "base/strings.h"
 #include "sim/wx_error.h"
 #include "wechat/reply.h"
 
@@ -22,31 +23,10 @@ constexpr std::size_t kMaxBatchget = 100;
 
 std::int64_t beijing_day(std::int64_t t) { return (t + kBeijingOffset) / 86400; }
 
-std::string date_of_day(std::int64_t day) {
-  const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{day}}};
-  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                     static_cast<unsigned>(ymd.day()));
-}
-
 // "yyyy-mm-dd" → days since the epoch, or nothing.
 std::optional<std::int64_t> parse_date(const Json& v) {
   if (!v.is_string()) return std::nullopt;
-  const auto& s = v.get_ref<const std::string&>();
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
-  for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u}) {
-    if (s[i] < '0' || s[i] > '9') return std::nullopt;
-  }
-  const std::chrono::year_month_day ymd{std::chrono::year{std::stoi(s.substr(0, 4))},
-                                        std::chrono::month{static_cast<unsigned>(std::stoi(s.substr(5, 2)))},
-                                        std::chrono::day{static_cast<unsigned>(std::stoi(s.substr(8, 2)))}};
-  if (!ymd.ok()) return std::nullopt;
-  return std::chrono::sys_days{ymd}.time_since_epoch().count();
-}
-
-std::size_t utf8_chars(std::string_view s) {
-  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
+  return parse_iso_date(v.get_ref<const std::string&>());
 }
 
 // An integer from a JSON number or a string of digits (WeChat's parser takes both).
@@ -150,7 +130,7 @@ std::int64_t menu_id(std::string_view appid) {
 
 }  // namespace
 
-std::string beijing_date(std::int64_t unix_seconds) { return date_of_day(beijing_day(unix_seconds)); }
+std::string beijing_date(std::int64_t unix_seconds) { return format_iso_date(beijing_day(unix_seconds)); }
 
 const char* to_string(PushMode mode) noexcept {
   switch (mode) {
@@ -247,7 +227,7 @@ Result<Json> Platform::qrcode_create(std::string_view appid, const Json& body) {
     if (s == nullptr || !s->is_string()) return wx_error(40053);
     t.scene_str = s->get<std::string>();
     t.string_scene = true;
-    if (t.scene_str.empty() || utf8_chars(t.scene_str) > 64) return wx_error(40053);
+    if (t.scene_str.empty() || utf8_length(t.scene_str) > 64) return wx_error(40053);
   } else {
     const Json* s = member(*scene, "scene_id");
     const auto id = s == nullptr ? std::nullopt : as_int(*s);
@@ -392,7 +372,7 @@ Result<Json> Platform::update_remark(std::string_view appid, const Json& body) {
   QRSCENE_ASSIGN_OR_RETURN(AccountState * a, state(appid));
   QRSCENE_ASSIGN_OR_RETURN(SimUser * u, find_user(*a, string_member(body, "openid")));
   const std::string remark = string_member(body, "remark");
-  if (utf8_chars(remark) >= 30) return wx_error(45003, "remark too long");
+  if (utf8_length(remark) >= 30) return wx_error(45003, "remark too long");
   QRSCENE_TRY(charge(*a, "user/info/updateremark"));
   u->remark = remark;
   return ok();
@@ -420,7 +400,7 @@ Result<std::int64_t> Platform::user_tag_id(const AccountState& a, const Json& bo
 
 Status Platform::check_tag_name(const AccountState& a, std::string_view name, std::optional<std::int64_t> renaming) const {
   if (name.empty()) return wx_error(45157);
-  if ((options_.tag_name_limit_in_bytes ? name.size() : utf8_chars(name)) > 30) return wx_error(45158);
+  if ((options_.tag_name_limit_in_bytes ? name.size() : utf8_length(name)) > 30) return wx_error(45158);
   for (const auto& [id, t] : a.tags) {
     if (id != renaming && t.name == name) return wx_error(45157);
   }
@@ -680,7 +660,7 @@ Result<Json> Platform::datacube(std::string_view appid, const Json& body, bool c
   }
   for (std::int64_t d = *begin; d <= *end; ++d) {
     if (d == today - 1 && !yesterday_ready) break;
-    const std::string date = date_of_day(d);
+    const std::string date = format_iso_date(d);
     auto it = a->days.find(date);
     if (cumulate) {
       if (it != a->days.end() && it->second.cumulate >= 0) running = it->second.cumulate;

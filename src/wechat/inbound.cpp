@@ -19,53 +19,6 @@ Error bad(std::string message) {
   return unexpected(ErrorCode::kInvalidArgument, "push XML: " + std::move(message), kParseError);
 }
 
-// Offset of the first byte that is not well-formed UTF-8 (or is NUL), or npos.
-std::size_t first_invalid_utf8(std::string_view s) noexcept {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const std::size_t n = s.size();
-  std::size_t i = 0;
-  while (i < n) {
-    // Fast path: eight ASCII bytes at a time (pushes are mostly ASCII), none of them NUL.
-    while (i + 8 <= n) {
-      std::uint64_t w = 0;
-      std::memcpy(&w, p + i, 8);
-      constexpr std::uint64_t kLow = 0x0101010101010101ull;
-      constexpr std::uint64_t kHigh = 0x8080808080808080ull;
-      if (((w & kHigh) | ((w - kLow) & ~w & kHigh)) != 0) break;  // a high bit or a zero byte
-      i += 8;
-    }
-    if (i >= n) break;
-    const unsigned char c = p[i];
-    if (c >= 0x01 && c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1Fu;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0Fu;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07u;
-    } else {
-      return i;  // NUL, a continuation byte, an overlong lead (C0, C1) or F5..FF
-    }
-    if (i + len > n) return i;
-    for (std::size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xC0u) != 0x80u) return i;
-      cp = (cp << 6) | (p[i + k] & 0x3Fu);
-    }
-    const bool overlong = (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
-    if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-    i += len;
-  }
-  return std::string_view::npos;
-}
-
 // The text of an element: all its text and CDATA children, concatenated (a "]]>" in the content
 // arrives split over two CDATA sections). Nested elements contribute their own text.
 void text_into(const pugi::xml_node& node, std::string& out) {

@@ -7,44 +7,24 @@
 #include <thread>
 #include <vector>
 
+#include "support/scripted_transport.h"
+
 namespace qrscene::wechat {
 namespace {
 
 using namespace std::chrono_literals;
 
-// A transport whose answers a test scripts; it counts calls and keeps the last one.
-class ScriptedTransport final : public HttpTransport {
- public:
-  std::function<Result<HttpReply>(const HttpCall&)> answer;
-  std::atomic<int> calls{0};
-  HttpCall last;
-  std::mutex mu;
+using testing::ScriptedTransport;
 
-  Result<HttpReply> send(const HttpCall& call) override {
-    ++calls;
-    {
-      std::lock_guard lock(mu);
-      last = call;
-    }
-    return answer(call);
-  }
-};
-
-HttpReply json(std::string body) {
-  HttpReply r;
-  r.status = 200;
-  r.content_type = "application/json; encoding=utf-8";
-  r.body = std::move(body);
-  return r;
-}
+HttpReply json(std::string body) { return testing::json_reply(std::move(body)); }
 
 class TokenProviderTest : public ::testing::Test {
  protected:
   TokenProviderTest() {
-    transport_.answer = [this](const HttpCall&) {
+    transport_.script([this](const HttpCall&) {
       const int n = ++issued_;
       return Result<HttpReply>(json(R"({"access_token":"T)" + std::to_string(n) + R"(","expires_in":7200})"));
-    };
+    });
   }
   TokenProviderOptions options(TokenMode mode = TokenMode::kStable) {
     TokenProviderOptions o;
@@ -62,11 +42,11 @@ class TokenProviderTest : public ::testing::Test {
 };
 
 TEST_F(TokenProviderTest, SixtyFourConcurrentCallersCauseOneRequest) {
-  transport_.answer = [this](const HttpCall&) {
+  transport_.script([this](const HttpCall&) {
     std::this_thread::sleep_for(50ms);  // long enough for every caller to arrive while it is in flight
     ++issued_;
     return Result<HttpReply>(json(R"({"access_token":"ONE","expires_in":7200})"));
-  };
+  });
   TokenProvider provider(transport_, store_, clock_, options());
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
@@ -78,24 +58,24 @@ TEST_F(TokenProviderTest, SixtyFourConcurrentCallersCauseOneRequest) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok, 64);
-  EXPECT_EQ(transport_.calls, 1);
+  EXPECT_EQ(transport_.count(), 1);
   EXPECT_EQ(provider.requests(), 1);
 }
 
 TEST_F(TokenProviderTest, StableModeIsTheDefaultAndSendsJson) {
   TokenProvider provider(transport_, store_, clock_, options());
   ASSERT_TRUE(provider.token());
-  EXPECT_EQ(transport_.last.method, "POST");
-  EXPECT_EQ(transport_.last.url, "http://sim/cgi-bin/stable_token");
-  EXPECT_NE(transport_.last.body.find(R"("force_refresh":false)"), std::string::npos);
-  EXPECT_NE(transport_.last.body.find(R"("appid":"wx1")"), std::string::npos);
+  EXPECT_EQ(transport_.calls().back().method, "POST");
+  EXPECT_EQ(transport_.calls().back().url, "http://sim/cgi-bin/stable_token");
+  EXPECT_NE(transport_.calls().back().body.find(R"("force_refresh":false)"), std::string::npos);
+  EXPECT_NE(transport_.calls().back().body.find(R"("appid":"wx1")"), std::string::npos);
 }
 
 TEST_F(TokenProviderTest, ClassicModeUsesTheTokenEndpoint) {
   TokenProvider provider(transport_, store_, clock_, options(TokenMode::kClassic));
   ASSERT_TRUE(provider.token());
-  EXPECT_EQ(transport_.last.method, "GET");
-  EXPECT_EQ(transport_.last.url, "http://sim/cgi-bin/token?grant_type=client_credential&appid=wx1&secret=s3cret");
+  EXPECT_EQ(transport_.calls().back().method, "GET");
+  EXPECT_EQ(transport_.calls().back().url, "http://sim/cgi-bin/token?grant_type=client_credential&appid=wx1&secret=s3cret");
 }
 
 TEST_F(TokenProviderTest, RefreshesAheadOfExpiry) {
@@ -105,7 +85,7 @@ TEST_F(TokenProviderTest, RefreshesAheadOfExpiry) {
   EXPECT_EQ(*provider.token(), "T1");
   clock_.advance(2s);     // 299 s left: inside refresh_ahead
   EXPECT_EQ(*provider.token(), "T2");
-  EXPECT_EQ(transport_.calls, 2);
+  EXPECT_EQ(transport_.count(), 2);
 }
 
 TEST_F(TokenProviderTest, AfterAFailureANewerTokenIsNotOverwritten) {
@@ -116,8 +96,8 @@ TEST_F(TokenProviderTest, AfterAFailureANewerTokenIsNotOverwritten) {
   EXPECT_EQ(*a.token(), "T1");
   EXPECT_EQ(*b.refresh_after_failure("T1"), "T2");
   EXPECT_EQ(*a.refresh_after_failure("T1"), "T2");
-  EXPECT_EQ(transport_.calls, 2);
-  EXPECT_NE(transport_.last.body.find(R"("force_refresh":true)"), std::string::npos);  // stable: forced
+  EXPECT_EQ(transport_.count(), 2);
+  EXPECT_NE(transport_.calls().back().body.find(R"("force_refresh":true)"), std::string::npos);  // stable: forced
 }
 
 TEST_F(TokenProviderTest, ConcurrentFailuresOfTheSameTokenRefreshOnce) {
@@ -128,12 +108,12 @@ TEST_F(TokenProviderTest, ConcurrentFailuresOfTheSameTokenRefreshOnce) {
     threads.emplace_back([&] { EXPECT_EQ(*provider.refresh_after_failure("T1"), "T2"); });
   }
   for (auto& t : threads) t.join();
-  EXPECT_EQ(transport_.calls, 2);
+  EXPECT_EQ(transport_.count(), 2);
 }
 
 TEST_F(TokenProviderTest, ErrorsSayWhatToDoAndAreNotCached) {
   int answer = 0;
-  transport_.answer = [&answer](const HttpCall&) -> Result<HttpReply> {
+  transport_.script([&answer](const HttpCall&) -> Result<HttpReply> {
     switch (answer) {
       case 0:
         return json(R"({"errcode":40164,"errmsg":"invalid ip 47.94.148.108 ipv6 ::ffff:47.94.148.108, not in whitelist rid: 1-2-3"})");
@@ -143,7 +123,7 @@ TEST_F(TokenProviderTest, ErrorsSayWhatToDoAndAreNotCached) {
       case 4: return unexpected(ErrorCode::kDeadlineExceeded, "timed out");
       default: return json(R"({"access_token":"OK","expires_in":7200})");
     }
-  };
+  });
   TokenProvider provider(transport_, store_, clock_, options());
   auto e = provider.token();
   ASSERT_FALSE(e);
@@ -165,7 +145,7 @@ TEST_F(TokenProviderTest, ErrorsSayWhatToDoAndAreNotCached) {
   EXPECT_EQ(provider.token().error().code, ErrorCode::kDeadlineExceeded);
   answer = 5;
   EXPECT_EQ(*provider.token(), "OK");  // a failure is not remembered: the next call asks again
-  EXPECT_EQ(transport_.calls, 6);
+  EXPECT_EQ(transport_.count(), 6);
 }
 
 TEST(WechatError, OnlyNonZeroErrcodesAreErrors) {

@@ -1,0 +1,68 @@
+// Config: qrscene.toml turned into checked option structs (docs/configuration.md documents every
+// key). Unknown keys are errors, so a typo never silently falls back to a default.
+//
+// Precedence: built-in defaults < the file < QRSCENE_* environment variables < command-line flags
+// (the flags are applied by the caller). Environment variables name a key by its path, upper
+// case, dots as '_': QRSCENE_WECHAT_API_BASE overrides [wechat] api_base. The first account can
+// also be given entirely by QRSCENE_APPID, QRSCENE_SECRET, QRSCENE_TOKEN, QRSCENE_ENCODING_AES_KEY,
+// QRSCENE_MODE when the file has none.
+//
+// Secrets (secret, encoding_aes_key) may be written as "env:NAME" (read from the environment)
+// or "file:PATH" (the file's first line); a literal is accepted too, but the repo and the logs
+// must never see one.
+//
+// Errors: kInvalidArgument listing every problem, one per line, each naming its key
+// ("accounts[1].mode: must be plain, compatible or safe"); kNotFound for a missing file.
+// Thread safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/redact.h"
+#include "base/result.h"
+
+namespace qrscene::config {
+
+// Where settings from the environment come from (tests pass a map).
+using Environment = std::function<std::optional<std::string>(std::string_view name)>;
+[[nodiscard]] Environment process_environment();
+
+struct WechatOptions {
+  std::string api_base = "https://api.weixin.qq.com";
+  std::string mp_base = "https://mp.weixin.qq.com";
+  std::string token_mode = "stable";  // stable | classic
+  std::int64_t timeout_ms = 5'000;
+};
+
+struct AccountConfig {
+  std::string appid;
+  std::string name;
+  Secret secret;             // AppSecret, for the API
+  std::string token;         // the callback Token (3–32 letters and digits)
+  Secret encoding_aes_key;   // 43 characters; compatible and safe mode
+  std::string mode = "plain";  // plain | compatible | safe
+  std::string original_id;   // gh_…, the ToUserName of pushes (checked when given)
+};
+
+struct Config {
+  WechatOptions wechat;
+  std::vector<AccountConfig> accounts;
+
+  // The account with this appid; with an empty appid, the only account. Errors name the choices.
+  [[nodiscard]] Result<const AccountConfig*> account(std::string_view appid) const;
+};
+
+// Parses TOML text; `source` names it in errors.
+[[nodiscard]] Result<Config> parse_config(std::string_view toml, std::string_view source, const Environment& env);
+// Reads and parses a file; with an empty path, defaults plus the environment.
+[[nodiscard]] Result<Config> load_config(const std::string& path, const Environment& env);
+
+// "env:NAME", "file:PATH" or a literal -> the secret. `key` names it in errors.
+[[nodiscard]] Result<Secret> resolve_secret(std::string_view value, std::string_view key, const Environment& env);
+
+}  // namespace qrscene::config

@@ -1,0 +1,141 @@
+#include "config/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+namespace qrscene::config {
+namespace {
+
+using ::testing::HasSubstr;
+
+Environment env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
+    auto it = vars.find(std::string(name));
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+constexpr const char* kFull = R"(
+[wechat]
+api_base = "http://127.0.0.1:9100/"
+mp_base = "http://127.0.0.1:9100"
+token_mode = "classic"
+timeout_ms = 3000
+
+[[accounts]]
+appid = "wx0a1b2c3d4e5f6789"
+name = "Demo"
+secret = "env:DEMO_SECRET"
+token = "qrscenedemo"
+encoding_aes_key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+mode = "safe"
+original_id = "gh_demo"
+
+[[accounts]]
+appid = "wx1111111111111111"
+secret = "literal-secret"
+)";
+
+TEST(Config, ReadsEveryKey) {
+  auto c = parse_config(kFull, "qrscene.toml", env_of({{"DEMO_SECRET", "from-env"}}));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->wechat.api_base, "http://127.0.0.1:9100");  // trailing slash dropped
+  EXPECT_EQ(c->wechat.token_mode, "classic");
+  EXPECT_EQ(c->wechat.timeout_ms, 3000);
+  ASSERT_EQ(c->accounts.size(), 2u);
+  EXPECT_EQ(c->accounts[0].secret.reveal(), "from-env");
+  EXPECT_EQ(c->accounts[0].mode, "safe");
+  EXPECT_EQ(c->accounts[0].original_id, "gh_demo");
+  EXPECT_EQ(c->accounts[1].secret.reveal(), "literal-secret");
+  EXPECT_EQ(c->accounts[1].mode, "plain");
+  EXPECT_EQ((*c->account("wx1111111111111111"))->secret.reveal(), "literal-secret");
+  EXPECT_THAT(c->account("").error().message, HasSubstr("say which with --appid"));
+  EXPECT_EQ(c->account("wxnope").error().code, ErrorCode::kNotFound);
+}
+
+TEST(Config, DefaultsAreWeChatsHosts) {
+  auto c = load_config("", env_of({}));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->wechat.api_base, "https://api.weixin.qq.com");
+  EXPECT_EQ(c->wechat.mp_base, "https://mp.weixin.qq.com");
+  EXPECT_EQ(c->wechat.token_mode, "stable");
+  EXPECT_TRUE(c->accounts.empty());
+  EXPECT_THAT(c->account("").error().message, HasSubstr("QRSCENE_APPID"));
+}
+
+TEST(Config, TheEnvironmentOverridesTheFileAndCanGiveTheAccount) {
+  auto c = parse_config("[wechat]\napi_base = \"https://a\"\n", "t.toml",
+                        env_of({{"QRSCENE_WECHAT_API_BASE", "http://127.0.0.1:1"},
+                                {"QRSCENE_APPID", "wxenv"},
+                                {"QRSCENE_SECRET", "env:OTHER"},
+                                {"OTHER", "indirect"}}));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->wechat.api_base, "http://127.0.0.1:1");
+  ASSERT_EQ(c->accounts.size(), 1u);
+  EXPECT_EQ(c->accounts[0].appid, "wxenv");
+  EXPECT_EQ(c->accounts[0].secret.reveal(), "indirect");
+  EXPECT_EQ((*c->account(""))->appid, "wxenv");
+}
+
+TEST(Config, ListsEveryProblemWithItsKey) {
+  const char* bad = R"(
+colour = "blue"
+[wechat]
+api_base = "ftp://x"
+token_mode = "fast"
+timeout_ms = "soon"
+[[accounts]]
+appid = "wx-bad!"
+token = "a"
+mode = "secure"
+encoding_aes_key = "short"
+original_id = "abc"
+secret = "env:MISSING"
+extra = 1
+[[accounts]]
+mode = "safe"
+)";
+  auto c = parse_config(bad, "bad.toml", env_of({}));
+  ASSERT_FALSE(c);
+  const std::string& m = c.error().message;
+  for (const char* want :
+       {"colour: unknown key", "wechat.api_base: must start with https://", "wechat.token_mode: must be stable or classic",
+        "wechat.timeout_ms: must be an integer", "accounts[1].appid: 'wx-bad!' is not an AppID",
+        "accounts[1].token: must be 3 to 32", "accounts[1].mode: must be plain, compatible or safe",
+        "accounts[1].encoding_aes_key: must be the 43 characters", "accounts[1].original_id: must start with gh_",
+        "accounts[1].secret: environment variable MISSING is not set", "accounts[1].extra: unknown key",
+        "accounts[2].appid: missing", "accounts[2].encoding_aes_key: needed in safe mode"}) {
+    EXPECT_THAT(m, HasSubstr(want));
+  }
+  EXPECT_THAT(m, HasSubstr("bad.toml: 13 problems"));
+}
+
+TEST(Config, SyntaxErrorsNameTheLine) {
+  auto c = parse_config("[wechat]\napi_base = \n", "broken.toml", env_of({}));
+  ASSERT_FALSE(c);
+  EXPECT_THAT(c.error().message, HasSubstr("broken.toml:2:"));
+  auto dup = parse_config("[[accounts]]\nappid=\"wxa\"\n[[accounts]]\nappid=\"wxa\"\n", "d.toml", env_of({}));
+  ASSERT_FALSE(dup);
+  EXPECT_THAT(dup.error().message, HasSubstr("configured twice"));
+}
+
+TEST(Config, SecretsFromFiles) {
+  const auto path = std::filesystem::temp_directory_path() / "qrscene_config_test_secret";
+  std::ofstream(path) << "from-file\r\nsecond line\n";
+  auto s = resolve_secret("file:" + path.string(), "secret", env_of({}));
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->reveal(), "from-file");
+  std::filesystem::remove(path);
+  EXPECT_THAT(resolve_secret("file:" + path.string(), "accounts[1].secret", env_of({})).error().message,
+              HasSubstr("accounts[1].secret: cannot read"));
+  EXPECT_EQ(load_config("/nonexistent/qrscene.toml", env_of({})).error().code, ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace qrscene::config
