@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "app/sim_command.h"
+#include "app/wx_command.h"
 
 namespace qrscene::app {
 namespace {
@@ -30,7 +31,8 @@ constexpr std::array<Command, 9> kCommands{{
     {"stats", "per-channel growth, churn and retention", 6, nullptr},
     {"export", "export events, followers and statistics as CSV/XLSX", 6, nullptr},
     {"qr", "render a channel's QR code as PNG or SVG", 6, nullptr},
-    {"wx", "call the WeChat API directly (token, qrcode, user, tag, menu, message)", 4, nullptr},
+    {"wx", "call the WeChat API directly (token, qrcode, user, tags, menu, message, datacube)", 4,
+     configure_wx_command},
     {"migrate", "create or upgrade the database schema", 8, nullptr},
 }};
 
@@ -44,12 +46,17 @@ int run(int argc, char** argv) {
 
   std::string_view chosen;
   int chosen_issue = 0;
-  std::function<int()> job;
-  for (const auto& c : kCommands) {
+  std::function<int()>* job = nullptr;
+  std::array<std::function<int()>, kCommands.size()> jobs;  // one per command: each sets its own
+  for (std::size_t i = 0; i < kCommands.size(); ++i) {
+    const Command& c = kCommands[i];
     if (c.configure != nullptr) {
       auto* sub = cli.add_subcommand(std::string(c.name), std::string(c.summary));
-      c.configure(*sub, job);
-      sub->callback([&chosen, c] { chosen = c.name; });
+      c.configure(*sub, jobs[i]);
+      sub->callback([&chosen, &job, &jobs, i] {
+        chosen = kCommands[i].name;
+        job = &jobs[i];
+      });
       continue;
     }
     auto* sub = cli.add_subcommand(std::string(c.name), fmt::format("{} (not built yet)", c.summary));
@@ -69,7 +76,7 @@ int run(int argc, char** argv) {
     fmt::print("{}", cli.help());
     return 0;
   }
-  if (chosen_issue == 0) return job();
+  if (chosen_issue == 0) return (*job)();
   fmt::print(stderr, "qrscene {}: not built yet (tracked in issue {}). 'qrscene --help' lists what exists.\n",
              chosen, chosen_issue);
   return 2;

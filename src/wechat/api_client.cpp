@@ -176,8 +176,7 @@ ApiClient::ApiClient(HttpTransport& transport, TokenProvider& tokens, const Cloc
   options_.retry.max_attempts = std::max(1, options_.retry.max_attempts);
 }
 
-Result<HttpReply> ApiClient::send_with_retries(const std::function<HttpCall()>& make, bool idempotent,
-                                              std::string_view what) {
+Result<HttpReply> ApiClient::send_with_retries(const std::function<HttpCall()>& make, bool idempotent) {
   auto backoff = options_.retry.initial_backoff;
   for (int attempt = 1;; ++attempt) {
     Result<HttpReply> reply = transport_.send(make());
@@ -198,7 +197,7 @@ Result<HttpReply> ApiClient::send_with_retries(const std::function<HttpCall()>& 
     }
     if (attempt >= options_.retry.max_attempts) {
       if (reply) return reply;
-      return with_context(reply.error(), fmt::format("{} after {} tries", what, attempt));
+      return with_context(reply.error(), fmt::format("after {} tries", attempt));
     }
     options_.sleep(backoff);
     backoff = std::min(backoff * 2, options_.retry.max_backoff);
@@ -225,7 +224,7 @@ Result<std::string> ApiClient::call(std::string_view method, std::string_view pa
       c.timeout = options_.timeout;
       return c;
     };
-    auto reply = send_with_retries(make, idempotent, what);
+    auto reply = send_with_retries(make, idempotent);
     if (!reply) return with_context(reply.error(), what);
     if (reply->status != 200) {
       return unexpected(ErrorCode::kUnavailable,
@@ -291,7 +290,7 @@ Result<QrImage> ApiClient::download_qrcode(std::string_view ticket) {
     c.timeout = options_.timeout;
     return c;
   };
-  auto reply = send_with_retries(make, true, "showqrcode");
+  auto reply = send_with_retries(make, true);
   if (!reply) return with_context(reply.error(), "showqrcode");
   if (reply->status == 404) {
     return unexpected(ErrorCode::kNotFound,
