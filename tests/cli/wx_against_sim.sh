@@ -2,9 +2,11 @@
 # `qrscene wx` against `qrscene sim`, as docs/wechat-client.md shows it: every command group, the
 # exit codes (0 ok, 1 a failed call, 2 bad arguments), JSON on stdout, errors on stderr, and the
 # QR image read back by an independent decoder (zbarimg).
-# Usage: wx_against_sim.sh /path/to/qrscene
+# It also runs docs/wechat-client.md's C++ example.
+# Usage: wx_against_sim.sh /path/to/qrscene /path/to/wechat_client_example
 set -euo pipefail
 qrscene=$1
+example=$2
 work=$(mktemp -d)
 sim_pid=""
 cleanup() {
@@ -78,5 +80,11 @@ grep -q "wechat.api_base: must start with https://" "$work/err" && grep -q "wech
   fail "bad config: $(cat "$work/err")"
 set +e; QRSCENE_SECRET=wrong-secret "$qrscene" wx --config "$work/qrscene.toml" token >/dev/null 2>"$work/err"; got=$?; set -e
 [ "$got" = 1 ] && grep -q "check the account's appid and secret" "$work/err" || fail "wrong secret: $got $(cat "$work/err")"
+
+# The C++ example of docs/wechat-client.md.
+(cd "$work" && "$example" "$base" "$base" "$QRSCENE_APPID" "$DEMO_SECRET" >example.out) || fail "the example failed"
+grep -q "^encodes http://weixin.qq.com/q/" "$work/example.out" || fail "example: $(cat "$work/example.out")"
+[ "$(zbarimg -q --raw "$work/poster.jpg")" = "$(sed -n 's/^encodes //p' "$work/example.out")" ] ||
+  fail "the example's poster.jpg does not decode to its url"
 
 echo "qrscene wx against qrscene sim: all checks passed"
