@@ -1,0 +1,110 @@
+#include "domain/ingest.h"
+
+#include <fmt/format.h>
+
+namespace qrscene::domain {
+namespace {
+
+std::string substitute(std::string_view text, const ChannelRef& c) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    if (text[i] == '{') {
+      const auto close = text.find('}', i);
+      if (close != std::string_view::npos) {
+        const auto name = text.substr(i + 1, close - i - 1);
+        const std::string* value = name == "channel" ? &c.name : name == "scene" ? &c.scene : name == "owner" ? &c.owner : nullptr;
+        if (value != nullptr) {
+          out += *value;
+          i = close + 1;
+          continue;
+        }
+      }
+    }
+    out += text[i++];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(EventKind kind) noexcept {
+  switch (kind) {
+    case EventKind::kSubscribe: return "subscribe";
+    case EventKind::kScan: return "scan";
+    case EventKind::kUnsubscribe: return "unsubscribe";
+    case EventKind::kOther: return "other";
+  }
+  return "other";
+}
+
+std::string make_dedup_key(std::optional<std::uint64_t> msg_id, std::string_view from_user, std::int64_t create_time,
+                           std::string_view event, std::string_view event_key) {
+  if (msg_id) return fmt::format("m:{}", *msg_id);
+  // Length-prefixed fields: the key is unambiguous whatever the fields hold.
+  return fmt::format("e:{}:{}|{}|{}:{}|{}:{}", from_user.size(), from_user, create_time, event.size(), event,
+                     event_key.size(), event_key);
+}
+
+std::int64_t local_day(std::int64_t unix_seconds, std::int64_t utc_offset_seconds) noexcept {
+  const std::int64_t t = unix_seconds + utc_offset_seconds;
+  return t >= 0 ? t / 86400 : (t - 86399) / 86400;
+}
+
+ReplyChoice render_reply_template(const ReplyChoice& reply, const ChannelRef& channel) {
+  ReplyChoice out = reply;
+  out.text = substitute(reply.text, channel);
+  out.title = substitute(reply.title, channel);
+  out.description = substitute(reply.description, channel);
+  return out;
+}
+
+IngestPlan plan_ingest(const Event& e, const IngestContext& c, const ReplyDefaults& defaults) {
+  IngestPlan p;
+  switch (e.kind) {
+    case EventKind::kSubscribe: {
+      p.open_subscription = true;
+      // A follow while a subscription is open means we missed the unfollow: end the old one.
+      p.close_subscription = c.has_open_subscription;
+      p.remember_follower = true;
+      if (c.channel) {
+        p.channel_id = c.channel->id;
+        p.counters_channel = c.channel->id;
+        p.counters.scans = 1;
+        p.counters.new_follows = 1;
+        (c.followed_before ? p.counters.re_follows : p.counters.first_follows) = 1;
+        p.tag_job = c.channel->wechat_tag_id;
+        if (c.channel->active) p.reply = render_reply_template(c.channel->on_subscribe, *c.channel);
+      } else {
+        p.reply = defaults.organic_subscribe;
+      }
+      break;
+    }
+    case EventKind::kScan: {
+      if (c.channel) {
+        p.channel_id = c.channel->id;
+        p.counters_channel = c.channel->id;
+        p.counters.scans = 1;
+        p.counters.existing_scans = 1;
+        p.tag_job = c.channel->wechat_tag_id;
+        if (c.channel->active) p.reply = render_reply_template(c.channel->on_scan, *c.channel);
+      }
+      break;
+    }
+    case EventKind::kUnsubscribe: {
+      p.close_subscription = c.has_open_subscription;
+      p.forget_follower = true;
+      // The unfollow goes to the channel that brought this subscription, not to any code scanned.
+      if (c.has_open_subscription && c.open_subscription_channel && *c.open_subscription_channel != 0) {
+        p.channel_id = *c.open_subscription_channel;
+        p.counters_channel = *c.open_subscription_channel;
+        p.counters.unfollows = 1;
+      }
+      break;
+    }
+    case EventKind::kOther: break;
+  }
+  return p;
+}
+
+}  // namespace qrscene::domain
