@@ -9,6 +9,7 @@ if(NOT QRSCENE_BUILD_FUZZ)
   find_package(Threads REQUIRED)
   find_package(CURL 7.85 REQUIRED)                # CURL::libcurl (the WeChat API client's transport)
   find_package(spdlog 1.10 REQUIRED CONFIG)       # spdlog::spdlog (compiled, external fmt)
+  find_package(SQLite3 3.40 REQUIRED)             # SQLite::SQLite3 (the embedded store)
   find_package(tomlplusplus 3.3 REQUIRED CONFIG)  # tomlplusplus::tomlplusplus (qrscene.toml)
   find_package(CLI11 2.1 REQUIRED CONFIG)         # CLI11::CLI11
   find_package(PNG 1.6 REQUIRED)                  # PNG::PNG (QR images)

@@ -1,5 +1,7 @@
 #include "domain/ingest.h"
 
+#include "domain/channel.h"
+
 #include <fmt/format.h>
 
 namespace qrscene::domain {
@@ -36,6 +38,20 @@ std::string_view to_string(EventKind kind) noexcept {
     case EventKind::kOther: return "other";
   }
   return "other";
+}
+
+std::string_view to_string(ChannelKind kind) noexcept {
+  return kind == ChannelKind::kPermanent ? "permanent" : "temporary";
+}
+
+std::string_view to_string(ChannelStatus status) noexcept {
+  switch (status) {
+    case ChannelStatus::kActive: return "active";
+    case ChannelStatus::kPaused: return "paused";
+    case ChannelStatus::kExpired: return "expired";
+    case ChannelStatus::kRetired: return "retired";
+  }
+  return "active";
 }
 
 std::string make_dedup_key(std::optional<std::uint64_t> msg_id, std::string_view from_user, std::int64_t create_time,

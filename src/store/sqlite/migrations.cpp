@@ -1,0 +1,144 @@
+#include "store/sqlite/migrations.h"
+
+#include <fmt/format.h>
+
+namespace qrscene::store::sqlite {
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> kAll = {
+      {1, "channels, events, subscriptions, followers, rollups, jobs", R"sql(
+CREATE TABLE settings (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE channels (
+  id              INTEGER PRIMARY KEY,
+  appid           TEXT NOT NULL,
+  name            TEXT NOT NULL,
+  grp             TEXT NOT NULL DEFAULT '',
+  owner           TEXT NOT NULL DEFAULT '',
+  kind            TEXT NOT NULL CHECK (kind IN ('temporary', 'permanent')),
+  scene           TEXT NOT NULL,
+  scene_is_int    INTEGER NOT NULL DEFAULT 0,
+  ticket          TEXT,
+  url             TEXT NOT NULL DEFAULT '',
+  expires_at      INTEGER NOT NULL DEFAULT 0,
+  status          TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'paused', 'expired', 'retired')),
+  reply_subscribe TEXT NOT NULL DEFAULT '{}',
+  reply_scan      TEXT NOT NULL DEFAULT '{}',
+  wechat_tag_id   INTEGER NOT NULL DEFAULT 0,
+  evergreen       INTEGER NOT NULL DEFAULT 0,
+  spend_cents     INTEGER NOT NULL DEFAULT 0,
+  created_at      INTEGER NOT NULL,
+  retired_at      INTEGER
+);
+CREATE UNIQUE INDEX channels_by_ticket ON channels (appid, ticket) WHERE ticket IS NOT NULL;
+CREATE INDEX channels_by_account ON channels (appid, status);
+
+CREATE TABLE scene_history (
+  appid      TEXT NOT NULL,
+  scene      TEXT NOT NULL,
+  channel_id INTEGER NOT NULL REFERENCES channels (id),
+  valid_from INTEGER NOT NULL,
+  valid_to   INTEGER
+);
+CREATE INDEX scene_history_lookup ON scene_history (appid, scene, valid_from);
+
+CREATE TABLE events (
+  id          INTEGER PRIMARY KEY,
+  appid       TEXT NOT NULL,
+  dedup_key   TEXT NOT NULL,  -- keyed hash of make_dedup_key(), which holds the openid
+  kind        TEXT NOT NULL,
+  name        TEXT NOT NULL,
+  openid_hash TEXT NOT NULL,
+  channel_id  INTEGER REFERENCES channels (id),
+  scene       TEXT NOT NULL DEFAULT '',
+  ticket      TEXT NOT NULL DEFAULT '',
+  create_time INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  reply       TEXT NOT NULL DEFAULT '{}',
+  UNIQUE (appid, dedup_key)
+);
+CREATE INDEX events_by_channel ON events (channel_id, create_time);
+
+CREATE TABLE subscriptions (
+  id          INTEGER PRIMARY KEY,
+  appid       TEXT NOT NULL,
+  openid_hash TEXT NOT NULL,
+  channel_id  INTEGER REFERENCES channels (id),
+  started_at  INTEGER NOT NULL,
+  ended_at    INTEGER
+);
+CREATE INDEX subscriptions_by_follower ON subscriptions (appid, openid_hash, id);
+CREATE INDEX subscriptions_by_channel ON subscriptions (channel_id, started_at);
+
+CREATE TABLE followers (
+  appid            TEXT NOT NULL,
+  openid           TEXT NOT NULL,
+  first_channel_id INTEGER REFERENCES channels (id),
+  subscribed_at    INTEGER NOT NULL,
+  PRIMARY KEY (appid, openid)
+);
+
+CREATE TABLE channel_daily (
+  channel_id     INTEGER NOT NULL REFERENCES channels (id),
+  day            INTEGER NOT NULL,
+  scans          INTEGER NOT NULL DEFAULT 0,
+  new_follows    INTEGER NOT NULL DEFAULT 0,
+  first_follows  INTEGER NOT NULL DEFAULT 0,
+  re_follows     INTEGER NOT NULL DEFAULT 0,
+  existing_scans INTEGER NOT NULL DEFAULT 0,
+  unfollows      INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (channel_id, day)
+);
+
+CREATE TABLE jobs (
+  id         INTEGER PRIMARY KEY,
+  appid      TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  subject    TEXT NOT NULL DEFAULT '',  -- the follower's pseudonym, so an unfollow can drop the job
+  payload    TEXT NOT NULL,
+  state      TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'running', 'done', 'failed')),
+  attempts   INTEGER NOT NULL DEFAULT 0,
+  run_after  INTEGER NOT NULL,
+  last_error TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX jobs_due ON jobs (state, run_after);
+)sql"},
+  };
+  return kAll;
+}
+
+Result<int> migrate(Database& db) {
+  QRSCENE_TRY(db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                      "applied_at INTEGER NOT NULL DEFAULT (strftime('%s','now')))"));
+  QRSCENE_ASSIGN_OR_RETURN(auto q, db.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+  QRSCENE_TRY(q.step());
+  int at = static_cast<int>(q.int64(0));
+  const int newest = migrations().empty() ? 0 : migrations().back().version;
+  if (at > newest) {
+    return unexpected(ErrorCode::kFailedPrecondition,
+                      fmt::format("{} is at schema version {}, newer than this qrscene knows ({}): upgrade qrscene",
+                                  db.path(), at, newest));
+  }
+  for (const auto& m : migrations()) {
+    if (m.version <= at) continue;
+    QRSCENE_TRY(db.exec("BEGIN IMMEDIATE"));
+    auto applied = db.exec(m.sql);
+    if (applied) {
+      auto record = db.prepare("INSERT INTO schema_migrations (version, name) VALUES (?, ?)");
+      applied = record ? record->bind(1, std::int64_t{m.version}).bind(2, m.name).run() : Status(record.error());
+    }
+    if (!applied) {
+      (void)db.exec("ROLLBACK");
+      return unexpected(applied.error().code,
+                        fmt::format("migration {} ({}): {}", m.version, m.name, applied.error().message));
+    }
+    QRSCENE_TRY(db.exec("COMMIT"));
+    at = m.version;
+  }
+  return at;
+}
+
+}  // namespace qrscene::store::sqlite

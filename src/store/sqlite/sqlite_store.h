@@ -1,0 +1,91 @@
+// SqliteStore: qrscene's embedded store (DESIGN.md sections 3 and 4). One writer thread owns the
+// write connection and commits events in groups: it takes every event waiting (up to max_batch),
+// applies each inside its own savepoint (one bad event cannot spoil the others), commits once,
+// and only then tells each event's caller — so nothing is acknowledged before it is durable.
+// Reads use their own connection.
+//
+// Privacy: events and subscriptions keep a keyed hash of the openid (HMAC-SHA256 with a
+// per-installation key kept in the database, or given); only `followers` holds openids, and an
+// unfollow deletes the row.
+//
+// Errors: as Database's; submit() reports kUnavailable once the store is stopping.
+// Thread safety: all public methods may be called concurrently.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "domain/channel.h"
+#include "domain/ports.h"
+#include "store/sqlite/database.h"
+
+namespace qrscene::store::sqlite {
+
+struct SqliteStoreOptions {
+  std::string path;                     // the database file (created when missing)
+  bool durable = true;                  // synchronous=FULL
+  std::size_t max_batch = 512;          // events per transaction at most
+  std::int64_t utc_offset_seconds = 8 * 3600;  // days of the rollups (Asia/Shanghai)
+  domain::ReplyDefaults replies;
+};
+
+class SqliteStore final : public domain::Ingestor {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<SqliteStore>> open(SqliteStoreOptions options, const Clock& clock);
+  ~SqliteStore() override;  // finishes every submitted event, then stops
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  void submit(domain::Event event, Done done) override;
+
+  // A new channel and its scene's history from now on. Fills id and created_at.
+  [[nodiscard]] Result<domain::Channel> create_channel(domain::Channel channel);
+
+  // The counters of a channel summed over [first_day, last_day] (local days since 1970-01-01).
+  [[nodiscard]] Result<domain::Counters> channel_counters(std::int64_t channel_id, std::int64_t first_day,
+                                                          std::int64_t last_day);
+  // How many events of an account are stored, and how many followers' personal rows exist.
+  [[nodiscard]] Result<std::int64_t> event_count(std::string_view appid);
+  [[nodiscard]] Result<std::int64_t> follower_count(std::string_view appid);
+  // Open subscriptions now, by channel (0 = organic).
+  [[nodiscard]] Result<std::int64_t> open_subscriptions(std::string_view appid, std::int64_t channel_id);
+  // Transactions committed so far (to see the grouping).
+  [[nodiscard]] std::int64_t commits() const;
+
+  // The keyed hash stored in place of an openid.
+  [[nodiscard]] std::string pseudonym(std::string_view appid, std::string_view openid) const;
+
+ private:
+  struct Item {
+    domain::Event event;
+    Done done;
+  };
+  struct Writer;
+
+  SqliteStore(SqliteStoreOptions options, const Clock& clock);
+  void writer_loop();
+  std::vector<Result<domain::IngestOutcome>> write_batch(std::vector<Item>& batch);
+
+  SqliteStoreOptions options_;
+  const Clock& clock_;
+  std::string pseudonym_key_;
+  std::unique_ptr<Writer> writer_;
+  std::unique_ptr<Database> reader_;
+  std::mutex reader_mu_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<Item> queue_;
+  bool stopping_ = false;
+  std::int64_t commits_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace qrscene::store::sqlite

@@ -1,0 +1,229 @@
+// The SQLite store on real files: migrations, group commit, one effect per event however often
+// WeChat retries it, attribution by ticket and by scene as of the event's time, the subscription
+// ledger, rollups and privacy.
+#include "store/sqlite/sqlite_store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "store/sqlite/migrations.h"
+
+namespace qrscene::store::sqlite {
+namespace {
+
+using domain::Event;
+using domain::EventKind;
+
+constexpr const char* kAppId = "wxstoretest";
+constexpr std::int64_t kT0 = 1'714'010'400;  // 2024-04-25 10:00 Beijing
+constexpr std::int64_t kDay0 = 19'838;        // its local day
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  SqliteStoreTest() {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("qrscene_store_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
+    std::filesystem::create_directories(dir_);
+    reopen();
+  }
+  ~SqliteStoreTest() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void reopen(std::size_t max_batch = 512) {
+    store_.reset();
+    SqliteStoreOptions o;
+    o.path = (dir_ / "qrscene.db").string();
+    o.max_batch = max_batch;
+    o.replies.organic_subscribe.kind = domain::ReplyChoice::Kind::kText;
+    o.replies.organic_subscribe.text = "感谢关注";
+    auto s = SqliteStore::open(o, clock_);
+    ASSERT_TRUE(s) << s.error().to_string();
+    store_ = std::move(*s);
+  }
+
+  domain::Channel channel(std::string name, std::string scene, std::string ticket, std::int64_t tag = 0) {
+    domain::Channel c;
+    c.appid = kAppId;
+    c.name = std::move(name);
+    c.scene = std::move(scene);
+    c.ticket = std::move(ticket);
+    c.on_subscribe.kind = domain::ReplyChoice::Kind::kText;
+    c.on_subscribe.text = "欢迎来自{channel}的朋友";
+    c.wechat_tag_id = tag;
+    auto made = store_->create_channel(c);
+    EXPECT_TRUE(made) << made.error().to_string();
+    return *made;
+  }
+
+  static Event event(EventKind kind, std::string openid, std::int64_t t, std::string scene = "", std::string ticket = "") {
+    Event e;
+    e.appid = kAppId;
+    e.openid = std::move(openid);
+    e.kind = kind;
+    e.scene = std::move(scene);
+    e.ticket = std::move(ticket);
+    e.create_time = t;
+    e.name = std::string(domain::to_string(kind));
+    e.dedup_key = domain::make_dedup_key(std::nullopt, e.openid, t, e.name, e.scene);
+    return e;
+  }
+
+  Result<domain::IngestOutcome> ingest(Event e) {
+    std::promise<Result<domain::IngestOutcome>> p;
+    auto f = p.get_future();
+    store_->submit(std::move(e), [&p](Result<domain::IngestOutcome> r) { p.set_value(std::move(r)); });
+    return f.get();
+  }
+
+  domain::Counters day0(std::int64_t channel) { return *store_->channel_counters(channel, kDay0, kDay0 + 30); }
+
+  static inline std::atomic<int> counter_{0};
+  std::filesystem::path dir_;
+  FakeClock clock_{kT0};
+  std::unique_ptr<SqliteStore> store_;
+};
+
+TEST_F(SqliteStoreTest, MigratesOnceAndRefusesANewerDatabase) {
+  auto db = Database::open((dir_ / "m.db").string());
+  ASSERT_TRUE(db);
+  EXPECT_EQ(*migrate(**db), migrations().back().version);
+  EXPECT_EQ(*migrate(**db), migrations().back().version);  // again: nothing to do
+  ASSERT_TRUE((*db)->exec("INSERT INTO schema_migrations (version, name) VALUES (999, 'future')"));
+  auto newer = migrate(**db);
+  ASSERT_FALSE(newer);
+  EXPECT_EQ(newer.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(newer.error().message.find("upgrade qrscene"), std::string::npos);
+}
+
+TEST_F(SqliteStoreTest, AQrFollowIsCreditedRepliedAndTagged) {
+  const auto store1 = channel("Store 1", "store-01", "TICKET1", 134);
+  auto r = ingest(event(EventKind::kSubscribe, "o1", kT0, "store-01", "TICKET1"));
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_FALSE(r->duplicate);
+  EXPECT_EQ(r->channel_id, store1.id);
+  EXPECT_EQ(r->reply.text, "欢迎来自Store 1的朋友");
+  EXPECT_EQ(day0(store1.id), (domain::Counters{1, 1, 1, 0, 0, 0}));
+  EXPECT_EQ(*store_->open_subscriptions(kAppId, store1.id), 1);
+  EXPECT_EQ(*store_->follower_count(kAppId), 1);
+}
+
+TEST_F(SqliteStoreTest, ARetriedPushHasOneEffectAndGetsTheSameReply) {
+  const auto c = channel("Poster", "poster", "TP");
+  const auto e = event(EventKind::kSubscribe, "o1", kT0, "poster", "TP");
+  auto first = ingest(e);
+  ASSERT_TRUE(first);
+  for (int i = 0; i < 3; ++i) {
+    auto again = ingest(e);
+    ASSERT_TRUE(again) << again.error().to_string();
+    EXPECT_TRUE(again->duplicate);
+    EXPECT_EQ(again->event_id, first->event_id);
+    EXPECT_EQ(again->reply, first->reply);
+  }
+  EXPECT_EQ(*store_->event_count(kAppId), 1);
+  EXPECT_EQ(day0(c.id).new_follows, 1);
+  EXPECT_EQ(*store_->open_subscriptions(kAppId, c.id), 1);
+}
+
+TEST_F(SqliteStoreTest, TheLedgerCreditsUnfollowsAndReFollowsToTheRightChannels) {
+  const auto a = channel("A", "a", "TA");
+  const auto b = channel("B", "b", "TB");
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o1", kT0, "a", "TA")));
+  ASSERT_TRUE(ingest(event(EventKind::kScan, "o1", kT0 + 10, "b", "TB")));   // scans B while following
+  ASSERT_TRUE(ingest(event(EventKind::kUnsubscribe, "o1", kT0 + 20)));        // the loss is A's
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o1", kT0 + 30, "b", "TB")));  // back, through B
+  EXPECT_EQ(day0(a.id), (domain::Counters{1, 1, 1, 0, 0, 1}));
+  EXPECT_EQ(day0(b.id), (domain::Counters{2, 1, 0, 1, 1, 0}));
+  EXPECT_EQ(*store_->open_subscriptions(kAppId, a.id), 0);
+  EXPECT_EQ(*store_->open_subscriptions(kAppId, b.id), 1);
+}
+
+TEST_F(SqliteStoreTest, WithoutATicketTheSceneCountsAsOfTheEventsTime) {
+  const auto old = channel("Old poster", "spring", "");
+  clock_.advance(std::chrono::hours(24));
+  const auto replacement = channel("New poster", "spring", "");  // the scene is reused
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o1", kT0 + 3600, "spring")));  // before the switch
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o2", kT0 + 90000, "spring")));  // after it
+  EXPECT_EQ(day0(old.id).new_follows, 1);
+  EXPECT_EQ(day0(replacement.id).new_follows, 1);
+  // An unknown scene or ticket is organic: stored, not credited.
+  auto r = ingest(event(EventKind::kSubscribe, "o3", kT0, "nobody-knows", "TX"));
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->channel_id);
+  EXPECT_EQ(r->reply.text, "感谢关注");
+}
+
+TEST_F(SqliteStoreTest, AnUnfollowRemovesPersonalDataButKeepsTheCounts) {
+  const auto c = channel("A", "a", "TA", 134);  // with a tag: a job that names the follower
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o-secret", kT0, "a", "TA")));
+  ASSERT_TRUE(ingest(event(EventKind::kUnsubscribe, "o-secret", kT0 + 5)));
+  EXPECT_EQ(*store_->follower_count(kAppId), 0);
+  store_.reset();
+  // Nowhere in the database file (nor its WAL) is the openid left.
+  for (const auto& f : std::filesystem::directory_iterator(dir_)) {
+    std::ifstream in(f.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find("o-secret"), std::string::npos) << f.path();
+  }
+  reopen();
+  EXPECT_EQ(day0(c.id).unfollows, 1);
+  EXPECT_EQ(day0(c.id).new_follows, 1);
+}
+
+TEST_F(SqliteStoreTest, ManyConcurrentEventsAreCommittedInGroupsAndAllCounted) {
+  const auto c = channel("A", "a", "TA");
+  constexpr int kEvents = 2000;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::future<void>> waits;
+      for (int i = t; i < kEvents; i += 8) {
+        auto p = std::make_shared<std::promise<void>>();
+        waits.push_back(p->get_future());
+        store_->submit(event(EventKind::kSubscribe, "o" + std::to_string(i), kT0 + i, "a", "TA"),
+                       [p, &ok](Result<domain::IngestOutcome> r) {
+                         if (r && !r->duplicate) ++ok;
+                         p->set_value();
+                       });
+      }
+      for (auto& w : waits) w.get();
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok, kEvents);
+  EXPECT_EQ(*store_->event_count(kAppId), kEvents);
+  EXPECT_EQ(day0(c.id).new_follows, kEvents);
+  EXPECT_LT(store_->commits(), kEvents);  // grouped: fewer transactions than events
+}
+
+TEST_F(SqliteStoreTest, EventsSubmittedBeforeStoppingAreAllCommitted) {
+  const auto c = channel("A", "a", "TA");
+  std::atomic<int> done{0};
+  for (int i = 0; i < 300; ++i) {
+    store_->submit(event(EventKind::kSubscribe, "o" + std::to_string(i), kT0 + i, "a", "TA"),
+                   [&done](Result<domain::IngestOutcome> r) {
+                     if (r) ++done;
+                   });
+  }
+  reopen();  // the destructor drains the queue
+  EXPECT_EQ(done, 300);
+  EXPECT_EQ(*store_->event_count(kAppId), 300);
+  EXPECT_EQ(day0(c.id).new_follows, 300);
+}
+
+TEST_F(SqliteStoreTest, TheSamePseudonymAcrossRestartsAndDifferentPerAccount) {
+  const auto before = store_->pseudonym(kAppId, "o1");
+  reopen();
+  EXPECT_EQ(store_->pseudonym(kAppId, "o1"), before);
+  EXPECT_NE(store_->pseudonym("wxother", "o1"), before);
+  EXPECT_EQ(before.size(), 32u);
+}
+
+}  // namespace
+}  // namespace qrscene::store::sqlite
