@@ -31,6 +31,8 @@ Status AccountClients::add(AccountCredentials account) {
   t.secret = std::move(account.secret);
   t.mode = account.mode;
   t.timeout = options_.timeout;
+  t.retry = options_.retry;
+  t.sleep = options_.sleep;
   std::unique_lock lock(mu_);
   if (entries_.contains(account.appid)) {
     return unexpected(ErrorCode::kAlreadyExists, fmt::format("account {} is already configured", account.appid));

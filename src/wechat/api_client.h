@@ -32,20 +32,12 @@
 
 namespace qrscene::wechat {
 
-// Retry policy for calls that are safe to send twice.
-struct RetryPolicy {
-  int max_attempts = 3;                               // tries in all, the first included
-  std::chrono::milliseconds initial_backoff{200};     // doubled after each try
-  std::chrono::milliseconds max_backoff{2'000};
-};
-
 struct ApiClientOptions {
   std::string api_base = "https://api.weixin.qq.com";
   std::string mp_base = "https://mp.weixin.qq.com";  // showqrcode's host
   std::chrono::milliseconds timeout{5'000};           // per request
-  RetryPolicy retry;
-  // How to wait between tries; tests pass one that records instead of sleeping.
-  std::function<void(std::chrono::milliseconds)> sleep;
+  RetryPolicy retry;  // also used for token requests (AccountClients passes it on)
+  std::function<void(std::chrono::milliseconds)> sleep;  // empty: really sleep
   // Largest QR image accepted (showqrcode answers about 30 KB).
   std::size_t max_image_bytes = 2 * 1024 * 1024;
 };

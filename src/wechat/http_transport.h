@@ -39,6 +39,14 @@ struct HttpReply {
   [[nodiscard]] std::string_view header(std::string_view name) const noexcept;
 };
 
+// Retry policy for requests that are safe to send twice (the API client's idempotent calls and
+// token requests): network errors, timeouts, HTTP 5xx and errcode -1 are tried again.
+struct RetryPolicy {
+  int max_attempts = 3;                            // tries in all, the first included
+  std::chrono::milliseconds initial_backoff{200};  // doubled after each try
+  std::chrono::milliseconds max_backoff{2'000};
+};
+
 class HttpTransport {
  public:
   virtual ~HttpTransport() = default;

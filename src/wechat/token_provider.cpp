@@ -1,7 +1,9 @@
 #include "wechat/token_provider.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 namespace qrscene::wechat {
 namespace {
@@ -129,6 +131,28 @@ Result<std::string> TokenProvider::refresh(std::optional<std::string> failed) {
   return result;
 }
 
+Result<HttpReply> TokenProvider::send_with_retries(const HttpCall& call) {
+  auto backoff = options_.retry.initial_backoff;
+  for (int attempt = 1;; ++attempt) {
+    auto reply = transport_.send(call);
+    bool transient = false;
+    if (!reply) {
+      transient = reply.error().code == ErrorCode::kUnavailable || reply.error().code == ErrorCode::kDeadlineExceeded;
+    } else if (reply->status >= 500) {
+      transient = true;
+    } else if (const auto e = wechat_error(reply->body)) {
+      transient = e->detail == -1;  // system busy
+    }
+    if (!transient || attempt >= options_.retry.max_attempts) return reply;
+    if (options_.sleep) {
+      options_.sleep(backoff);
+    } else {
+      std::this_thread::sleep_for(backoff);
+    }
+    backoff = std::min(backoff * 2, options_.retry.max_backoff);
+  }
+}
+
 Result<StoredToken> TokenProvider::fetch(bool force) {
   HttpCall call;
   call.timeout = options_.timeout;
@@ -146,7 +170,7 @@ Result<StoredToken> TokenProvider::fetch(bool force) {
                            options_.appid, options_.secret.reveal());
   }
   const std::int64_t asked_at = clock_.unix_seconds();
-  QRSCENE_ASSIGN_OR_RETURN(auto reply, transport_.send(call));
+  QRSCENE_ASSIGN_OR_RETURN(auto reply, send_with_retries(call));
   if (reply.status != 200) {
     return unexpected(ErrorCode::kUnavailable, fmt::format("token endpoint answered HTTP {}", reply.status));
   }

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -68,6 +69,9 @@ struct TokenProviderOptions {
   TokenMode mode = TokenMode::kStable;
   std::chrono::seconds refresh_ahead{300};
   std::chrono::milliseconds timeout{5'000};
+  // Network errors, timeouts, 5xx and -1 are retried (a token request is safe to repeat).
+  RetryPolicy retry;
+  std::function<void(std::chrono::milliseconds)> sleep;  // empty: really sleep
 };
 
 class TokenProvider {
@@ -90,6 +94,7 @@ class TokenProvider {
  private:
   Result<std::string> refresh(std::optional<std::string> failed);
   Result<StoredToken> fetch(bool force);
+  Result<HttpReply> send_with_retries(const HttpCall& call);
   bool fresh(const StoredToken& t) const;
 
   HttpTransport& transport_;

@@ -32,10 +32,12 @@ class TokenProviderTest : public ::testing::Test {
     o.appid = "wx1";
     o.secret = Secret("s3cret");
     o.mode = mode;
+    o.sleep = [this](std::chrono::milliseconds d) { slept_.push_back(d); };
     return o;
   }
 
   ScriptedTransport transport_;
+  std::vector<std::chrono::milliseconds> slept_;
   std::atomic<int> issued_{0};
   MemoryTokenStore store_;
   FakeClock clock_{1'700'000'000};
@@ -142,10 +144,25 @@ TEST_F(TokenProviderTest, ErrorsSayWhatToDoAndAreNotCached) {
   answer = 3;
   EXPECT_EQ(provider.token().error().code, ErrorCode::kUnavailable);
   answer = 4;
-  EXPECT_EQ(provider.token().error().code, ErrorCode::kDeadlineExceeded);
+  EXPECT_EQ(provider.token().error().code, ErrorCode::kDeadlineExceeded);  // after 3 tries
   answer = 5;
   EXPECT_EQ(*provider.token(), "OK");  // a failure is not remembered: the next call asks again
-  EXPECT_EQ(transport_.count(), 6);
+  EXPECT_EQ(transport_.count(), 8);
+}
+
+TEST_F(TokenProviderTest, SystemBusyAndNetworkErrorsAreRetriedWithBackoff) {
+  int n = 0;
+  transport_.script([&n](const HttpCall&) -> Result<HttpReply> {
+    ++n;
+    if (n == 1) return json(R"({"errcode":-1,"errmsg":"system error rid: 1"})");
+    if (n == 2) return unexpected(ErrorCode::kUnavailable, "connection reset");
+    return json(R"({"access_token":"LATE","expires_in":7200})");
+  });
+  TokenProvider provider(transport_, store_, clock_, options());
+  EXPECT_EQ(*provider.token(), "LATE");
+  EXPECT_EQ(n, 3);
+  EXPECT_EQ(slept_, (std::vector<std::chrono::milliseconds>{200ms, 400ms}));
+  EXPECT_EQ(provider.requests(), 1);  // one refresh, however many tries it took
 }
 
 TEST(WechatError, OnlyNonZeroErrcodesAreErrors) {
