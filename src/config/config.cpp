@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <type_traits>
 #include <toml++/toml.h>
 
 namespace qrscene::config {
@@ -39,24 +40,16 @@ void check_base_url(const std::string& url, std::string_view key, Problems& p) {
   }
 }
 
-// Reads a string key; records a problem when it has another type.
-void read_string(const toml::table& t, std::string_view key, std::string_view path, std::string& out, Problems& p) {
+// Reads a key of type T (std::string or std::int64_t) when present; records a problem when it has
+// another type.
+template <class T>
+void read(const toml::table& t, std::string_view key, std::string_view path, T& out, Problems& p) {
   const toml::node* n = t.get(key);
   if (n == nullptr) return;
-  if (const auto* s = n->as_string()) {
-    out = s->get();
+  if (const auto* v = n->as<T>()) {
+    out = v->get();
   } else {
-    p.add("{}: must be a string", path);
-  }
-}
-
-void read_int(const toml::table& t, std::string_view key, std::string_view path, std::int64_t& out, Problems& p) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return;
-  if (const auto* i = n->as_integer()) {
-    out = i->get();
-  } else {
-    p.add("{}: must be an integer", path);
+    p.add("{}: must be {}", path, std::is_same_v<T, std::string> ? "a string" : "an integer");
   }
 }
 
@@ -102,15 +95,15 @@ void read_account(const toml::table& t, std::string_view where, const Environmen
                   Problems& p) {
   reject_unknown(t, {"appid", "name", "secret", "token", "encoding_aes_key", "mode", "original_id"},
                  fmt::format("{}.", where), p);
-  read_string(t, "appid", fmt::format("{}.appid", where), a.appid, p);
-  read_string(t, "name", fmt::format("{}.name", where), a.name, p);
-  read_string(t, "token", fmt::format("{}.token", where), a.token, p);
-  read_string(t, "mode", fmt::format("{}.mode", where), a.mode, p);
-  read_string(t, "original_id", fmt::format("{}.original_id", where), a.original_id, p);
+  read(t, "appid", fmt::format("{}.appid", where), a.appid, p);
+  read(t, "name", fmt::format("{}.name", where), a.name, p);
+  read(t, "token", fmt::format("{}.token", where), a.token, p);
+  read(t, "mode", fmt::format("{}.mode", where), a.mode, p);
+  read(t, "original_id", fmt::format("{}.original_id", where), a.original_id, p);
   for (const auto& [key, target] : {std::pair{"secret", &a.secret}, std::pair{"encoding_aes_key", &a.encoding_aes_key}}) {
     std::string raw;
     const std::string path = fmt::format("{}.{}", where, key);
-    read_string(t, key, path, raw, p);
+    read(t, key, path, raw, p);
     if (raw.empty()) continue;
     auto s = resolve_secret(raw, path, env);
     if (s) {
@@ -189,10 +182,10 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
   if (const toml::node* w = root.get("wechat")) {
     if (const auto* t = w->as_table()) {
       reject_unknown(*t, {"api_base", "mp_base", "token_mode", "timeout_ms"}, "wechat.", p);
-      read_string(*t, "api_base", "wechat.api_base", c.wechat.api_base, p);
-      read_string(*t, "mp_base", "wechat.mp_base", c.wechat.mp_base, p);
-      read_string(*t, "token_mode", "wechat.token_mode", c.wechat.token_mode, p);
-      read_int(*t, "timeout_ms", "wechat.timeout_ms", c.wechat.timeout_ms, p);
+      read(*t, "api_base", "wechat.api_base", c.wechat.api_base, p);
+      read(*t, "mp_base", "wechat.mp_base", c.wechat.mp_base, p);
+      read(*t, "token_mode", "wechat.token_mode", c.wechat.token_mode, p);
+      read(*t, "timeout_ms", "wechat.timeout_ms", c.wechat.timeout_ms, p);
     } else {
       p.add("wechat: must be a table ([wechat])");
     }

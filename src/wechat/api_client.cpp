@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "base/encoding.h"
 #include "base/strings.h"
@@ -172,36 +171,16 @@ Result<CheckedQrRequest> check_qr_request(const QrRequest& r) {
 
 ApiClient::ApiClient(HttpTransport& transport, TokenProvider& tokens, const Clock& clock, ApiClientOptions options)
     : transport_(transport), tokens_(tokens), clock_(clock), options_(std::move(options)) {
-  if (!options_.sleep) options_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
   options_.retry.max_attempts = std::max(1, options_.retry.max_attempts);
 }
 
-Result<HttpReply> ApiClient::send_with_retries(const std::function<HttpCall()>& make, bool idempotent) {
-  auto backoff = options_.retry.initial_backoff;
-  for (int attempt = 1;; ++attempt) {
-    Result<HttpReply> reply = transport_.send(make());
-    // What may be retried: the network, WeChat's own 5xx, and errcode -1 ("system busy").
-    bool transient = false;
-    if (!reply) {
-      transient = reply.error().code == ErrorCode::kUnavailable || reply.error().code == ErrorCode::kDeadlineExceeded;
-    } else if (reply->status >= 500) {
-      transient = true;
-    } else if (reply->status == 200) {
-      const auto e = wechat_error(reply->body);
-      transient = e && e->detail == -1;
-    }
-    if (!transient) return reply;
-    if (!idempotent) {
-      if (reply) return reply;  // -1 or 5xx: the caller reports it, marked as not retried
-      return not_retried(reply.error());
-    }
-    if (attempt >= options_.retry.max_attempts) {
-      if (reply) return reply;
-      return with_context(reply.error(), fmt::format("after {} tries", attempt));
-    }
-    options_.sleep(backoff);
-    backoff = std::min(backoff * 2, options_.retry.max_backoff);
-  }
+Result<HttpReply> ApiClient::send(const std::function<HttpCall()>& make, bool idempotent) {
+  if (idempotent) return send_with_retries(transport_, make, options_.retry, options_.sleep);
+  Result<HttpReply> reply = transport_.send(make());
+  // A lost answer may hide a success: say so rather than send again. (-1 and 5xx answers are
+  // reported by the caller, marked the same way.)
+  if (!reply && is_transient(reply)) return not_retried(reply.error());
+  return reply;
 }
 
 Result<std::string> ApiClient::call(std::string_view method, std::string_view path, std::string_view query,
@@ -224,7 +203,7 @@ Result<std::string> ApiClient::call(std::string_view method, std::string_view pa
       c.timeout = options_.timeout;
       return c;
     };
-    auto reply = send_with_retries(make, idempotent);
+    auto reply = send(make, idempotent);
     if (!reply) return with_context(reply.error(), what);
     if (reply->status != 200) {
       return unexpected(ErrorCode::kUnavailable,
@@ -290,7 +269,7 @@ Result<QrImage> ApiClient::download_qrcode(std::string_view ticket) {
     c.timeout = options_.timeout;
     return c;
   };
-  auto reply = send_with_retries(make, true);
+  auto reply = send(make, true);
   if (!reply) return with_context(reply.error(), "showqrcode");
   if (reply->status == 404) {
     return unexpected(ErrorCode::kNotFound,

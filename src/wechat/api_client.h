@@ -197,7 +197,7 @@ class ApiClient {
  private:
   Status action(std::string_view method, std::string_view path, std::string_view query, std::string_view body,
                 bool idempotent);
-  Result<HttpReply> send_with_retries(const std::function<HttpCall()>& make, bool idempotent);
+  Result<HttpReply> send(const std::function<HttpCall()>& make, bool idempotent);
   template <class Row, class Parse>
   Result<std::vector<Row>> datacube(std::string_view path, std::string_view begin, std::string_view end, Parse parse);
   Status batch_tagging(std::string_view path, std::int64_t tag_id, std::span<const std::string> openids);

@@ -56,6 +56,35 @@ std::optional<Error> wechat_error(std::string_view body) {
   return unexpected(code_for(errcode), advice(errcode, errmsg), errcode);
 }
 
+bool is_transient(const Result<HttpReply>& reply) {
+  if (!reply) return reply.error().code == ErrorCode::kUnavailable || reply.error().code == ErrorCode::kDeadlineExceeded;
+  if (reply->status >= 500) return true;
+  const auto e = wechat_error(reply->body);
+  return e && e->detail == -1;
+}
+
+Result<HttpReply> send_with_retries(HttpTransport& transport, const std::function<HttpCall()>& make,
+                                    const RetryPolicy& policy,
+                                    const std::function<void(std::chrono::milliseconds)>& sleep) {
+  auto backoff = policy.initial_backoff;
+  for (int attempt = 1;; ++attempt) {
+    auto reply = transport.send(make());
+    if (!is_transient(reply)) return reply;
+    if (attempt >= policy.max_attempts) {
+      if (reply) return reply;
+      Error e = std::move(reply).error();
+      e.message = fmt::format("after {} tries: {}", attempt, e.message);
+      return e;
+    }
+    if (sleep) {
+      sleep(backoff);
+    } else {
+      std::this_thread::sleep_for(backoff);
+    }
+    backoff = std::min(backoff * 2, policy.max_backoff);
+  }
+}
+
 Result<std::optional<StoredToken>> MemoryTokenStore::get(std::string_view appid) {
   std::lock_guard lock(mu_);
   auto it = tokens_.find(appid);
@@ -131,28 +160,6 @@ Result<std::string> TokenProvider::refresh(std::optional<std::string> failed) {
   return result;
 }
 
-Result<HttpReply> TokenProvider::send_with_retries(const HttpCall& call) {
-  auto backoff = options_.retry.initial_backoff;
-  for (int attempt = 1;; ++attempt) {
-    auto reply = transport_.send(call);
-    bool transient = false;
-    if (!reply) {
-      transient = reply.error().code == ErrorCode::kUnavailable || reply.error().code == ErrorCode::kDeadlineExceeded;
-    } else if (reply->status >= 500) {
-      transient = true;
-    } else if (const auto e = wechat_error(reply->body)) {
-      transient = e->detail == -1;  // system busy
-    }
-    if (!transient || attempt >= options_.retry.max_attempts) return reply;
-    if (options_.sleep) {
-      options_.sleep(backoff);
-    } else {
-      std::this_thread::sleep_for(backoff);
-    }
-    backoff = std::min(backoff * 2, options_.retry.max_backoff);
-  }
-}
-
 Result<StoredToken> TokenProvider::fetch(bool force) {
   HttpCall call;
   call.timeout = options_.timeout;
@@ -170,7 +177,8 @@ Result<StoredToken> TokenProvider::fetch(bool force) {
                            options_.appid, options_.secret.reveal());
   }
   const std::int64_t asked_at = clock_.unix_seconds();
-  QRSCENE_ASSIGN_OR_RETURN(auto reply, send_with_retries(call));
+  QRSCENE_ASSIGN_OR_RETURN(auto reply,
+                           send_with_retries(transport_, [&call] { return call; }, options_.retry, options_.sleep));
   if (reply.status != 200) {
     return unexpected(ErrorCode::kUnavailable, fmt::format("token endpoint answered HTTP {}", reply.status));
   }

@@ -94,7 +94,6 @@ class TokenProvider {
  private:
   Result<std::string> refresh(std::optional<std::string> failed);
   Result<StoredToken> fetch(bool force);
-  Result<HttpReply> send_with_retries(const HttpCall& call);
   bool fresh(const StoredToken& t) const;
 
   HttpTransport& transport_;
@@ -112,5 +111,16 @@ class TokenProvider {
 // Turns a WeChat error answer into an Error with errcode in detail and advice in the message;
 // nothing when `body` is not an error. Used by every API call.
 [[nodiscard]] std::optional<Error> wechat_error(std::string_view body);
+
+// Worth trying again: a network error or timeout, HTTP 5xx, or errcode -1 ("system busy").
+[[nodiscard]] bool is_transient(const Result<HttpReply>& reply);
+
+// Sends make()'s call until the answer is not transient, at most policy.max_attempts times, with
+// exponential backoff between tries (`sleep` empty: really sleep). The last answer is returned; a
+// transport error that outlasted the tries says how many there were. Only for calls that are
+// safe to send twice.
+[[nodiscard]] Result<HttpReply> send_with_retries(HttpTransport& transport, const std::function<HttpCall()>& make,
+                                                  const RetryPolicy& policy,
+                                                  const std::function<void(std::chrono::milliseconds)>& sleep);
 
 }  // namespace qrscene::wechat

@@ -75,7 +75,6 @@ struct SqliteStore::Writer {
   Statement find_event;
   Statement channel_by_ticket;
   Statement channel_by_scene;
-  Statement channel_by_id;
   Statement open_subscription;
   Statement any_subscription;
   Statement insert_event;
@@ -93,10 +92,12 @@ struct SqliteStore::Writer {
     auto p = [&db](std::string_view sql) { return db->prepare(sql); };
     QRSCENE_ASSIGN_OR_RETURN(auto s1, p("SELECT id, channel_id, reply FROM events WHERE appid = ? AND dedup_key = ?"));
     QRSCENE_ASSIGN_OR_RETURN(auto s2, p(std::string(kChannel) + "WHERE appid = ? AND ticket = ?"));
+    // The channel the scene meant at the event's time, in one lookup.
     QRSCENE_ASSIGN_OR_RETURN(
-        auto s3, p("SELECT channel_id FROM scene_history WHERE appid = ? AND scene = ? AND valid_from <= ? "
-                   "AND (valid_to IS NULL OR valid_to > ?) ORDER BY valid_from DESC LIMIT 1"));
-    QRSCENE_ASSIGN_OR_RETURN(auto s4, p(std::string(kChannel) + "WHERE id = ?"));
+        auto s3, p("SELECT c.id, c.name, c.scene, c.owner, c.status, c.reply_subscribe, c.reply_scan, "
+                   "c.wechat_tag_id FROM scene_history h JOIN channels c ON c.id = h.channel_id "
+                   "WHERE h.appid = ? AND h.scene = ? AND h.valid_from <= ? AND (h.valid_to IS NULL OR "
+                   "h.valid_to > ?) ORDER BY h.valid_from DESC LIMIT 1"));
     QRSCENE_ASSIGN_OR_RETURN(auto s5, p("SELECT id, channel_id FROM subscriptions WHERE appid = ? AND openid_hash = ? "
                                         "AND ended_at IS NULL ORDER BY id DESC LIMIT 1"));
     QRSCENE_ASSIGN_OR_RETURN(auto s6, p("SELECT 1 FROM subscriptions WHERE appid = ? AND openid_hash = ? LIMIT 1"));
@@ -121,7 +122,7 @@ struct SqliteStore::Writer {
                                          "VALUES (?, ?, ?, ?, ?, ?)"));
     QRSCENE_ASSIGN_OR_RETURN(auto s14, p("DELETE FROM jobs WHERE appid = ? AND subject = ? AND state <> 'running'"));
     return std::unique_ptr<Writer>(new Writer{std::move(db), std::move(s1), std::move(s2), std::move(s3),
-                                              std::move(s4), std::move(s5), std::move(s6), std::move(s7),
+                                              std::move(s5), std::move(s6), std::move(s7),
                                               std::move(s8), std::move(s9), std::move(s10), std::move(s11),
                                               std::move(s12), std::move(s13), std::move(s14)});
   }
@@ -152,12 +153,7 @@ struct SqliteStore::Writer {
     channel_by_scene.bind(1, e.appid).bind(2, e.scene).bind(3, e.create_time).bind(4, e.create_time);
     QRSCENE_ASSIGN_OR_RETURN(bool row, channel_by_scene.step());
     if (!row) return std::optional<domain::ChannelRef>();
-    const std::int64_t id = channel_by_scene.int64(0);
-    channel_by_id.reset();
-    channel_by_id.bind(1, id);
-    QRSCENE_ASSIGN_OR_RETURN(bool found, channel_by_id.step());
-    if (!found) return std::optional<domain::ChannelRef>();
-    return std::optional(channel_from(channel_by_id));
+    return std::optional(channel_from(channel_by_scene));
   }
 };
 
@@ -266,9 +262,13 @@ std::vector<Result<domain::IngestOutcome>> SqliteStore::write_batch(std::vector<
           open_id = w.open_subscription.int64(0);
           context.open_subscription_channel = w.open_subscription.is_null(1) ? 0 : w.open_subscription.int64(1);
         }
-        w.any_subscription.reset();
-        w.any_subscription.bind(1, e.appid).bind(2, who);
-        QRSCENE_ASSIGN_OR_RETURN(context.followed_before, w.any_subscription.step());
+        if (open) {
+          context.followed_before = true;
+        } else {
+          w.any_subscription.reset();
+          w.any_subscription.bind(1, e.appid).bind(2, who);
+          QRSCENE_ASSIGN_OR_RETURN(context.followed_before, w.any_subscription.step());
+        }
       }
       const domain::IngestPlan plan = domain::plan_ingest(e, context, options_.replies);
 
