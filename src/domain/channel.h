@@ -3,8 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "base/result.h"
 #include "domain/ingest.h"
 
 namespace qrscene::domain {
@@ -14,6 +17,21 @@ enum class ChannelStatus : std::uint8_t { kActive, kPaused, kExpired, kRetired }
 
 [[nodiscard]] std::string_view to_string(ChannelKind kind) noexcept;
 [[nodiscard]] std::string_view to_string(ChannelStatus status) noexcept;
+[[nodiscard]] std::optional<ChannelKind> channel_kind_from(std::string_view text) noexcept;
+[[nodiscard]] std::optional<ChannelStatus> channel_status_from(std::string_view text) noexcept;
+
+// Scene ranges. Permanent int scenes are WeChat's 1..100000; temporary int scenes are allocated
+// above that range, so that no int scene ever means both a permanent and a temporary code (a push
+// carries the scene, and the ticket only when WeChat sends one).
+inline constexpr std::int64_t kPermanentSceneMax = 100'000;
+inline constexpr std::int64_t kTemporarySceneMin = kPermanentSceneMax + 1;
+inline constexpr std::int64_t kTemporarySceneMax = 4'294'967'295;  // 32-bit unsigned
+inline constexpr std::int64_t kPermanentQuota = 100'000;            // int and string codes together
+inline constexpr std::size_t kSceneStrMaxBytes = 64;
+
+// Checks a scene a user gave for a channel of `kind`: an int scene in its kind's range, or a
+// string of 1..64 bytes of printable UTF-8 that is not all digits (that would read as an int).
+[[nodiscard]] Status check_scene(ChannelKind kind, std::string_view scene, bool scene_is_int);
 
 struct Channel {
   std::int64_t id = 0;
@@ -33,6 +51,10 @@ struct Channel {
   std::int64_t wechat_tag_id = 0;
   bool evergreen = false;     // a temporary code renewed before it expires
   std::int64_t created_at = 0;
+  std::int64_t retired_at = 0;  // 0 unless retired
 };
+
+// Changes an operator may make to a channel's status; retiring is final.
+[[nodiscard]] Status check_status_change(ChannelStatus from, ChannelStatus to);
 
 }  // namespace qrscene::domain

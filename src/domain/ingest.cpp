@@ -40,20 +40,6 @@ std::string_view to_string(EventKind kind) noexcept {
   return "other";
 }
 
-std::string_view to_string(ChannelKind kind) noexcept {
-  return kind == ChannelKind::kPermanent ? "permanent" : "temporary";
-}
-
-std::string_view to_string(ChannelStatus status) noexcept {
-  switch (status) {
-    case ChannelStatus::kActive: return "active";
-    case ChannelStatus::kPaused: return "paused";
-    case ChannelStatus::kExpired: return "expired";
-    case ChannelStatus::kRetired: return "retired";
-  }
-  return "active";
-}
-
 std::string make_dedup_key(std::optional<std::uint64_t> msg_id, std::string_view from_user, std::int64_t create_time,
                            std::string_view event, std::string_view event_key) {
   if (msg_id) return fmt::format("m:{}", *msg_id);

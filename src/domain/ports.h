@@ -5,8 +5,12 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "base/result.h"
+#include "domain/channel.h"
 #include "domain/ingest.h"
 
 namespace qrscene::domain {
@@ -27,6 +31,61 @@ class Ingestor {
   using Done = std::function<void(Result<IngestOutcome>)>;
   virtual ~Ingestor() = default;
   virtual void submit(Event event, Done done) = 0;
+};
+
+// Channels and the history of their scenes.
+class ChannelRepository {
+ public:
+  virtual ~ChannelRepository() = default;
+  // Stores a new channel (fills id and created_at) and makes its scene mean it from now on.
+  // kAlreadyExists when a channel that is not retired holds the scene (or the ticket).
+  [[nodiscard]] virtual Result<Channel> create_channel(Channel channel) = 0;
+  [[nodiscard]] virtual Result<Channel> channel(std::int64_t id) = 0;  // kNotFound
+  // An account's channels, oldest first; "" for every account.
+  [[nodiscard]] virtual Result<std::vector<Channel>> channels(std::string_view appid) = 0;
+  // Sets the status; retiring also ends the scene's meaning and frees scene and ticket.
+  [[nodiscard]] virtual Status set_status(std::int64_t id, ChannelStatus status) = 0;
+  // A renewed temporary code: its new ticket, url and expiry.
+  [[nodiscard]] virtual Status set_ticket(std::int64_t id, std::string_view ticket, std::string_view url,
+                                          std::int64_t expires_at) = 0;
+  // The highest int scene in [low, high] any channel of the account ever had (0 when none).
+  [[nodiscard]] virtual Result<std::int64_t> highest_int_scene(std::string_view appid, std::int64_t low,
+                                                               std::int64_t high) = 0;
+  // Distinct permanent scenes the account ever created: what WeChat counts against 100,000.
+  [[nodiscard]] virtual Result<std::int64_t> permanent_scenes_used(std::string_view appid) = 0;
+  // Whether a permanent code with this scene was ever created (reusing it costs no quota).
+  [[nodiscard]] virtual Result<bool> permanent_scene_known(std::string_view appid, std::string_view scene) = 0;
+};
+
+// Work done after an event is durable (DESIGN.md section 3): tagging, webhooks.
+struct Job {
+  std::int64_t id = 0;
+  std::string appid;
+  std::string kind;     // "tag", "webhook"
+  std::string payload;  // JSON
+  int attempts = 0;     // before this run
+};
+
+struct JobCounts {
+  std::int64_t pending = 0;
+  std::int64_t running = 0;
+  std::int64_t done = 0;
+  std::int64_t failed = 0;
+};
+
+class JobQueue {
+ public:
+  virtual ~JobQueue() = default;
+  // Marks up to `limit` due jobs running and returns them, oldest first. Jobs left running by a
+  // process that died are due again after `stale_after` seconds.
+  [[nodiscard]] virtual Result<std::vector<Job>> claim_jobs(std::int64_t now, std::size_t limit,
+                                                            std::int64_t stale_after) = 0;
+  // Done: the payload (which may hold an openid) is cleared.
+  [[nodiscard]] virtual Status finish_job(std::int64_t id) = 0;
+  // Failed this time: run again at `run_after`, or with no time, give up (state failed).
+  [[nodiscard]] virtual Status retry_job(std::int64_t id, std::string_view error,
+                                         std::optional<std::int64_t> run_after) = 0;
+  [[nodiscard]] virtual Result<JobCounts> job_counts(std::string_view appid) = 0;
 };
 
 }  // namespace qrscene::domain

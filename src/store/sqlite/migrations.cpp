@@ -32,7 +32,9 @@ CREATE TABLE channels (
   created_at      INTEGER NOT NULL,
   retired_at      INTEGER
 );
-CREATE UNIQUE INDEX channels_by_ticket ON channels (appid, ticket) WHERE ticket IS NOT NULL;
+-- A scene and a ticket mean one channel at a time; a retired channel lets them go.
+CREATE UNIQUE INDEX channels_by_ticket ON channels (appid, ticket) WHERE ticket IS NOT NULL AND status <> 'retired';
+CREATE UNIQUE INDEX channels_live_scene ON channels (appid, scene) WHERE status <> 'retired';
 CREATE INDEX channels_by_account ON channels (appid, status);
 
 CREATE TABLE scene_history (

@@ -85,13 +85,15 @@ struct SqliteStore::Writer {
   Statement forget_follower;
   Statement insert_job;
   Statement forget_jobs;
+  Statement unlink_events;
+  Statement unlink_subscriptions;
 
   static Result<std::unique_ptr<Writer>> make(std::unique_ptr<Database> db) {
     constexpr const char* kChannel =
         "SELECT id, name, scene, owner, status, reply_subscribe, reply_scan, wechat_tag_id FROM channels ";
     auto p = [&db](std::string_view sql) { return db->prepare(sql); };
     QRSCENE_ASSIGN_OR_RETURN(auto s1, p("SELECT id, channel_id, reply FROM events WHERE appid = ? AND dedup_key = ?"));
-    QRSCENE_ASSIGN_OR_RETURN(auto s2, p(std::string(kChannel) + "WHERE appid = ? AND ticket = ?"));
+    QRSCENE_ASSIGN_OR_RETURN(auto s2, p(std::string(kChannel) + "WHERE appid = ? AND ticket = ? AND status <> 'retired'"));
     // The channel the scene meant at the event's time, in one lookup.
     QRSCENE_ASSIGN_OR_RETURN(
         auto s3, p("SELECT c.id, c.name, c.scene, c.owner, c.status, c.reply_subscribe, c.reply_scan, "
@@ -121,10 +123,16 @@ struct SqliteStore::Writer {
     QRSCENE_ASSIGN_OR_RETURN(auto s13, p("INSERT INTO jobs (appid, kind, subject, payload, run_after, created_at) "
                                          "VALUES (?, ?, ?, ?, ?, ?)"));
     QRSCENE_ASSIGN_OR_RETURN(auto s14, p("DELETE FROM jobs WHERE appid = ? AND subject = ? AND state <> 'running'"));
+    // privacy = "delete": the follower's rows keep no link to each other (a hash per row).
+    QRSCENE_ASSIGN_OR_RETURN(auto s15, p("UPDATE events SET openid_hash = 'gone:' || id WHERE appid = ? AND "
+                                         "openid_hash = ?"));
+    QRSCENE_ASSIGN_OR_RETURN(auto s16, p("UPDATE subscriptions SET openid_hash = 'gone:' || id WHERE appid = ? AND "
+                                         "openid_hash = ?"));
     return std::unique_ptr<Writer>(new Writer{std::move(db), std::move(s1), std::move(s2), std::move(s3),
                                               std::move(s5), std::move(s6), std::move(s7),
                                               std::move(s8), std::move(s9), std::move(s10), std::move(s11),
-                                              std::move(s12), std::move(s13), std::move(s14)});
+                                              std::move(s12), std::move(s13), std::move(s14), std::move(s15),
+                                              std::move(s16)});
   }
 
   // Reads the channel row the statement stands on.
@@ -326,6 +334,13 @@ std::vector<Result<domain::IngestOutcome>> SqliteStore::write_batch(std::vector<
         w.forget_jobs.bind(1, e.appid).bind(2, who);
         QRSCENE_TRY(w.forget_jobs.run());
       }
+      if (plan.forget_follower && options_.unlink_on_unfollow) {
+        for (Statement* st : {&w.unlink_events, &w.unlink_subscriptions}) {
+          st->reset();
+          st->bind(1, e.appid).bind(2, who);
+          QRSCENE_TRY(st->run());
+        }
+      }
       if (plan.tag_job != 0) {
         w.insert_job.reset();
         w.insert_job.bind(1, e.appid)
@@ -334,6 +349,16 @@ std::vector<Result<domain::IngestOutcome>> SqliteStore::write_batch(std::vector<
             .bind(4, Json{{"openid", e.openid}, {"tag_id", plan.tag_job}}.dump())
             .bind(5, now)
             .bind(6, now);
+        QRSCENE_TRY(w.insert_job.run());
+      }
+      if (options_.forward_events && plan.channel_id) {
+        // Not tied to the follower (no subject): the backend is told of the unfollow too.
+        const Json forward{{"event_id", o.event_id},  {"appid", e.appid},           {"openid", e.openid},
+                           {"event", e.name},         {"kind", domain::to_string(e.kind)},
+                           {"channel_id", *plan.channel_id}, {"scene", e.scene}, {"ticket", e.ticket},
+                           {"create_time", e.create_time}};
+        w.insert_job.reset();
+        w.insert_job.bind(1, e.appid).bind(2, "webhook").bind(3, "").bind(4, forward.dump()).bind(5, now).bind(6, now);
         QRSCENE_TRY(w.insert_job.run());
       }
       return o;
@@ -363,6 +388,15 @@ Result<domain::Channel> SqliteStore::create_channel(domain::Channel c) {
   c.created_at = clock_.unix_seconds();
   QRSCENE_TRY(db.exec("BEGIN IMMEDIATE"));
   auto done = [&]() -> Status {
+    QRSCENE_ASSIGN_OR_RETURN(auto held, db.prepare("SELECT id, name FROM channels WHERE appid = ? AND status <> "
+                                                   "'retired' AND (scene = ? OR ticket = ?)"));
+    held.bind(1, c.appid).bind(2, c.scene).bind(3, c.ticket);
+    QRSCENE_ASSIGN_OR_RETURN(bool taken, held.step());
+    if (taken) {
+      return unexpected(ErrorCode::kAlreadyExists,
+                        fmt::format("scene '{}' belongs to channel {} ({}): retire that channel first, or choose "
+                                    "another scene", c.scene, held.int64(0), held.text(1)));
+    }
     QRSCENE_ASSIGN_OR_RETURN(
         auto ins, db.prepare("INSERT INTO channels (appid, name, grp, owner, kind, scene, scene_is_int, ticket, url, "
                              "expires_at, status, reply_subscribe, reply_scan, wechat_tag_id, evergreen, created_at) "
@@ -405,6 +439,200 @@ Result<domain::Channel> SqliteStore::create_channel(domain::Channel c) {
   return c;
 }
 
+namespace {
+Result<std::int64_t> count(Database& db, std::string_view sql, std::string_view appid,
+                           std::optional<std::int64_t> channel = std::nullopt) {
+  QRSCENE_ASSIGN_OR_RETURN(auto q, db.prepare(sql));
+  q.bind(1, appid);
+  if (channel) q.bind(2, *channel);
+  QRSCENE_TRY(q.step());
+  return q.int64(0);
+}
+}  // namespace
+
+namespace {
+
+constexpr std::string_view kChannelColumns =
+    "SELECT id, appid, name, grp, owner, kind, scene, scene_is_int, ticket, url, expires_at, status, "
+    "reply_subscribe, reply_scan, wechat_tag_id, evergreen, created_at, COALESCE(retired_at, 0) FROM channels ";
+
+domain::Channel read_channel(const Statement& q) {
+  domain::Channel c;
+  c.id = q.int64(0);
+  c.appid = q.text(1);
+  c.name = q.text(2);
+  c.group = q.text(3);
+  c.owner = q.text(4);
+  c.kind = domain::channel_kind_from(q.text(5)).value_or(domain::ChannelKind::kTemporary);
+  c.scene = q.text(6);
+  c.scene_is_int = q.int64(7) != 0;
+  c.ticket = q.is_null(8) ? "" : q.text(8);
+  c.url = q.text(9);
+  c.expires_at = q.int64(10);
+  c.status = domain::channel_status_from(q.text(11)).value_or(domain::ChannelStatus::kActive);
+  c.on_subscribe = reply_from_json(q.text(12));
+  c.on_scan = reply_from_json(q.text(13));
+  c.wechat_tag_id = q.int64(14);
+  c.evergreen = q.int64(15) != 0;
+  c.created_at = q.int64(16);
+  c.retired_at = q.int64(17);
+  return c;
+}
+
+// Runs `body` inside BEGIN IMMEDIATE … COMMIT, rolling back on any error.
+template <typename F>
+auto in_transaction(Database& db, F&& body) -> decltype(body()) {
+  QRSCENE_TRY(db.exec("BEGIN IMMEDIATE"));
+  auto result = body();
+  if (!result) {
+    (void)db.exec("ROLLBACK");
+    return result;
+  }
+  QRSCENE_TRY(db.exec("COMMIT"));
+  return result;
+}
+
+}  // namespace
+
+Result<domain::Channel> SqliteStore::channel(std::int64_t id) {
+  std::lock_guard lock(reader_mu_);
+  QRSCENE_ASSIGN_OR_RETURN(auto q, reader_->prepare(std::string(kChannelColumns) + "WHERE id = ?"));
+  q.bind(1, id);
+  QRSCENE_ASSIGN_OR_RETURN(bool found, q.step());
+  if (!found) return unexpected(ErrorCode::kNotFound, fmt::format("no channel {}: 'qrscene channel list' shows them", id));
+  return read_channel(q);
+}
+
+Result<std::vector<domain::Channel>> SqliteStore::channels(std::string_view appid) {
+  std::lock_guard lock(reader_mu_);
+  QRSCENE_ASSIGN_OR_RETURN(auto q, reader_->prepare(std::string(kChannelColumns) +
+                                                    "WHERE ? = '' OR appid = ? ORDER BY id"));
+  q.bind(1, appid).bind(2, appid);
+  std::vector<domain::Channel> out;
+  for (;;) {
+    QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
+    if (!row) break;
+    out.push_back(read_channel(q));
+  }
+  return out;
+}
+
+Status SqliteStore::set_status(std::int64_t id, domain::ChannelStatus status) {
+  std::lock_guard lock(reader_mu_);
+  Database& db = *reader_;
+  const std::int64_t now = clock_.unix_seconds();
+  return in_transaction(db, [&]() -> Status {
+    QRSCENE_ASSIGN_OR_RETURN(auto up, db.prepare("UPDATE channels SET status = ?, retired_at = CASE WHEN ? = 'retired' "
+                                                 "THEN ? ELSE retired_at END WHERE id = ?"));
+    QRSCENE_TRY(up.bind(1, domain::to_string(status)).bind(2, domain::to_string(status)).bind(3, now).bind(4, id).run());
+    if (db.changes() == 0) return unexpected(ErrorCode::kNotFound, fmt::format("no channel {}", id));
+    if (status != domain::ChannelStatus::kRetired) return {};
+    // From now on the scene means nothing (until a new channel takes it).
+    QRSCENE_ASSIGN_OR_RETURN(auto end, db.prepare("UPDATE scene_history SET valid_to = ? WHERE channel_id = ? AND "
+                                                  "valid_to IS NULL"));
+    return end.bind(1, now).bind(2, id).run();
+  });
+}
+
+Status SqliteStore::set_ticket(std::int64_t id, std::string_view ticket, std::string_view url,
+                               std::int64_t expires_at) {
+  std::lock_guard lock(reader_mu_);
+  QRSCENE_ASSIGN_OR_RETURN(auto up, reader_->prepare("UPDATE channels SET ticket = ?, url = ?, expires_at = ?, "
+                                                     "status = CASE WHEN status = 'expired' THEN 'active' ELSE status "
+                                                     "END WHERE id = ?"));
+  QRSCENE_TRY(up.bind(1, ticket).bind(2, url).bind(3, expires_at).bind(4, id).run());
+  if (reader_->changes() == 0) return unexpected(ErrorCode::kNotFound, fmt::format("no channel {}", id));
+  return {};
+}
+
+Result<std::int64_t> SqliteStore::highest_int_scene(std::string_view appid, std::int64_t low, std::int64_t high) {
+  std::lock_guard lock(reader_mu_);
+  QRSCENE_ASSIGN_OR_RETURN(auto q, reader_->prepare("SELECT COALESCE(MAX(CAST(scene AS INTEGER)), 0) FROM channels "
+                                                    "WHERE appid = ? AND scene_is_int = 1 AND CAST(scene AS INTEGER) "
+                                                    "BETWEEN ? AND ?"));
+  q.bind(1, appid).bind(2, low).bind(3, high);
+  QRSCENE_TRY(q.step());
+  return q.int64(0);
+}
+
+Result<std::int64_t> SqliteStore::permanent_scenes_used(std::string_view appid) {
+  std::lock_guard lock(reader_mu_);
+  return count(*reader_, "SELECT COUNT(DISTINCT scene) FROM channels WHERE appid = ? AND kind = 'permanent'", appid);
+}
+
+Result<bool> SqliteStore::permanent_scene_known(std::string_view appid, std::string_view scene) {
+  std::lock_guard lock(reader_mu_);
+  QRSCENE_ASSIGN_OR_RETURN(auto q, reader_->prepare("SELECT 1 FROM channels WHERE appid = ? AND kind = 'permanent' "
+                                                    "AND scene = ? LIMIT 1"));
+  q.bind(1, appid).bind(2, scene);
+  return q.step();
+}
+
+Result<std::optional<std::int64_t>> SqliteStore::scene_meant(std::string_view appid, std::string_view scene,
+                                                             std::int64_t at) {
+  std::lock_guard lock(reader_mu_);
+  QRSCENE_ASSIGN_OR_RETURN(auto q, reader_->prepare("SELECT channel_id FROM scene_history WHERE appid = ? AND scene = ? "
+                                                    "AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?) "
+                                                    "ORDER BY valid_from DESC LIMIT 1"));
+  q.bind(1, appid).bind(2, scene).bind(3, at).bind(4, at);
+  QRSCENE_ASSIGN_OR_RETURN(bool found, q.step());
+  if (!found) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(q.int64(0));
+}
+
+Result<std::vector<domain::Job>> SqliteStore::claim_jobs(std::int64_t now, std::size_t limit, std::int64_t stale_after) {
+  std::lock_guard lock(reader_mu_);
+  Database& db = *reader_;
+  return in_transaction(db, [&]() -> Result<std::vector<domain::Job>> {
+    QRSCENE_ASSIGN_OR_RETURN(auto q, db.prepare("SELECT id, appid, kind, payload, attempts FROM jobs WHERE "
+                                                "(state = 'pending' AND run_after <= ?) OR (state = 'running' AND "
+                                                "run_after <= ?) ORDER BY run_after, id LIMIT ?"));
+    q.bind(1, now).bind(2, now - stale_after).bind(3, static_cast<std::int64_t>(limit));
+    std::vector<domain::Job> jobs;
+    for (;;) {
+      QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
+      if (!row) break;
+      jobs.push_back(domain::Job{q.int64(0), q.text(1), q.text(2), q.text(3), static_cast<int>(q.int64(4))});
+    }
+    // run_after of a running job is when it was claimed: how staleness is told.
+    QRSCENE_ASSIGN_OR_RETURN(auto up, db.prepare("UPDATE jobs SET state = 'running', run_after = ? WHERE id = ?"));
+    for (const auto& j : jobs) {
+      up.reset();
+      QRSCENE_TRY(up.bind(1, now).bind(2, j.id).run());
+    }
+    return jobs;
+  });
+}
+
+Status SqliteStore::finish_job(std::int64_t id) {
+  std::lock_guard lock(reader_mu_);
+  QRSCENE_ASSIGN_OR_RETURN(auto up, reader_->prepare("UPDATE jobs SET state = 'done', payload = '{}', attempts = "
+                                                     "attempts + 1, last_error = '' WHERE id = ?"));
+  return up.bind(1, id).run();
+}
+
+Status SqliteStore::retry_job(std::int64_t id, std::string_view error, std::optional<std::int64_t> run_after) {
+  std::lock_guard lock(reader_mu_);
+  QRSCENE_ASSIGN_OR_RETURN(auto up, reader_->prepare("UPDATE jobs SET state = ?, attempts = attempts + 1, "
+                                                     "last_error = ?, run_after = ? WHERE id = ?"));
+  return up.bind(1, run_after ? "pending" : "failed")
+      .bind(2, error)
+      .bind(3, run_after.value_or(clock_.unix_seconds()))
+      .bind(4, id)
+      .run();
+}
+
+Result<domain::JobCounts> SqliteStore::job_counts(std::string_view appid) {
+  std::lock_guard lock(reader_mu_);
+  QRSCENE_ASSIGN_OR_RETURN(auto q, reader_->prepare("SELECT COALESCE(SUM(state = 'pending'), 0), COALESCE(SUM(state = "
+                                                    "'running'), 0), COALESCE(SUM(state = 'done'), 0), "
+                                                    "COALESCE(SUM(state = 'failed'), 0) FROM jobs WHERE ? = '' OR "
+                                                    "appid = ?"));
+  q.bind(1, appid).bind(2, appid);
+  QRSCENE_TRY(q.step());
+  return domain::JobCounts{q.int64(0), q.int64(1), q.int64(2), q.int64(3)};
+}
+
 Result<domain::Counters> SqliteStore::channel_counters(std::int64_t channel_id, std::int64_t first_day,
                                                        std::int64_t last_day) {
   std::lock_guard lock(reader_mu_);
@@ -418,16 +646,6 @@ Result<domain::Counters> SqliteStore::channel_counters(std::int64_t channel_id, 
   return domain::Counters{q.int64(0), q.int64(1), q.int64(2), q.int64(3), q.int64(4), q.int64(5)};
 }
 
-namespace {
-Result<std::int64_t> count(Database& db, std::string_view sql, std::string_view appid,
-                           std::optional<std::int64_t> channel = std::nullopt) {
-  QRSCENE_ASSIGN_OR_RETURN(auto q, db.prepare(sql));
-  q.bind(1, appid);
-  if (channel) q.bind(2, *channel);
-  QRSCENE_TRY(q.step());
-  return q.int64(0);
-}
-}  // namespace
 
 Result<std::int64_t> SqliteStore::event_count(std::string_view appid) {
   std::lock_guard lock(reader_mu_);

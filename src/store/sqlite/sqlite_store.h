@@ -17,6 +17,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,9 +36,11 @@ struct SqliteStoreOptions {
   std::size_t max_batch = 512;          // events per transaction at most
   std::int64_t utc_offset_seconds = 8 * 3600;  // days of the rollups (Asia/Shanghai)
   domain::ReplyDefaults replies;
+  bool forward_events = false;       // a webhook job per attributed event
+  bool unlink_on_unfollow = false;   // privacy "delete": also unlink the follower's hashed rows
 };
 
-class SqliteStore final : public domain::Ingestor {
+class SqliteStore final : public domain::Ingestor, public domain::ChannelRepository, public domain::JobQueue {
  public:
   [[nodiscard]] static Result<std::unique_ptr<SqliteStore>> open(SqliteStoreOptions options, const Clock& clock);
   ~SqliteStore() override;  // finishes every submitted event, then stops
@@ -46,8 +49,28 @@ class SqliteStore final : public domain::Ingestor {
 
   void submit(domain::Event event, Done done) override;
 
-  // A new channel and its scene's history from now on. Fills id and created_at.
-  [[nodiscard]] Result<domain::Channel> create_channel(domain::Channel channel);
+  // domain::ChannelRepository
+  [[nodiscard]] Result<domain::Channel> create_channel(domain::Channel channel) override;
+  [[nodiscard]] Result<domain::Channel> channel(std::int64_t id) override;
+  [[nodiscard]] Result<std::vector<domain::Channel>> channels(std::string_view appid) override;
+  [[nodiscard]] Status set_status(std::int64_t id, domain::ChannelStatus status) override;
+  [[nodiscard]] Status set_ticket(std::int64_t id, std::string_view ticket, std::string_view url,
+                                  std::int64_t expires_at) override;
+  [[nodiscard]] Result<std::int64_t> highest_int_scene(std::string_view appid, std::int64_t low,
+                                                       std::int64_t high) override;
+  [[nodiscard]] Result<std::int64_t> permanent_scenes_used(std::string_view appid) override;
+  [[nodiscard]] Result<bool> permanent_scene_known(std::string_view appid, std::string_view scene) override;
+  // Which channel a scene meant at `at` (Unix seconds), or nullopt.
+  [[nodiscard]] Result<std::optional<std::int64_t>> scene_meant(std::string_view appid, std::string_view scene,
+                                                                std::int64_t at);
+
+  // domain::JobQueue
+  [[nodiscard]] Result<std::vector<domain::Job>> claim_jobs(std::int64_t now, std::size_t limit,
+                                                            std::int64_t stale_after) override;
+  [[nodiscard]] Status finish_job(std::int64_t id) override;
+  [[nodiscard]] Status retry_job(std::int64_t id, std::string_view error,
+                                 std::optional<std::int64_t> run_after) override;
+  [[nodiscard]] Result<domain::JobCounts> job_counts(std::string_view appid) override;
 
   // The counters of a channel summed over [first_day, last_day] (local days since 1970-01-01).
   [[nodiscard]] Result<domain::Counters> channel_counters(std::int64_t channel_id, std::int64_t first_day,

@@ -35,9 +35,11 @@ class SqliteStoreTest : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
-  void reopen(std::size_t max_batch = 512) {
+  void reopen(std::size_t max_batch = 512, bool forward = false, bool unlink = false) {
     store_.reset();
     SqliteStoreOptions o;
+    o.forward_events = forward;
+    o.unlink_on_unfollow = unlink;
     o.path = (dir_ / "qrscene.db").string();
     o.max_batch = max_batch;
     o.replies.organic_subscribe.kind = domain::ReplyChoice::Kind::kText;
@@ -146,7 +148,20 @@ TEST_F(SqliteStoreTest, TheLedgerCreditsUnfollowsAndReFollowsToTheRightChannels)
 TEST_F(SqliteStoreTest, WithoutATicketTheSceneCountsAsOfTheEventsTime) {
   const auto old = channel("Old poster", "spring", "");
   clock_.advance(std::chrono::hours(24));
+  // A live channel holds its scene: retire it before the scene can mean another channel.
+  domain::Channel again;
+  again.appid = kAppId;
+  again.name = "Too early";
+  again.scene = "spring";
+  auto refused = store_->create_channel(again);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_NE(refused.error().message.find("retire"), std::string::npos);
+  ASSERT_TRUE(store_->set_status(old.id, domain::ChannelStatus::kRetired));
   const auto replacement = channel("New poster", "spring", "");  // the scene is reused
+  EXPECT_EQ(*store_->scene_meant(kAppId, "spring", kT0 + 3600), old.id);
+  EXPECT_EQ(*store_->scene_meant(kAppId, "spring", kT0 + 90000), replacement.id);
+  EXPECT_EQ(store_->channel(old.id)->status, domain::ChannelStatus::kRetired);
   ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o1", kT0 + 3600, "spring")));  // before the switch
   ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o2", kT0 + 90000, "spring")));  // after it
   EXPECT_EQ(day0(old.id).new_follows, 1);
@@ -223,6 +238,73 @@ TEST_F(SqliteStoreTest, TheSamePseudonymAcrossRestartsAndDifferentPerAccount) {
   EXPECT_EQ(store_->pseudonym(kAppId, "o1"), before);
   EXPECT_NE(store_->pseudonym("wxother", "o1"), before);
   EXPECT_EQ(before.size(), 32u);
+}
+
+TEST_F(SqliteStoreTest, ChannelsReadBackAsWritten) {
+  domain::Channel int_scene;
+  int_scene.appid = kAppId;
+  int_scene.name = "Store A";
+  int_scene.scene = "100001";
+  int_scene.scene_is_int = true;
+  int_scene.ticket = "TA";
+  int_scene.wechat_tag_id = 7;
+  int_scene.on_subscribe.kind = domain::ReplyChoice::Kind::kText;
+  int_scene.on_subscribe.text = "欢迎来自{channel}的朋友";
+  ASSERT_TRUE(store_->create_channel(int_scene));
+  const auto b = channel("Store B", "b", "TB");
+  auto all = store_->channels(kAppId);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2U);
+  EXPECT_EQ((*all)[0].name, "Store A");
+  EXPECT_EQ((*all)[0].wechat_tag_id, 7);
+  EXPECT_EQ((*all)[0].on_subscribe.text, "欢迎来自{channel}的朋友");
+  EXPECT_EQ((*all)[1].ticket, "TB");
+  EXPECT_TRUE(store_->channels("wxother")->empty());
+  EXPECT_EQ(*store_->highest_int_scene(kAppId, 100001, 200000), 100001);
+  ASSERT_TRUE(store_->set_ticket(b.id, "TB2", "http://weixin.qq.com/q/new", kT0 + 99));
+  EXPECT_EQ(store_->channel(b.id)->ticket, "TB2");
+  EXPECT_EQ(store_->channel(b.id)->expires_at, kT0 + 99);
+  EXPECT_EQ(store_->channel(12345).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, JobsAreClaimedRetriedAndFinished) {
+  reopen(512, /*forward=*/true);
+  const auto c = channel("A", "a", "TA", 134);
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o1", kT0, "a", "TA")));
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o2", kT0, "nobody")));  // organic: no forward
+  const std::int64_t now = clock_.unix_seconds();
+  auto jobs = store_->claim_jobs(now, 10, 300);
+  ASSERT_TRUE(jobs);
+  ASSERT_EQ(jobs->size(), 2U);  // the tag and the forward of o1's follow
+  EXPECT_EQ((*jobs)[0].kind, "tag");
+  EXPECT_EQ((*jobs)[1].kind, "webhook");
+  EXPECT_NE((*jobs)[1].payload.find(std::to_string(c.id)), std::string::npos);
+  EXPECT_TRUE(store_->claim_jobs(now, 10, 300)->empty());          // running: not claimed twice
+  EXPECT_EQ(store_->claim_jobs(now + 301, 10, 300)->size(), 2U);   // unless left running too long
+  ASSERT_TRUE(store_->retry_job((*jobs)[0].id, "45009", now + 60));
+  ASSERT_TRUE(store_->retry_job((*jobs)[1].id, "gave up", std::nullopt));
+  EXPECT_TRUE(store_->claim_jobs(now + 59, 10, 300)->empty());
+  auto again = store_->claim_jobs(now + 60, 10, 300);
+  ASSERT_EQ(again->size(), 1U);
+  EXPECT_EQ((*again)[0].attempts, 1);  // the one failed run
+  ASSERT_TRUE(store_->finish_job((*again)[0].id));
+  const auto counts = *store_->job_counts(kAppId);
+  EXPECT_EQ(counts.done, 1);
+  EXPECT_EQ(counts.failed, 1);
+  EXPECT_EQ(counts.pending + counts.running, 0);
+}
+
+TEST_F(SqliteStoreTest, DeleteModeUnlinksAnUnfollowersRows) {
+  reopen(512, false, /*unlink=*/true);
+  channel("A", "a", "TA");
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o1", kT0, "a", "TA")));
+  ASSERT_TRUE(ingest(event(EventKind::kUnsubscribe, "o1", kT0 + 10)));
+  // Followed again: with the link gone this counts as a first follow, by design of "delete".
+  auto again = ingest(event(EventKind::kSubscribe, "o1", kT0 + 20, "a", "TA"));
+  ASSERT_TRUE(again);
+  const auto counters = *store_->channel_counters(*again->channel_id, kDay0, kDay0);
+  EXPECT_EQ(counters.first_follows, 2);
+  EXPECT_EQ(counters.re_follows, 0);
 }
 
 }  // namespace

@@ -1,0 +1,93 @@
+#include "domain/channel.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "base/strings.h"
+
+namespace qrscene::domain {
+
+std::string_view to_string(ChannelKind kind) noexcept {
+  return kind == ChannelKind::kPermanent ? "permanent" : "temporary";
+}
+
+std::string_view to_string(ChannelStatus status) noexcept {
+  switch (status) {
+    case ChannelStatus::kActive: return "active";
+    case ChannelStatus::kPaused: return "paused";
+    case ChannelStatus::kExpired: return "expired";
+    case ChannelStatus::kRetired: return "retired";
+  }
+  return "active";
+}
+
+std::optional<ChannelKind> channel_kind_from(std::string_view text) noexcept {
+  if (text == "temporary") return ChannelKind::kTemporary;
+  if (text == "permanent") return ChannelKind::kPermanent;
+  return std::nullopt;
+}
+
+std::optional<ChannelStatus> channel_status_from(std::string_view text) noexcept {
+  for (auto s : {ChannelStatus::kActive, ChannelStatus::kPaused, ChannelStatus::kExpired, ChannelStatus::kRetired}) {
+    if (to_string(s) == text) return s;
+  }
+  return std::nullopt;
+}
+
+Status check_scene(ChannelKind kind, std::string_view scene, bool scene_is_int) {
+  const bool digits = !scene.empty() && std::all_of(scene.begin(), scene.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (scene_is_int) {
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(scene.data(), scene.data() + scene.size(), value);
+    if (!digits || ec != std::errc() || end != scene.data() + scene.size() || scene.size() > 10) {
+      return unexpected(ErrorCode::kInvalidArgument, fmt::format("scene '{}' is not a whole number", scene));
+    }
+    if (kind == ChannelKind::kPermanent && (value < 1 || value > kPermanentSceneMax)) {
+      return unexpected(ErrorCode::kInvalidArgument,
+                        fmt::format("a permanent int scene must be 1..{}; {} is outside (use a string scene, "
+                                    "or a temporary channel)", kPermanentSceneMax, value));
+    }
+    if (kind == ChannelKind::kTemporary && (value < kTemporarySceneMin || value > kTemporarySceneMax)) {
+      return unexpected(ErrorCode::kInvalidArgument,
+                        fmt::format("a temporary int scene must be {}..{} (1..{} belong to permanent codes, so "
+                                    "a pushed scene always names one channel); {} is outside",
+                                    kTemporarySceneMin, kTemporarySceneMax, kPermanentSceneMax, value));
+    }
+    return {};
+  }
+  if (scene.empty() || scene.size() > kSceneStrMaxBytes) {
+    return unexpected(ErrorCode::kInvalidArgument,
+                      fmt::format("a string scene must be 1..{} bytes; '{}' has {}", kSceneStrMaxBytes, scene,
+                                  scene.size()));
+  }
+  if (digits) {
+    return unexpected(ErrorCode::kInvalidArgument,
+                      fmt::format("string scene '{}' is all digits and would read as an int scene: make it an int "
+                                  "scene or add a letter", scene));
+  }
+  if (first_invalid_utf8(scene) != std::string_view::npos ||
+      std::any_of(scene.begin(), scene.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+    return unexpected(ErrorCode::kInvalidArgument, "a string scene must be printable UTF-8 without control characters");
+  }
+  return {};
+}
+
+Status check_status_change(ChannelStatus from, ChannelStatus to) {
+  if (from == to) return {};
+  if (from == ChannelStatus::kRetired) {
+    return unexpected(ErrorCode::kFailedPrecondition,
+                      "the channel is retired, which is final: create a new channel (it may reuse the scene)");
+  }
+  if (to == ChannelStatus::kExpired) {
+    return unexpected(ErrorCode::kInvalidArgument, "expired is set by qrscene when a temporary code runs out");
+  }
+  if (from == ChannelStatus::kExpired && to == ChannelStatus::kActive) {
+    return unexpected(ErrorCode::kFailedPrecondition,
+                      "the code has expired: renew it (mark the channel evergreen) or create a new channel");
+  }
+  return {};
+}
+
+}  // namespace qrscene::domain
