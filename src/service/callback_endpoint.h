@@ -1,0 +1,93 @@
+// CallbackEndpoint: where WeChat pushes events (wechat-protocol.md sections 3–6, DESIGN.md
+// section 3). GET /wechat/{appid} answers the URL check with echostr once the signature holds;
+// POST /wechat/{appid} verifies, decrypts and parses a push, hands it to the Ingestor, waits until
+// it is durable and only then answers with the passive reply (encrypted when the push was) or
+// "success". With one account, /wechat serves it too.
+//
+// Rejections store nothing and say why: 401 for a missing or bad signature or a timestamp outside
+// the window, 400 for malformed XML, a wrong ToUserName or AppID, or a push in the wrong mode, 413
+// for a body over max_body, 404 for an AppID we do not serve, 503 when the store cannot take the
+// event (WeChat retries; the retry is deduplicated).
+//
+// AES key rotation: when an account's EncodingAESKey is changed in WeChat's console, the previous
+// key stays accepted until `previous_key_until`, so pushes signed before the switch still decrypt;
+// the reply is sealed with the key the push came with.
+//
+// Thread safety: handlers may run concurrently; counters are atomic.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "domain/ports.h"
+#include "net/http_server.h"
+#include "wechat/msg_crypt.h"
+#include "wechat/reply.h"
+#include "wechat/signature.h"
+
+namespace qrscene::service {
+
+enum class CallbackMode : std::uint8_t { kPlain, kCompatible, kSafe };
+[[nodiscard]] std::optional<CallbackMode> callback_mode_from(std::string_view text) noexcept;
+
+struct CallbackAccount {
+  std::string appid;
+  std::string original_id;  // gh_…: the ToUserName pushes must carry ("" = not checked)
+  std::string token;
+  CallbackMode mode = CallbackMode::kPlain;
+  std::string encoding_aes_key;           // compatible and safe mode
+  std::string previous_encoding_aes_key;  // accepted until previous_key_until ("" = none)
+  std::int64_t previous_key_until = 0;    // Unix seconds
+};
+
+struct CallbackOptions {
+  wechat::SignatureOptions signature;
+  std::size_t max_body = 64 * 1024;  // WeChat's pushes are a few hundred bytes
+};
+
+struct CallbackCounters {
+  std::int64_t accepted = 0;    // stored and answered
+  std::int64_t duplicates = 0;  // WeChat's retries of stored events
+  std::int64_t replies = 0;     // answered with a passive reply (not "success")
+  std::int64_t rejected_signature = 0;
+  std::int64_t rejected_request = 0;  // malformed, wrong account, wrong mode
+  std::int64_t rejected_too_large = 0;
+  std::int64_t store_failures = 0;
+};
+
+// A reply choice as WeChat's reply type ({channel}-style templates already rendered).
+[[nodiscard]] std::optional<wechat::Reply> to_wechat_reply(const domain::ReplyChoice& choice);
+
+class CallbackEndpoint {
+ public:
+  // Errors: kInvalidArgument when an account's AES key is malformed or missing for its mode.
+  [[nodiscard]] static Result<std::unique_ptr<CallbackEndpoint>> create(std::vector<CallbackAccount> accounts,
+                                                                        domain::Ingestor& ingestor, const Clock& clock,
+                                                                        CallbackOptions options = {});
+  ~CallbackEndpoint();
+
+  void add_routes(net::Router& router);
+  [[nodiscard]] CallbackCounters counters() const;
+
+ private:
+  struct Account;
+  CallbackEndpoint(domain::Ingestor& ingestor, const Clock& clock, CallbackOptions options);
+  asio::awaitable<net::HttpResponse> verify_url(net::HttpRequest& request);
+  asio::awaitable<net::HttpResponse> receive(net::HttpRequest& request);
+  Result<const Account*> account_for(const net::HttpRequest& request) const;
+
+  domain::Ingestor& ingestor_;
+  const Clock& clock_;
+  CallbackOptions options_;
+  std::map<std::string, std::unique_ptr<Account>, std::less<>> accounts_;
+  struct Counters;
+  std::unique_ptr<Counters> counters_;
+};
+
+}  // namespace qrscene::service

@@ -1,0 +1,193 @@
+#include "service/channel_service.h"
+
+#include <fmt/format.h>
+
+namespace qrscene::service {
+
+using domain::ChannelKind;
+using domain::ChannelStatus;
+
+ChannelService::ChannelService(domain::ChannelRepository& channels, wechat::AccountClients& clients,
+                               const Clock& clock, ChannelServiceOptions options)
+    : channels_(channels), clients_(clients), clock_(clock), options_(options) {}
+
+namespace {
+
+Status check_reply(const domain::ReplyChoice& r, std::string_view which) {
+  using Kind = domain::ReplyChoice::Kind;
+  if (r.kind == Kind::kText && r.text.empty()) {
+    return unexpected(ErrorCode::kInvalidArgument, fmt::format("{}: a text reply needs its text", which));
+  }
+  if (r.kind == Kind::kImage && r.media_id.empty()) {
+    return unexpected(ErrorCode::kInvalidArgument,
+                      fmt::format("{}: an image reply needs the media_id of an uploaded image", which));
+  }
+  if (r.kind == Kind::kNews && (r.title.empty() || r.url.empty())) {
+    return unexpected(ErrorCode::kInvalidArgument, fmt::format("{}: a news reply needs a title and a url", which));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::pair<std::string, bool>> ChannelService::choose_scene(const ChannelSpec& spec) {
+  if (spec.scene) {
+    QRSCENE_TRY(domain::check_scene(spec.kind, *spec.scene, !spec.string_scene));
+    return std::pair{*spec.scene, !spec.string_scene};
+  }
+  const bool permanent = spec.kind == ChannelKind::kPermanent;
+  const std::int64_t low = permanent ? 1 : domain::kTemporarySceneMin;
+  const std::int64_t high = permanent ? domain::kPermanentSceneMax : domain::kTemporarySceneMax;
+  QRSCENE_ASSIGN_OR_RETURN(std::int64_t highest, channels_.highest_int_scene(spec.appid, low, high));
+  const std::int64_t next = std::max(highest + 1, low);
+  if (next > high) {
+    return unexpected(ErrorCode::kResourceExhausted,
+                      fmt::format("every {} int scene ({}..{}) has been used: give a string scene, or reuse a "
+                                  "retired scene by naming it",
+                                  domain::to_string(spec.kind), low, high));
+  }
+  return std::pair{std::to_string(next), true};
+}
+
+Result<std::int64_t> ChannelService::find_or_create_tag(wechat::ApiClient& client, const std::string& name) {
+  QRSCENE_ASSIGN_OR_RETURN(auto tags, client.tags());
+  for (const auto& t : tags) {
+    if (t.name == name) return t.id;
+  }
+  QRSCENE_ASSIGN_OR_RETURN(auto made, client.create_tag(name));
+  return made.id;
+}
+
+Result<domain::Channel> ChannelService::create(const ChannelSpec& spec) {
+  std::vector<std::string> problems;
+  if (spec.name.empty()) problems.emplace_back("name: required");
+  if (spec.kind == ChannelKind::kPermanent && spec.evergreen) {
+    problems.emplace_back("evergreen: only temporary codes expire; a permanent code needs no renewal");
+  }
+  if (spec.kind == ChannelKind::kTemporary && (spec.expire_seconds < 60 || spec.expire_seconds > 2'592'000)) {
+    problems.emplace_back(fmt::format("expire_seconds: must be 60..2592000 (30 days); got {}", spec.expire_seconds));
+  }
+  if (auto ok = check_reply(spec.on_subscribe, "reply on subscribe"); !ok) problems.push_back(ok.error().message);
+  if (auto ok = check_reply(spec.on_scan, "reply on scan"); !ok) problems.push_back(ok.error().message);
+  if (!problems.empty()) return unexpected(ErrorCode::kInvalidArgument, fmt::format("{}", fmt::join(problems, "\n")));
+  QRSCENE_ASSIGN_OR_RETURN(wechat::ApiClient * client, clients_.get(spec.appid));
+
+  std::lock_guard lock(create_mu_);
+  QRSCENE_ASSIGN_OR_RETURN(auto scene, choose_scene(spec));
+  const bool permanent = spec.kind == ChannelKind::kPermanent;
+  if (permanent) {
+    QRSCENE_ASSIGN_OR_RETURN(bool known, channels_.permanent_scene_known(spec.appid, scene.first));
+    QRSCENE_ASSIGN_OR_RETURN(std::int64_t used, channels_.permanent_scenes_used(spec.appid));
+    if (!known && used >= domain::kPermanentQuota) {
+      return unexpected(ErrorCode::kResourceExhausted,
+                        fmt::format("the account has used all {} permanent codes WeChat allows: reuse a retired "
+                                    "permanent scene, or make a temporary channel",
+                                    domain::kPermanentQuota));
+    }
+  }
+  // A live channel holding the scene is refused before WeChat is asked.
+  QRSCENE_ASSIGN_OR_RETURN(auto existing, channels_.channels(spec.appid));
+  for (const auto& c : existing) {
+    if (c.status != ChannelStatus::kRetired && c.scene == scene.first) {
+      return unexpected(ErrorCode::kAlreadyExists,
+                        fmt::format("scene '{}' belongs to channel {} ({}): retire that channel first, or choose "
+                                    "another scene",
+                                    c.scene, c.id, c.name));
+    }
+  }
+
+  std::int64_t tag_id = 0;
+  if (!spec.tag.empty()) {
+    QRSCENE_ASSIGN_OR_RETURN(tag_id, find_or_create_tag(*client, spec.tag));
+  }
+
+  wechat::QrRequest request;
+  request.kind = permanent ? wechat::QrKind::kPermanent : wechat::QrKind::kTemporary;
+  if (scene.second) {
+    request.scene_id = std::stoll(scene.first);
+  } else {
+    request.scene_str = scene.first;
+  }
+  if (!permanent) request.expire_seconds = spec.expire_seconds;
+  QRSCENE_ASSIGN_OR_RETURN(auto ticket, client->create_qrcode(request));
+
+  domain::Channel c;
+  c.appid = spec.appid;
+  c.name = spec.name;
+  c.group = spec.group;
+  c.owner = spec.owner;
+  c.kind = spec.kind;
+  c.scene = scene.first;
+  c.scene_is_int = scene.second;
+  c.ticket = ticket.ticket;
+  c.url = ticket.url;
+  c.expires_at = ticket.expires_at;
+  c.on_subscribe = spec.on_subscribe;
+  c.on_scan = spec.on_scan;
+  c.wechat_tag_id = tag_id;
+  c.evergreen = spec.evergreen;
+  return channels_.create_channel(std::move(c));
+}
+
+Result<domain::Channel> ChannelService::show(std::int64_t id) { return channels_.channel(id); }
+
+Result<std::vector<domain::Channel>> ChannelService::list(std::string_view appid) { return channels_.channels(appid); }
+
+Result<domain::Channel> ChannelService::set_status(std::int64_t id, ChannelStatus status) {
+  QRSCENE_ASSIGN_OR_RETURN(auto current, channels_.channel(id));
+  QRSCENE_TRY(domain::check_status_change(current.status, status));
+  if (current.status != status) QRSCENE_TRY(channels_.set_status(id, status));
+  return channels_.channel(id);
+}
+
+Result<QuotaMeter> ChannelService::quota(std::string_view appid) {
+  QRSCENE_ASSIGN_OR_RETURN(std::int64_t used, channels_.permanent_scenes_used(appid));
+  return QuotaMeter{used, std::max<std::int64_t>(0, domain::kPermanentQuota - used)};
+}
+
+UpkeepReport ChannelService::upkeep() {
+  UpkeepReport report;
+  auto all = channels_.channels("");
+  if (!all) {
+    report.errors.push_back(all.error().message);
+    return report;
+  }
+  const std::int64_t now = clock_.unix_seconds();
+  for (const auto& c : *all) {
+    if (c.kind != ChannelKind::kTemporary || c.expires_at == 0) continue;
+    if (c.status == ChannelStatus::kRetired || c.status == ChannelStatus::kPaused) continue;
+    if (c.evergreen && c.expires_at - now <= options_.renew_ahead_seconds) {
+      // WeChat lets a temporary scene be asked for again: a new ticket for the same scene.
+      auto renewed = [&]() -> Status {
+        QRSCENE_ASSIGN_OR_RETURN(wechat::ApiClient * client, clients_.get(c.appid));
+        wechat::QrRequest request;
+        request.kind = wechat::QrKind::kTemporary;
+        if (c.scene_is_int) {
+          request.scene_id = std::stoll(c.scene);
+        } else {
+          request.scene_str = c.scene;
+        }
+        request.expire_seconds = 2'592'000;
+        QRSCENE_ASSIGN_OR_RETURN(auto ticket, client->create_qrcode(request));
+        return channels_.set_ticket(c.id, ticket.ticket, ticket.url, ticket.expires_at);
+      }();
+      if (renewed) {
+        report.renewed.push_back(c.id);
+      } else {
+        report.errors.push_back(fmt::format("channel {} ({}): renewal failed: {}", c.id, c.name,
+                                            renewed.error().message));
+      }
+      continue;
+    }
+    if (!c.evergreen && c.status == ChannelStatus::kActive && c.expires_at <= now) {
+      if (auto flagged = channels_.set_status(c.id, ChannelStatus::kExpired); flagged) {
+        report.expired.push_back(c.id);
+      } else {
+        report.errors.push_back(flagged.error().message);
+      }
+    }
+  }
+  return report;
+}
+
+}  // namespace qrscene::service

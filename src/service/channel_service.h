@@ -1,0 +1,85 @@
+// ChannelService: the channel operations the CLI, the admin API and the dashboard share
+// (DESIGN.md section 1.3): create a channel (scene from the account's pool or given, the ticket
+// from WeChat through the API client, the WeChat tag found or created), list, show, pause,
+// resume, retire; the permanent quota meter; and upkeep — evergreen temporary codes renewed
+// before they expire, other temporary codes flagged expired once they have.
+//
+// Scenes: permanent int scenes are 1..100000, temporary int scenes 100001 and up (domain/channel.h),
+// allocated one above the highest the account ever used, so that a retired scene is never handed
+// out again by accident; a retired scene is reused only when asked for by name. Re-creating a
+// permanent scene WeChat already knows costs no quota.
+//
+// Errors: kInvalidArgument for a bad spec (every problem named); kAlreadyExists when a live
+// channel holds the scene; kResourceExhausted when the permanent quota or a scene range is used
+// up; WeChat's errors as the API client reports them (nothing is stored when WeChat refuses).
+// Thread safety: all methods may be called concurrently.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "domain/ports.h"
+#include "wechat/account_clients.h"
+
+namespace qrscene::service {
+
+struct ChannelSpec {
+  std::string appid;
+  std::string name;
+  std::string group;
+  std::string owner;
+  domain::ChannelKind kind = domain::ChannelKind::kTemporary;
+  std::optional<std::string> scene;  // empty: allocated
+  bool string_scene = false;         // a given scene: a string (otherwise an int)
+  std::int64_t expire_seconds = 2'592'000;  // temporary codes: 30 days, WeChat's maximum
+  bool evergreen = false;
+  domain::ReplyChoice on_subscribe;  // templates: {channel}, {scene}, {owner}
+  domain::ReplyChoice on_scan;
+  std::string tag;                   // a WeChat tag name for the channel's followers ("" = none)
+};
+
+struct ChannelServiceOptions {
+  std::int64_t renew_ahead_seconds = 86'400;  // evergreen codes are renewed a day before expiry
+};
+
+struct QuotaMeter {
+  std::int64_t used = 0;
+  std::int64_t left = 0;
+};
+
+struct UpkeepReport {
+  std::vector<std::int64_t> renewed;
+  std::vector<std::int64_t> expired;
+  std::vector<std::string> errors;  // renewals that failed (retried at the next upkeep)
+};
+
+class ChannelService {
+ public:
+  ChannelService(domain::ChannelRepository& channels, wechat::AccountClients& clients, const Clock& clock,
+                 ChannelServiceOptions options = {});
+
+  [[nodiscard]] Result<domain::Channel> create(const ChannelSpec& spec);
+  [[nodiscard]] Result<domain::Channel> show(std::int64_t id);
+  [[nodiscard]] Result<std::vector<domain::Channel>> list(std::string_view appid);
+  [[nodiscard]] Result<domain::Channel> set_status(std::int64_t id, domain::ChannelStatus status);
+  [[nodiscard]] Result<QuotaMeter> quota(std::string_view appid);
+  // Renews evergreen codes due within renew_ahead and flags the expired ones.
+  [[nodiscard]] UpkeepReport upkeep();
+
+ private:
+  Result<std::pair<std::string, bool>> choose_scene(const ChannelSpec& spec);
+  Result<std::int64_t> find_or_create_tag(wechat::ApiClient& client, const std::string& name);
+
+  domain::ChannelRepository& channels_;
+  wechat::AccountClients& clients_;
+  const Clock& clock_;
+  ChannelServiceOptions options_;
+  std::mutex create_mu_;  // allocation and creation of one channel at a time
+};
+
+}  // namespace qrscene::service

@@ -1,0 +1,105 @@
+#include "service/job_runner.h"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "base/encoding.h"
+
+namespace qrscene::service {
+
+std::string webhook_signature(std::string_view secret, std::int64_t timestamp, std::string_view body) {
+  const std::string message = fmt::format("{}.{}", timestamp, body);
+  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(), &length);
+  return "sha256=" + to_hex(std::span<const std::uint8_t>(mac.data(), length));
+}
+
+JobRunner::JobRunner(domain::JobQueue& queue, wechat::AccountClients& clients, wechat::HttpTransport& transport,
+                     const Clock& clock, JobRunnerOptions options)
+    : queue_(queue), clients_(clients), transport_(transport), clock_(clock), options_(std::move(options)) {}
+
+void JobRunner::settle(const domain::Job& job, const Status& outcome, JobRunReport& report) {
+  if (outcome) {
+    if (queue_.finish_job(job.id)) ++report.done;
+    return;
+  }
+  const int runs = job.attempts + 1;
+  if (runs >= options_.max_attempts) {
+    (void)queue_.retry_job(job.id, outcome.error().message, std::nullopt);
+    ++report.failed;
+    return;
+  }
+  std::int64_t backoff = options_.initial_backoff_seconds;
+  for (int i = 1; i < runs && backoff < options_.max_backoff_seconds; ++i) backoff *= 2;
+  backoff = std::min(backoff, options_.max_backoff_seconds);
+  (void)queue_.retry_job(job.id, outcome.error().message, clock_.unix_seconds() + backoff);
+  ++report.retried;
+}
+
+Status JobRunner::post_webhook(const domain::Job& job) {
+  if (options_.webhook_url.empty()) {
+    return unexpected(ErrorCode::kFailedPrecondition, "no webhook URL is configured ([jobs] webhook_url)");
+  }
+  wechat::HttpCall call;
+  call.method = "POST";
+  call.url = options_.webhook_url;
+  call.body = job.payload;
+  call.timeout = options_.webhook_timeout;
+  const std::int64_t now = clock_.unix_seconds();
+  call.headers = {{"Content-Type", "application/json"},
+                  {"X-Qrscene-Timestamp", std::to_string(now)},
+                  {"X-Qrscene-Signature", webhook_signature(options_.webhook_secret.reveal(), now, job.payload)},
+                  {"X-Qrscene-Delivery", std::to_string(job.id)}};
+  QRSCENE_ASSIGN_OR_RETURN(auto reply, transport_.send(call));
+  if (reply.status < 200 || reply.status > 299) {
+    return unexpected(ErrorCode::kUnavailable, fmt::format("webhook answered HTTP {}", reply.status));
+  }
+  return {};
+}
+
+Result<JobRunReport> JobRunner::run_once() {
+  JobRunReport report;
+  QRSCENE_ASSIGN_OR_RETURN(auto jobs,
+                           queue_.claim_jobs(clock_.unix_seconds(), options_.batch, options_.stale_after_seconds));
+  // Tag jobs grouped by account and tag, so one call tags up to 50 followers.
+  std::map<std::pair<std::string, std::int64_t>, std::vector<std::pair<domain::Job, std::string>>> tagging;
+  for (const auto& job : jobs) {
+    if (job.kind == "webhook") {
+      settle(job, post_webhook(job), report);
+      continue;
+    }
+    const auto payload = nlohmann::json::parse(job.payload, nullptr, false);
+    if (job.kind != "tag" || !payload.is_object() || !payload.contains("openid") || !payload.contains("tag_id")) {
+      settle(job, unexpected(ErrorCode::kInternal, fmt::format("job {} of kind '{}' is malformed", job.id, job.kind)),
+             report);
+      continue;
+    }
+    tagging[{job.appid, payload["tag_id"].get<std::int64_t>()}].emplace_back(job,
+                                                                              payload["openid"].get<std::string>());
+  }
+  for (auto& [key, members] : tagging) {
+    auto client = clients_.get(key.first);
+    for (std::size_t at = 0; at < members.size(); at += 50) {
+      const std::size_t end = std::min(members.size(), at + 50);
+      Status outcome = client ? Status{} : Status(client.error());
+      if (client) {
+        std::vector<std::string> openids;
+        for (std::size_t i = at; i < end; ++i) openids.push_back(members[i].second);
+        outcome = (*client)->tag_users(key.second, openids);
+        ++report.api_calls;
+      }
+      for (std::size_t i = at; i < end; ++i) settle(members[i].first, outcome, report);
+    }
+  }
+  return report;
+}
+
+}  // namespace qrscene::service

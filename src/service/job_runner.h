@@ -1,0 +1,68 @@
+// JobRunner: the work that follows a durable event (DESIGN.md section 3), taken from the store's
+// job queue, retried with backoff and visible in its counts.
+//
+// - "tag": puts new followers in their channel's WeChat tag, one batchtagging call per 50
+//   followers of the same tag.
+// - "webhook": forwards an attributed event as JSON to the configured URL, so an existing backend
+//   keeps working. The request carries X-Qrscene-Timestamp and X-Qrscene-Signature:
+//   "sha256=" + hex HMAC-SHA256(secret, timestamp + "." + body); a receiver recomputes it and
+//   refuses stale timestamps. Any 2xx is success.
+//
+// A failed job runs again after initial_backoff, doubling to max_backoff, and is marked failed
+// after max_attempts runs (its last error kept).
+// Thread safety: run_once() from one thread at a time.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "base/clock.h"
+#include "base/redact.h"
+#include "domain/ports.h"
+#include "wechat/account_clients.h"
+#include "wechat/http_transport.h"
+
+namespace qrscene::service {
+
+struct JobRunnerOptions {
+  std::string webhook_url;  // "" = webhook jobs fail with advice
+  Secret webhook_secret;
+  std::chrono::milliseconds webhook_timeout{5'000};
+  std::size_t batch = 500;             // jobs claimed per run
+  int max_attempts = 8;
+  std::int64_t initial_backoff_seconds = 30;
+  std::int64_t max_backoff_seconds = 3'600;
+  std::int64_t stale_after_seconds = 300;  // a job left running this long is claimed again
+};
+
+struct JobRunReport {
+  std::int64_t done = 0;
+  std::int64_t retried = 0;
+  std::int64_t failed = 0;
+  std::int64_t api_calls = 0;  // batchtagging calls made
+};
+
+// "sha256=" + lower-case hex HMAC-SHA256(secret, timestamp + "." + body).
+[[nodiscard]] std::string webhook_signature(std::string_view secret, std::int64_t timestamp, std::string_view body);
+
+class JobRunner {
+ public:
+  JobRunner(domain::JobQueue& queue, wechat::AccountClients& clients, wechat::HttpTransport& transport,
+            const Clock& clock, JobRunnerOptions options);
+
+  // Runs every due job once.
+  [[nodiscard]] Result<JobRunReport> run_once();
+
+ private:
+  void settle(const domain::Job& job, const Status& outcome, JobRunReport& report);
+  Status post_webhook(const domain::Job& job);
+
+  domain::JobQueue& queue_;
+  wechat::AccountClients& clients_;
+  wechat::HttpTransport& transport_;
+  const Clock& clock_;
+  JobRunnerOptions options_;
+};
+
+}  // namespace qrscene::service
