@@ -6,7 +6,10 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <cctype>
+#include <charconv>
 #include <type_traits>
+#include <variant>
 #include <toml++/toml.h>
 
 namespace qrscene::config {
@@ -53,6 +56,18 @@ void read(const toml::table& t, std::string_view key, std::string_view path, T& 
   }
 }
 
+using Target = std::variant<std::string*, std::int64_t*, bool*, Secret*>;
+struct Key {
+  std::string_view name;
+  Target target;
+};
+
+std::string env_name(std::string_view section, std::string_view key) {
+  std::string name = fmt::format("QRSCENE_{}_{}", section, key);
+  for (char& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return name;
+}
+
 void reject_unknown(const toml::table& t, std::initializer_list<std::string_view> known, std::string_view where,
                     Problems& p) {
   for (const auto& [k, v] : t) {
@@ -64,6 +79,96 @@ void reject_unknown(const toml::table& t, std::initializer_list<std::string_view
 
 void override_from_env(const Environment& env, std::string_view name, std::string& out) {
   if (auto v = env(name)) out = *v;
+}
+
+void set_secret(std::string_view raw, std::string_view path, const Environment& env, Secret& out, Problems& p) {
+  if (raw.empty()) return;
+  auto s = resolve_secret(raw, path, env);
+  if (s) {
+    out = std::move(*s);
+  } else {
+    p.add(s.error().message);
+  }
+}
+
+// Reads a [section] from the file, then lets QRSCENE_<SECTION>_<KEY> override each key.
+void read_section(const toml::table& root, std::string_view section, const std::vector<Key>& keys,
+                  const Environment& env, Problems& p) {
+  if (const toml::node* n = root.get(section)) {
+    if (const auto* t = n->as_table()) {
+      for (const auto& [k, v] : *t) {
+        bool ok = false;
+        for (const auto& key : keys) ok = ok || k.str() == key.name;
+        if (!ok) p.add("{}.{}: unknown key (docs/configuration.md lists the keys)", section, k.str());
+      }
+      for (const auto& key : keys) {
+        const std::string path = fmt::format("{}.{}", section, key.name);
+        std::visit(
+            [&](auto* target) {
+              using T = std::remove_pointer_t<decltype(target)>;
+              if constexpr (std::is_same_v<T, Secret>) {
+                std::string raw;
+                read(*t, key.name, path, raw, p);
+                set_secret(raw, path, env, *target, p);
+              } else if constexpr (std::is_same_v<T, bool>) {
+                if (const toml::node* b = t->get(key.name)) {
+                  if (const auto* v = b->as_boolean()) {
+                    *target = v->get();
+                  } else {
+                    p.add("{}: must be true or false", path);
+                  }
+                }
+              } else {
+                read(*t, key.name, path, *target, p);
+              }
+            },
+            key.target);
+      }
+    } else {
+      p.add("{}: must be a table ([{}])", section, section);
+    }
+  }
+  for (const auto& key : keys) {
+    const std::string name = env_name(section, key.name);
+    auto v = env(name);
+    if (!v) continue;
+    std::visit(
+        [&](auto* target) {
+          using T = std::remove_pointer_t<decltype(target)>;
+          if constexpr (std::is_same_v<T, std::string>) {
+            *target = *v;
+          } else if constexpr (std::is_same_v<T, Secret>) {
+            set_secret(*v, name, env, *target, p);
+          } else if constexpr (std::is_same_v<T, bool>) {
+            if (*v == "true" || *v == "1") {
+              *target = true;
+            } else if (*v == "false" || *v == "0") {
+              *target = false;
+            } else {
+              p.add("{}: must be true or false, got '{}'", name, *v);
+            }
+          } else {
+            std::int64_t parsed = 0;
+            const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), parsed);
+            if (ec != std::errc() || end != v->data() + v->size()) {
+              p.add("{}: must be an integer, got '{}'", name, *v);
+            } else {
+              *target = parsed;
+            }
+          }
+        },
+        key.target);
+  }
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
 void check_account(const AccountConfig& a, std::string_view where, Problems& p) {
@@ -83,6 +188,13 @@ void check_account(const AccountConfig& a, std::string_view where, Problems& p) 
                                                                   "0123456789+/") != std::string::npos)) {
     p.add("{}.encoding_aes_key: must be the 43 characters from the WeChat console (letters, digits, + and /)", where);
   }
+  const std::string& previous = a.previous_encoding_aes_key.reveal();
+  if (!previous.empty() && previous.size() != 43) {
+    p.add("{}.previous_encoding_aes_key: must be 43 characters, like encoding_aes_key", where);
+  }
+  if (!previous.empty() && a.previous_key_until == 0) {
+    p.add("{}.previous_key_until: needed with previous_encoding_aes_key (when the old key stops being accepted)", where);
+  }
   if (key.empty() && (a.mode == "compatible" || a.mode == "safe")) {
     p.add("{}.encoding_aes_key: needed in {} mode", where, a.mode);
   }
@@ -93,14 +205,25 @@ void check_account(const AccountConfig& a, std::string_view where, Problems& p) 
 
 void read_account(const toml::table& t, std::string_view where, const Environment& env, AccountConfig& a,
                   Problems& p) {
-  reject_unknown(t, {"appid", "name", "secret", "token", "encoding_aes_key", "mode", "original_id"},
+  reject_unknown(t, {"appid", "name", "secret", "token", "encoding_aes_key", "mode", "original_id",
+                     "previous_encoding_aes_key", "previous_key_until"},
                  fmt::format("{}.", where), p);
+  if (const toml::node* until = t.get("previous_key_until")) {
+    if (const auto* dt = until->as_date_time(); dt != nullptr && dt->get().offset) {
+      const auto& v = dt->get();
+      a.previous_key_until = days_from_civil(v.date.year, v.date.month, v.date.day) * 86'400 + v.time.hour * 3'600 +
+                             v.time.minute * 60 + v.time.second - std::int64_t{v.offset->minutes} * 60;
+    } else {
+      p.add("{}.previous_key_until: must be a date-time with its offset, like 2026-12-01T00:00:00+08:00", where);
+    }
+  }
   read(t, "appid", fmt::format("{}.appid", where), a.appid, p);
   read(t, "name", fmt::format("{}.name", where), a.name, p);
   read(t, "token", fmt::format("{}.token", where), a.token, p);
   read(t, "mode", fmt::format("{}.mode", where), a.mode, p);
   read(t, "original_id", fmt::format("{}.original_id", where), a.original_id, p);
-  for (const auto& [key, target] : {std::pair{"secret", &a.secret}, std::pair{"encoding_aes_key", &a.encoding_aes_key}}) {
+  for (const auto& [key, target] : {std::pair{"secret", &a.secret}, std::pair{"encoding_aes_key", &a.encoding_aes_key},
+                                    std::pair{"previous_encoding_aes_key", &a.previous_encoding_aes_key}}) {
     std::string raw;
     const std::string path = fmt::format("{}.{}", where, key);
     read(t, key, path, raw, p);
@@ -177,19 +300,32 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
   }
   Config c;
   Problems p;
-  reject_unknown(root, {"wechat", "accounts"}, "", p);
-
-  if (const toml::node* w = root.get("wechat")) {
-    if (const auto* t = w->as_table()) {
-      reject_unknown(*t, {"api_base", "mp_base", "token_mode", "timeout_ms"}, "wechat.", p);
-      read(*t, "api_base", "wechat.api_base", c.wechat.api_base, p);
-      read(*t, "mp_base", "wechat.mp_base", c.wechat.mp_base, p);
-      read(*t, "token_mode", "wechat.token_mode", c.wechat.token_mode, p);
-      read(*t, "timeout_ms", "wechat.timeout_ms", c.wechat.timeout_ms, p);
-    } else {
-      p.add("wechat: must be a table ([wechat])");
-    }
-  }
+  reject_unknown(root, {"wechat", "server", "store", "privacy", "replies", "jobs", "accounts"}, "", p);
+  // Each [section] and its keys; QRSCENE_<SECTION>_<KEY> overrides any of them.
+  read_section(root, "wechat",
+               {{"api_base", &c.wechat.api_base},
+                {"mp_base", &c.wechat.mp_base},
+                {"token_mode", &c.wechat.token_mode},
+                {"timeout_ms", &c.wechat.timeout_ms}},
+               env, p);
+  read_section(root, "server",
+               {{"address", &c.server.address},
+                {"port", &c.server.port},
+                {"threads", &c.server.threads},
+                {"max_body_bytes", &c.server.max_body_bytes},
+                {"timestamp_window_seconds", &c.server.timestamp_window_seconds}},
+               env, p);
+  read_section(root, "store",
+               {{"path", &c.store.path}, {"durable", &c.store.durable}, {"utc_offset_minutes", &c.store.utc_offset_minutes}},
+               env, p);
+  read_section(root, "privacy", {{"on_unfollow", &c.privacy.on_unfollow}}, env, p);
+  read_section(root, "replies", {{"organic_subscribe", &c.replies.organic_subscribe}}, env, p);
+  read_section(root, "jobs",
+               {{"webhook_url", &c.jobs.webhook_url},
+                {"webhook_secret", &c.jobs.webhook_secret},
+                {"max_attempts", &c.jobs.max_attempts},
+                {"renew_ahead_hours", &c.jobs.renew_ahead_hours}},
+               env, p);
   if (const toml::node* a = root.get("accounts")) {
     if (const auto* arr = a->as_array()) {
       for (std::size_t i = 0; i < arr->size(); ++i) {
@@ -205,17 +341,6 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
     }
   }
 
-  // The environment overrides the file.
-  override_from_env(env, "QRSCENE_WECHAT_API_BASE", c.wechat.api_base);
-  override_from_env(env, "QRSCENE_WECHAT_MP_BASE", c.wechat.mp_base);
-  override_from_env(env, "QRSCENE_WECHAT_TOKEN_MODE", c.wechat.token_mode);
-  if (auto v = env("QRSCENE_WECHAT_TIMEOUT_MS")) {
-    try {
-      c.wechat.timeout_ms = std::stoll(*v);
-    } catch (const std::exception&) {
-      p.add("QRSCENE_WECHAT_TIMEOUT_MS: must be an integer, got '{}'", *v);
-    }
-  }
   if (c.accounts.empty()) {
     if (auto appid = env("QRSCENE_APPID")) {
       AccountConfig& a = c.accounts.emplace_back();
@@ -245,6 +370,31 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
   }
   if (c.wechat.timeout_ms < 100 || c.wechat.timeout_ms > 60'000) {
     p.add("wechat.timeout_ms: must be 100..60000, got {}", c.wechat.timeout_ms);
+  }
+  if (c.server.port < 0 || c.server.port > 65535) p.add("server.port: must be 0..65535, got {}", c.server.port);
+  if (c.server.threads < 1 || c.server.threads > 256) p.add("server.threads: must be 1..256, got {}", c.server.threads);
+  if (c.server.max_body_bytes < 1024 || c.server.max_body_bytes > 1024 * 1024) {
+    p.add("server.max_body_bytes: must be 1024..1048576, got {}", c.server.max_body_bytes);
+  }
+  if (c.server.timestamp_window_seconds < 30 || c.server.timestamp_window_seconds > 86'400) {
+    p.add("server.timestamp_window_seconds: must be 30..86400, got {}", c.server.timestamp_window_seconds);
+  }
+  if (c.store.path.empty()) p.add("store.path: must name the SQLite file");
+  if (c.store.utc_offset_minutes < -720 || c.store.utc_offset_minutes > 840) {
+    p.add("store.utc_offset_minutes: must be -720..840, got {}", c.store.utc_offset_minutes);
+  }
+  if (c.privacy.on_unfollow != "pseudonymize" && c.privacy.on_unfollow != "delete") {
+    p.add("privacy.on_unfollow: must be pseudonymize or delete, got '{}'", c.privacy.on_unfollow);
+  }
+  if (!c.jobs.webhook_url.empty()) {
+    check_base_url(c.jobs.webhook_url, "jobs.webhook_url", p);
+    if (c.jobs.webhook_secret.empty()) p.add("jobs.webhook_secret: needed with webhook_url (the receiver checks the HMAC)");
+  }
+  if (c.jobs.max_attempts < 1 || c.jobs.max_attempts > 100) {
+    p.add("jobs.max_attempts: must be 1..100, got {}", c.jobs.max_attempts);
+  }
+  if (c.jobs.renew_ahead_hours < 1 || c.jobs.renew_ahead_hours > 24 * 29) {
+    p.add("jobs.renew_ahead_hours: must be 1..696 (under 29 days), got {}", c.jobs.renew_ahead_hours);
   }
   std::set<std::string> seen;
   for (std::size_t i = 0; i < c.accounts.size(); ++i) {

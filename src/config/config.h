@@ -39,6 +39,35 @@ struct WechatOptions {
   std::int64_t timeout_ms = 5'000;
 };
 
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  std::int64_t port = 8080;
+  std::int64_t threads = 2;                     // I/O threads
+  std::int64_t max_body_bytes = 64 * 1024;      // callback bodies beyond → 413
+  std::int64_t timestamp_window_seconds = 300;  // a push's timestamp may be this far off our clock
+};
+
+struct StoreOptions {
+  std::string path = "qrscene.db";  // SQLite file
+  bool durable = true;              // synchronous=FULL: a committed event survives power loss
+  std::int64_t utc_offset_minutes = 480;  // the days of the statistics (Beijing)
+};
+
+struct PrivacyOptions {
+  std::string on_unfollow = "pseudonymize";  // pseudonymize | delete
+};
+
+struct RepliesOptions {
+  std::string organic_subscribe;  // text for a follow without a channel ("" = success)
+};
+
+struct JobsOptions {
+  std::string webhook_url;  // "" = no forwarding
+  Secret webhook_secret;
+  std::int64_t max_attempts = 8;
+  std::int64_t renew_ahead_hours = 24;  // evergreen temporary codes
+};
+
 struct AccountConfig {
   std::string appid;
   std::string name;
@@ -47,10 +76,17 @@ struct AccountConfig {
   Secret encoding_aes_key;   // 43 characters; compatible and safe mode
   std::string mode = "plain";  // plain | compatible | safe
   std::string original_id;   // gh_…, the ToUserName of pushes (checked when given)
+  Secret previous_encoding_aes_key;  // after a key change: still accepted until previous_key_until
+  std::int64_t previous_key_until = 0;  // Unix seconds (a TOML date-time in the file)
 };
 
 struct Config {
   WechatOptions wechat;
+  ServerOptions server;
+  StoreOptions store;
+  PrivacyOptions privacy;
+  RepliesOptions replies;
+  JobsOptions jobs;
   std::vector<AccountConfig> accounts;
 
   // The account with this appid; with an empty appid, the only account. Errors name the choices.

@@ -137,5 +137,69 @@ TEST(Config, SecretsFromFiles) {
   EXPECT_EQ(load_config("/nonexistent/qrscene.toml", env_of({})).error().code, ErrorCode::kNotFound);
 }
 
+TEST(Config, ServiceSectionsReadWithDefaultsAndEnvironment) {
+  auto c = parse_config(R"(
+[server]
+port = 9000
+[store]
+path = "/var/lib/qrscene/qrscene.db"
+durable = false
+[privacy]
+on_unfollow = "delete"
+[replies]
+organic_subscribe = "感谢关注"
+[jobs]
+webhook_url = "https://backend.example.com/qrscene"
+webhook_secret = "env:HOOK"
+[[accounts]]
+appid = "wx0a1b2c3d4e5f6789"
+token = "qrscenedemo"
+encoding_aes_key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+previous_encoding_aes_key = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
+previous_key_until = 2026-12-01T08:00:00+08:00
+mode = "compatible"
+)",
+                        "t.toml", env_of({{"HOOK", "s3cret"}, {"QRSCENE_SERVER_PORT", "9100"},
+                                          {"QRSCENE_STORE_DURABLE", "true"}}));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->server.port, 9100);  // the environment wins over the file
+  EXPECT_EQ(c->server.address, "127.0.0.1");
+  EXPECT_EQ(c->store.path, "/var/lib/qrscene/qrscene.db");
+  EXPECT_TRUE(c->store.durable);
+  EXPECT_EQ(c->privacy.on_unfollow, "delete");
+  EXPECT_EQ(c->replies.organic_subscribe, "感谢关注");
+  EXPECT_EQ(c->jobs.webhook_secret.reveal(), "s3cret");
+  EXPECT_EQ(c->accounts[0].previous_key_until, 1'796'083'200);  // 2026-12-01T00:00:00Z
+  EXPECT_EQ(c->accounts[0].previous_encoding_aes_key.reveal().size(), 43U);
+}
+
+TEST(Config, ServiceSectionProblemsAreAllNamed) {
+  auto c = parse_config(R"(
+[server]
+port = 70000
+prot = 1
+[store]
+durable = "yes"
+[privacy]
+on_unfollow = "forget"
+[jobs]
+webhook_url = "https://backend.example.com/hook"
+[[accounts]]
+appid = "wx0a1b2c3d4e5f6789"
+previous_encoding_aes_key = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
+previous_key_until = 2026-12-01
+)",
+                        "bad.toml", env_of({{"QRSCENE_SERVER_THREADS", "many"}}));
+  ASSERT_FALSE(c);
+  const std::string& m = c.error().message;
+  EXPECT_THAT(m, HasSubstr("server.port: must be 0..65535"));
+  EXPECT_THAT(m, HasSubstr("server.prot: unknown key"));
+  EXPECT_THAT(m, HasSubstr("store.durable: must be true or false"));
+  EXPECT_THAT(m, HasSubstr("privacy.on_unfollow: must be pseudonymize or delete"));
+  EXPECT_THAT(m, HasSubstr("jobs.webhook_secret: needed"));
+  EXPECT_THAT(m, HasSubstr("previous_key_until: must be a date-time with its offset"));
+  EXPECT_THAT(m, HasSubstr("QRSCENE_SERVER_THREADS: must be an integer"));
+}
+
 }  // namespace
 }  // namespace qrscene::config
