@@ -135,6 +135,17 @@ struct SqliteStore::Writer {
                                               std::move(s16)});
   }
 
+  // A statement left on a row keeps a read snapshot open after COMMIT; the next BEGIN IMMEDIATE
+  // would then fail at once (SQLITE_BUSY_SNAPSHOT, no busy wait) if another connection wrote
+  // meanwhile — the channel admin does. So every statement is reset before the transaction ends.
+  void reset_all() {
+    for (Statement* s : {&find_event, &channel_by_ticket, &channel_by_scene, &open_subscription, &any_subscription,
+                         &insert_event, &close_subscription, &insert_subscription, &add_counters, &remember_follower,
+                         &forget_follower, &insert_job, &forget_jobs, &unlink_events, &unlink_subscriptions}) {
+      s->reset();
+    }
+  }
+
   // Reads the channel row the statement stands on.
   static domain::ChannelRef channel_from(const Statement& s) {
     domain::ChannelRef c;
@@ -372,6 +383,7 @@ std::vector<Result<domain::IngestOutcome>> SqliteStore::write_batch(std::vector<
     (void)w.db->exec("RELEASE event");
     results.push_back(std::move(r));
   }
+  w.reset_all();
   if (auto committed = w.db->exec("COMMIT"); !committed) {
     (void)w.db->exec("ROLLBACK");
     for (auto& r : results) r = committed.error();  // nothing of this batch is durable

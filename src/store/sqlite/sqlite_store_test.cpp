@@ -307,5 +307,17 @@ TEST_F(SqliteStoreTest, DeleteModeUnlinksAnUnfollowersRows) {
   EXPECT_EQ(counters.re_follows, 0);
 }
 
+// Found by the service integration test: a writer statement left on a row kept a stale snapshot
+// open after COMMIT, and after a channel change on the other connection the next batch failed with
+// "database is locked" at once.
+TEST_F(SqliteStoreTest, EventsStillCommitAfterTheChannelAdminWrites) {
+  const auto a = channel("A", "a", "TA");
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o1", kT0, "a", "TA")));
+  ASSERT_TRUE(store_->set_status(a.id, domain::ChannelStatus::kPaused));
+  auto r = ingest(event(EventKind::kSubscribe, "o2", kT0 + 1, "a", "TA"));
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->channel_id, a.id);
+}
+
 }  // namespace
 }  // namespace qrscene::store::sqlite

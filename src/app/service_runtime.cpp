@@ -1,0 +1,232 @@
+#include "app/service_runtime.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <limits>
+
+namespace qrscene::app {
+
+Result<std::vector<service::CallbackAccount>> callback_accounts(const config::Config& config) {
+  std::vector<service::CallbackAccount> out;
+  for (const auto& a : config.accounts) {
+    service::CallbackAccount c;
+    c.appid = a.appid;
+    c.original_id = a.original_id;
+    c.token = a.token;
+    auto mode = service::callback_mode_from(a.mode);
+    if (!mode) return unexpected(ErrorCode::kInvalidArgument, fmt::format("account {}: unknown mode {}", a.appid, a.mode));
+    c.mode = *mode;
+    c.encoding_aes_key = a.encoding_aes_key.reveal();
+    c.previous_encoding_aes_key = a.previous_encoding_aes_key.reveal();
+    c.previous_key_until = a.previous_key_until;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+namespace {
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Config& config, const Clock& clock,
+                                                              wechat::HttpTransport& transport, bool background) {
+  std::unique_ptr<ServiceRuntime> rt(new ServiceRuntime(clock));
+  if (config.accounts.empty()) {
+    return unexpected(ErrorCode::kInvalidArgument,
+                      "no account is configured: add [[accounts]] to the config file (docs/configuration.md)");
+  }
+  for (const auto& a : config.accounts) {
+    if (a.token.empty()) {
+      return unexpected(ErrorCode::kInvalidArgument,
+                        fmt::format("account {}: token is needed to verify pushes (the Token of WeChat's console)",
+                                    a.appid));
+    }
+  }
+
+  store::sqlite::SqliteStoreOptions so;
+  so.path = config.store.path;
+  so.durable = config.store.durable;
+  so.utc_offset_seconds = config.store.utc_offset_minutes * 60;
+  if (!config.replies.organic_subscribe.empty()) {
+    so.replies.organic_subscribe.kind = domain::ReplyChoice::Kind::kText;
+    so.replies.organic_subscribe.text = config.replies.organic_subscribe;
+  }
+  so.forward_events = !config.jobs.webhook_url.empty();
+  so.unlink_on_unfollow = config.privacy.on_unfollow == "delete";
+  QRSCENE_ASSIGN_OR_RETURN(rt->store_, store::sqlite::SqliteStore::open(so, clock));
+
+  wechat::ApiClientOptions ao;
+  ao.api_base = config.wechat.api_base;
+  ao.mp_base = config.wechat.mp_base;
+  ao.timeout = std::chrono::milliseconds(config.wechat.timeout_ms);
+  rt->clients_ = std::make_unique<wechat::AccountClients>(transport, rt->tokens_, clock, ao);
+  for (const auto& a : config.accounts) {
+    if (a.secret.empty()) continue;  // pushes only: no channels can be made for it
+    QRSCENE_TRY(rt->clients_->add({a.appid, a.secret,
+                                   config.wechat.token_mode == "classic" ? wechat::TokenMode::kClassic
+                                                                         : wechat::TokenMode::kStable}));
+  }
+
+  QRSCENE_ASSIGN_OR_RETURN(auto accounts, callback_accounts(config));
+  service::CallbackOptions co;
+  co.max_body = static_cast<std::size_t>(config.server.max_body_bytes);
+  co.signature.max_age = std::chrono::seconds(config.server.timestamp_window_seconds);
+  co.signature.max_ahead = std::chrono::seconds(config.server.timestamp_window_seconds);
+  QRSCENE_ASSIGN_OR_RETURN(rt->callback_, service::CallbackEndpoint::create(accounts, *rt->store_, clock, co));
+
+  service::ChannelServiceOptions cso;
+  cso.renew_ahead_seconds = config.jobs.renew_ahead_hours * 3600;
+  rt->channels_ = std::make_unique<service::ChannelService>(*rt->store_, *rt->clients_, clock, cso);
+
+  service::JobRunnerOptions jo;
+  jo.webhook_url = config.jobs.webhook_url;
+  jo.webhook_secret = config.jobs.webhook_secret;
+  jo.max_attempts = static_cast<int>(config.jobs.max_attempts);
+  rt->jobs_ = std::make_unique<service::JobRunner>(*rt->store_, *rt->clients_, transport, clock, jo);
+
+  net::Router router;
+  rt->callback_->add_routes(router);
+  ServiceRuntime* self = rt.get();
+  router.add("GET", "/healthz", [](net::HttpRequest&) -> asio::awaitable<net::HttpResponse> {
+    co_return net::HttpResponse::text(200, "ok");
+  });
+  router.add("GET", "/metrics", [self](net::HttpRequest&) -> asio::awaitable<net::HttpResponse> {
+    net::HttpResponse r = net::HttpResponse::text(200, self->metrics_text());
+    r.content_type = "text/plain; version=0.0.4";
+    co_return r;
+  });
+  router.add("GET", "/", [self](net::HttpRequest&) -> asio::awaitable<net::HttpResponse> {
+    std::string page =
+        "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>qrscene 渠道 · Channels</title>"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+        "padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}</style>"
+        "<h1>渠道二维码 · Channel QR codes</h1><table><tr><th>渠道 Channel</th><th>场景 Scene</th>"
+        "<th>状态 Status</th><th>扫码 Scans</th><th>新关注 New follows</th><th>取关 Unfollows</th>"
+        "<th>净增 Net</th></tr>";
+    auto all = self->totals("");
+    if (all) {
+      for (const auto& t : *all) {
+        page += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                            html_escape(t.channel.name), html_escape(t.channel.scene),
+                            domain::to_string(t.channel.status), t.counters.scans, t.counters.new_follows,
+                            t.counters.unfollows, t.counters.new_follows - t.counters.unfollows);
+      }
+    }
+    page += "</table></html>";
+    net::HttpResponse r = net::HttpResponse::text(200, std::move(page));
+    r.content_type = "text/html; charset=utf-8";
+    co_return r;
+  });
+
+  net::HttpServerOptions ho;
+  ho.address = config.server.address;
+  ho.port = static_cast<std::uint16_t>(config.server.port);
+  ho.body_limit = static_cast<std::size_t>(config.server.max_body_bytes);
+  rt->address_ = config.server.address;
+  rt->server_ = std::make_unique<net::HttpServer>(rt->io_, ho, std::move(router));
+  QRSCENE_TRY(rt->server_->start());
+  for (std::int64_t i = 0; i < config.server.threads; ++i) {
+    rt->io_threads_.emplace_back([self] { self->io_.run(); });
+  }
+  if (background) rt->loop_thread_ = std::thread([self] { self->loop(); });
+  return rt;
+}
+
+ServiceRuntime::~ServiceRuntime() { stop(); }
+
+void ServiceRuntime::stop() {
+  if (stopped_.exchange(true)) return;
+  server_->stop();
+  for (auto& t : io_threads_) t.join();
+  {
+    std::lock_guard lock(loop_mu_);
+    stopping_ = true;
+  }
+  loop_wake_.notify_all();
+  if (loop_thread_.joinable()) loop_thread_.join();
+}
+
+std::string ServiceRuntime::base_url() const {
+  return fmt::format("http://{}:{}", address_ == "0.0.0.0" ? "127.0.0.1" : address_, port());
+}
+
+void ServiceRuntime::loop() {
+  auto next_upkeep = std::chrono::steady_clock::now();
+  std::unique_lock lock(loop_mu_);
+  while (!stopping_) {
+    lock.unlock();
+    if (auto r = run_jobs(); !r) spdlog::warn("jobs run_failed reason=\"{}\"", r.error().message);
+    if (std::chrono::steady_clock::now() >= next_upkeep) {
+      const auto report = upkeep();
+      for (const auto& e : report.errors) spdlog::warn("upkeep problem=\"{}\"", e);
+      if (!report.renewed.empty() || !report.expired.empty()) {
+        spdlog::info("upkeep renewed={} expired={}", report.renewed.size(), report.expired.size());
+      }
+      next_upkeep = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    }
+    lock.lock();
+    loop_wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
+  }
+}
+
+Result<service::JobRunReport> ServiceRuntime::run_jobs() {
+  std::lock_guard lock(jobs_mu_);
+  return jobs_->run_once();
+}
+
+service::UpkeepReport ServiceRuntime::upkeep() { return channels_->upkeep(); }
+
+Result<std::vector<ChannelTotals>> ServiceRuntime::totals(std::string_view appid) {
+  QRSCENE_ASSIGN_OR_RETURN(auto all, store_->channels(appid));
+  std::vector<ChannelTotals> out;
+  for (auto& c : all) {
+    QRSCENE_ASSIGN_OR_RETURN(auto counters, store_->channel_counters(c.id, 0, std::numeric_limits<std::int32_t>::max()));
+    out.push_back(ChannelTotals{std::move(c), counters});
+  }
+  return out;
+}
+
+std::string ServiceRuntime::metrics_text() {
+  const auto c = callback_->counters();
+  std::string out;
+  auto metric = [&out](std::string_view name, std::string_view help, std::string_view type, std::string_view labels,
+                       std::int64_t value) {
+    if (!help.empty()) out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    out += fmt::format("{}{} {}\n", name, labels, value);
+  };
+  metric("qrscene_callback_events_total", "Pushes stored and answered", "counter", "", c.accepted);
+  metric("qrscene_callback_duplicates_total", "WeChat retries of events already stored", "counter", "", c.duplicates);
+  metric("qrscene_callback_replies_total", "Pushes answered with a passive reply", "counter", "", c.replies);
+  metric("qrscene_callback_rejected_total", "Pushes refused, by reason", "counter", "{reason=\"signature\"}",
+         c.rejected_signature);
+  metric("qrscene_callback_rejected_total", "", "", "{reason=\"request\"}", c.rejected_request);
+  metric("qrscene_callback_rejected_total", "", "", "{reason=\"too_large\"}", c.rejected_too_large);
+  metric("qrscene_callback_store_failures_total", "Pushes answered 503 because the store failed", "counter", "",
+         c.store_failures);
+  metric("qrscene_store_commits_total", "Group commits of the event writer", "counter", "", store_->commits());
+  if (auto jobs = store_->job_counts(""); jobs) {
+    metric("qrscene_jobs", "Jobs by state", "gauge", "{state=\"pending\"}", jobs->pending);
+    metric("qrscene_jobs", "", "", "{state=\"running\"}", jobs->running);
+    metric("qrscene_jobs", "", "", "{state=\"done\"}", jobs->done);
+    metric("qrscene_jobs", "", "", "{state=\"failed\"}", jobs->failed);
+  }
+  return out;
+}
+
+}  // namespace qrscene::app

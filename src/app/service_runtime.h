@@ -1,0 +1,93 @@
+// ServiceRuntime: `qrscene serve` assembled — the SQLite store, the WeChat API clients, the
+// callback endpoint, the channel service and the job runner, one HTTP server on an io_context
+// with the configured threads, and a background loop that runs due jobs every second and
+// channel upkeep (renewals, expiry flags) every minute. `qrscene demo` and the integration tests
+// use the same assembly, so what they check is what runs.
+//
+// Routes: the callback endpoint (/wechat/{appid}, /wechat), GET /healthz, GET /metrics
+// (Prometheus text) and GET / (a page of the channels and their counts, in Chinese and English).
+//
+// Thread safety: the accessors may be used from any thread while the runtime runs.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "config/config.h"
+#include "net/asio.h"
+#include "net/http_server.h"
+#include "service/callback_endpoint.h"
+#include "service/channel_service.h"
+#include "service/job_runner.h"
+#include "store/sqlite/sqlite_store.h"
+#include "wechat/account_clients.h"
+#include "wechat/token_provider.h"
+
+namespace qrscene::app {
+
+// One channel's totals over all days, as the demo and the page show them.
+struct ChannelTotals {
+  domain::Channel channel;
+  domain::Counters counters;
+};
+
+class ServiceRuntime {
+ public:
+  // `transport` carries calls to WeChat and the webhook (the process's libcurl transport).
+  // `background`: run jobs and upkeep on their own thread (tests call run_jobs()/upkeep()).
+  [[nodiscard]] static Result<std::unique_ptr<ServiceRuntime>> start(const config::Config& config, const Clock& clock,
+                                                                     wechat::HttpTransport& transport,
+                                                                     bool background = true);
+  ~ServiceRuntime();  // stop()
+  ServiceRuntime(const ServiceRuntime&) = delete;
+  ServiceRuntime& operator=(const ServiceRuntime&) = delete;
+
+  // Stops accepting, lets requests in flight finish, stops the loop, flushes the store.
+  void stop();
+
+  [[nodiscard]] std::uint16_t port() const noexcept { return server_->port(); }
+  [[nodiscard]] std::string base_url() const;
+  [[nodiscard]] store::sqlite::SqliteStore& store() noexcept { return *store_; }
+  [[nodiscard]] service::ChannelService& channels() noexcept { return *channels_; }
+  [[nodiscard]] service::CallbackEndpoint& callback() noexcept { return *callback_; }
+  [[nodiscard]] wechat::AccountClients& clients() noexcept { return *clients_; }
+  [[nodiscard]] Result<service::JobRunReport> run_jobs();
+  [[nodiscard]] service::UpkeepReport upkeep();
+  [[nodiscard]] Result<std::vector<ChannelTotals>> totals(std::string_view appid);
+  [[nodiscard]] std::string metrics_text();
+
+ private:
+  explicit ServiceRuntime(const Clock& clock) : clock_(clock) {}
+  void loop();
+
+  const Clock& clock_;
+  std::unique_ptr<store::sqlite::SqliteStore> store_;
+  wechat::MemoryTokenStore tokens_;
+  std::unique_ptr<wechat::AccountClients> clients_;
+  std::unique_ptr<service::CallbackEndpoint> callback_;
+  std::unique_ptr<service::ChannelService> channels_;
+  std::unique_ptr<service::JobRunner> jobs_;
+  std::mutex jobs_mu_;
+  asio::io_context io_;
+  std::unique_ptr<net::HttpServer> server_;
+  std::vector<std::thread> io_threads_;
+  std::thread loop_thread_;
+  std::mutex loop_mu_;
+  std::condition_variable loop_wake_;
+  bool stopping_ = false;
+  std::atomic<bool> stopped_{false};
+  std::string address_;
+};
+
+// The config's accounts as the callback endpoint wants them. Errors: an unknown mode.
+[[nodiscard]] Result<std::vector<service::CallbackAccount>> callback_accounts(const config::Config& config);
+
+}  // namespace qrscene::app

@@ -1,0 +1,475 @@
+// The service (callback endpoint, ingest, channels, jobs) against the simulator over real HTTP,
+// assembled exactly as `qrscene serve` assembles it (app::ServiceRuntime): the counts equal what the
+// simulator's users did; every rejection stores nothing; a retried push has one effect; the AES
+// key rotates; evergreen codes renew and others expire; a retired scene is reused with its
+// history kept; an unfollow removes the follower's personal data; tags and webhooks are delivered.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "app/service_runtime.h"
+#include "base/encoding.h"
+#include "net/asio.h"
+#include "net/curl_transport.h"
+#include "net/http_server.h"
+#include "service/job_runner.h"
+#include "sim/simulator.h"
+#include "wechat/msg_crypt.h"
+#include "wechat/signature.h"
+
+namespace qrscene {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr const char* kPlainApp = "wxserviceplain001";
+constexpr const char* kSafeApp = "wxservicesafe0002";
+constexpr const char* kToken = "servicetoken";
+constexpr const char* kKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+constexpr const char* kNewKey = "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkj";
+constexpr std::int64_t kStart = 1'714'010'400;  // 2024-04-25 10:00 Beijing
+
+class ServiceSimTest : public ::testing::Test {
+ protected:
+  ServiceSimTest() {
+    dir_ = std::filesystem::temp_directory_path() / fmt::format("qrscene_service_{}_{}", ::getpid(), counter_++);
+    std::filesystem::create_directories(dir_);
+    sim::SimulatorOptions so;
+    so.seed = 5;
+    so.push_threads = 4;
+    sim_ = std::make_unique<sim::Simulator>(clock_, sim_transport_, so, &clock_);
+    net::Router router;
+    sim_->add_routes(router);
+    // The webhook receiver lives beside the simulator.
+    router.add("POST", "/hook", [this](net::HttpRequest& r) -> asio::awaitable<net::HttpResponse> {
+      std::lock_guard lock(hook_mu_);
+      hooks_.push_back({std::string(r.header("X-Qrscene-Timestamp")), std::string(r.header("X-Qrscene-Signature")),
+                        r.body});
+      co_return net::HttpResponse::text(hook_status_, "");
+    });
+    sim_server_ = std::make_unique<net::HttpServer>(sim_io_, net::HttpServerOptions{}, std::move(router));
+    EXPECT_TRUE(sim_server_->start());
+    sim_thread_ = std::thread([this] { sim_io_.run(); });
+    sim_base_ = fmt::format("http://127.0.0.1:{}", sim_server_->port());
+  }
+  ~ServiceSimTest() override {
+    runtime_.reset();
+    sim_server_->stop();
+    sim_thread_.join();
+    std::filesystem::remove_all(dir_);
+  }
+
+  config::Config config() const {
+    config::Config c;
+    c.wechat.api_base = sim_base_;
+    c.wechat.mp_base = sim_base_;
+    c.server.port = 0;
+    c.store.path = (dir_ / "qrscene.db").string();
+    c.store.durable = false;
+    c.replies.organic_subscribe = "感谢关注";
+    c.jobs.webhook_url = sim_base_ + "/hook";
+    c.jobs.webhook_secret = Secret("hook-secret");
+    config::AccountConfig plain;
+    plain.appid = kPlainApp;
+    plain.secret = Secret("plain-secret");
+    plain.token = kToken;
+    plain.original_id = "gh_plain000001";
+    c.accounts.push_back(plain);
+    config::AccountConfig safe;
+    safe.appid = kSafeApp;
+    safe.secret = Secret("safe-secret");
+    safe.token = kToken;
+    safe.mode = "safe";
+    safe.encoding_aes_key = Secret(kNewKey);
+    safe.previous_encoding_aes_key = Secret(kKey);
+    safe.previous_key_until = kStart + 3600;
+    c.accounts.push_back(safe);
+    return c;
+  }
+
+  void start(const config::Config& c) {
+    auto rt = app::ServiceRuntime::start(c, clock_, transport_, /*background=*/false);
+    ASSERT_TRUE(rt) << rt.error().to_string();
+    runtime_ = std::move(*rt);
+    sim::SimAccount plain;
+    plain.appid = kPlainApp;
+    plain.secret = "plain-secret";
+    plain.token = kToken;
+    plain.original_id = "gh_plain000001";
+    plain.callback_url = runtime_->base_url() + "/wechat/" + kPlainApp;
+    sim_->add_account(plain);
+    sim::SimAccount safe;
+    safe.appid = kSafeApp;
+    safe.secret = "safe-secret";
+    safe.token = kToken;
+    safe.mode = sim::PushMode::kSafe;
+    safe.encoding_aes_key = kKey;  // WeChat still on the old key
+    safe.callback_url = runtime_->base_url() + "/wechat/" + kSafeApp;
+    sim_->add_account(safe);
+  }
+
+  domain::Channel channel(std::string name, domain::ChannelKind kind = domain::ChannelKind::kPermanent,
+                          std::string tag = "", std::string appid = kPlainApp) {
+    service::ChannelSpec spec;
+    spec.appid = std::move(appid);
+    spec.name = std::move(name);
+    spec.kind = kind;
+    spec.owner = "小王";
+    spec.tag = std::move(tag);
+    spec.on_subscribe.kind = domain::ReplyChoice::Kind::kText;
+    spec.on_subscribe.text = "欢迎来自{channel}的朋友";
+    spec.on_scan.kind = domain::ReplyChoice::Kind::kText;
+    spec.on_scan.text = "又见面了 {owner}";
+    auto made = runtime_->channels().create(spec);
+    EXPECT_TRUE(made) << made.error().to_string();
+    return made ? *made : domain::Channel{};
+  }
+
+  std::string user(const char* appid = kPlainApp) { return sim_->platform().create_users(appid, 1)->at(0).openid; }
+
+  sim::PushRecord act(Result<sim::Action> action) {
+    auto r = sim_->act(std::move(action));
+    EXPECT_TRUE(r) << (r ? "" : r.error().to_string());
+    return r ? *r : sim::PushRecord{};
+  }
+
+  domain::Counters totals(std::int64_t channel_id) { return *runtime_->store().channel_counters(channel_id, 0, 1 << 30); }
+
+  // A raw POST to the service, signed (or not) as the test says.
+  Result<wechat::HttpReply> post(const std::string& path, const std::string& query, std::string body) {
+    wechat::HttpCall call;
+    call.method = "POST";
+    call.url = runtime_->base_url() + path + "?" + query;
+    call.body = std::move(body);
+    return transport_.send(call);
+  }
+  std::string signed_query(std::int64_t ts, std::string nonce = "n1") const {
+    return fmt::format("signature={}&timestamp={}&nonce={}&openid=o1",
+                       wechat::compute_signature(kToken, std::to_string(ts), nonce), ts, nonce);
+  }
+
+  struct Hook {
+    std::string timestamp, signature, body;
+  };
+
+  static inline int counter_ = 0;
+  std::filesystem::path dir_;
+  FakeClock clock_{kStart};
+  net::CurlTransport sim_transport_;
+  net::CurlTransport transport_;
+  std::unique_ptr<sim::Simulator> sim_;
+  asio::io_context sim_io_;
+  std::unique_ptr<net::HttpServer> sim_server_;
+  std::thread sim_thread_;
+  std::string sim_base_;
+  std::unique_ptr<app::ServiceRuntime> runtime_;
+  std::mutex hook_mu_;
+  std::vector<Hook> hooks_;
+  unsigned hook_status_ = 200;
+};
+
+TEST_F(ServiceSimTest, CountsEqualWhatTheSimulatorsUsersDid) {
+  start(config());
+  const auto a = channel("Store A");
+  const auto b = channel("Store B", domain::ChannelKind::kTemporary);
+  const std::vector<domain::Channel> channels{a, b};
+  sim::Rng rng(42);
+  std::map<std::int64_t, domain::Counters> expected;
+  std::vector<std::string> users;
+  for (int i = 0; i < 40; ++i) users.push_back(user());
+  std::map<std::string, std::int64_t> joined_through;  // a follower's current subscription's channel
+  for (int step = 0; step < 200; ++step) {
+    clock_.advance(std::chrono::seconds(7));
+    const std::string& u = users[rng.below(users.size())];
+    const auto& c = channels[rng.below(2)];
+    const bool unfollow = rng.below(10) == 0 && sim_->platform().user(kPlainApp, u)->subscribed;
+    if (unfollow) {
+      const auto r = act(sim_->platform().unfollow(kPlainApp, u));
+      if (r.action.event == "unsubscribe") {
+        ASSERT_EQ(r.delivery.outcome, sim::Delivery::Outcome::kNothing);
+        if (auto it = joined_through.find(u); it != joined_through.end()) {
+          ++expected[it->second].unfollows;
+          joined_through.erase(it);
+        }
+      }
+      continue;
+    }
+    const auto r = act(sim_->platform().scan(kPlainApp, u, c.ticket, rng.below(4) != 0));
+    if (r.action.event == "subscribe") {
+      ++expected[c.id].scans;
+      ++expected[c.id].new_follows;
+      joined_through[u] = c.id;
+      EXPECT_EQ(r.delivery.user_sees, fmt::format("欢迎来自{}的朋友", c.name));
+    } else if (r.action.event == "SCAN") {
+      ++expected[c.id].scans;
+      ++expected[c.id].existing_scans;
+      EXPECT_EQ(r.delivery.user_sees, "又见面了 小王");
+    }
+  }
+  for (const auto& c : channels) {
+    const auto got = totals(c.id);
+    EXPECT_EQ(got.scans, expected[c.id].scans) << c.name;
+    EXPECT_EQ(got.new_follows, expected[c.id].new_follows) << c.name;
+    EXPECT_EQ(got.existing_scans, expected[c.id].existing_scans) << c.name;
+    EXPECT_EQ(got.unfollows, expected[c.id].unfollows) << c.name;
+    EXPECT_EQ(got.first_follows + got.re_follows, got.new_follows) << c.name;
+    EXPECT_GT(got.new_follows, 0) << c.name;
+  }
+  // Open subscriptions equal the simulator's followers who came through each channel.
+  std::int64_t following = 0;
+  for (const auto& u : sim_->platform().users(kPlainApp)) following += u.subscribed ? 1 : 0;
+  EXPECT_EQ(*runtime_->store().open_subscriptions(kPlainApp, a.id) + *runtime_->store().open_subscriptions(kPlainApp, b.id),
+            following);
+  EXPECT_EQ(*runtime_->store().follower_count(kPlainApp), following);
+}
+
+TEST_F(ServiceSimTest, EachRejectionStoresNothing) {
+  auto c = config();
+  c.server.max_body_bytes = 4096;
+  start(c);
+  const std::string xml = fmt::format(
+      "<xml><ToUserName><![CDATA[gh_plain000001]]></ToUserName><FromUserName><![CDATA[o1]]></FromUserName>"
+      "<CreateTime>{}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event>"
+      "<EventKey><![CDATA[]]></EventKey></xml>",
+      kStart);
+  const std::string path = std::string("/wechat/") + kPlainApp;
+  struct Case {
+    const char* what;
+    std::string path, query, body;
+    unsigned status;
+  };
+  std::string wrong_to = xml;
+  wrong_to.replace(wrong_to.find("gh_plain000001"), 14, "gh_other000001");
+  const std::vector<Case> cases{
+      {"no signature", path, fmt::format("timestamp={}&nonce=n1", kStart), xml, 401},
+      {"bad signature", path, fmt::format("signature={}&timestamp={}&nonce=n1", std::string(40, 'a'), kStart), xml, 401},
+      {"stale timestamp", path, signed_query(kStart - 3600), xml, 401},
+      {"malformed XML", path, signed_query(kStart), "<xml><ToUserName>", 400},
+      {"oversized body", path, signed_query(kStart), xml + std::string(5000, ' '), 413},
+      {"wrong ToUserName", path, signed_query(kStart), wrong_to, 400},
+      {"unknown account", "/wechat/wxnotconfigured0001", signed_query(kStart), xml, 404},
+      {"plaintext to a safe-mode account", std::string("/wechat/") + kSafeApp, signed_query(kStart), xml, 400},
+  };
+  for (const auto& k : cases) {
+    auto reply = post(k.path, k.query, k.body);
+    ASSERT_TRUE(reply) << k.what;
+    EXPECT_EQ(reply->status, k.status) << k.what << ": " << reply->body;
+  }
+  // An encrypted push for another AppID: the signature holds, the AppID inside does not.
+  auto other = wechat::MsgCrypt::create(kToken, kNewKey, "wxsomeoneelse0001");
+  ASSERT_TRUE(other);
+  const std::string encrypt = other->encrypt(xml);
+  const std::string ts = std::to_string(kStart);
+  auto reply = post(std::string("/wechat/") + kSafeApp,
+                    signed_query(kStart) + "&encrypt_type=aes&msg_signature=" +
+                        wechat::compute_msg_signature(kToken, ts, "n1", encrypt),
+                    "<xml><ToUserName><![CDATA[gh_x]]></ToUserName><Encrypt><![CDATA[" + encrypt + "]]></Encrypt></xml>");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 400U) << reply->body;
+  EXPECT_THAT(reply->body, HasSubstr("AppID"));
+  EXPECT_EQ(*runtime_->store().event_count(kPlainApp), 0);
+  EXPECT_EQ(*runtime_->store().event_count(kSafeApp), 0);
+  EXPECT_EQ(runtime_->callback().counters().accepted, 0);
+  // The same push, signed correctly, is stored: the cases above failed for their stated reason.
+  reply = post(path, signed_query(kStart), xml);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200U);
+  EXPECT_THAT(reply->body, HasSubstr("感谢关注"));
+  EXPECT_EQ(*runtime_->store().event_count(kPlainApp), 1);
+}
+
+TEST_F(ServiceSimTest, UrlVerificationAnswersEchostrOnlyWhenSigned) {
+  start(config());
+  EXPECT_TRUE(sim_->push_engine().verify_url(*sim_->platform().account(kPlainApp)));
+  wechat::HttpCall call;
+  call.url = runtime_->base_url() + "/wechat/" + kPlainApp + "?signature=bad&timestamp=" + std::to_string(kStart) +
+             "&nonce=n&echostr=12345";
+  auto reply = transport_.send(call);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 401U);
+  EXPECT_EQ(reply->body.find("12345"), std::string::npos);
+}
+
+TEST_F(ServiceSimTest, ARetriedPushHasOneEffectAndTheSameReply) {
+  start(config());
+  const auto a = channel("Store A");
+  const std::string u = user();
+  const auto first = act(sim_->platform().scan(kPlainApp, u, a.ticket, true));
+  ASSERT_EQ(first.action.event, "subscribe");
+  // WeChat's retry: the same XML again (its answer got lost on the way back).
+  const auto again = sim_->push_engine().deliver(*sim_->platform().account(kPlainApp), u, first.action.xml);
+  EXPECT_EQ(again.user_sees, first.delivery.user_sees);
+  EXPECT_EQ(totals(a.id).new_follows, 1);
+  EXPECT_EQ(*runtime_->store().event_count(kPlainApp), 1);
+  EXPECT_EQ(runtime_->callback().counters().duplicates, 1);
+}
+
+TEST_F(ServiceSimTest, ThePreviousAesKeyIsAcceptedUntilItsEnd) {
+  start(config());
+  const auto s = channel("Safe store", domain::ChannelKind::kPermanent, "", kSafeApp);
+  // WeChat still encrypts with the previous key: accepted, and the reply sealed with it.
+  auto r = act(sim_->platform().scan(kSafeApp, user(kSafeApp), s.ticket, true));
+  EXPECT_EQ(r.delivery.outcome, sim::Delivery::Outcome::kReplied) << r.delivery.problem;
+  EXPECT_EQ(r.delivery.user_sees, "欢迎来自Safe store的朋友");
+  // After previous_key_until the old key is refused, and nothing is stored.
+  clock_.advance(std::chrono::hours(2));
+  r = act(sim_->platform().scan(kSafeApp, user(kSafeApp), s.ticket, true));
+  EXPECT_EQ(r.delivery.user_sees, sim::kServiceUnavailable);
+  EXPECT_EQ(totals(s.id).new_follows, 1);
+  // WeChat switched to the new key: accepted again.
+  auto account = *sim_->platform().account(kSafeApp);
+  account.encoding_aes_key = kNewKey;
+  sim_->add_account(account);
+  r = act(sim_->platform().scan(kSafeApp, user(kSafeApp), s.ticket, true));
+  EXPECT_EQ(r.delivery.outcome, sim::Delivery::Outcome::kReplied) << r.delivery.problem;
+  EXPECT_EQ(totals(s.id).new_follows, 2);
+}
+
+TEST_F(ServiceSimTest, EvergreenCodesRenewAndOthersExpire) {
+  start(config());
+  service::ChannelSpec spec;
+  spec.appid = kPlainApp;
+  spec.name = "Ad";
+  spec.kind = domain::ChannelKind::kTemporary;
+  spec.expire_seconds = 2 * 86'400;
+  spec.evergreen = true;
+  const auto ever = *runtime_->channels().create(spec);
+  spec.name = "One-off";
+  spec.evergreen = false;
+  const auto once = *runtime_->channels().create(spec);
+  EXPECT_TRUE(runtime_->upkeep().renewed.empty());  // two days left: nothing due
+  clock_.advance(std::chrono::hours(25));
+  auto report = runtime_->upkeep();
+  EXPECT_EQ(report.renewed, std::vector<std::int64_t>{ever.id});
+  const auto renewed = *runtime_->channels().show(ever.id);
+  EXPECT_NE(renewed.ticket, ever.ticket);
+  EXPECT_EQ(renewed.scene, ever.scene);
+  EXPECT_EQ(renewed.expires_at, clock_.unix_seconds() + 2'592'000);
+  clock_.advance(std::chrono::hours(24));
+  report = runtime_->upkeep();
+  EXPECT_EQ(report.expired, std::vector<std::int64_t>{once.id});
+  EXPECT_EQ(runtime_->channels().show(once.id)->status, domain::ChannelStatus::kExpired);
+  // The renewed code works; the expired one is WeChat's "二维码已过期".
+  auto r = act(sim_->platform().scan(kPlainApp, user(), renewed.ticket, true));
+  EXPECT_EQ(r.action.event, "subscribe");
+  EXPECT_EQ(totals(ever.id).new_follows, 1);
+  r = act(sim_->platform().scan(kPlainApp, user(), once.ticket, true));
+  EXPECT_TRUE(r.action.event.empty());
+}
+
+TEST_F(ServiceSimTest, ARetiredSceneIsReusedWithItsHistoryKept) {
+  start(config());
+  service::ChannelSpec spec;
+  spec.appid = kPlainApp;
+  spec.name = "Spring poster";
+  spec.kind = domain::ChannelKind::kPermanent;
+  spec.scene = "spring";
+  spec.string_scene = true;
+  const auto old = *runtime_->channels().create(spec);
+  act(sim_->platform().scan(kPlainApp, user(), old.ticket, true));
+  spec.name = "Summer poster";
+  auto refused = runtime_->channels().create(spec);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kAlreadyExists);
+  const auto before = *runtime_->channels().quota(kPlainApp);
+  clock_.advance(std::chrono::hours(1));
+  ASSERT_TRUE(runtime_->channels().set_status(old.id, domain::ChannelStatus::kRetired));
+  const auto summer = runtime_->channels().create(spec);
+  ASSERT_TRUE(summer) << summer.error().to_string();
+  EXPECT_EQ(summer->ticket, old.ticket);  // WeChat answers the same permanent scene with its ticket
+  EXPECT_EQ(runtime_->channels().quota(kPlainApp)->used, before.used);  // and charges no quota
+  clock_.advance(std::chrono::hours(1));
+  act(sim_->platform().scan(kPlainApp, user(), summer->ticket, true));
+  EXPECT_EQ(totals(old.id).new_follows, 1);
+  EXPECT_EQ(totals(summer->id).new_follows, 1);
+  EXPECT_EQ(*runtime_->store().scene_meant(kPlainApp, "spring", kStart + 10), old.id);
+  EXPECT_EQ(*runtime_->store().scene_meant(kPlainApp, "spring", clock_.unix_seconds()), summer->id);
+  EXPECT_EQ(runtime_->channels().set_status(old.id, domain::ChannelStatus::kActive).error().code,
+            ErrorCode::kFailedPrecondition);
+}
+
+TEST_F(ServiceSimTest, ScenesComeFromThePoolAndTheQuotaIsMetered) {
+  start(config());
+  const auto p1 = channel("P1");
+  const auto p2 = channel("P2");
+  const auto t1 = channel("T1", domain::ChannelKind::kTemporary);
+  EXPECT_EQ(p1.scene, "1");
+  EXPECT_EQ(p2.scene, "2");
+  EXPECT_EQ(t1.scene, std::to_string(domain::kTemporarySceneMin));
+  const auto q = *runtime_->channels().quota(kPlainApp);
+  EXPECT_EQ(q.used, 2);
+  EXPECT_EQ(q.left, domain::kPermanentQuota - 2);
+  EXPECT_EQ(runtime_->channels().list(kPlainApp)->size(), 3U);
+  // A bad spec reaches neither WeChat nor the store, and every problem is named.
+  service::ChannelSpec bad;
+  bad.appid = kPlainApp;
+  bad.kind = domain::ChannelKind::kPermanent;
+  bad.evergreen = true;
+  bad.on_subscribe.kind = domain::ReplyChoice::Kind::kImage;
+  auto refused = runtime_->channels().create(bad);
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.error().message, HasSubstr("name: required"));
+  EXPECT_THAT(refused.error().message, HasSubstr("evergreen"));
+  EXPECT_THAT(refused.error().message, HasSubstr("media_id"));
+  EXPECT_EQ(runtime_->channels().list(kPlainApp)->size(), 3U);
+}
+
+TEST_F(ServiceSimTest, AnUnfollowRemovesTheFollowersPersonalData) {
+  start(config());
+  const auto a = channel("Store A", domain::ChannelKind::kPermanent, "门店粉丝");
+  const std::string u = user();
+  act(sim_->platform().scan(kPlainApp, u, a.ticket, true));
+  EXPECT_EQ(*runtime_->store().follower_count(kPlainApp), 1);
+  act(sim_->platform().unfollow(kPlainApp, u));
+  EXPECT_EQ(*runtime_->store().follower_count(kPlainApp), 0);
+  EXPECT_EQ(totals(a.id).unfollows, 1);
+  // The pending tag job named the follower: it went with them.
+  const auto jobs = *runtime_->store().job_counts(kPlainApp);
+  EXPECT_EQ(jobs.pending, 2);  // the two webhook forwards, which carry no subject
+}
+
+TEST_F(ServiceSimTest, JobsTagFollowersAndForwardSignedEvents) {
+  start(config());
+  const auto a = channel("Store A", domain::ChannelKind::kPermanent, "门店粉丝");
+  std::vector<std::string> followers;
+  for (int i = 0; i < 60; ++i) {
+    followers.push_back(user());
+    act(sim_->platform().scan(kPlainApp, followers.back(), a.ticket, true));
+  }
+  auto report = runtime_->run_jobs();
+  ASSERT_TRUE(report) << report.error().to_string();
+  EXPECT_EQ(report->done, 120);       // 60 tags and 60 forwards
+  EXPECT_EQ(report->api_calls, 2);    // 60 followers: batches of 50 and 10
+  for (const auto& f : followers) {
+    EXPECT_EQ(sim_->platform().user(kPlainApp, f)->tags, std::vector<std::int64_t>{a.wechat_tag_id});
+  }
+  std::lock_guard lock(hook_mu_);
+  ASSERT_EQ(hooks_.size(), 60U);
+  for (const auto& h : hooks_) {
+    EXPECT_EQ(h.signature, service::webhook_signature("hook-secret", std::stoll(h.timestamp), h.body));
+    EXPECT_THAT(h.body, HasSubstr(fmt::format("\"channel_id\":{}", a.id)));
+  }
+}
+
+TEST_F(ServiceSimTest, AFailingWebhookIsRetriedWithBackoff) {
+  start(config());
+  const auto a = channel("Store A");
+  act(sim_->platform().scan(kPlainApp, user(), a.ticket, true));
+  hook_status_ = 500;
+  auto report = runtime_->run_jobs();
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->retried, 1);
+  EXPECT_EQ(runtime_->run_jobs()->retried, 0);  // not due yet
+  hook_status_ = 200;
+  clock_.advance(std::chrono::seconds(31));
+  EXPECT_EQ(runtime_->run_jobs()->done, 1);
+  EXPECT_EQ(runtime_->store().job_counts(kPlainApp)->done, 1);
+}
+
+}  // namespace
+}  // namespace qrscene
