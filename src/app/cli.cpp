@@ -7,6 +7,8 @@
 #include <functional>
 #include <string_view>
 
+#include "app/demo_command.h"
+#include "app/serve_command.h"
 #include "app/sim_command.h"
 #include "app/wx_command.h"
 
@@ -23,9 +25,11 @@ struct Command {
 };
 
 // Every subcommand of DESIGN.md, in the order --help lists them.
-constexpr std::array<Command, 9> kCommands{{
-    {"demo", "run the whole product offline against the simulator, with sample channels", 5, nullptr},
-    {"serve", "run the callback endpoint, admin API, dashboard and jobs", 5, nullptr},
+constexpr std::array<Command, 10> kCommands{{
+    {"demo", "run the whole product offline against the simulator, with sample channels", 5, configure_demo_command},
+    {"serve", "run the callback endpoint, admin API, dashboard and jobs", 5, configure_serve_command},
+    {"check-config", "read and check a configuration file, listing every problem", 5,
+     configure_check_config_command},
     {"sim", "run the offline WeChat platform simulator (API, image host, virtual users)", 3, configure_sim_command},
     {"channel", "create, list, show, pause and retire channels", 5, nullptr},
     {"stats", "per-channel growth, churn and retention", 6, nullptr},

@@ -1,0 +1,366 @@
+#include "app/demo_command.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "app/serve_command.h"
+#include "app/service_runtime.h"
+#include "base/clock.h"
+#include "net/curl_transport.h"
+#include "net/http_server.h"
+#include "qr/qr_code.h"
+#include "sim/rng.h"
+#include "sim/simulator.h"
+
+namespace qrscene::app {
+namespace {
+
+constexpr const char* kAppId = "wx0a1b2c3d4e5f6789";
+constexpr const char* kSecret = "qrscene-demo-secret-0123456789ab";
+constexpr const char* kToken = "qrscenedemo";
+constexpr const char* kAesKey = "qrsceneDemoEncodingAESKey0123456789abcdefgh";
+constexpr const char* kOriginalId = "gh_qrscenedemo";
+
+struct DemoSettings {
+  int users = 3000;
+  std::uint64_t seed = 1;
+  bool keep_running = false;
+  std::string dir = "qrscene-demo";
+  int port = 0;
+};
+
+struct DemoChannel {
+  service::ChannelSpec spec;
+  double weight;  // share of the users who meet this code first
+  std::string file;
+};
+
+std::vector<DemoChannel> demo_channels() {
+  auto text = [](std::string t) {
+    domain::ReplyChoice r;
+    r.kind = domain::ReplyChoice::Kind::kText;
+    r.text = std::move(t);
+    return r;
+  };
+  auto spec = [&](std::string name, std::string group, std::string owner, domain::ChannelKind kind,
+                  std::optional<std::string> scene, std::string tag, std::string greeting) {
+    service::ChannelSpec s;
+    s.appid = kAppId;
+    s.name = std::move(name);
+    s.group = std::move(group);
+    s.owner = std::move(owner);
+    s.kind = kind;
+    s.scene = std::move(scene);
+    s.string_scene = s.scene.has_value();
+    s.tag = std::move(tag);
+    s.on_subscribe = text(std::move(greeting));
+    s.on_scan = text("欢迎回来！本店今日优惠见菜单「会员」。Welcome back to {channel}.");
+    return s;
+  };
+  std::vector<DemoChannel> out{
+      {spec("门店·上海静安 Store Shanghai Jing'an", "stores", "张店长", domain::ChannelKind::kPermanent,
+            "store-sh-jingan", "门店粉丝",
+            "欢迎关注！您来自{channel}，到店出示本消息享 9 折。Welcome from {channel}: show this for 10% off."),
+       0.30, "store-shanghai"},
+      {spec("门店·北京三里屯 Store Beijing Sanlitun", "stores", "李店长", domain::ChannelKind::kPermanent,
+            "store-bj-sanlitun", "门店粉丝", "欢迎关注{channel}！Welcome from {channel}."),
+       0.25, "store-beijing"},
+      {spec("海报·地铁2号线 Poster Metro Line 2", "posters", "市场部", domain::ChannelKind::kPermanent, std::nullopt,
+            "", "感谢扫码关注，新人礼包已放入「我的」。Thanks for following: your welcome gift is waiting."),
+       0.20, "poster-metro"},
+      {spec("推广员·王芳 Promoter Wang Fang", "promoters", "王芳", domain::ChannelKind::kPermanent, "promoter-wangfang",
+            "推广员-王芳", "你好，我是推广员{owner}，有问题随时找我。Hi, I'm {owner}, your contact."),
+       0.15, "promoter-wangfang"},
+      {spec("广告·双11 Ad Double 11 (temporary)", "ads", "市场部", domain::ChannelKind::kTemporary, std::nullopt, "",
+            "双11 优惠券已发放！Your Double 11 coupon is ready."),
+       0.10, "ad-double11"},
+  };
+  out.back().spec.expire_seconds = 7 * 86'400;
+  out.back().spec.evergreen = true;
+  return out;
+}
+
+struct Expected {
+  std::int64_t scans = 0, new_follows = 0, unfollows = 0;
+};
+
+int run_demo(const DemoSettings& s) {
+  namespace fs = std::filesystem;
+  const auto started = std::chrono::steady_clock::now();
+  std::error_code ec;
+  fs::create_directories(s.dir, ec);
+  if (ec) {
+    fmt::print(stderr, "qrscene demo: cannot create {}: {} (choose another --dir)\n", s.dir, ec.message());
+    return 2;
+  }
+  // A fresh database each run, so that the table shows this run.
+  for (const char* f : {"qrscene.db", "qrscene.db-wal", "qrscene.db-shm"}) fs::remove(fs::path(s.dir) / f, ec);
+  if (s.keep_running) block_stop_signals();
+
+  // The story spans the last six days: users arrive one after another (days of statistics, not one
+  // burst), and a follower who unfollows and comes back does so seconds later, as people do — within
+  // one second WeChat's dedup key (FromUserName + CreateTime + Event + EventKey) could not tell the
+  // two follows apart.
+  constexpr std::int64_t kSpanSeconds = 6 * 86'400;
+  FakeClock clock(SystemClock::instance().unix_seconds() - kSpanSeconds);
+  const auto arrival = std::chrono::seconds(std::max<std::int64_t>(1, (kSpanSeconds - 86'400) / s.users));
+  // WeChat, simulated: the API host, the image host and the users, on its own loopback port.
+  net::CurlTransport sim_transport;
+  sim::SimulatorOptions so;
+  so.seed = s.seed;
+  sim::Simulator simulator(clock, sim_transport, so);
+  asio::io_context sim_io;
+  net::Router sim_router;
+  simulator.add_routes(sim_router);
+  net::HttpServer sim_server(sim_io, net::HttpServerOptions{}, std::move(sim_router));
+  if (auto st = sim_server.start(); !st) {
+    fmt::print(stderr, "qrscene demo: {}\n", st.error().message);
+    return 1;
+  }
+  std::vector<std::thread> sim_threads;
+  for (int i = 0; i < 2; ++i) sim_threads.emplace_back([&sim_io] { sim_io.run(); });
+  auto stop_sim = [&] {
+    sim_server.stop();
+    for (auto& t : sim_threads) t.join();
+  };
+  const std::string sim_base = fmt::format("http://127.0.0.1:{}", sim_server.port());
+
+  // The service, configured as an operator would, in safe mode.
+  config::Config c;
+  c.wechat.api_base = sim_base;
+  c.wechat.mp_base = sim_base;
+  c.server.port = s.port;
+  // Days pass in seconds here, so a push may be "hours" old when it lands: widen the window that
+  // a real deployment keeps at 300 s.
+  c.server.timestamp_window_seconds = 86'400;
+  c.store.path = (fs::path(s.dir) / "qrscene.db").string();
+  c.replies.organic_subscribe = "感谢关注！Thanks for following.";
+  config::AccountConfig account;
+  account.appid = kAppId;
+  account.name = "qrscene 演示号 Demo account";
+  account.secret = Secret(kSecret);
+  account.token = kToken;
+  account.encoding_aes_key = Secret(kAesKey);
+  account.mode = "safe";
+  account.original_id = kOriginalId;
+  c.accounts.push_back(account);
+  net::CurlTransport transport;
+  auto runtime = ServiceRuntime::start(c, clock, transport);
+  if (!runtime) {
+    fmt::print(stderr, "qrscene demo: {}\n", runtime.error().message);
+    stop_sim();
+    return 1;
+  }
+  ServiceRuntime& rt = **runtime;
+
+  sim::SimAccount sa;
+  sa.appid = kAppId;
+  sa.secret = kSecret;
+  sa.token = kToken;
+  sa.encoding_aes_key = kAesKey;
+  sa.mode = sim::PushMode::kSafe;
+  sa.original_id = kOriginalId;
+  sa.callback_url = rt.base_url() + "/wechat/" + kAppId;
+  simulator.add_account(sa);
+  fmt::print("qrscene demo: WeChat simulated on {}, qrscene serving on {}, data in {}/\n", sim_base, rt.base_url(),
+             s.dir);
+
+  // Channels, each with its QR code as a PNG.
+  auto specs = demo_channels();
+  std::vector<domain::Channel> channels;
+  for (auto& d : specs) {
+    auto made = rt.channels().create(d.spec);
+    if (!made) {
+      fmt::print(stderr, "qrscene demo: creating channel '{}': {}\n", d.spec.name, made.error().message);
+      rt.stop();
+      stop_sim();
+      return 1;
+    }
+    auto png = [&]() -> Result<std::string> {
+      QRSCENE_ASSIGN_OR_RETURN(auto matrix, qr::encode(made->url));
+      QRSCENE_ASSIGN_OR_RETURN(auto image, qr::rasterize(matrix, 430));
+      return qr::encode_png(image);
+    }();
+    const fs::path file = fs::path(s.dir) / (d.file + ".png");
+    if (png) {
+      std::ofstream(file, std::ios::binary) << *png;
+      d.file = file.string();
+    } else {
+      d.file = "(no image: " + png.error().message + ")";
+    }
+    channels.push_back(std::move(*made));
+  }
+
+  // Virtual users: each meets one code, most follow; some scan again later, some unfollow, and
+  // some of those come back through another code. What the simulator says happened is counted.
+  auto created = simulator.platform().create_users(kAppId, s.users);
+  if (!created) {
+    fmt::print(stderr, "qrscene demo: {}\n", created.error().message);
+    rt.stop();
+    stop_sim();
+    return 1;
+  }
+  const std::vector<sim::SimUser> users = std::move(*created);
+  std::mutex mu;
+  std::map<std::int64_t, Expected> expected;
+  std::atomic<std::int64_t> pushes{0}, failed{0};
+  std::atomic<std::size_t> next{0};
+  auto pick = [&](sim::Rng& rng) -> std::size_t {
+    double x = rng.unit();
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      if ((x -= specs[i].weight) < 0) return i;
+    }
+    return specs.size() - 1;
+  };
+  auto worker = [&] {
+    for (;;) {
+      const std::size_t i = next.fetch_add(1);
+      if (i >= users.size()) return;
+      sim::Rng rng(s.seed * 1'000'003 + i);  // each user's story depends on the seed only
+      const std::string& openid = users[i].openid;
+      std::optional<std::int64_t> joined;
+      clock.advance(arrival);
+      auto act = [&](Result<sim::Action> action, std::int64_t channel) {
+        auto r = simulator.act(std::move(action));
+        if (!r || r->action.event.empty()) return;
+        ++pushes;
+        const auto outcome = r->delivery.outcome;
+        if (outcome != sim::Delivery::Outcome::kReplied && outcome != sim::Delivery::Outcome::kNothing) ++failed;
+        std::lock_guard lock(mu);
+        if (r->action.event == "subscribe") {
+          ++expected[channel].scans;
+          ++expected[channel].new_follows;
+          joined = channel;
+        } else if (r->action.event == "SCAN") {
+          ++expected[channel].scans;
+        } else if (r->action.event == "unsubscribe" && joined) {
+          ++expected[*joined].unfollows;
+          joined.reset();
+        }
+      };
+      const auto& first = channels[pick(rng)];
+      act(simulator.platform().scan(kAppId, openid, first.ticket, rng.unit() < 0.75), first.id);
+      if (!joined) continue;
+      auto later = [&] { clock.advance(std::chrono::seconds(1 + rng.below(60))); };
+      if (rng.unit() < 0.3) {
+        later();
+        const auto& again = channels[pick(rng)];
+        act(simulator.platform().scan(kAppId, openid, again.ticket, true), again.id);
+      }
+      if (rng.unit() < 0.12) {
+        later();
+        act(simulator.platform().unfollow(kAppId, openid), 0);
+        if (rng.unit() < 0.3) {
+          later();
+          const auto& back = channels[pick(rng)];
+          act(simulator.platform().scan(kAppId, openid, back.ticket, true), back.id);
+        }
+      }
+    }
+  };
+  const auto users_started = std::chrono::steady_clock::now();
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 8; ++w) workers.emplace_back(worker);
+  for (auto& t : workers) t.join();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - users_started).count();
+  // The tagging the background loop would do over the next seconds, done now.
+  service::JobRunReport jobs;
+  for (int round = 0; round < 1'000; ++round) {
+    auto r = rt.run_jobs();
+    if (!r || r->done + r->retried + r->failed == 0) break;
+    jobs.done += r->done;
+    jobs.retried += r->retried;
+    jobs.failed += r->failed;
+    jobs.api_calls += r->api_calls;
+  }
+
+  auto totals = rt.totals(kAppId);
+  if (!totals) {
+    fmt::print(stderr, "qrscene demo: {}\n", totals.error().message);
+    rt.stop();
+    stop_sim();
+    return 1;
+  }
+  bool matches = failed == 0;
+  fmt::print("\n{:<44} {:>9} {:>7} {:>12} {:>10} {:>6}\n", "channel 渠道", "kind", "scans", "new follows",
+             "unfollows", "net");
+  for (const auto& t : *totals) {
+    const Expected& e = expected[t.channel.id];
+    const bool same = e.scans == t.counters.scans && e.new_follows == t.counters.new_follows &&
+                      e.unfollows == t.counters.unfollows;
+    matches = matches && same;
+    // Pad by display width: CJK characters take two columns.
+    std::size_t width = 0;
+    for (std::size_t k = 0; k < t.channel.name.size();) {
+      const auto byte = static_cast<unsigned char>(t.channel.name[k]);
+      const std::size_t len = byte < 0x80 ? 1 : byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4;
+      width += len >= 3 ? 2 : 1;
+      k += len;
+    }
+    fmt::print("{}{} {:>9} {:>7} {:>12} {:>10} {:>6}{}\n", t.channel.name,
+               std::string(width < 44 ? 44 - width : 0, ' '), domain::to_string(t.channel.kind), t.counters.scans,
+               t.counters.new_follows, t.counters.unfollows, t.counters.new_follows - t.counters.unfollows,
+               same ? "" : fmt::format("  (simulator: {} / {} / {})", e.scans, e.new_follows, e.unfollows));
+  }
+  const auto counters = rt.callback().counters();
+  fmt::print("\n{} users, {} pushes in {:.1f} s ({:.0f}/s), {} answered with a greeting, {} failed; {} group commits\n",
+             users.size(), pushes.load(), seconds, seconds > 0 ? static_cast<double>(pushes.load()) / seconds : 0.0,
+             counters.replies, failed.load(), rt.store().commits());
+  fmt::print("jobs: {} followers tagged in {} batchtagging calls; {} to retry, {} failed\n", jobs.done, jobs.api_calls,
+             jobs.retried, jobs.failed);
+  fmt::print("counts match what the simulator's users did: {}\n", matches ? "yes" : "NO");
+  fmt::print("QR codes:\n");
+  for (std::size_t i = 0; i < specs.size(); ++i) fmt::print("  {}  {}\n", specs[i].file, channels[i].url);
+  fmt::print("dashboard: {}/   metrics: {}/metrics   ({:.1f} s in all)\n", rt.base_url(), rt.base_url(),
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  std::fflush(stdout);
+
+  if (s.keep_running) {
+    // From here on time flows as it does outside.
+    std::atomic<bool> done{false};
+    std::thread ticker([&] {
+      while (!done) {
+        if (SystemClock::instance().unix_seconds() > clock.unix_seconds()) {
+          clock.set_unix_seconds(SystemClock::instance().unix_seconds());
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    });
+    fmt::print("running until Ctrl-C: the simulator's control API is at {}/sim/ (docs/simulator.md)\n", sim_base);
+    std::fflush(stdout);
+    (void)wait_for_stop();
+    done = true;
+    ticker.join();
+  }
+  rt.stop();
+  stop_sim();
+  return matches ? 0 : 1;
+}
+
+}  // namespace
+
+void configure_demo_command(CLI::App& cmd, std::function<int()>& run) {
+  auto s = std::make_shared<DemoSettings>();
+  cmd.add_option("--users", s->users, "virtual users sent through the codes")
+      ->check(CLI::Range(1, 200'000))
+      ->capture_default_str();
+  cmd.add_option("--seed", s->seed, "seed of every random choice; the same seed gives the same table")
+      ->capture_default_str();
+  cmd.add_flag("--keep-running", s->keep_running, "keep the service and simulator up until Ctrl-C");
+  cmd.add_option("--dir", s->dir, "where the database and the PNG files go")->capture_default_str();
+  cmd.add_option("--port", s->port, "the service's port (0: any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  run = [s] { return run_demo(*s); };
+}
+
+}  // namespace qrscene::app

@@ -1,0 +1,112 @@
+#include "app/serve_command.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <csignal>
+#include <memory>
+
+#include "app/service_runtime.h"
+#include "base/clock.h"
+#include "config/config.h"
+#include "net/curl_transport.h"
+
+namespace qrscene::app {
+namespace {
+
+struct ServeSettings {
+  std::string config_path;
+  std::optional<int> port;
+};
+
+Result<config::Config> load(const ServeSettings& s) {
+  QRSCENE_ASSIGN_OR_RETURN(auto c, config::load_config(s.config_path, config::process_environment()));
+  if (s.port) c.server.port = *s.port;
+  return c;
+}
+
+}  // namespace
+
+void block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int wait_for_stop() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int signal = 0;
+  sigwait(&set, &signal);
+  return signal;
+}
+
+void configure_serve_command(CLI::App& cmd, std::function<int()>& run) {
+  auto s = std::make_shared<ServeSettings>();
+  cmd.add_option("--config", s->config_path, "the TOML configuration (docs/configuration.md)")->required();
+  cmd.add_option("--port", s->port, "listen on this port instead of [server] port")->check(CLI::Range(0, 65535));
+  run = [s] {
+    auto c = load(*s);
+    if (!c) {
+      fmt::print(stderr, "qrscene serve: {}\n", c.error().message);
+      return 2;
+    }
+    block_stop_signals();
+    net::CurlTransport transport;
+    auto rt = ServiceRuntime::start(*c, SystemClock::instance(), transport);
+    if (!rt) {
+      fmt::print(stderr, "qrscene serve: {}\n", rt.error().message);
+      return 2;
+    }
+    fmt::print("qrscene serve: listening on {} (store {}, {} account{})\n", (*rt)->base_url(), c->store.path,
+               c->accounts.size(), c->accounts.size() == 1 ? "" : "s");
+    for (const auto& a : c->accounts) {
+      fmt::print("  callback URL for {}: {}/wechat/{} ({} mode)\n", a.appid, (*rt)->base_url(), a.appid, a.mode);
+    }
+    std::fflush(stdout);
+    const int signal = wait_for_stop();
+    fmt::print("qrscene serve: {} received, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    (*rt)->stop();
+    return 0;
+  };
+}
+
+void configure_check_config_command(CLI::App& cmd, std::function<int()>& run) {
+  auto s = std::make_shared<ServeSettings>();
+  cmd.add_option("--config", s->config_path, "the TOML configuration (docs/configuration.md)")->required();
+  run = [s] {
+    auto c = load(*s);
+    if (!c) {
+      fmt::print(stderr, "qrscene check-config: {}\n", c.error().message);
+      return 2;
+    }
+    if (c->accounts.empty()) {
+      fmt::print(stderr, "qrscene check-config: {}: no [[accounts]]: the service would have nothing to serve\n",
+                 s->config_path);
+      return 2;
+    }
+    fmt::print("{}: ok\n", s->config_path);
+    fmt::print("  listen {}:{} with {} threads; store {} ({})\n", c->server.address, c->server.port,
+               c->server.threads, c->store.path, c->store.durable ? "durable" : "not durable: synchronous=NORMAL");
+    fmt::print("  WeChat API {} ({} tokens); privacy on unfollow: {}; webhook: {}\n", c->wechat.api_base,
+               c->wechat.token_mode, c->privacy.on_unfollow,
+               c->jobs.webhook_url.empty() ? "none" : c->jobs.webhook_url);
+    for (const auto& a : c->accounts) {
+      fmt::print("  account {}{}: {} mode, secret {}, callback path /wechat/{}{}\n", a.appid,
+                 a.name.empty() ? "" : " (" + a.name + ")", a.mode, a.secret.empty() ? "missing (pushes only)" : "set",
+                 a.appid, a.previous_encoding_aes_key.empty() ? "" : ", previous AES key accepted for now");
+      if (a.token.empty()) {
+        fmt::print(stderr, "qrscene check-config: account {}: token is missing (the Token of WeChat's console)\n",
+                   a.appid);
+        return 2;
+      }
+    }
+    return 0;
+  };
+}
+
+}  // namespace qrscene::app
