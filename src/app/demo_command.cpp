@@ -315,7 +315,7 @@ int run_demo(const DemoSettings& s) {
   fmt::print("\n{} users, {} pushes in {:.1f} s ({:.0f}/s), {} answered with a greeting, {} failed; {} group commits\n",
              users.size(), pushes.load(), seconds, seconds > 0 ? static_cast<double>(pushes.load()) / seconds : 0.0,
              counters.replies, failed.load(), rt.store().commits());
-  fmt::print("jobs: {} followers tagged in {} batchtagging calls; {} to retry, {} failed\n", jobs.done, jobs.api_calls,
+  fmt::print("jobs: {} tagging jobs done in {} batchtagging calls; {} to retry, {} failed\n", jobs.done, jobs.api_calls,
              jobs.retried, jobs.failed);
   fmt::print("counts match what the simulator's users did: {}\n", matches ? "yes" : "NO");
   fmt::print("QR codes:\n");
