@@ -31,7 +31,7 @@ constexpr std::array<Command, 10> kCommands{{
     {"check-config", "read and check a configuration file, listing every problem", 5,
      configure_check_config_command},
     {"sim", "run the offline WeChat platform simulator (API, image host, virtual users)", 3, configure_sim_command},
-    {"channel", "create, list, show, pause and retire channels", 5, nullptr},
+    {"channel", "create, list, show, pause and retire channels", 6, nullptr},
     {"stats", "per-channel growth, churn and retention", 6, nullptr},
     {"export", "export events, followers and statistics as CSV/XLSX", 6, nullptr},
     {"qr", "render a channel's QR code as PNG or SVG", 6, nullptr},

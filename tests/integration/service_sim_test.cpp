@@ -92,7 +92,7 @@ class ServiceSimTest : public ::testing::Test {
     return c;
   }
 
-  void start(const config::Config& c) {
+  void start(const config::Config& c, sim::PushMode plain_mode = sim::PushMode::kPlain) {
     auto rt = app::ServiceRuntime::start(c, clock_, transport_, /*background=*/false);
     ASSERT_TRUE(rt) << rt.error().to_string();
     runtime_ = std::move(*rt);
@@ -101,6 +101,8 @@ class ServiceSimTest : public ::testing::Test {
     plain.secret = "plain-secret";
     plain.token = kToken;
     plain.original_id = "gh_plain000001";
+    plain.mode = plain_mode;
+    if (plain_mode != sim::PushMode::kPlain) plain.encoding_aes_key = kKey;
     plain.callback_url = runtime_->base_url() + "/wechat/" + kPlainApp;
     sim_->add_account(plain);
     sim::SimAccount safe;
@@ -469,6 +471,29 @@ TEST_F(ServiceSimTest, AFailingWebhookIsRetriedWithBackoff) {
   clock_.advance(std::chrono::seconds(31));
   EXPECT_EQ(runtime_->run_jobs()->done, 1);
   EXPECT_EQ(runtime_->store().job_counts(kPlainApp)->done, 1);
+}
+
+TEST_F(ServiceSimTest, CompatibleModeAcceptsBothAndAnswersInKind) {
+  auto c = config();
+  c.accounts[0].mode = "compatible";
+  c.accounts[0].encoding_aes_key = Secret(kKey);
+  start(c, sim::PushMode::kCompatible);
+  const auto a = channel("Store A");
+  // WeChat in compatible mode: plain XML plus <Encrypt>, encrypt_type=aes; the reply is encrypted.
+  const auto r = act(sim_->platform().scan(kPlainApp, user(), a.ticket, true));
+  EXPECT_EQ(r.delivery.outcome, sim::Delivery::Outcome::kReplied) << r.delivery.problem;
+  EXPECT_EQ(r.delivery.user_sees, "欢迎来自Store A的朋友");
+  // A plaintext push to the same account is accepted too, and answered in plaintext.
+  const std::string xml = fmt::format(
+      "<xml><ToUserName><![CDATA[gh_plain000001]]></ToUserName><FromUserName><![CDATA[o-plain]]></FromUserName>"
+      "<CreateTime>{}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event>"
+      "<EventKey><![CDATA[qrscene_{}]]></EventKey></xml>",
+      kStart, a.scene);
+  auto reply = post(std::string("/wechat/") + kPlainApp, signed_query(kStart), xml);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200U);
+  EXPECT_THAT(reply->body, HasSubstr("<Content><![CDATA[欢迎来自Store A的朋友]]></Content>"));
+  EXPECT_EQ(totals(a.id).new_follows, 2);
 }
 
 }  // namespace
