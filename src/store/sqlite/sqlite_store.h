@@ -2,7 +2,9 @@
 // write connection and commits events in groups: it takes every event waiting (up to max_batch),
 // applies each inside its own savepoint (one bad event cannot spoil the others), commits once,
 // and only then tells each event's caller — so nothing is acknowledged before it is durable.
-// Reads use their own connection.
+// Reads, channel changes and job bookkeeping use a second connection (short transactions; SQLite's
+// busy timeout orders them with the writer's). It also implements the ChannelRepository and
+// JobQueue ports.
 //
 // Privacy: events and subscriptions keep a keyed hash of the openid (HMAC-SHA256 with a
 // per-installation key kept in the database, or given); only `followers` holds openids, and an
