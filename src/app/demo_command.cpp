@@ -273,14 +273,9 @@ int run_demo(const DemoSettings& s) {
   for (auto& t : workers) t.join();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - users_started).count();
   // The tagging the background loop would do over the next seconds, done now.
-  service::JobRunReport jobs;
   for (int round = 0; round < 1'000; ++round) {
     auto r = rt.run_jobs();
     if (!r || r->done + r->retried + r->failed == 0) break;
-    jobs.done += r->done;
-    jobs.retried += r->retried;
-    jobs.failed += r->failed;
-    jobs.api_calls += r->api_calls;
   }
 
   auto totals = rt.totals(kAppId);
@@ -315,8 +310,10 @@ int run_demo(const DemoSettings& s) {
   fmt::print("\n{} users, {} pushes in {:.1f} s ({:.0f}/s), {} answered with a greeting, {} failed; {} group commits\n",
              users.size(), pushes.load(), seconds, seconds > 0 ? static_cast<double>(pushes.load()) / seconds : 0.0,
              counters.replies, failed.load(), rt.store().commits());
-  fmt::print("jobs: {} tagging jobs done in {} batchtagging calls; {} to retry, {} failed\n", jobs.done, jobs.api_calls,
-             jobs.retried, jobs.failed);
+  if (auto queue = rt.store().job_counts(kAppId); queue) {
+    fmt::print("jobs: {} tagging jobs done, {} pending, {} failed\n", queue->done, queue->pending + queue->running,
+               queue->failed);
+  }
   fmt::print("counts match what the simulator's users did: {}\n", matches ? "yes" : "NO");
   fmt::print("QR codes:\n");
   for (std::size_t i = 0; i < specs.size(); ++i) fmt::print("  {}  {}\n", specs[i].file, channels[i].url);

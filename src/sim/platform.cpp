@@ -642,9 +642,14 @@ Result<Json> Platform::datacube(std::string_view appid, const Json& body, bool c
   if (!a->account.verified) return wx_error(48001);
   const Json* b = member(body, "begin_date");
   const Json* e = member(body, "end_date");
-  const auto begin = b == nullptr ? std::nullopt : parse_date(*b);
-  const auto end = e == nullptr ? std::nullopt : parse_date(*e);
-  if (!begin || !end) return wx_error(61500);
+  const auto begin_date = b == nullptr ? std::nullopt : parse_date(*b);
+  const auto end_date = e == nullptr ? std::nullopt : parse_date(*e);
+  if (!begin_date || !end_date) return wx_error(61500);
+  // Plain values from here: g++ 12 -O2 misreads the optionals as maybe-uninitialized in the loops.
+  const std::int64_t begin_day = *begin_date;
+  const std::int64_t end_day = *end_date;
+  const std::int64_t* begin = &begin_day;
+  const std::int64_t* end = &end_day;
   const std::int64_t now = clock_.unix_seconds();
   const std::int64_t today = beijing_day(now);
   const std::int64_t first = parse_date(Json("2014-12-01")).value();
