@@ -53,6 +53,9 @@ class ChannelRepository {
                                                                std::int64_t high) = 0;
   // Distinct permanent scenes the account ever created: what WeChat counts against 100,000.
   [[nodiscard]] virtual Result<std::int64_t> permanent_scenes_used(std::string_view appid) = 0;
+  // Which channel the scene meant at `at` (Unix seconds); now: the live channel holding it.
+  [[nodiscard]] virtual Result<std::optional<std::int64_t>> scene_meant(std::string_view appid,
+                                                                        std::string_view scene, std::int64_t at) = 0;
   // Whether a permanent code with this scene was ever created (reusing it costs no quota).
   [[nodiscard]] virtual Result<bool> permanent_scene_known(std::string_view appid, std::string_view scene) = 0;
 };

@@ -113,9 +113,10 @@ namespace {
 
 net::HttpResponse reject(const Error& error, const net::HttpRequest& request, std::atomic<std::int64_t>& counter) {
   counter.fetch_add(1, std::memory_order_relaxed);
+  net::HttpResponse response = net::HttpResponse::error(error);
   spdlog::warn("callback rejected request_id={} status={} reason=\"{}\" remote={}", request.request_id,
-               static_cast<unsigned>(net::HttpResponse::error(error).status), error.message, request.remote_ip);
-  return net::HttpResponse::error(error);
+               response.status, error.message, request.remote_ip);
+  return response;
 }
 
 // Waits for the ingestor's callback on the coroutine's own executor.

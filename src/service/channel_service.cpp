@@ -13,6 +13,22 @@ ChannelService::ChannelService(domain::ChannelRepository& channels, wechat::Acco
 
 namespace {
 
+constexpr std::int64_t kMaxExpireSeconds = 2'592'000;  // 30 days, WeChat's maximum
+
+// What WeChat is asked for a channel's code (a scene already checked by domain::check_scene).
+wechat::QrRequest qr_request(ChannelKind kind, const std::string& scene, bool scene_is_int,
+                             std::int64_t expire_seconds) {
+  wechat::QrRequest request;
+  request.kind = kind == ChannelKind::kPermanent ? wechat::QrKind::kPermanent : wechat::QrKind::kTemporary;
+  if (scene_is_int) {
+    request.scene_id = std::stoll(scene);
+  } else {
+    request.scene_str = scene;
+  }
+  if (kind == ChannelKind::kTemporary) request.expire_seconds = expire_seconds;
+  return request;
+}
+
 Status check_reply(const domain::ReplyChoice& r, std::string_view which) {
   using Kind = domain::ReplyChoice::Kind;
   if (r.kind == Kind::kText && r.text.empty()) {
@@ -64,7 +80,7 @@ Result<domain::Channel> ChannelService::create(const ChannelSpec& spec) {
   if (spec.kind == ChannelKind::kPermanent && spec.evergreen) {
     problems.emplace_back("evergreen: only temporary codes expire; a permanent code needs no renewal");
   }
-  if (spec.kind == ChannelKind::kTemporary && (spec.expire_seconds < 60 || spec.expire_seconds > 2'592'000)) {
+  if (spec.kind == ChannelKind::kTemporary && (spec.expire_seconds < 60 || spec.expire_seconds > kMaxExpireSeconds)) {
     problems.emplace_back(fmt::format("expire_seconds: must be 60..2592000 (30 days); got {}", spec.expire_seconds));
   }
   if (auto ok = check_reply(spec.on_subscribe, "reply on subscribe"); !ok) problems.push_back(ok.error().message);
@@ -74,8 +90,7 @@ Result<domain::Channel> ChannelService::create(const ChannelSpec& spec) {
 
   std::lock_guard lock(create_mu_);
   QRSCENE_ASSIGN_OR_RETURN(auto scene, choose_scene(spec));
-  const bool permanent = spec.kind == ChannelKind::kPermanent;
-  if (permanent) {
+  if (spec.kind == ChannelKind::kPermanent) {
     QRSCENE_ASSIGN_OR_RETURN(bool known, channels_.permanent_scene_known(spec.appid, scene.first));
     QRSCENE_ASSIGN_OR_RETURN(std::int64_t used, channels_.permanent_scenes_used(spec.appid));
     if (!known && used >= domain::kPermanentQuota) {
@@ -85,15 +100,15 @@ Result<domain::Channel> ChannelService::create(const ChannelSpec& spec) {
                                     domain::kPermanentQuota));
     }
   }
-  // A live channel holding the scene is refused before WeChat is asked.
-  QRSCENE_ASSIGN_OR_RETURN(auto existing, channels_.channels(spec.appid));
-  for (const auto& c : existing) {
-    if (c.status != ChannelStatus::kRetired && c.scene == scene.first) {
-      return unexpected(ErrorCode::kAlreadyExists,
-                        fmt::format("scene '{}' belongs to channel {} ({}): retire that channel first, or choose "
-                                    "another scene",
-                                    c.scene, c.id, c.name));
-    }
+  // A live channel holding the scene is refused before WeChat is asked (the store refuses it again,
+  // atomically, should two creations race).
+  QRSCENE_ASSIGN_OR_RETURN(auto holder, channels_.scene_meant(spec.appid, scene.first, clock_.unix_seconds()));
+  if (holder) {
+    QRSCENE_ASSIGN_OR_RETURN(auto held, channels_.channel(*holder));
+    return unexpected(ErrorCode::kAlreadyExists,
+                      fmt::format("scene '{}' belongs to channel {} ({}): retire that channel first, or choose "
+                                  "another scene",
+                                  held.scene, held.id, held.name));
   }
 
   std::int64_t tag_id = 0;
@@ -101,15 +116,8 @@ Result<domain::Channel> ChannelService::create(const ChannelSpec& spec) {
     QRSCENE_ASSIGN_OR_RETURN(tag_id, find_or_create_tag(*client, spec.tag));
   }
 
-  wechat::QrRequest request;
-  request.kind = permanent ? wechat::QrKind::kPermanent : wechat::QrKind::kTemporary;
-  if (scene.second) {
-    request.scene_id = std::stoll(scene.first);
-  } else {
-    request.scene_str = scene.first;
-  }
-  if (!permanent) request.expire_seconds = spec.expire_seconds;
-  QRSCENE_ASSIGN_OR_RETURN(auto ticket, client->create_qrcode(request));
+  QRSCENE_ASSIGN_OR_RETURN(auto ticket, client->create_qrcode(qr_request(spec.kind, scene.first, scene.second,
+                                                                         spec.expire_seconds)));
 
   domain::Channel c;
   c.appid = spec.appid;
@@ -160,15 +168,8 @@ UpkeepReport ChannelService::upkeep() {
       // WeChat lets a temporary scene be asked for again: a new ticket for the same scene.
       auto renewed = [&]() -> Status {
         QRSCENE_ASSIGN_OR_RETURN(wechat::ApiClient * client, clients_.get(c.appid));
-        wechat::QrRequest request;
-        request.kind = wechat::QrKind::kTemporary;
-        if (c.scene_is_int) {
-          request.scene_id = std::stoll(c.scene);
-        } else {
-          request.scene_str = c.scene;
-        }
-        request.expire_seconds = 2'592'000;
-        QRSCENE_ASSIGN_OR_RETURN(auto ticket, client->create_qrcode(request));
+        QRSCENE_ASSIGN_OR_RETURN(auto ticket, client->create_qrcode(qr_request(ChannelKind::kTemporary, c.scene,
+                                                                                 c.scene_is_int, kMaxExpireSeconds)));
         return channels_.set_ticket(c.id, ticket.ticket, ticket.url, ticket.expires_at);
       }();
       if (renewed) {

@@ -62,9 +62,8 @@ class SqliteStore final : public domain::Ingestor, public domain::ChannelReposit
                                                        std::int64_t high) override;
   [[nodiscard]] Result<std::int64_t> permanent_scenes_used(std::string_view appid) override;
   [[nodiscard]] Result<bool> permanent_scene_known(std::string_view appid, std::string_view scene) override;
-  // Which channel a scene meant at `at` (Unix seconds), or nullopt.
   [[nodiscard]] Result<std::optional<std::int64_t>> scene_meant(std::string_view appid, std::string_view scene,
-                                                                std::int64_t at);
+                                                                std::int64_t at) override;
 
   // domain::JobQueue
   [[nodiscard]] Result<std::vector<domain::Job>> claim_jobs(std::int64_t now, std::size_t limit,
