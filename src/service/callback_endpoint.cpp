@@ -119,14 +119,20 @@ net::HttpResponse reject(const Error& error, const net::HttpRequest& request, st
   return response;
 }
 
-// Waits for the ingestor's callback on the coroutine's own executor.
+// Waits for the ingestor's callback on the coroutine's own executor. The wait counts as
+// outstanding work, so the io_context keeps running (and a graceful stop keeps waiting) until the
+// store has answered: otherwise run() could return with the commit pending, and the store's thread
+// would later touch an executor whose io_context is gone.
 asio::awaitable<Result<domain::IngestOutcome>> ingest(domain::Ingestor& ingestor, domain::Event event) {
   auto op = asio::async_initiate<const asio::use_awaitable_t<>&, void(Result<domain::IngestOutcome>)>(
       [&ingestor, event = std::move(event)](auto handler) mutable {
+        auto work = asio::prefer(asio::get_associated_executor(handler), asio::execution::outstanding_work.tracked);
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        ingestor.submit(std::move(event), [shared](Result<domain::IngestOutcome> outcome) {
-          auto executor = asio::get_associated_executor(*shared);
-          asio::post(executor, [shared, outcome = std::move(outcome)]() mutable { (*shared)(std::move(outcome)); });
+        // The handler moves into the posted call, so it is run and destroyed on its own executor.
+        ingestor.submit(std::move(event), [shared, work](Result<domain::IngestOutcome> outcome) mutable {
+          asio::post(work, [shared = std::move(shared), outcome = std::move(outcome)]() mutable {
+            (*shared)(std::move(outcome));
+          });
         });
       },
       asio::use_awaitable);

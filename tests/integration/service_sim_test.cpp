@@ -7,9 +7,11 @@
 #include <gtest/gtest.h>
 #include <fmt/format.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "app/service_runtime.h"
@@ -494,6 +496,74 @@ TEST_F(ServiceSimTest, CompatibleModeAcceptsBothAndAnswersInKind) {
   EXPECT_EQ(reply->status, 200U);
   EXPECT_THAT(reply->body, HasSubstr("<Content><![CDATA[欢迎来自Store A的朋友]]></Content>"));
   EXPECT_EQ(totals(a.id).new_follows, 2);
+}
+
+// An ingestor that answers from its own thread, and lets go of the callback a little after
+// calling it, as the store's writer may (it releases a batch's callbacks after the last one ran).
+class LateIngestor final : public domain::Ingestor {
+ public:
+  ~LateIngestor() override {
+    for (auto& t : threads_) t.join();
+  }
+  void submit(domain::Event /*event*/, Done done) override {
+    ++held_;
+    threads_.emplace_back([this, done = std::move(done)]() mutable {
+      domain::IngestOutcome outcome;
+      outcome.event_id = 1;
+      done(outcome);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      --held_;
+      done = nullptr;
+    });
+  }
+  [[nodiscard]] int held() const { return held_.load(); }
+
+ private:
+  std::atomic<int> held_{0};
+  std::vector<std::thread> threads_;
+};
+
+// Caught by ASan in CI (heap-use-after-free in ~strand_impl): the store's thread still held the
+// callback, and through it the connection's strand, after the io_context had finished and been
+// destroyed. The io_context must keep running until the store has let go of every callback.
+TEST(CallbackEndpointTest, AWaitForTheCommitKeepsTheIoContextRunning) {
+  FakeClock clock(kStart);
+  LateIngestor ingestor;
+  service::CallbackAccount account;
+  account.appid = kPlainApp;
+  account.token = kToken;
+  auto endpoint = service::CallbackEndpoint::create({account}, ingestor, clock);
+  ASSERT_TRUE(endpoint) << endpoint.error().to_string();
+  net::Router router;
+  (*endpoint)->add_routes(router);
+
+  net::HttpRequest request;
+  request.method = "POST";
+  request.path = std::string("/wechat/") + kPlainApp;
+  const std::string ts = std::to_string(kStart);
+  request.query = fmt::format("signature={}&timestamp={}&nonce=42&openid=o-late",
+                              wechat::compute_signature(kToken, ts, "42"), ts);
+  request.target = request.path + "?" + request.query;
+  request.body = fmt::format(
+      "<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[o-late]]></FromUserName>"
+      "<CreateTime>{}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event>"
+      "<EventKey><![CDATA[]]></EventKey></xml>",
+      kStart);
+  unsigned status = 0;
+  std::string allow;
+  const net::Handler* handler = router.match(request, status, allow);
+  ASSERT_NE(handler, nullptr);
+
+  asio::io_context io;
+  std::optional<net::HttpResponse> response;
+  asio::co_spawn(io, (*handler)(request), [&response](std::exception_ptr e, net::HttpResponse r) {
+    if (!e) response = std::move(r);
+  });
+  io.run();  // returns once nothing is left to do
+  ASSERT_TRUE(response.has_value()) << "io_context::run() returned while the commit was pending";
+  EXPECT_EQ(ingestor.held(), 0) << "io_context::run() returned while the store still held the callback";
+  EXPECT_EQ(response->status, 200U);
+  EXPECT_EQ(response->body, "success");
 }
 
 }  // namespace

@@ -227,7 +227,10 @@ void SqliteStore::writer_loop() {
       }
     }
     auto results = write_batch(batch);
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      auto done = std::move(batch[i].done);  // released as soon as it ran
+      done(std::move(results[i]));
+    }
   }
 }
 
