@@ -50,6 +50,7 @@ struct Channel {
   ReplyChoice on_scan;
   std::int64_t wechat_tag_id = 0;
   bool evergreen = false;     // a temporary code renewed before it expires
+  std::int64_t spend_cents = 0;  // what the channel cost (entered by the marketer), for costs per follower
   std::int64_t created_at = 0;
   std::int64_t retired_at = 0;  // 0 unless retired
 };

@@ -79,6 +79,7 @@ IngestPlan plan_ingest(const Event& e, const IngestContext& c, const ReplyDefaul
         if (c.channel->active) p.reply = render_reply_template(c.channel->on_subscribe, *c.channel);
       } else {
         p.reply = defaults.organic_subscribe;
+        p.organic_follow = true;
       }
       break;
     }
@@ -101,6 +102,10 @@ IngestPlan plan_ingest(const Event& e, const IngestContext& c, const ReplyDefaul
         p.channel_id = *c.open_subscription_channel;
         p.counters_channel = *c.open_subscription_channel;
         p.counters.unfollows = 1;
+        p.cohort_channel = *c.open_subscription_channel;
+        p.cohort_followed_at = c.open_subscription_started_at;
+      } else if (c.has_open_subscription) {
+        p.organic_unfollow = true;
       }
       break;
     }

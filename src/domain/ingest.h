@@ -73,6 +73,7 @@ struct IngestContext {
   std::optional<ChannelRef> channel;             // by ticket first, then by scene as of create_time
   std::optional<std::int64_t> open_subscription_channel;  // the follower's open subscription: its
                                                           // channel (0 = organic), if any
+  std::int64_t open_subscription_started_at = 0;  // when that subscription began
   bool has_open_subscription = false;
   bool followed_before = false;                  // any earlier subscription of this follower
 };
@@ -94,6 +95,11 @@ struct IngestPlan {
   bool close_subscription = false;            // end the open row (unsubscribe, or a missed one)
   std::optional<std::int64_t> counters_channel;  // whose day the counters go to
   Counters counters;
+  // An unfollow of a follower a channel brought: the follow's cohort (its channel and day) loses one.
+  std::optional<std::int64_t> cohort_channel;
+  std::int64_t cohort_followed_at = 0;
+  bool organic_follow = false;                // a follow without a channel (the account's rollup)
+  bool organic_unfollow = false;              // an unfollow of such a follower
   bool forget_follower = false;               // unsubscribe: personal data goes (privacy)
   bool remember_follower = false;             // subscribe: keep the follower's row
   std::int64_t tag_job = 0;                   // a WeChat tag id to put the follower in, or 0

@@ -81,19 +81,27 @@ TEST(PlanIngest, AnUnfollowGoesToTheChannelThatBroughtTheFollower) {
   IngestContext c;
   c.has_open_subscription = true;
   c.open_subscription_channel = 3;
+  c.open_subscription_started_at = 1'700'000'000;
   const auto p = plan_ingest(event(EventKind::kUnsubscribe), c, {});
   EXPECT_EQ(p.counters_channel, 3);
+  EXPECT_EQ(p.cohort_channel, 3);  // the follow's cohort loses one
+  EXPECT_EQ(p.cohort_followed_at, 1'700'000'000);
+  EXPECT_FALSE(p.organic_unfollow);
   EXPECT_EQ(p.counters.unfollows, 1);
   EXPECT_TRUE(p.close_subscription);
   EXPECT_TRUE(p.forget_follower);
   EXPECT_EQ(p.reply.kind, ReplyChoice::Kind::kNone);
 
   c.open_subscription_channel = 0;  // an organic follower: no channel loses anything
-  EXPECT_FALSE(plan_ingest(event(EventKind::kUnsubscribe), c, {}).counters_channel);
+  const auto organic = plan_ingest(event(EventKind::kUnsubscribe), c, {});
+  EXPECT_FALSE(organic.counters_channel);
+  EXPECT_FALSE(organic.cohort_channel);
+  EXPECT_TRUE(organic.organic_unfollow);
   c.has_open_subscription = false;  // never seen following: nothing to close
   const auto q = plan_ingest(event(EventKind::kUnsubscribe), c, {});
   EXPECT_FALSE(q.close_subscription);
   EXPECT_TRUE(q.forget_follower);
+  EXPECT_FALSE(q.organic_unfollow);
 }
 
 TEST(PlanIngest, OrganicFollowsGetTheDefaultReplyAndPausedChannelsNone) {
@@ -104,6 +112,7 @@ TEST(PlanIngest, OrganicFollowsGetTheDefaultReplyAndPausedChannelsNone) {
   EXPECT_FALSE(organic.channel_id);
   EXPECT_TRUE(organic.open_subscription);
   EXPECT_EQ(organic.counters, Counters{});
+  EXPECT_TRUE(organic.organic_follow);
   EXPECT_EQ(organic.reply.text, "感谢关注");
 
   IngestContext c;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "domain/analytics.h"
 #include "domain/channel.h"
 #include "domain/ingest.h"
 
@@ -45,6 +46,8 @@ class ChannelRepository {
   [[nodiscard]] virtual Result<std::vector<Channel>> channels(std::string_view appid) = 0;
   // Sets the status; retiring also ends the scene's meaning and frees scene and ticket.
   [[nodiscard]] virtual Status set_status(std::int64_t id, ChannelStatus status) = 0;
+  // Writes what an operator may edit: name, group, owner, replies, tag, evergreen, spend.
+  [[nodiscard]] virtual Status update_channel(const Channel& channel) = 0;
   // A renewed temporary code: its new ticket, url and expiry.
   [[nodiscard]] virtual Status set_ticket(std::int64_t id, std::string_view ticket, std::string_view url,
                                           std::int64_t expires_at) = 0;
@@ -89,6 +92,57 @@ class JobQueue {
   [[nodiscard]] virtual Status retry_job(std::int64_t id, std::string_view error,
                                          std::optional<std::int64_t> run_after) = 0;
   [[nodiscard]] virtual Result<JobCounts> job_counts(std::string_view appid) = 0;
+};
+
+// Which channels a figure covers: all of an account's, or narrowed by ids, group and owner.
+struct ChannelFilter {
+  std::string appid;
+  std::vector<std::int64_t> channel_ids;  // empty: any
+  std::string group;                      // "": any
+  std::string owner;                      // "": any
+  [[nodiscard]] bool whole_account() const noexcept {
+    return channel_ids.empty() && group.empty() && owner.empty();
+  }
+};
+
+// One day of an account: its channels' counters summed, and follows without a channel.
+struct AccountDay {
+  PeriodTotals totals;
+  std::int64_t organic_follows = 0;
+  std::int64_t organic_unfollows = 0;
+};
+
+enum class Breakdown : std::uint8_t { kChannel, kGroup, kOwner };
+
+// The figures of one channel, group or owner over a range of days.
+struct BreakdownRow {
+  std::string key;              // the channel's name, the group or the owner
+  std::int64_t channel_id = 0;  // kChannel only
+  std::int64_t channels = 0;    // how many channels the row sums
+  Counters counters;
+  CohortLosses losses;          // of the follows in the range
+  std::int64_t spend_cents = 0; // entered for those channels (lifetime)
+};
+
+// Reads of the rollups (DESIGN.md section 5). Days are local days; the store knows the offset.
+class StatsRepository {
+ public:
+  virtual ~StatsRepository() = default;
+  [[nodiscard]] virtual std::int64_t utc_offset_seconds() const noexcept = 0;
+  // Per local day in [first_day, last_day], summed over the filter's channels (days with nothing
+  // are absent).
+  [[nodiscard]] virtual Result<std::vector<PeriodTotals>> daily(const ChannelFilter& filter, std::int64_t first_day,
+                                                                std::int64_t last_day) = 0;
+  [[nodiscard]] virtual Result<std::vector<AccountDay>> account_days(std::string_view appid, std::int64_t first_day,
+                                                                     std::int64_t last_day) = 0;
+  // Per local hour, counted from the event log (first/re-follow split and losses not kept by hour).
+  [[nodiscard]] virtual Result<std::vector<PeriodTotals>> hourly(const ChannelFilter& filter, std::int64_t first_hour,
+                                                                 std::int64_t last_hour) = 0;
+  // Distinct followers who scanned one of the channels (or followed through it) in [from, to).
+  [[nodiscard]] virtual Result<std::int64_t> unique_scanners(const ChannelFilter& filter, std::int64_t from,
+                                                             std::int64_t to) = 0;
+  [[nodiscard]] virtual Result<std::vector<BreakdownRow>> breakdown(const ChannelFilter& filter, Breakdown by,
+                                                                    std::int64_t first_day, std::int64_t last_day) = 0;
 };
 
 }  // namespace qrscene::domain

@@ -108,6 +108,40 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_due ON jobs (state, run_after);
 )sql"},
+      {2, "cohort losses and the account's daily rollup", R"sql(
+-- Follows of the row's day that unfollowed within 5 minutes / 24 hours / 7 / 30 days.
+ALTER TABLE channel_daily ADD COLUMN left_5m INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE channel_daily ADD COLUMN left_24h INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE channel_daily ADD COLUMN left_7d INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE channel_daily ADD COLUMN left_30d INTEGER NOT NULL DEFAULT 0;
+
+-- The account's days: channel counters summed, plus follows and unfollows without a channel.
+CREATE TABLE account_daily (
+  appid             TEXT NOT NULL,
+  day               INTEGER NOT NULL,
+  scans             INTEGER NOT NULL DEFAULT 0,
+  new_follows       INTEGER NOT NULL DEFAULT 0,
+  first_follows     INTEGER NOT NULL DEFAULT 0,
+  re_follows        INTEGER NOT NULL DEFAULT 0,
+  existing_scans    INTEGER NOT NULL DEFAULT 0,
+  unfollows         INTEGER NOT NULL DEFAULT 0,
+  organic_follows   INTEGER NOT NULL DEFAULT 0,
+  organic_unfollows INTEGER NOT NULL DEFAULT 0,
+  left_5m           INTEGER NOT NULL DEFAULT 0,
+  left_24h          INTEGER NOT NULL DEFAULT 0,
+  left_7d           INTEGER NOT NULL DEFAULT 0,
+  left_30d          INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (appid, day)
+);
+-- Days before this version: the channels' part (organic follows were not counted then).
+INSERT INTO account_daily (appid, day, scans, new_follows, first_follows, re_follows, existing_scans, unfollows)
+  SELECT c.appid, d.day, SUM(d.scans), SUM(d.new_follows), SUM(d.first_follows), SUM(d.re_follows),
+         SUM(d.existing_scans), SUM(d.unfollows)
+  FROM channel_daily d JOIN channels c ON c.id = d.channel_id GROUP BY c.appid, d.day;
+CREATE INDEX channels_by_group ON channels (appid, grp);
+CREATE INDEX channels_by_owner ON channels (appid, owner);
+CREATE INDEX channel_daily_by_day ON channel_daily (day, channel_id);
+)sql"},
   };
   return kAll;
 }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
+#include "domain/analytics.h"
 #include "store/sqlite/migrations.h"
 
 namespace qrscene::store::sqlite {
@@ -87,6 +88,8 @@ struct SqliteStore::Writer {
   Statement forget_jobs;
   Statement unlink_events;
   Statement unlink_subscriptions;
+  Statement add_losses;
+  Statement add_account;
 
   static Result<std::unique_ptr<Writer>> make(std::unique_ptr<Database> db) {
     constexpr const char* kChannel =
@@ -100,7 +103,7 @@ struct SqliteStore::Writer {
                    "c.wechat_tag_id FROM scene_history h JOIN channels c ON c.id = h.channel_id "
                    "WHERE h.appid = ? AND h.scene = ? AND h.valid_from <= ? AND (h.valid_to IS NULL OR "
                    "h.valid_to > ?) ORDER BY h.valid_from DESC LIMIT 1"));
-    QRSCENE_ASSIGN_OR_RETURN(auto s5, p("SELECT id, channel_id FROM subscriptions WHERE appid = ? AND openid_hash = ? "
+    QRSCENE_ASSIGN_OR_RETURN(auto s5, p("SELECT id, channel_id, started_at FROM subscriptions WHERE appid = ? AND openid_hash = ? "
                                         "AND ended_at IS NULL ORDER BY id DESC LIMIT 1"));
     QRSCENE_ASSIGN_OR_RETURN(auto s6, p("SELECT 1 FROM subscriptions WHERE appid = ? AND openid_hash = ? LIMIT 1"));
     QRSCENE_ASSIGN_OR_RETURN(
@@ -128,11 +131,29 @@ struct SqliteStore::Writer {
                                          "openid_hash = ?"));
     QRSCENE_ASSIGN_OR_RETURN(auto s16, p("UPDATE subscriptions SET openid_hash = 'gone:' || id WHERE appid = ? AND "
                                          "openid_hash = ?"));
+    // An unfollow: the follow's cohort (channel, day of the follow) loses one within each horizon.
+    QRSCENE_ASSIGN_OR_RETURN(
+        auto s17, p("INSERT INTO channel_daily (channel_id, day, left_5m, left_24h, left_7d, left_30d) VALUES "
+                    "(?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, day) DO UPDATE SET left_5m = left_5m + "
+                    "excluded.left_5m, left_24h = left_24h + excluded.left_24h, left_7d = left_7d + excluded.left_7d, "
+                    "left_30d = left_30d + excluded.left_30d"));
+    // The account's day: the same counters summed over its channels, plus organic follows.
+    QRSCENE_ASSIGN_OR_RETURN(
+        auto s18, p("INSERT INTO account_daily (appid, day, scans, new_follows, first_follows, re_follows, "
+                    "existing_scans, unfollows, organic_follows, organic_unfollows, left_5m, left_24h, left_7d, "
+                    "left_30d) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (appid, day) DO UPDATE "
+                    "SET scans = scans + excluded.scans, new_follows = new_follows + excluded.new_follows, "
+                    "first_follows = first_follows + excluded.first_follows, re_follows = re_follows + "
+                    "excluded.re_follows, existing_scans = existing_scans + excluded.existing_scans, "
+                    "unfollows = unfollows + excluded.unfollows, organic_follows = organic_follows + "
+                    "excluded.organic_follows, organic_unfollows = organic_unfollows + excluded.organic_unfollows, "
+                    "left_5m = left_5m + excluded.left_5m, left_24h = left_24h + excluded.left_24h, "
+                    "left_7d = left_7d + excluded.left_7d, left_30d = left_30d + excluded.left_30d"));
     return std::unique_ptr<Writer>(new Writer{std::move(db), std::move(s1), std::move(s2), std::move(s3),
                                               std::move(s5), std::move(s6), std::move(s7),
                                               std::move(s8), std::move(s9), std::move(s10), std::move(s11),
                                               std::move(s12), std::move(s13), std::move(s14), std::move(s15),
-                                              std::move(s16)});
+                                              std::move(s16), std::move(s17), std::move(s18)});
   }
 
   // A statement left on a row keeps a read snapshot open after COMMIT; the next BEGIN IMMEDIATE
@@ -141,7 +162,8 @@ struct SqliteStore::Writer {
   void reset_all() {
     for (Statement* s : {&find_event, &channel_by_ticket, &channel_by_scene, &open_subscription, &any_subscription,
                          &insert_event, &close_subscription, &insert_subscription, &add_counters, &remember_follower,
-                         &forget_follower, &insert_job, &forget_jobs, &unlink_events, &unlink_subscriptions}) {
+                         &forget_follower, &insert_job, &forget_jobs, &unlink_events, &unlink_subscriptions,
+                         &add_losses, &add_account}) {
       s->reset();
     }
   }
@@ -283,6 +305,7 @@ std::vector<Result<domain::IngestOutcome>> SqliteStore::write_batch(std::vector<
           context.has_open_subscription = true;
           open_id = w.open_subscription.int64(0);
           context.open_subscription_channel = w.open_subscription.is_null(1) ? 0 : w.open_subscription.int64(1);
+          context.open_subscription_started_at = w.open_subscription.int64(2);
         }
         if (open) {
           context.followed_before = true;
@@ -335,6 +358,46 @@ std::vector<Result<domain::IngestOutcome>> SqliteStore::write_batch(std::vector<
             .bind(8, c.unfollows);
         QRSCENE_TRY(w.add_counters.run());
       }
+      domain::CohortLosses losses;
+      std::int64_t cohort_day = 0;
+      if (plan.cohort_channel) {
+        losses = domain::cohort_loss(plan.cohort_followed_at, e.create_time);
+        cohort_day = domain::local_day(plan.cohort_followed_at, options_.utc_offset_seconds);
+        w.add_losses.reset();
+        w.add_losses.bind(1, *plan.cohort_channel)
+            .bind(2, cohort_day)
+            .bind(3, losses.within_5m)
+            .bind(4, losses.within_24h)
+            .bind(5, losses.within_7d)
+            .bind(6, losses.within_30d);
+        QRSCENE_TRY(w.add_losses.run());
+      }
+      const std::int64_t day = domain::local_day(e.create_time, options_.utc_offset_seconds);
+      auto add_account = [&](std::int64_t at, const domain::Counters& c, std::int64_t organic_follows,
+                             std::int64_t organic_unfollows, const domain::CohortLosses& l) -> Status {
+        w.add_account.reset();
+        w.add_account.bind(1, e.appid)
+            .bind(2, at)
+            .bind(3, c.scans)
+            .bind(4, c.new_follows)
+            .bind(5, c.first_follows)
+            .bind(6, c.re_follows)
+            .bind(7, c.existing_scans)
+            .bind(8, c.unfollows)
+            .bind(9, organic_follows)
+            .bind(10, organic_unfollows)
+            .bind(11, l.within_5m)
+            .bind(12, l.within_24h)
+            .bind(13, l.within_7d)
+            .bind(14, l.within_30d);
+        return w.add_account.run();
+      };
+      if (plan.counters_channel || plan.organic_follow || plan.organic_unfollow) {
+        const domain::Counters none;
+        QRSCENE_TRY(add_account(day, plan.counters_channel ? plan.counters : none, plan.organic_follow ? 1 : 0,
+                                plan.organic_unfollow ? 1 : 0, {}));
+      }
+      if (plan.cohort_channel) QRSCENE_TRY(add_account(cohort_day, {}, 0, 0, losses));
       if (plan.remember_follower) {
         w.remember_follower.reset();
         w.remember_follower.bind(1, e.appid).bind(2, e.openid).bind(3, plan.channel_id).bind(4, e.create_time);
@@ -414,8 +477,8 @@ Result<domain::Channel> SqliteStore::create_channel(domain::Channel c) {
     }
     QRSCENE_ASSIGN_OR_RETURN(
         auto ins, db.prepare("INSERT INTO channels (appid, name, grp, owner, kind, scene, scene_is_int, ticket, url, "
-                             "expires_at, status, reply_subscribe, reply_scan, wechat_tag_id, evergreen, created_at) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                             "expires_at, status, reply_subscribe, reply_scan, wechat_tag_id, evergreen, created_at, spend_cents) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     ins.bind(1, c.appid)
         .bind(2, c.name)
         .bind(3, c.group)
@@ -430,7 +493,8 @@ Result<domain::Channel> SqliteStore::create_channel(domain::Channel c) {
         .bind(13, reply_to_json(c.on_scan))
         .bind(14, c.wechat_tag_id)
         .bind(15, std::int64_t{c.evergreen})
-        .bind(16, c.created_at);
+        .bind(16, c.created_at)
+        .bind(17, c.spend_cents);
     if (c.ticket.empty()) {
       ins.bind(8, std::nullopt);
     } else {
@@ -469,7 +533,8 @@ namespace {
 
 constexpr std::string_view kChannelColumns =
     "SELECT id, appid, name, grp, owner, kind, scene, scene_is_int, ticket, url, expires_at, status, "
-    "reply_subscribe, reply_scan, wechat_tag_id, evergreen, created_at, COALESCE(retired_at, 0) FROM channels ";
+    "reply_subscribe, reply_scan, wechat_tag_id, evergreen, created_at, COALESCE(retired_at, 0), spend_cents "
+    "FROM channels ";
 
 domain::Channel read_channel(const Statement& q) {
   domain::Channel c;
@@ -491,6 +556,7 @@ domain::Channel read_channel(const Statement& q) {
   c.evergreen = q.int64(15) != 0;
   c.created_at = q.int64(16);
   c.retired_at = q.int64(17);
+  c.spend_cents = q.int64(18);
   return c;
 }
 
@@ -547,6 +613,25 @@ Status SqliteStore::set_status(std::int64_t id, domain::ChannelStatus status) {
                                                   "valid_to IS NULL"));
     return end.bind(1, now).bind(2, id).run();
   });
+}
+
+Status SqliteStore::update_channel(const domain::Channel& c) {
+  std::lock_guard lock(reader_mu_);
+  QRSCENE_ASSIGN_OR_RETURN(auto up, reader_->prepare("UPDATE channels SET name = ?, grp = ?, owner = ?, "
+                                                     "reply_subscribe = ?, reply_scan = ?, wechat_tag_id = ?, "
+                                                     "evergreen = ?, spend_cents = ? WHERE id = ?"));
+  QRSCENE_TRY(up.bind(1, c.name)
+                  .bind(2, c.group)
+                  .bind(3, c.owner)
+                  .bind(4, reply_to_json(c.on_subscribe))
+                  .bind(5, reply_to_json(c.on_scan))
+                  .bind(6, c.wechat_tag_id)
+                  .bind(7, std::int64_t{c.evergreen})
+                  .bind(8, c.spend_cents)
+                  .bind(9, c.id)
+                  .run());
+  if (reader_->changes() == 0) return unexpected(ErrorCode::kNotFound, fmt::format("no channel {}", c.id));
+  return {};
 }
 
 Status SqliteStore::set_ticket(std::int64_t id, std::string_view ticket, std::string_view url,

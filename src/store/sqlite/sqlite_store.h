@@ -42,7 +42,10 @@ struct SqliteStoreOptions {
   bool unlink_on_unfollow = false;   // privacy "delete": also unlink the follower's hashed rows
 };
 
-class SqliteStore final : public domain::Ingestor, public domain::ChannelRepository, public domain::JobQueue {
+class SqliteStore final : public domain::Ingestor,
+                          public domain::ChannelRepository,
+                          public domain::JobQueue,
+                          public domain::StatsRepository {
  public:
   [[nodiscard]] static Result<std::unique_ptr<SqliteStore>> open(SqliteStoreOptions options, const Clock& clock);
   ~SqliteStore() override;  // finishes every submitted event, then stops
@@ -56,6 +59,7 @@ class SqliteStore final : public domain::Ingestor, public domain::ChannelReposit
   [[nodiscard]] Result<domain::Channel> channel(std::int64_t id) override;
   [[nodiscard]] Result<std::vector<domain::Channel>> channels(std::string_view appid) override;
   [[nodiscard]] Status set_status(std::int64_t id, domain::ChannelStatus status) override;
+  [[nodiscard]] Status update_channel(const domain::Channel& channel) override;
   [[nodiscard]] Status set_ticket(std::int64_t id, std::string_view ticket, std::string_view url,
                                   std::int64_t expires_at) override;
   [[nodiscard]] Result<std::int64_t> highest_int_scene(std::string_view appid, std::int64_t low,
@@ -72,6 +76,21 @@ class SqliteStore final : public domain::Ingestor, public domain::ChannelReposit
   [[nodiscard]] Status retry_job(std::int64_t id, std::string_view error,
                                  std::optional<std::int64_t> run_after) override;
   [[nodiscard]] Result<domain::JobCounts> job_counts(std::string_view appid) override;
+
+  // domain::StatsRepository (sqlite_stats.cpp)
+  [[nodiscard]] std::int64_t utc_offset_seconds() const noexcept override { return options_.utc_offset_seconds; }
+  [[nodiscard]] Result<std::vector<domain::PeriodTotals>> daily(const domain::ChannelFilter& filter,
+                                                                std::int64_t first_day, std::int64_t last_day) override;
+  [[nodiscard]] Result<std::vector<domain::AccountDay>> account_days(std::string_view appid, std::int64_t first_day,
+                                                                     std::int64_t last_day) override;
+  [[nodiscard]] Result<std::vector<domain::PeriodTotals>> hourly(const domain::ChannelFilter& filter,
+                                                                 std::int64_t first_hour,
+                                                                 std::int64_t last_hour) override;
+  [[nodiscard]] Result<std::int64_t> unique_scanners(const domain::ChannelFilter& filter, std::int64_t from,
+                                                     std::int64_t to) override;
+  [[nodiscard]] Result<std::vector<domain::BreakdownRow>> breakdown(const domain::ChannelFilter& filter,
+                                                                    domain::Breakdown by, std::int64_t first_day,
+                                                                    std::int64_t last_day) override;
 
   // The counters of a channel summed over [first_day, last_day] (local days since 1970-01-01).
   [[nodiscard]] Result<domain::Counters> channel_counters(std::int64_t channel_id, std::int64_t first_day,

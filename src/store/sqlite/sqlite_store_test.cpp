@@ -319,5 +319,98 @@ TEST_F(SqliteStoreTest, EventsStillCommitAfterTheChannelAdminWrites) {
   EXPECT_EQ(r->channel_id, a.id);
 }
 
+// The rollups the analytics read: cohorts lose a follower on the follow's day, the account's day
+// counts organic follows too, and filters by group, owner and channel sum only their channels.
+TEST_F(SqliteStoreTest, RollupsServeTheAnalytics) {
+  auto with = [this](std::string name, std::string scene, std::string ticket, std::string group, std::string owner) {
+    domain::Channel c;
+    c.appid = kAppId;
+    c.name = std::move(name);
+    c.scene = std::move(scene);
+    c.ticket = std::move(ticket);
+    c.group = std::move(group);
+    c.owner = std::move(owner);
+    auto made = store_->create_channel(c);
+    EXPECT_TRUE(made) << made.error().to_string();
+    return *made;
+  };
+  const auto a = with("A", "a", "TA", "地推", "小王");
+  const auto b = with("B", "b", "TB", "地推", "小李");
+  const auto c = with("C", "c", "TC", "线上", "小王");
+  constexpr std::int64_t kDaySeconds = 86400;
+  for (const auto& e : {event(EventKind::kSubscribe, "o1", kT0, "a", "TA"),
+                        event(EventKind::kUnsubscribe, "o1", kT0 + 60),  // within 5 minutes
+                        event(EventKind::kSubscribe, "o2", kT0 + 3600, "a", "TA"),
+                        event(EventKind::kScan, "o2", kT0 + 7200, "a", "TA"),
+                        event(EventKind::kSubscribe, "o3", kT0 + kDaySeconds, "b", "TB"),
+                        event(EventKind::kUnsubscribe, "o3", kT0 + 3 * kDaySeconds),  // within 7 days
+                        event(EventKind::kSubscribe, "o4", kT0),                       // organic
+                        event(EventKind::kUnsubscribe, "o4", kT0 + 10),
+                        event(EventKind::kSubscribe, "o5", kT0, "c", "TC")}) {
+    ASSERT_TRUE(ingest(e));
+  }
+  domain::ChannelFilter all;
+  all.appid = kAppId;
+  auto days = store_->daily(all, kDay0, kDay0 + 5);
+  ASSERT_TRUE(days) << days.error().to_string();
+  ASSERT_EQ(days->size(), 3U);  // days 0, 1 and 3
+  EXPECT_EQ((*days)[0].period, kDay0);
+  EXPECT_EQ((*days)[0].counters, (domain::Counters{4, 3, 3, 0, 1, 1}));
+  EXPECT_EQ((*days)[0].losses, (domain::CohortLosses{1, 1, 1, 1}));
+  EXPECT_EQ((*days)[1].counters.new_follows, 1);
+  EXPECT_EQ((*days)[1].losses, (domain::CohortLosses{0, 0, 1, 1}));  // o3's cohort is day 1
+  EXPECT_EQ((*days)[2].period, kDay0 + 3);
+  EXPECT_EQ((*days)[2].counters.unfollows, 1);  // the unfollow itself counts on its own day
+
+  auto account = store_->account_days(kAppId, kDay0, kDay0 + 5);
+  ASSERT_TRUE(account);
+  EXPECT_EQ((*account)[0].organic_follows, 1);
+  EXPECT_EQ((*account)[0].organic_unfollows, 1);
+
+  domain::ChannelFilter ground = all;
+  ground.group = "地推";
+  EXPECT_EQ(store_->daily(ground, kDay0, kDay0)->at(0).counters.new_follows, 2);
+  domain::ChannelFilter wang = all;
+  wang.owner = "小王";
+  EXPECT_EQ(store_->daily(wang, kDay0, kDay0)->at(0).counters.new_follows, 3);
+  domain::ChannelFilter only_b = all;
+  only_b.channel_ids = {b.id};
+  EXPECT_EQ(store_->daily(only_b, kDay0, kDay0 + 5)->size(), 2U);
+
+  domain::ChannelFilter only_a = all;
+  only_a.channel_ids = {a.id};
+  auto hours = store_->hourly(only_a, kDay0 * 24, kDay0 * 24 + 23);
+  ASSERT_TRUE(hours) << hours.error().to_string();
+  ASSERT_EQ(hours->size(), 3U);
+  EXPECT_EQ((*hours)[0].period, kDay0 * 24 + 10);
+  EXPECT_EQ((*hours)[0].counters.new_follows, 1);
+  EXPECT_EQ((*hours)[0].counters.unfollows, 1);
+  EXPECT_EQ((*hours)[1].counters.new_follows, 1);
+  EXPECT_EQ((*hours)[2].counters.existing_scans, 1);
+  EXPECT_EQ(*store_->unique_scanners(only_a, kT0 - 3600, kT0 + kDaySeconds), 2);
+  EXPECT_EQ(*store_->unique_scanners(only_a, kT0 + 3000, kT0 + kDaySeconds), 1);
+
+  auto spent = *store_->channel(a.id);
+  spent.spend_cents = 12'000;
+  ASSERT_TRUE(store_->update_channel(spent));
+  EXPECT_EQ(store_->channel(a.id)->spend_cents, 12'000);
+  auto owners = store_->breakdown(all, domain::Breakdown::kOwner, kDay0, kDay0 + 5);
+  ASSERT_TRUE(owners) << owners.error().to_string();
+  ASSERT_EQ(owners->size(), 2U);
+  const auto& w = (*owners)[0].key == "小王" ? (*owners)[0] : (*owners)[1];
+  const auto& l = (*owners)[0].key == "小李" ? (*owners)[0] : (*owners)[1];
+  EXPECT_EQ(w.channels, 2);
+  EXPECT_EQ(w.counters.new_follows, 3);
+  EXPECT_EQ(w.counters.unfollows, 1);
+  EXPECT_EQ(w.spend_cents, 12'000);
+  EXPECT_EQ(l.channels, 1);
+  EXPECT_EQ(l.counters.unfollows, 1);
+  auto per_channel = store_->breakdown(all, domain::Breakdown::kChannel, kDay0 + 1, kDay0 + 1);
+  ASSERT_EQ(per_channel->size(), 3U);  // idle channels are listed with zeros
+  EXPECT_EQ((*per_channel)[2].channel_id, c.id);
+  EXPECT_EQ((*per_channel)[2].counters, domain::Counters{});
+  EXPECT_EQ((*per_channel)[1].counters.new_follows, 1);
+}
+
 }  // namespace
 }  // namespace qrscene::store::sqlite

@@ -1,0 +1,228 @@
+#include "service/analytics_service.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
+namespace qrscene::service {
+namespace {
+
+using nlohmann::json;
+
+json optional_number(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+json counters_json(const domain::Counters& c) {
+  return json{{"scans", c.scans},
+              {"new_follows", c.new_follows},
+              {"first_follows", c.first_follows},
+              {"re_follows", c.re_follows},
+              {"existing_scans", c.existing_scans},
+              {"unfollows", c.unfollows},
+              {"net", c.new_follows - c.unfollows}};
+}
+
+Status check_range(std::int64_t first_day, std::int64_t last_day) {
+  if (first_day > last_day) {
+    return unexpected(ErrorCode::kInvalidArgument,
+                      fmt::format("from ({}) is after to ({}): swap them", domain::day_label(first_day),
+                                  domain::day_label(last_day)));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::int64_t AnalyticsService::today() const {
+  return domain::local_day(clock_.unix_seconds(), stats_.utc_offset_seconds());
+}
+
+Result<StatsReport> AnalyticsService::report(const StatsRequest& request) {
+  QRSCENE_TRY(check_range(request.first_day, request.last_day));
+  if (request.filter.appid.empty()) {
+    return unexpected(ErrorCode::kInvalidArgument, "appid is required: the account whose channels to count");
+  }
+  const bool hourly = request.granularity == domain::Granularity::kHour;
+  if (hourly && request.last_day - request.first_day + 1 > kMaxHourlyDays) {
+    return unexpected(ErrorCode::kInvalidArgument,
+                      fmt::format("granularity=hour covers at most {} days: narrow from/to, or use day", kMaxHourlyDays));
+  }
+  const std::int64_t offset = stats_.utc_offset_seconds();
+  const std::int64_t now_day = today();
+  StatsReport r;
+  r.request = request;
+  QRSCENE_ASSIGN_OR_RETURN(auto days, stats_.daily(request.filter, request.first_day, request.last_day));
+  domain::CohortLosses losses;
+  for (const auto& d : days) {
+    r.totals += d.counters;
+    losses += d.losses;
+  }
+  r.net = r.totals.new_follows - r.totals.unfollows;
+  r.retention = domain::pooled_retention(days, now_day);
+  r.early_unfollow_rate = r.retention.d1 ? std::optional<double>(1.0 - *r.retention.d1) : std::nullopt;
+  r.quick_unfollows = losses.within_5m;
+  if (r.totals.new_follows > 0) {
+    r.quick_unfollow_rate = static_cast<double>(losses.within_5m) / static_cast<double>(r.totals.new_follows);
+  }
+  r.cohorts = domain::cohort_table(days, now_day);
+  if (hourly) {
+    QRSCENE_ASSIGN_OR_RETURN(auto hours, stats_.hourly(request.filter, request.first_day * 24,
+                                                       request.last_day * 24 + 23));
+    r.series = domain::bucket(hours, request.first_day * 24, request.last_day * 24 + 23, request.granularity, offset);
+  } else {
+    r.series = domain::bucket(days, request.first_day, request.last_day, request.granularity, offset);
+  }
+  r.bursts = domain::find_bursts(r.series);
+  const std::int64_t from = request.first_day * 86400 - offset;
+  QRSCENE_ASSIGN_OR_RETURN(r.unique_scanners,
+                           stats_.unique_scanners(request.filter, from, (request.last_day + 1) * 86400 - offset));
+
+  // Costs: the spend entered is for the channels' whole life, so it is set against their lifetime.
+  QRSCENE_ASSIGN_OR_RETURN(auto channels, stats_.breakdown(request.filter, domain::Breakdown::kChannel, 0, now_day));
+  std::int64_t spend = 0;
+  domain::Counters lifetime;
+  for (const auto& c : channels) {
+    spend += c.spend_cents;
+    lifetime += c.counters;
+  }
+  if (spend > 0) {
+    QRSCENE_ASSIGN_OR_RETURN(auto life_days, stats_.daily(request.filter, 0, now_day));
+    r.costs = domain::costs(spend, lifetime, domain::pooled_retention(life_days, now_day).retained_30d);
+  }
+  if (request.filter.whole_account()) {
+    QRSCENE_ASSIGN_OR_RETURN(auto account, stats_.account_days(request.filter.appid, request.first_day,
+                                                                request.last_day));
+    std::int64_t follows = 0, unfollows = 0;
+    for (const auto& d : account) {
+      follows += d.organic_follows;
+      unfollows += d.organic_unfollows;
+    }
+    r.organic_follows = follows;
+    r.organic_unfollows = unfollows;
+  }
+  return r;
+}
+
+Result<std::vector<domain::BreakdownRow>> AnalyticsService::breakdown(const domain::ChannelFilter& filter,
+                                                                      domain::Breakdown by, std::int64_t first_day,
+                                                                      std::int64_t last_day) {
+  QRSCENE_TRY(check_range(first_day, last_day));
+  QRSCENE_ASSIGN_OR_RETURN(auto rows, stats_.breakdown(filter, by, first_day, last_day));
+  // Best first: net follows, then new follows.
+  std::stable_sort(rows.begin(), rows.end(), [](const domain::BreakdownRow& a, const domain::BreakdownRow& b) {
+    const auto na = a.counters.new_follows - a.counters.unfollows, nb = b.counters.new_follows - b.counters.unfollows;
+    return na != nb ? na > nb : a.counters.new_follows > b.counters.new_follows;
+  });
+  return rows;
+}
+
+Result<std::vector<ReconciliationDay>> AnalyticsService::reconcile(wechat::ApiClient& client, std::string_view appid,
+                                                                   std::int64_t first_day, std::int64_t last_day) {
+  QRSCENE_TRY(check_range(first_day, last_day));
+  if (last_day - first_day + 1 > 7) {
+    return unexpected(ErrorCode::kInvalidArgument, "WeChat's datacube answers at most 7 days: narrow from/to");
+  }
+  if (last_day >= today()) {
+    return unexpected(ErrorCode::kInvalidArgument,
+                      "WeChat's datacube has figures up to yesterday only: end the range before today");
+  }
+  QRSCENE_ASSIGN_OR_RETURN(auto summary,
+                           client.user_summary(domain::day_label(first_day), domain::day_label(last_day)));
+  domain::ChannelFilter all;
+  all.appid = std::string(appid);
+  QRSCENE_ASSIGN_OR_RETURN(auto days, stats_.daily(all, first_day, last_day));
+  std::map<std::string, ReconciliationDay> by_date;
+  for (std::int64_t d = first_day; d <= last_day; ++d) by_date[domain::day_label(d)].date = domain::day_label(d);
+  for (const auto& d : days) {
+    auto& row = by_date[domain::day_label(d.period)];
+    row.ours_follows = d.counters.new_follows;
+    row.ours_unfollows = d.counters.unfollows;
+  }
+  for (const auto& s : summary) {
+    if (s.user_source != 30) continue;  // 30: 扫描二维码
+    auto it = by_date.find(s.ref_date);
+    if (it == by_date.end()) continue;
+    it->second.wechat_follows += s.new_user;
+    it->second.wechat_unfollows += s.cancel_user;
+  }
+  std::vector<ReconciliationDay> out;
+  for (auto& [date, row] : by_date) out.push_back(row);
+  return out;
+}
+
+std::string to_json(const StatsReport& r) {
+  json series = json::array();
+  for (const auto& p : r.series) {
+    json point = counters_json(p.counters);
+    point["label"] = p.label;
+    point["start"] = p.start;
+    series.push_back(std::move(point));
+  }
+  json cohorts = json::array();
+  for (const auto& c : r.cohorts) {
+    cohorts.push_back(json{{"day", c.label},
+                           {"follows", c.follows},
+                           {"retention_1d", optional_number(c.retention_1d)},
+                           {"retention_7d", optional_number(c.retention_7d)},
+                           {"retention_30d", optional_number(c.retention_30d)}});
+  }
+  json bursts = json::array();
+  for (const auto& b : r.bursts) {
+    bursts.push_back(json{{"label", b.label}, {"start", b.start}, {"new_follows", b.new_follows},
+                          {"baseline", b.baseline}});
+  }
+  json out{{"from", domain::day_label(r.request.first_day)},
+           {"to", domain::day_label(r.request.last_day)},
+           {"granularity", domain::to_string(r.request.granularity)},
+           {"totals", counters_json(r.totals)},
+           {"unique_scanners", r.unique_scanners},
+           {"retention", json{{"d1", optional_number(r.retention.d1)},
+                              {"d7", optional_number(r.retention.d7)},
+                              {"d30", optional_number(r.retention.d30)}}},
+           {"early_unfollow_rate", optional_number(r.early_unfollow_rate)},
+           {"fraud", json{{"quick_unfollows", r.quick_unfollows},
+                          {"quick_unfollow_rate", optional_number(r.quick_unfollow_rate)},
+                          {"bursts", std::move(bursts)}}},
+           {"costs", json{{"spend_cents", r.costs.spend_cents},
+                          {"per_new_follow_cents", optional_number(r.costs.per_new)},
+                          {"per_net_follow_cents", optional_number(r.costs.per_net)},
+                          {"per_retained_follow_cents", optional_number(r.costs.per_retained)}}},
+           {"series", std::move(series)},
+           {"cohorts", std::move(cohorts)}};
+  if (r.organic_follows) {
+    out["organic"] = json{{"follows", *r.organic_follows}, {"unfollows", r.organic_unfollows.value_or(0)}};
+  }
+  return out.dump();
+}
+
+std::string to_json(const std::vector<domain::BreakdownRow>& rows) {
+  json out = json::array();
+  for (const auto& r : rows) {
+    json row = counters_json(r.counters);
+    row["key"] = r.key;
+    if (r.channel_id != 0) row["channel_id"] = r.channel_id;
+    row["channels"] = r.channels;
+    row["spend_cents"] = r.spend_cents;
+    row["quick_unfollows"] = r.losses.within_5m;
+    row["early_unfollows"] = r.losses.within_24h;
+    out.push_back(std::move(row));
+  }
+  return out.dump();
+}
+
+std::string to_json(const std::vector<ReconciliationDay>& days) {
+  json out = json::array();
+  for (const auto& d : days) {
+    out.push_back(json{{"date", d.date},
+                       {"ours_follows", d.ours_follows},
+                       {"wechat_follows", d.wechat_follows},
+                       {"follows_difference", d.ours_follows - d.wechat_follows},
+                       {"ours_unfollows", d.ours_unfollows},
+                       {"wechat_unfollows", d.wechat_unfollows},
+                       {"unfollows_difference", d.ours_unfollows - d.wechat_unfollows}});
+  }
+  return out.dump();
+}
+
+}  // namespace qrscene::service

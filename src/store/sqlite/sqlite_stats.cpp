@@ -1,0 +1,214 @@
+// SqliteStore's reads of the rollups (domain::StatsRepository): sums over channel_daily and
+// account_daily grouped in SQL, so an answer reads one row per day (or per channel) however many
+// events lie behind it. Only the hourly series and the unique scanners read the event log.
+#include <fmt/format.h>
+
+#include <map>
+#include <variant>
+
+#include "store/sqlite/sqlite_store.h"
+
+namespace qrscene::store::sqlite {
+namespace {
+
+constexpr std::string_view kSums =
+    "SUM(d.scans), SUM(d.new_follows), SUM(d.first_follows), SUM(d.re_follows), SUM(d.existing_scans), "
+    "SUM(d.unfollows), SUM(d.left_5m), SUM(d.left_24h), SUM(d.left_7d), SUM(d.left_30d)";
+
+// The channels a filter covers, as SQL on `channels c` and the values to bind.
+struct Where {
+  std::string sql;
+  std::vector<std::variant<std::int64_t, std::string>> args;
+};
+
+Where channel_where(const domain::ChannelFilter& f) {
+  Where w{"c.appid = ?", {f.appid}};
+  if (!f.channel_ids.empty()) {
+    w.sql += " AND c.id IN (";
+    for (std::size_t i = 0; i < f.channel_ids.size(); ++i) {
+      w.sql += i == 0 ? "?" : ", ?";
+      w.args.emplace_back(f.channel_ids[i]);
+    }
+    w.sql += ")";
+  }
+  if (!f.group.empty()) {
+    w.sql += " AND c.grp = ?";
+    w.args.emplace_back(f.group);
+  }
+  if (!f.owner.empty()) {
+    w.sql += " AND c.owner = ?";
+    w.args.emplace_back(f.owner);
+  }
+  return w;
+}
+
+// Binds the filter's values from parameter `index` on; returns the next free index.
+int bind_where(Statement& q, const Where& w, int index) {
+  for (const auto& a : w.args) {
+    if (const auto* i = std::get_if<std::int64_t>(&a)) {
+      q.bind(index++, *i);
+    } else {
+      q.bind(index++, std::get<std::string>(a));
+    }
+  }
+  return index;
+}
+
+// Reads ten sums (kSums) starting at `column`.
+void read_sums(const Statement& q, int column, domain::Counters& c, domain::CohortLosses& l) {
+  c = domain::Counters{q.int64(column), q.int64(column + 1), q.int64(column + 2),
+                       q.int64(column + 3), q.int64(column + 4), q.int64(column + 5)};
+  l = domain::CohortLosses{q.int64(column + 6), q.int64(column + 7), q.int64(column + 8), q.int64(column + 9)};
+}
+
+}  // namespace
+
+Result<std::vector<domain::PeriodTotals>> SqliteStore::daily(const domain::ChannelFilter& filter,
+                                                             std::int64_t first_day, std::int64_t last_day) {
+  std::lock_guard lock(reader_mu_);
+  std::vector<domain::PeriodTotals> out;
+  if (filter.whole_account()) {
+    // The account's own rollup: one row a day, whatever the number of channels.
+    QRSCENE_ASSIGN_OR_RETURN(
+        auto q, reader_->prepare(fmt::format("SELECT d.day, {} FROM account_daily d WHERE d.appid = ? AND d.day "
+                                             "BETWEEN ? AND ? GROUP BY d.day ORDER BY d.day",
+                                             kSums)));
+    q.bind(1, filter.appid).bind(2, first_day).bind(3, last_day);
+    for (;;) {
+      QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
+      if (!row) break;
+      domain::PeriodTotals t;
+      t.period = q.int64(0);
+      read_sums(q, 1, t.counters, t.losses);
+      out.push_back(t);
+    }
+    return out;
+  }
+  const Where w = channel_where(filter);
+  QRSCENE_ASSIGN_OR_RETURN(
+      auto q, reader_->prepare(fmt::format("SELECT d.day, {} FROM channel_daily d JOIN channels c ON c.id = "
+                                           "d.channel_id WHERE {} AND d.day BETWEEN ? AND ? GROUP BY d.day "
+                                           "ORDER BY d.day",
+                                           kSums, w.sql)));
+  const int next = bind_where(q, w, 1);
+  q.bind(next, first_day).bind(next + 1, last_day);
+  for (;;) {
+    QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
+    if (!row) break;
+    domain::PeriodTotals t;
+    t.period = q.int64(0);
+    read_sums(q, 1, t.counters, t.losses);
+    out.push_back(t);
+  }
+  return out;
+}
+
+Result<std::vector<domain::AccountDay>> SqliteStore::account_days(std::string_view appid, std::int64_t first_day,
+                                                                  std::int64_t last_day) {
+  std::lock_guard lock(reader_mu_);
+  QRSCENE_ASSIGN_OR_RETURN(
+      auto q, reader_->prepare(fmt::format("SELECT d.day, {}, SUM(d.organic_follows), SUM(d.organic_unfollows) "
+                                           "FROM account_daily d WHERE d.appid = ? AND d.day BETWEEN ? AND ? "
+                                           "GROUP BY d.day ORDER BY d.day",
+                                           kSums)));
+  q.bind(1, appid).bind(2, first_day).bind(3, last_day);
+  std::vector<domain::AccountDay> out;
+  for (;;) {
+    QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
+    if (!row) break;
+    domain::AccountDay d;
+    d.totals.period = q.int64(0);
+    read_sums(q, 1, d.totals.counters, d.totals.losses);
+    d.organic_follows = q.int64(11);
+    d.organic_unfollows = q.int64(12);
+    out.push_back(d);
+  }
+  return out;
+}
+
+Result<std::vector<domain::PeriodTotals>> SqliteStore::hourly(const domain::ChannelFilter& filter,
+                                                              std::int64_t first_hour, std::int64_t last_hour) {
+  std::lock_guard lock(reader_mu_);
+  const Where w = channel_where(filter);
+  const std::int64_t offset = options_.utc_offset_seconds;
+  QRSCENE_ASSIGN_OR_RETURN(
+      auto q, reader_->prepare(fmt::format(
+                  "SELECT (e.create_time + ?) / 3600, SUM(e.kind = 'subscribe'), SUM(e.kind = 'scan'), "
+                  "SUM(e.kind = 'unsubscribe') FROM events e JOIN channels c ON c.id = e.channel_id WHERE {} AND "
+                  "e.create_time >= ? AND e.create_time < ? GROUP BY 1 ORDER BY 1",
+                  w.sql)));
+  q.bind(1, offset);
+  const int next = bind_where(q, w, 2);
+  q.bind(next, first_hour * 3600 - offset).bind(next + 1, (last_hour + 1) * 3600 - offset);
+  std::vector<domain::PeriodTotals> out;
+  for (;;) {
+    QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
+    if (!row) break;
+    domain::PeriodTotals t;
+    t.period = q.int64(0);
+    t.counters.new_follows = q.int64(1);
+    t.counters.existing_scans = q.int64(2);
+    t.counters.scans = t.counters.new_follows + t.counters.existing_scans;
+    t.counters.unfollows = q.int64(3);
+    out.push_back(t);
+  }
+  return out;
+}
+
+Result<std::int64_t> SqliteStore::unique_scanners(const domain::ChannelFilter& filter, std::int64_t from,
+                                                  std::int64_t to) {
+  std::lock_guard lock(reader_mu_);
+  const Where w = channel_where(filter);
+  QRSCENE_ASSIGN_OR_RETURN(
+      auto q, reader_->prepare(fmt::format("SELECT COUNT(DISTINCT e.openid_hash) FROM events e JOIN channels c ON "
+                                           "c.id = e.channel_id WHERE {} AND e.kind IN ('subscribe', 'scan') AND "
+                                           "e.create_time >= ? AND e.create_time < ?",
+                                           w.sql)));
+  const int next = bind_where(q, w, 1);
+  q.bind(next, from).bind(next + 1, to);
+  QRSCENE_TRY(q.step());
+  return q.int64(0);
+}
+
+Result<std::vector<domain::BreakdownRow>> SqliteStore::breakdown(const domain::ChannelFilter& filter,
+                                                                 domain::Breakdown by, std::int64_t first_day,
+                                                                 std::int64_t last_day) {
+  std::lock_guard lock(reader_mu_);
+  const Where w = channel_where(filter);
+  // One row per channel (its range's sums, zeros when idle); grouped below by what was asked.
+  QRSCENE_ASSIGN_OR_RETURN(
+      auto q, reader_->prepare(fmt::format(
+                  "SELECT c.id, c.name, c.grp, c.owner, c.spend_cents, {} FROM channels c LEFT JOIN channel_daily d "
+                  "ON d.channel_id = c.id AND d.day BETWEEN ? AND ? WHERE {} GROUP BY c.id ORDER BY c.id",
+                  kSums, w.sql)));
+  q.bind(1, first_day).bind(2, last_day);
+  bind_where(q, w, 3);
+  std::vector<domain::BreakdownRow> out;
+  std::map<std::string, std::size_t> index;
+  for (;;) {
+    QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
+    if (!row) break;
+    std::string key = by == domain::Breakdown::kChannel ? q.text(1) : by == domain::Breakdown::kGroup ? q.text(2)
+                                                                                                       : q.text(3);
+    domain::BreakdownRow* r = nullptr;
+    if (by == domain::Breakdown::kChannel) {
+      r = &out.emplace_back();
+      r->channel_id = q.int64(0);
+    } else {
+      auto [it, added] = index.try_emplace(key, out.size());
+      if (added) out.emplace_back();
+      r = &out[it->second];
+    }
+    r->key = std::move(key);
+    r->channels += 1;
+    r->spend_cents += q.int64(4);
+    domain::Counters c;
+    domain::CohortLosses l;
+    read_sums(q, 5, c, l);
+    r->counters += c;
+    r->losses += l;
+  }
+  return out;
+}
+
+}  // namespace qrscene::store::sqlite
