@@ -300,7 +300,7 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
   }
   Config c;
   Problems p;
-  reject_unknown(root, {"wechat", "server", "store", "privacy", "replies", "jobs", "accounts"}, "", p);
+  reject_unknown(root, {"wechat", "server", "store", "privacy", "replies", "jobs", "admin", "accounts"}, "", p);
   // Each [section] and its keys; QRSCENE_<SECTION>_<KEY> overrides any of them.
   read_section(root, "wechat",
                {{"api_base", &c.wechat.api_base},
@@ -326,6 +326,7 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
                 {"max_attempts", &c.jobs.max_attempts},
                 {"renew_ahead_hours", &c.jobs.renew_ahead_hours}},
                env, p);
+  read_section(root, "admin", {{"token_sha256", &c.admin.token_sha256}}, env, p);
   if (const toml::node* a = root.get("accounts")) {
     if (const auto* arr = a->as_array()) {
       for (std::size_t i = 0; i < arr->size(); ++i) {
@@ -396,6 +397,12 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
   if (c.jobs.renew_ahead_hours < 1 || c.jobs.renew_ahead_hours > 24 * 29) {
     p.add("jobs.renew_ahead_hours: must be 1..696 (under 29 days), got {}", c.jobs.renew_ahead_hours);
   }
+  for (const auto& h : c.admin.token_hashes()) {
+    if (h.size() != 64 || h.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      p.add("admin.token_sha256: '{}' is not a SHA-256 in lowercase hex (64 characters): `qrscene admin-token` "
+            "prints one", h);
+    }
+  }
   std::set<std::string> seen;
   for (std::size_t i = 0; i < c.accounts.size(); ++i) {
     const std::string where = fmt::format("accounts[{}]", i + 1);
@@ -420,6 +427,20 @@ Result<Config> load_config(const std::string& path, const Environment& env) {
   std::stringstream buf;
   buf << in.rdbuf();
   return parse_config(buf.str(), path, env);
+}
+
+std::vector<std::string> AdminOptions::token_hashes() const {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at <= token_sha256.size()) {
+    std::size_t end = token_sha256.find(',', at);
+    if (end == std::string::npos) end = token_sha256.size();
+    std::string item = token_sha256.substr(at, end - at);
+    const auto first = item.find_first_not_of(" \t");
+    if (first != std::string::npos) out.push_back(item.substr(first, item.find_last_not_of(" \t") - first + 1));
+    at = end + 1;
+  }
+  return out;
 }
 
 }  // namespace qrscene::config

@@ -68,6 +68,13 @@ struct JobsOptions {
   std::int64_t renew_ahead_hours = 24;  // evergreen temporary codes
 };
 
+struct AdminOptions {
+  // SHA-256 (hex) of each bearer token the admin API and the dashboard accept, comma-separated;
+  // the tokens themselves are never stored (`qrscene admin-token` makes one and prints its hash).
+  std::string token_sha256;
+  [[nodiscard]] std::vector<std::string> token_hashes() const;
+};
+
 struct AccountConfig {
   std::string appid;
   std::string name;
@@ -87,6 +94,7 @@ struct Config {
   PrivacyOptions privacy;
   RepliesOptions replies;
   JobsOptions jobs;
+  AdminOptions admin;
   std::vector<AccountConfig> accounts;
 
   // The account with this appid; with an empty appid, the only account. Errors name the choices.

@@ -1,0 +1,171 @@
+#include "qr/qr_render.h"
+
+#include <fmt/format.h>
+#include <png.h>
+
+#include <algorithm>
+#include <optional>
+#include <vector>
+
+#include "base/encoding.h"
+#include "qr/qr_code.h"
+
+namespace qrscene::qr {
+namespace {
+
+double luminance(const Rgb& c) { return 0.299 * c.r + 0.587 * c.g + 0.114 * c.b; }
+
+std::uint8_t mix(std::uint8_t dark, std::uint8_t light, std::uint8_t grey) {
+  return static_cast<std::uint8_t>((dark * (255 - grey) + light * grey + 127) / 255);
+}
+
+// The logo's square in the centre: a fifth of the code's side, well inside what ECC High repairs.
+struct LogoBox {
+  int x = 0, y = 0, side = 0;
+};
+
+LogoBox logo_box(int image_side) {
+  const int side = std::max(8, image_side / 5);
+  return LogoBox{(image_side - side) / 2, (image_side - side) / 2, side};
+}
+
+// Draws the logo (nearest neighbour) on a light pad into a grey raster.
+void draw_logo(Gray& image, const Gray& logo) {
+  const LogoBox box = logo_box(image.width);
+  const int pad = std::max(2, box.side / 16);
+  for (int y = box.y - pad; y < box.y + box.side + pad; ++y) {
+    for (int x = box.x - pad; x < box.x + box.side + pad; ++x) {
+      std::uint8_t v = 255;
+      if (x >= box.x && x < box.x + box.side && y >= box.y && y < box.y + box.side) {
+        const int lx = (x - box.x) * logo.width / box.side;
+        const int ly = (y - box.y) * logo.height / box.side;
+        v = logo.pixels[static_cast<std::size_t>(ly) * static_cast<std::size_t>(logo.width) +
+                        static_cast<std::size_t>(lx)];
+      }
+      image.pixels[static_cast<std::size_t>(y) * static_cast<std::size_t>(image.width) + static_cast<std::size_t>(x)] = v;
+    }
+  }
+}
+
+Result<std::string> png_rgb(const Gray& grey, const QrStyle& style) {
+  std::vector<std::uint8_t> rgb(grey.pixels.size() * 3);
+  for (std::size_t i = 0; i < grey.pixels.size(); ++i) {
+    rgb[i * 3] = mix(style.dark.r, style.light.r, grey.pixels[i]);
+    rgb[i * 3 + 1] = mix(style.dark.g, style.light.g, grey.pixels[i]);
+    rgb[i * 3 + 2] = mix(style.dark.b, style.light.b, grey.pixels[i]);
+  }
+  png_image png{};
+  png.version = PNG_IMAGE_VERSION;
+  png.width = static_cast<png_uint_32>(grey.width);
+  png.height = static_cast<png_uint_32>(grey.height);
+  png.format = PNG_FORMAT_RGB;
+  png_alloc_size_t size = 0;
+  if (!png_image_write_to_memory(&png, nullptr, &size, 0, rgb.data(), 0, nullptr)) {
+    return unexpected(ErrorCode::kInternal, std::string("PNG encoding failed: ") + png.message);
+  }
+  std::string bytes(size, '\0');
+  if (!png_image_write_to_memory(&png, bytes.data(), &size, 0, rgb.data(), 0, nullptr)) {
+    return unexpected(ErrorCode::kInternal, std::string("PNG encoding failed: ") + png.message);
+  }
+  bytes.resize(size);
+  return bytes;
+}
+
+std::string hex(const Rgb& c) { return fmt::format("#{:02x}{:02x}{:02x}", c.r, c.g, c.b); }
+
+// One path of unit squares, horizontal runs merged; the logo goes on top as an embedded PNG.
+Result<std::string> svg(const Matrix& m, const QrStyle& style, const std::string& logo_png) {
+  const int n = m.size() + 2 * style.margin;
+  std::string path;
+  for (int y = 0; y < m.size(); ++y) {
+    for (int x = 0; x < m.size();) {
+      if (!m.dark(x, y)) {
+        ++x;
+        continue;
+      }
+      int run = 1;
+      while (x + run < m.size() && m.dark(x + run, y)) ++run;
+      path += fmt::format("M{} {}h{}v1h-{}z", x + style.margin, y + style.margin, run, run);
+      x += run;
+    }
+  }
+  std::string out = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{0}\" viewBox=\"0 0 {1} {1}\" "
+      "shape-rendering=\"crispEdges\"><rect width=\"{1}\" height=\"{1}\" fill=\"{2}\"/><path fill=\"{3}\" d=\"{4}\"/>",
+      style.size, n, hex(style.light), hex(style.dark), path);
+  if (!logo_png.empty()) {
+    const double side = n / 5.0;
+    const double pad = std::max(2.0 * n / style.size, side / 16);
+    const double at = (n - side) / 2;
+    out += fmt::format("<rect x=\"{:.3f}\" y=\"{:.3f}\" width=\"{:.3f}\" height=\"{:.3f}\" fill=\"{}\"/>", at - pad,
+                       at - pad, side + 2 * pad, side + 2 * pad, hex(style.light));
+    out += fmt::format("<image x=\"{:.3f}\" y=\"{:.3f}\" width=\"{:.3f}\" height=\"{:.3f}\" "
+                       "preserveAspectRatio=\"none\" href=\"data:image/png;base64,{}\"/>",
+                       at, at, side, side, encode_base64(logo_png));
+  }
+  out += "</svg>";
+  return out;
+}
+
+}  // namespace
+
+Result<Rgb> parse_color(std::string_view text) {
+  if (!text.empty() && text.front() == '#') text.remove_prefix(1);
+  if (text.size() != 6 || text.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
+    return unexpected(ErrorCode::kInvalidArgument,
+                      fmt::format("'{}' is not a colour: write it as #RRGGBB, e.g. #1a7f37", text));
+  }
+  auto byte = [&](std::size_t at) { return static_cast<std::uint8_t>(std::stoi(std::string(text.substr(at, 2)), nullptr, 16)); };
+  return Rgb{byte(0), byte(2), byte(4)};
+}
+
+Result<std::string> render(std::string_view text, const QrStyle& style, ImageFormat format) {
+  if (style.size < QrStyle::kMinSize || style.size > QrStyle::kMaxSize) {
+    return unexpected(ErrorCode::kInvalidArgument, fmt::format("size must be {}..{} pixels, got {}", QrStyle::kMinSize,
+                                                               QrStyle::kMaxSize, style.size));
+  }
+  if (style.margin < 0 || style.margin > QrStyle::kMaxMargin) {
+    return unexpected(ErrorCode::kInvalidArgument,
+                      fmt::format("margin must be 0..{} modules, got {}", QrStyle::kMaxMargin, style.margin));
+  }
+  if (luminance(style.light) - luminance(style.dark) < 100) {
+    return unexpected(ErrorCode::kInvalidArgument,
+                      fmt::format("colours {} on {} are too close for scanners: use a dark colour on a light one",
+                                  hex(style.dark), hex(style.light)));
+  }
+  std::optional<Gray> logo;
+  if (!style.logo.empty()) {
+    auto decoded = decode_image(style.logo);
+    if (!decoded) {
+      return unexpected(ErrorCode::kInvalidArgument, "logo: " + decoded.error().message + " (give a PNG or JPEG)");
+    }
+    logo = std::move(*decoded);
+  }
+  QRSCENE_ASSIGN_OR_RETURN(auto matrix, encode(text, logo ? Ecc::kHigh : Ecc::kMedium));
+  QRSCENE_ASSIGN_OR_RETURN(auto grey, rasterize(matrix, style.size, style.margin));
+  if (logo) draw_logo(grey, *logo);
+
+  const bool styled = logo || style.dark != Rgb{0, 0, 0} || style.light != Rgb{255, 255, 255};
+  if (styled) {
+    // What a scanner sees: the image's luminance.
+    Gray seen = grey;
+    for (auto& v : seen.pixels) {
+      const Rgb c{mix(style.dark.r, style.light.r, v), mix(style.dark.g, style.light.g, v),
+                  mix(style.dark.b, style.light.b, v)};
+      v = static_cast<std::uint8_t>(luminance(c));
+    }
+    auto texts = scan(seen);
+    if (!texts || std::find(texts->begin(), texts->end(), text) == texts->end()) {
+      return unexpected(ErrorCode::kFailedPrecondition,
+                        "the styled code does not scan: use a smaller or simpler logo, or more distinct colours");
+    }
+  }
+  if (format == ImageFormat::kPng) return png_rgb(grey, style);
+  std::string logo_png;
+  if (logo) {
+    QRSCENE_ASSIGN_OR_RETURN(logo_png, encode_png(*logo));
+  }
+  return svg(matrix, style, logo_png);
+}
+
+}  // namespace qrscene::qr
