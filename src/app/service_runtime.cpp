@@ -1,5 +1,7 @@
 #include "app/service_runtime.h"
 
+#include "app/web_assets.h"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -25,24 +27,6 @@ Result<std::vector<service::CallbackAccount>> callback_accounts(const config::Co
   }
   return out;
 }
-
-namespace {
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Config& config, const Clock& clock,
                                                               wechat::HttpTransport& transport, bool background) {
@@ -111,28 +95,31 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
     r.content_type = "text/plain; version=0.0.4";
     co_return r;
   });
-  router.add("GET", "/", [self](net::HttpRequest&) -> asio::awaitable<net::HttpResponse> {
-    std::string page =
-        "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>qrscene 渠道 · Channels</title>"
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
-        "padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}</style>"
-        "<h1>渠道二维码 · Channel QR codes</h1><table><tr><th>渠道 Channel</th><th>场景 Scene</th>"
-        "<th>状态 Status</th><th>扫码 Scans</th><th>新关注 New follows</th><th>取关 Unfollows</th>"
-        "<th>净增 Net</th></tr>";
-    auto all = self->totals("");
-    if (all) {
-      for (const auto& t : *all) {
-        page += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                            html_escape(t.channel.name), html_escape(t.channel.scene),
-                            domain::to_string(t.channel.status), t.counters.scans, t.counters.new_follows,
-                            t.counters.unfollows, t.counters.new_follows - t.counters.unfollows);
-      }
-    }
-    page += "</table></html>";
-    net::HttpResponse r = net::HttpResponse::text(200, std::move(page));
-    r.content_type = "text/html; charset=utf-8";
-    co_return r;
-  });
+  rt->analytics_ = std::make_unique<service::AnalyticsService>(*rt->store_, clock);
+  service::AdminApiOptions admin;
+  admin.token_sha256 = config.admin.token_hashes();
+  std::vector<service::AdminAccount> admin_accounts;
+  for (const auto& a : config.accounts) admin_accounts.push_back({a.appid, a.name, a.mode});
+  rt->admin_ = std::make_unique<service::AdminApi>(admin, std::move(admin_accounts), *rt->channels_, *rt->analytics_,
+                                                   *rt->store_, *rt->clients_, rt->blocking_, clock);
+  rt->admin_->add_routes(router);
+  for (const WebAsset& asset : web_assets()) {
+    router.add("GET", std::string(asset.path), [&asset](net::HttpRequest&) -> asio::awaitable<net::HttpResponse> {
+      net::HttpResponse r;
+      r.content_type = std::string(asset.content_type);
+      r.body = std::string(asset.body);
+      // The dashboard loads only its own files; ECharts' tooltips set inline styles.
+      r.headers.emplace_back("Content-Security-Policy",
+                             "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; "
+                             "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                             "form-action 'self'");
+      r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+      r.headers.emplace_back("X-Frame-Options", "DENY");
+      r.headers.emplace_back("Referrer-Policy", "no-referrer");
+      r.headers.emplace_back("Cache-Control", asset.path == "/" ? "no-cache" : "public, max-age=3600");
+      co_return r;
+    });
+  }
 
   net::HttpServerOptions ho;
   ho.address = config.server.address;
@@ -154,6 +141,7 @@ void ServiceRuntime::stop() {
   if (stopped_.exchange(true)) return;
   server_->stop();
   for (auto& t : io_threads_) t.join();
+  blocking_.join();  // its last answers were posted to io_, which ran them before returning
   {
     std::lock_guard lock(loop_mu_);
     stopping_ = true;

@@ -4,8 +4,8 @@
 // channel upkeep (renewals, expiry flags) every minute. `qrscene demo` and the integration tests
 // use the same assembly, so what they check is what runs.
 //
-// Routes: the callback endpoint (/wechat/{appid}, /wechat), GET /healthz, GET /metrics
-// (Prometheus text) and GET / (a page of the channels and their counts, in Chinese and English).
+// Routes: the callback endpoint (/wechat/{appid}, /wechat), the admin API (/api/v1/…), the
+// dashboard (GET / and /assets/…, embedded), GET /healthz and GET /metrics (Prometheus text).
 //
 // Thread safety: the accessors may be used from any thread while the runtime runs.
 #pragma once
@@ -24,6 +24,8 @@
 #include "config/config.h"
 #include "net/asio.h"
 #include "net/http_server.h"
+#include "service/admin_api.h"
+#include "service/analytics_service.h"
 #include "service/callback_endpoint.h"
 #include "service/channel_service.h"
 #include "service/job_runner.h"
@@ -58,6 +60,7 @@ class ServiceRuntime {
   [[nodiscard]] store::sqlite::SqliteStore& store() noexcept { return *store_; }
   [[nodiscard]] service::ChannelService& channels() noexcept { return *channels_; }
   [[nodiscard]] service::CallbackEndpoint& callback() noexcept { return *callback_; }
+  [[nodiscard]] service::AnalyticsService& analytics() noexcept { return *analytics_; }
   [[nodiscard]] wechat::AccountClients& clients() noexcept { return *clients_; }
   [[nodiscard]] Result<service::JobRunReport> run_jobs();
   [[nodiscard]] service::UpkeepReport upkeep();
@@ -75,7 +78,10 @@ class ServiceRuntime {
   std::unique_ptr<service::CallbackEndpoint> callback_;
   std::unique_ptr<service::ChannelService> channels_;
   std::unique_ptr<service::JobRunner> jobs_;
+  std::unique_ptr<service::AnalyticsService> analytics_;
+  std::unique_ptr<service::AdminApi> admin_;
   std::mutex jobs_mu_;
+  asio::thread_pool blocking_{4};  // the admin API's store and WeChat calls
   asio::io_context io_;
   std::unique_ptr<net::HttpServer> server_;
   std::vector<std::thread> io_threads_;

@@ -74,6 +74,43 @@ Result<std::int64_t> ChannelService::find_or_create_tag(wechat::ApiClient& clien
   return made.id;
 }
 
+Result<domain::Channel> ChannelService::update(std::int64_t id, const ChannelEdit& edit) {
+  QRSCENE_ASSIGN_OR_RETURN(auto c, channels_.channel(id));
+  if (c.status == domain::ChannelStatus::kRetired) {
+    return unexpected(ErrorCode::kFailedPrecondition, fmt::format("channel {} is retired: create a new one", id));
+  }
+  std::vector<std::string> problems;
+  if (edit.name && edit.name->empty()) problems.emplace_back("name: must not be empty");
+  if (edit.evergreen && *edit.evergreen && c.kind == ChannelKind::kPermanent) {
+    problems.emplace_back("evergreen: only temporary codes expire; a permanent code needs no renewal");
+  }
+  if (edit.spend_cents && *edit.spend_cents < 0) problems.emplace_back("spend_cents: must be 0 or more");
+  if (edit.on_subscribe) {
+    if (auto ok = check_reply(*edit.on_subscribe, "reply on subscribe"); !ok) problems.push_back(ok.error().message);
+  }
+  if (edit.on_scan) {
+    if (auto ok = check_reply(*edit.on_scan, "reply on scan"); !ok) problems.push_back(ok.error().message);
+  }
+  if (!problems.empty()) return unexpected(ErrorCode::kInvalidArgument, fmt::format("{}", fmt::join(problems, "\n")));
+  if (edit.tag) {
+    if (edit.tag->empty()) {
+      c.wechat_tag_id = 0;
+    } else {
+      QRSCENE_ASSIGN_OR_RETURN(wechat::ApiClient * client, clients_.get(c.appid));
+      QRSCENE_ASSIGN_OR_RETURN(c.wechat_tag_id, find_or_create_tag(*client, *edit.tag));
+    }
+  }
+  if (edit.name) c.name = *edit.name;
+  if (edit.group) c.group = *edit.group;
+  if (edit.owner) c.owner = *edit.owner;
+  if (edit.on_subscribe) c.on_subscribe = *edit.on_subscribe;
+  if (edit.on_scan) c.on_scan = *edit.on_scan;
+  if (edit.evergreen) c.evergreen = *edit.evergreen;
+  if (edit.spend_cents) c.spend_cents = *edit.spend_cents;
+  QRSCENE_TRY(channels_.update_channel(c));
+  return c;
+}
+
 Result<domain::Channel> ChannelService::create(const ChannelSpec& spec) {
   std::vector<std::string> problems;
   if (spec.name.empty()) problems.emplace_back("name: required");
@@ -83,6 +120,7 @@ Result<domain::Channel> ChannelService::create(const ChannelSpec& spec) {
   if (spec.kind == ChannelKind::kTemporary && (spec.expire_seconds < 60 || spec.expire_seconds > kMaxExpireSeconds)) {
     problems.emplace_back(fmt::format("expire_seconds: must be 60..2592000 (30 days); got {}", spec.expire_seconds));
   }
+  if (spec.spend_cents < 0) problems.emplace_back("spend_cents: must be 0 or more");
   if (auto ok = check_reply(spec.on_subscribe, "reply on subscribe"); !ok) problems.push_back(ok.error().message);
   if (auto ok = check_reply(spec.on_scan, "reply on scan"); !ok) problems.push_back(ok.error().message);
   if (!problems.empty()) return unexpected(ErrorCode::kInvalidArgument, fmt::format("{}", fmt::join(problems, "\n")));
@@ -132,6 +170,7 @@ Result<domain::Channel> ChannelService::create(const ChannelSpec& spec) {
   c.expires_at = ticket.expires_at;
   c.on_subscribe = spec.on_subscribe;
   c.on_scan = spec.on_scan;
+  c.spend_cents = spec.spend_cents;
   c.wechat_tag_id = tag_id;
   c.evergreen = spec.evergreen;
   return channels_.create_channel(std::move(c));

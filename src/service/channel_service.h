@@ -41,6 +41,16 @@ struct ChannelSpec {
   domain::ReplyChoice on_subscribe;  // templates: {channel}, {scene}, {owner}
   domain::ReplyChoice on_scan;
   std::string tag;                   // a WeChat tag name for the channel's followers ("" = none)
+  std::int64_t spend_cents = 0;      // what the channel cost, for costs per follower
+};
+
+// What an operator may change after creation; unset fields stay as they are.
+struct ChannelEdit {
+  std::optional<std::string> name, group, owner;
+  std::optional<domain::ReplyChoice> on_subscribe, on_scan;
+  std::optional<std::string> tag;  // a WeChat tag name ("" = none)
+  std::optional<bool> evergreen;
+  std::optional<std::int64_t> spend_cents;
 };
 
 struct ChannelServiceOptions {
@@ -67,6 +77,8 @@ class ChannelService {
   [[nodiscard]] Result<domain::Channel> show(std::int64_t id);
   [[nodiscard]] Result<std::vector<domain::Channel>> list(std::string_view appid);
   [[nodiscard]] Result<domain::Channel> set_status(std::int64_t id, domain::ChannelStatus status);
+  // Errors: kInvalidArgument naming each bad field; kNotFound; kFailedPrecondition for a retired channel.
+  [[nodiscard]] Result<domain::Channel> update(std::int64_t id, const ChannelEdit& edit);
   [[nodiscard]] Result<QuotaMeter> quota(std::string_view appid);
   // Renews evergreen codes due within renew_ahead and flags the expired ones.
   [[nodiscard]] UpkeepReport upkeep();
