@@ -94,7 +94,8 @@ void CurlTransport::give_back(void* handle) {
 }
 
 Result<wechat::HttpReply> CurlTransport::send(const wechat::HttpCall& call) {
-  if (call.method != "GET" && call.method != "POST" && call.method != "PUT" && call.method != "DELETE") {
+  if (call.method != "GET" && call.method != "POST" && call.method != "PUT" && call.method != "PATCH" &&
+      call.method != "DELETE") {
     return unexpected(ErrorCode::kInvalidArgument, fmt::format("unsupported HTTP method '{}'", call.method));
   }
   auto* curl = static_cast<CURL*>(take_handle());
@@ -132,7 +133,7 @@ Result<wechat::HttpReply> CurlTransport::send(const wechat::HttpCall& call) {
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &sink);
-  if (call.method == "POST" || call.method == "PUT") {
+  if (call.method == "POST" || call.method == "PUT" || call.method == "PATCH") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, call.body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
   }

@@ -6,12 +6,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "app/service_runtime.h"
@@ -19,6 +21,8 @@
 #include "net/asio.h"
 #include "net/curl_transport.h"
 #include "net/http_server.h"
+#include "qr/qr_code.h"
+#include "service/admin_api.h"
 #include "service/job_runner.h"
 #include "sim/simulator.h"
 #include "wechat/msg_crypt.h"
@@ -35,6 +39,7 @@ constexpr const char* kToken = "servicetoken";
 constexpr const char* kKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 constexpr const char* kNewKey = "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkj";
 constexpr std::int64_t kStart = 1'714'010'400;  // 2024-04-25 10:00 Beijing
+constexpr const char* kAdminToken = "admin-token-for-tests-0123456789";
 
 class ServiceSimTest : public ::testing::Test {
  protected:
@@ -91,6 +96,7 @@ class ServiceSimTest : public ::testing::Test {
     safe.previous_encoding_aes_key = Secret(kKey);
     safe.previous_key_until = kStart + 3600;
     c.accounts.push_back(safe);
+    c.admin.token_sha256 = service::token_sha256(kAdminToken);
     return c;
   }
 
@@ -155,6 +161,26 @@ class ServiceSimTest : public ::testing::Test {
   std::string signed_query(std::int64_t ts, std::string nonce = "n1") const {
     return fmt::format("signature={}&timestamp={}&nonce={}&openid=o1",
                        wechat::compute_signature(kToken, std::to_string(ts), nonce), ts, nonce);
+  }
+
+  // A call to the admin API (with the configured token unless told otherwise).
+  Result<wechat::HttpReply> api(const std::string& method, const std::string& path, std::string body = "",
+                                std::string token = kAdminToken, std::string type = "application/json") {
+    wechat::HttpCall call;
+    call.method = method;
+    call.url = runtime_->base_url() + path;
+    call.body = std::move(body);
+    if (!token.empty()) call.headers.emplace_back("Authorization", "Bearer " + token);
+    if (!call.body.empty()) call.headers.emplace_back("Content-Type", type);
+    return transport_.send(call);
+  }
+  nlohmann::json api_json(const std::string& method, const std::string& path, std::string body = "",
+                          unsigned expect = 200) {
+    auto r = api(method, path, std::move(body));
+    EXPECT_TRUE(r) << r.error().to_string();
+    if (!r) return {};
+    EXPECT_EQ(r->status, expect) << method << " " << path << ": " << r->body;
+    return nlohmann::json::parse(r->body, nullptr, false);
   }
 
   struct Hook {
@@ -496,6 +522,195 @@ TEST_F(ServiceSimTest, CompatibleModeAcceptsBothAndAnswersInKind) {
   EXPECT_EQ(reply->status, 200U);
   EXPECT_THAT(reply->body, HasSubstr("<Content><![CDATA[欢迎来自Store A的朋友]]></Content>"));
   EXPECT_EQ(totals(a.id).new_follows, 2);
+}
+
+TEST_F(ServiceSimTest, TheAdminApiWantsAConfiguredToken) {
+  start(config());
+  auto none = api("GET", "/api/v1/accounts", "", "");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401U);
+  EXPECT_THAT(none->body, HasSubstr("Bearer"));
+  bool challenged = false;
+  for (const auto& [k, v] : none->headers) challenged = challenged || (k == "WWW-Authenticate" || k == "www-authenticate");
+  EXPECT_TRUE(challenged);
+  EXPECT_EQ(api("GET", "/api/v1/accounts", "", "not-the-token")->status, 401U);
+  EXPECT_EQ(api("GET", "/api/v1/accounts")->status, 200U);
+  // Failures from one address are limited: the tenth in a minute closes the door, even to the right token.
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(api("GET", "/api/v1/channels", "", "guess")->status, 401U);
+  EXPECT_EQ(api("GET", "/api/v1/accounts", "", "guess")->status, 429U);
+  EXPECT_EQ(api("GET", "/api/v1/accounts")->status, 429U);
+}
+
+TEST_F(ServiceSimTest, ChannelsAreMadeEditedAndDrawnThroughTheApi) {
+  start(config());
+  const std::string base = std::string("/api/v1/channels?appid=") + kPlainApp;
+  // Validation names every bad field and stores nothing.
+  auto bad = api("POST", "/api/v1/channels",
+                 fmt::format(R"({{"appid":"{}","kind":"forever","scene":[1],"colour":"red"}})", kPlainApp));
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400U);
+  const auto fields = nlohmann::json::parse(bad->body)["error"]["fields"];
+  for (const char* f : {"colour", "kind", "scene"}) {
+    EXPECT_NE(std::find(fields.begin(), fields.end(), f), fields.end()) << f << " in " << bad->body;
+  }
+  EXPECT_TRUE(api_json("GET", base).empty());
+  EXPECT_EQ(api("POST", "/api/v1/channels", "{not json")->status, 400U);
+
+  const auto made = api_json("POST", "/api/v1/channels",
+                             fmt::format(R"({{"appid":"{}","name":"地铁海报","group":"线下","owner":"小李",
+                                         "kind":"permanent","on_subscribe":"欢迎 {{channel}}","spend_cents":5000}})",
+                                         kPlainApp),
+                             201);
+  const std::int64_t id = made["id"];
+  EXPECT_EQ(made["kind"], "permanent");
+  EXPECT_EQ(made["on_subscribe"]["text"], "欢迎 {channel}");
+  const std::string ticket = made["ticket"];
+  // The QR image decodes to the channel's url; the SVG is an SVG.
+  auto png = api("GET", fmt::format("/api/v1/channels/{}/qr.png?size=300&dark=%231a7f37", id));
+  ASSERT_TRUE(png);
+  ASSERT_EQ(png->status, 200U) << png->body;
+  EXPECT_EQ(png->content_type, "image/png");
+  auto decoded = qr::scan(*qr::decode_image(png->body));
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->at(0), made["url"].get<std::string>());
+  auto svg = api("GET", fmt::format("/api/v1/channels/{}/qr.svg", id));
+  EXPECT_EQ(svg->content_type, "image/svg+xml");
+  EXPECT_THAT(svg->body, HasSubstr("<svg"));
+  EXPECT_EQ(api("GET", fmt::format("/api/v1/channels/{}/qr.png?size=5", id))->status, 400U);
+
+  auto r = act(sim_->platform().scan(kPlainApp, user(), ticket, true));
+  EXPECT_EQ(r.delivery.user_sees, "欢迎 地铁海报");
+  // An edit takes effect on the next push.
+  api_json("PATCH", fmt::format("/api/v1/channels/{}", id), R"({"on_subscribe":{"kind":"text","text":"新的欢迎语"}})");
+  r = act(sim_->platform().scan(kPlainApp, user(), ticket, true));
+  EXPECT_EQ(r.delivery.user_sees, "新的欢迎语");
+  EXPECT_EQ(api("PATCH", fmt::format("/api/v1/channels/{}", id), R"({"spend_cents":"lots"})")->status, 400U);
+  // Paused: still counted, not answered.
+  EXPECT_EQ(api_json("POST", fmt::format("/api/v1/channels/{}/pause", id))["status"], "paused");
+  r = act(sim_->platform().scan(kPlainApp, user(), ticket, true));
+  EXPECT_EQ(r.delivery.outcome, sim::Delivery::Outcome::kNothing);
+  EXPECT_EQ(api_json("POST", fmt::format("/api/v1/channels/{}/resume", id))["status"], "active");
+  const auto list = api_json("GET", base);
+  ASSERT_EQ(list.size(), 1U);
+  EXPECT_EQ(list[0]["totals"]["new_follows"], 3);
+  EXPECT_EQ(api_json("GET", base + "&group=%E7%BA%BF%E4%B8%8B").size(), 1U);  // 线下
+  EXPECT_EQ(api_json("GET", base + "&status=paused").size(), 0U);
+  EXPECT_EQ(api("GET", "/api/v1/channels/999")->status, 404U);
+  EXPECT_EQ(api_json("GET", std::string("/api/v1/quota?appid=") + kPlainApp)["used"], 1);
+
+  // A CSV import keeps the good rows and reports each bad one by its line.
+  const std::string csv =
+      "name,group,owner,kind,scene,reply_subscribe\n"
+      "门店A,门店,小王,temporary,,欢迎来到门店A\n"
+      ",门店,小王,temporary,,\n"
+      "\"门店, B\",门店,小张,permanent,store-b,\n"
+      "门店C,门店,小张,weekly,,\n";
+  auto imported = api("POST", std::string("/api/v1/channels/import?appid=") + kPlainApp, csv, kAdminToken, "text/csv");
+  ASSERT_TRUE(imported);
+  EXPECT_EQ(imported->status, 207U) << imported->body;
+  const auto result = nlohmann::json::parse(imported->body);
+  ASSERT_EQ(result["created"].size(), 2U);
+  EXPECT_EQ(result["created"][1]["name"], "门店, B");
+  EXPECT_EQ(result["created"][1]["scene"], "store-b");
+  ASSERT_EQ(result["errors"].size(), 2U);
+  EXPECT_EQ(result["errors"][0]["row"], 3);
+  EXPECT_THAT(result["errors"][0]["message"].get<std::string>(), HasSubstr("name"));
+  EXPECT_EQ(result["errors"][1]["row"], 5);
+  EXPECT_THAT(result["errors"][1]["message"].get<std::string>(), HasSubstr("kind"));
+  EXPECT_EQ(api_json("GET", base).size(), 3U);
+  EXPECT_EQ(api_json("POST", fmt::format("/api/v1/channels/{}/retire", id))["status"], "retired");
+  EXPECT_EQ(api("PATCH", fmt::format("/api/v1/channels/{}", id), R"({"name":"x"})")->status, 409U);
+}
+
+TEST_F(ServiceSimTest, StatsThroughTheApiEqualWhatTheUsersDid) {
+  start(config());
+  const auto a = channel("Poster A");
+  const auto b = channel("Poster B");
+  // Owners: A is 小王's (the fixture's), B is given to 小李.
+  api_json("PATCH", fmt::format("/api/v1/channels/{}", b.id), R"({"owner":"小李","spend_cents":3000})");
+  sim::Rng rng(7);
+  std::int64_t follows_a = 0, follows_b = 0, scans_a = 0, quick_a = 0;
+  std::set<std::string> scanners_a;
+  std::vector<std::string> followers_a;
+  std::map<std::string, std::int64_t> followed_at;
+  for (int i = 0; i < 30; ++i) {
+    clock_.advance(std::chrono::seconds(97));
+    const std::string u = user();
+    const bool to_a = rng.below(3) != 0;
+    const auto r = act(sim_->platform().scan(kPlainApp, u, (to_a ? a : b).ticket, true));
+    ASSERT_EQ(r.action.event, "subscribe");
+    (to_a ? follows_a : follows_b) += 1;
+    if (to_a) {
+      ++scans_a;
+      scanners_a.insert(u);
+      followers_a.push_back(u);
+      followed_at[u] = clock_.unix_seconds();
+    }
+  }
+  // A's last two followers leave now; those who followed under 5 minutes ago count as quick unfollows.
+  for (std::size_t i = followers_a.size() - 2; i < followers_a.size(); ++i) {
+    act(sim_->platform().unfollow(kPlainApp, followers_a[i]));
+    if (clock_.unix_seconds() - followed_at[followers_a[i]] < 300) ++quick_a;
+  }
+  const std::string day = "2024-04-25";
+  const auto stats = api_json("GET", fmt::format("/api/v1/stats?appid={}&channel={}&from={}&to={}", kPlainApp, a.id,
+                                                 day, day));
+  EXPECT_EQ(stats["totals"]["new_follows"], follows_a);
+  EXPECT_EQ(stats["totals"]["scans"], scans_a);
+  EXPECT_EQ(stats["totals"]["unfollows"], 2);
+  EXPECT_EQ(stats["totals"]["net"], follows_a - 2);
+  EXPECT_EQ(stats["unique_scanners"], static_cast<std::int64_t>(scanners_a.size()));
+  EXPECT_EQ(stats["fraud"]["quick_unfollows"], quick_a);
+  EXPECT_TRUE(stats["retention"]["d1"].is_null());  // the cohort is not a day old yet
+  ASSERT_EQ(stats["series"].size(), 1U);
+  EXPECT_EQ(stats["series"][0]["label"], day);
+
+  // Two days on, the day's cohort has a 1-day retention: those still following.
+  clock_.advance(std::chrono::hours(48));
+  const auto later = api_json("GET", fmt::format("/api/v1/stats?appid={}&channel={}&from={}&to={}", kPlainApp, a.id,
+                                                 day, day));
+  EXPECT_DOUBLE_EQ(later["retention"]["d1"].get<double>(),
+                   static_cast<double>(follows_a - 2) / static_cast<double>(follows_a));
+  EXPECT_DOUBLE_EQ(later["early_unfollow_rate"].get<double>(), 2.0 / static_cast<double>(follows_a));
+
+  // The owners' leaderboard, the whole account, and B's cost per follower.
+  const auto owners = api_json("GET", fmt::format("/api/v1/stats/breakdown?appid={}&by=owner&from={}&to={}",
+                                                  kPlainApp, day, day));
+  ASSERT_EQ(owners.size(), 2U);
+  std::map<std::string, std::int64_t> net;
+  for (const auto& o : owners) net[o["key"]] = o["net"];
+  EXPECT_EQ(net["小王"], follows_a - 2);
+  EXPECT_EQ(net["小李"], follows_b);
+  const auto account = api_json("GET", fmt::format("/api/v1/stats?appid={}&from={}&to={}&granularity=week",
+                                                   kPlainApp, day, day));
+  EXPECT_EQ(account["totals"]["new_follows"], follows_a + follows_b);
+  EXPECT_EQ(account["series"][0]["label"], "2024-W17");
+  const auto costs_b = api_json("GET", fmt::format("/api/v1/stats?appid={}&channel={}&from={}&to={}", kPlainApp,
+                                                   b.id, day, day))["costs"];
+  EXPECT_DOUBLE_EQ(costs_b["per_new_follow_cents"].get<double>(), 3000.0 / static_cast<double>(follows_b));
+  auto hourly = api_json("GET", fmt::format("/api/v1/stats?appid={}&from={}&to={}&granularity=hour", kPlainApp, day,
+                                            day));
+  std::int64_t hourly_follows = 0;
+  for (const auto& p : hourly["series"]) hourly_follows += p["new_follows"].get<std::int64_t>();
+  EXPECT_EQ(hourly["series"].size(), 24U);
+  EXPECT_EQ(hourly_follows, follows_a + follows_b);
+  auto bad = api("GET", fmt::format("/api/v1/stats?appid={}&from=2024-13-01", kPlainApp));
+  EXPECT_EQ(bad->status, 400U);
+  EXPECT_THAT(bad->body, HasSubstr("from"));
+
+  // The export has a row per channel with the same figures.
+  auto csv = api("GET", fmt::format("/api/v1/export?appid={}&from={}&to={}", kPlainApp, day, day));
+  ASSERT_TRUE(csv);
+  EXPECT_EQ(csv->content_type, "text/csv; charset=utf-8");
+  EXPECT_THAT(csv->body, HasSubstr(fmt::format("Poster A,{},1,{},{},", a.id, scans_a, follows_a)));
+
+  // WeChat's datacube (source 30, scanned a QR code) agrees with our count of the day.
+  const auto rec = api_json("GET", fmt::format("/api/v1/stats/reconciliation?appid={}&from={}&to={}", kPlainApp,
+                                               day, day));
+  ASSERT_EQ(rec.size(), 1U);
+  EXPECT_EQ(rec[0]["ours_follows"], follows_a + follows_b);
+  EXPECT_EQ(rec[0]["wechat_follows"], follows_a + follows_b);
+  EXPECT_EQ(rec[0]["follows_difference"], 0);
 }
 
 // An ingestor that answers from its own thread, and lets go of the callback a little after
