@@ -24,7 +24,7 @@ const I18N = {
     'status.active': '启用', 'status.paused': '暂停', 'status.expired': '已过期', 'status.retired': '已停用',
     'status.all': '全部状态', 'group.all': '全部分组', 'search': '搜索名称、场景值、推广员',
     'new': '新建渠道', 'import': '批量导入 CSV', 'export': '导出 CSV', 'create': '创建', 'save': '保存',
-    'cancel': '取消', 'pause': '暂停', 'resume': '恢复', 'retire': '停用', 'download': '下载',
+    'cancel': '取消', 'edit': '编辑渠道', 'pause': '暂停', 'resume': '恢复', 'retire': '停用', 'download': '下载',
     'retire.confirm': '停用后不可恢复，场景值将被释放。确定？', 'saved': '已保存', 'created': '已创建',
     'import.done': '导入完成：成功 {ok} 个，失败 {bad} 个', 'import.row': '第 {row} 行：{message}',
     'cohort.title': '留存（按关注日期）', 'cohort.day': '关注日期', 'cohort.follows': '关注数',
@@ -53,7 +53,7 @@ const I18N = {
     'status.active': 'Active', 'status.paused': 'Paused', 'status.expired': 'Expired', 'status.retired': 'Retired',
     'status.all': 'All statuses', 'group.all': 'All groups', 'search': 'Search name, scene, owner',
     'new': 'New channel', 'import': 'Import CSV', 'export': 'Export CSV', 'create': 'Create', 'save': 'Save',
-    'cancel': 'Cancel', 'pause': 'Pause', 'resume': 'Resume', 'retire': 'Retire', 'download': 'Download',
+    'cancel': 'Cancel', 'edit': 'Edit the channel', 'pause': 'Pause', 'resume': 'Resume', 'retire': 'Retire', 'download': 'Download',
     'retire.confirm': 'Retiring is final and frees the scene. Retire?', 'saved': 'Saved', 'created': 'Created',
     'import.done': 'Import finished: {ok} created, {bad} failed', 'import.row': 'Row {row}: {message}',
     'cohort.title': 'Retention by follow date', 'cohort.day': 'Follow date', 'cohort.follows': 'Follows',
@@ -70,6 +70,7 @@ const state = {
   days: 30,
   granularity: 'day',
   charts: [],
+  flash: '',  // a message for the next view ("saved")
 };
 
 function t(key, vars) {
@@ -159,7 +160,7 @@ function lineOption(labels, series) {
     grid: { left: 40, right: 16, top: 32, bottom: 32 },
     xAxis: { type: 'category', data: labels },
     yAxis: { type: 'value', minInterval: 1 },
-    series: series.map((s) => ({ type: 'line', smooth: true, showSymbol: labels.length < 40, name: s.name, data: s.data })),
+    series: series.map((s) => ({ type: 'line', showSymbol: labels.length < 40, name: s.name, data: s.data })),
   };
 }
 
@@ -387,7 +388,8 @@ async function channelView(view, id) {
   ]);
   const img = el('img', { id: 'qr-preview', alt: c.name });
   const chartNode = el('div', { class: 'chart', id: 'channel-chart' });
-  const msg = el('p', { id: 'channel-message', class: 'ok' });
+  const msg = el('p', { id: 'channel-message', class: 'ok' }, state.flash || '');
+  state.flash = '';
   const act = (action) => async () => {
     if (action === 'retire' && !confirm(t('retire.confirm'))) return;
     try { await api(`/api/v1/channels/${id}/${action}`, { method: 'POST' }); render(); } catch (e) { msg.className = 'error'; msg.textContent = e.message; }
@@ -422,11 +424,10 @@ async function channelView(view, id) {
         ['m.retention_d1', 'm.retention_d7', 'm.retention_d30'].map((k) => el('th', { class: 'num' }, t(k))))),
       el('tbody', {}, stats.cohorts.map((row) => el('tr', {}, el('td', {}, row.day), el('td', { class: 'num' }, row.follows),
         [row.retention_1d, row.retention_7d, row.retention_30d].map((v) => el('td', { class: 'num' }, pct(v))))))))),
-    c.status !== 'retired' ? el('div', { class: 'card' }, el('h3', {}, t('save')), channelForm(async (body) => {
+    c.status !== 'retired' ? el('div', { class: 'card' }, el('h3', {}, t('edit')), channelForm(async (body) => {
       await api('/api/v1/channels/' + id, { method: 'PATCH', json: body });
-      msg.className = 'ok';
-      msg.textContent = t('saved');
-      render();
+      state.flash = t('saved');
+      await render();
     }, t('save'), c)) : null);
   qrImage(id, img).catch(() => {});
   chart(chartNode, lineOption(stats.series.map((p) => p.label), [

@@ -1,0 +1,221 @@
+// The dashboard in a real browser: Debian's Chromium, headless, driven by playwright-core, against
+// `qrscene serve` fed by `qrscene sim`. A marketer signs in, creates a channel, sees its QR code,
+// the simulator's users scan that very image, the numbers change, the figures are exported; the
+// language switches; the pages fit a phone. Screenshots are kept in the artefact directory.
+//
+// Usage: node dashboard.mjs /path/to/qrscene ARTEFACT_DIR
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const [qrscene, artefacts] = process.argv.slice(2);
+if (!qrscene || !artefacts) {
+  console.error('usage: node dashboard.mjs QRSCENE ARTEFACT_DIR');
+  process.exit(2);
+}
+mkdirSync(artefacts, { recursive: true });
+const work = mkdtempSync(join(tmpdir(), 'qrscene-browser-'));
+const children = [];
+let browser;
+
+const appid = 'wx0a1b2c3d4e5f6789';
+const secret = 'qrscene-demo-secret-0123456789ab';
+const token = 'browser-test-admin-token-0123456789';
+
+function start(args, logName) {
+  const log = join(work, logName);
+  const child = spawn(qrscene, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEMO_SECRET: secret } });
+  children.push(child);
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  child.on('exit', () => writeFileSync(log, out));
+  return new Promise((resolve, reject) => {
+    const deadline = setTimeout(() => reject(new Error(`${args[0]} did not start: ${out}`)), 15000);
+    const timer = setInterval(() => {
+      const m = out.match(/(?:on|listening on) (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) {
+        clearInterval(timer);
+        clearTimeout(deadline);
+        resolve(m[1]);
+      }
+    }, 50);
+  });
+}
+
+async function json(url, body) {
+  const res = await fetch(url, body === undefined ? {} : {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `${url}: ${res.status} ${text}`);
+  return JSON.parse(text);
+}
+
+let step = 0;
+async function shot(page, name) {
+  step += 1;
+  await page.screenshot({ path: join(artefacts, `${String(step).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+
+async function metric(page, id) {
+  return Number(await page.locator(`#channel-metrics [data-metric="${id}"] .value`).innerText());
+}
+
+try {
+  const sim = await start(['sim', '--port', '0', '--seed', '11'], 'sim.log');
+  writeFileSync(join(work, 'qrscene.toml'), `
+[wechat]
+api_base = "${sim}"
+mp_base = "${sim}"
+[server]
+port = 0
+[store]
+path = "${join(work, 'qrscene.db')}"
+durable = false
+[admin]
+token_sha256 = "${createHash('sha256').update(token).digest('hex')}"
+[[accounts]]
+appid = "${appid}"
+name = "示例公众号"
+secret = "env:DEMO_SECRET"
+token = "qrscenedemo"
+`);
+  const service = await start(['serve', '--config', join(work, 'qrscene.toml')], 'serve.log');
+  await json(`${sim}/sim/accounts`, { appid, secret, token: 'qrscenedemo', mode: 'plain', callback_url: `${service}/wechat/${appid}` });
+
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  const context = await browser.newContext({ locale: 'zh-CN', acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+
+  // Sign in: a wrong token is refused with a message; the right one opens the overview.
+  await page.goto(service + '/');
+  await page.locator('#token').fill('wrong-token');
+  await page.locator('#signin-form button[type=submit]').click();
+  await page.locator('#signin-error').filter({ hasText: '令牌无效' }).waitFor();
+  await shot(page, 'signin-refused');
+  problems.length = 0;  // the refusal's 401 was the point
+  await page.locator('#token').fill(token);
+  await page.locator('#signin-form button[type=submit]').click();
+  await page.locator('#overview-chart canvas').waitFor();
+  assert.match(await page.locator('header nav').innerText(), /概览/);
+  assert.ok(await page.locator('#signin').isHidden(), 'the sign-in form is still shown');
+  await shot(page, 'overview-empty');
+
+  // Create a channel.
+  await page.locator('header nav a[href="#/channels"]').click();
+  await page.locator('#new-channel').click();
+  const form = page.locator('#create-form');
+  await form.locator('[name=name]').fill('地铁海报');
+  await form.locator('[name=group]').fill('线下');
+  await form.locator('[name=owner]').fill('小李');
+  await form.locator('[name=kind]').selectOption('permanent');
+  await form.locator('[name=on_subscribe]').fill('欢迎来自{channel}的朋友');
+  await form.locator('[name=spend]').fill('60');
+  await shot(page, 'create-form');
+  await form.locator('button[type=submit]').click();
+  await page.locator('#channel-name').filter({ hasText: '地铁海报' }).waitFor();
+  const channelId = Number(page.url().match(/#\/channels\/(\d+)/)[1]);
+
+  // Its QR code shows; the simulator's users scan the very PNG the dashboard offers for download.
+  await page.waitForFunction(() => {
+    const img = document.querySelector('#qr-preview');
+    return img && img.complete && img.naturalWidth > 0;
+  });
+  const download = page.waitForEvent('download');
+  await page.locator('#download-png').click();
+  const png = readFileSync(await (await download).path());
+  assert.equal(png.subarray(1, 4).toString(), 'PNG');
+  await shot(page, 'channel-new');
+  assert.equal(await metric(page, 'new_follows'), 0);
+
+  const users = (await json(`${sim}/sim/accounts/${appid}/users`, { count: 5 })).users;
+  const seen = [];
+  for (const u of users) {
+    const r = await json(`${sim}/sim/accounts/${appid}/users/${u.openid}/scan`, { image_base64: png.toString('base64') });
+    seen.push(r.delivery ? r.delivery.user_sees : '');
+  }
+  assert.ok(seen.every((s) => s === '欢迎来自地铁海报的朋友'), `replies: ${JSON.stringify(seen)}`);
+  // Two scan again (already following), one leaves.
+  for (const u of users.slice(0, 2)) {
+    await json(`${sim}/sim/accounts/${appid}/users/${u.openid}/scan`, { image_base64: png.toString('base64') });
+  }
+  await json(`${sim}/sim/accounts/${appid}/users/${users[4].openid}/unfollow`, {});
+
+  await page.reload();
+  await page.locator('#channel-metrics').waitFor();
+  assert.equal(await metric(page, 'new_follows'), 5);
+  assert.equal(await metric(page, 'existing_scans'), 2);
+  assert.equal(await metric(page, 'scans'), 7);
+  assert.equal(await metric(page, 'unfollows'), 1);
+  assert.equal(await metric(page, 'net'), 4);
+  assert.equal(await metric(page, 'unique_scanners'), 5);
+  assert.equal(await page.locator('#cohort-table tbody tr').count(), 1);
+  await shot(page, 'channel-after-scans');
+
+  // Edit the reply; the next follower sees it.
+  const edit = page.locator('#edit-form');
+  await edit.locator('[name=on_subscribe]').fill('新的欢迎语');
+  await edit.locator('button[type=submit]').click();
+  await page.locator('#channel-message').filter({ hasText: '已保存' }).waitFor();
+  const [late] = (await json(`${sim}/sim/accounts/${appid}/users`, { count: 1 })).users;
+  const lateScan = await json(`${sim}/sim/accounts/${appid}/users/${late.openid}/scan`, { image_base64: png.toString('base64') });
+  assert.equal(lateScan.delivery.user_sees, '新的欢迎语');
+
+  // The list: search finds it, the status filter hides it.
+  await page.locator('header nav a[href="#/channels"]').click();
+  await page.locator('#channel-table tbody tr').first().waitFor();
+  await page.locator('#channel-search').fill('地铁');
+  assert.equal(await page.locator('#channel-table tbody tr').count(), 1);
+  await page.locator('#channel-status').selectOption('paused');
+  assert.equal(await page.locator('#channel-table tbody tr').count(), 0);
+  await page.locator('#channel-status').selectOption('');
+  await shot(page, 'channel-list');
+
+  // Export: the CSV has the channel with its figures.
+  const exported = page.waitForEvent('download');
+  await page.locator('#export-csv').click();
+  const csv = readFileSync(await (await exported).path(), 'utf8');
+  assert.match(csv, new RegExp(`地铁海报,${channelId},1,8,6,`), csv);
+
+  // Leaderboard by owner, overview with the new numbers, English.
+  await page.locator('header nav a[href="#/leaderboard"]').click();
+  await page.locator('#leaderboard-table tbody tr').first().waitFor();
+  assert.match(await page.locator('#leaderboard-table tbody').innerText(), /小李/);
+  await shot(page, 'leaderboard');
+  await page.locator('header nav a[href="#/overview"]').click();
+  await page.locator('[data-metric="m.new_follows"] .value').filter({ hasText: '6' }).waitFor();
+  await page.locator('#lang').click();
+  await page.locator('header nav a[href="#/overview"]').filter({ hasText: 'Overview' }).waitFor();
+  await shot(page, 'overview-english');
+
+  // A phone-sized screen: nothing wider than the viewport.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.locator('header nav a[href="#/channels"]').click();
+  await page.locator('#channel-table tbody tr').first().waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `the page is ${overflow}px wider than a phone`);
+  await shot(page, 'phone-channels');
+
+  assert.deepEqual(problems, [], 'the page logged errors');
+  console.log('all checks passed');
+} catch (e) {
+  console.error(e);
+  process.exitCode = 1;
+} finally {
+  if (browser) await browser.close();
+  for (const c of children) c.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  rmSync(work, { recursive: true, force: true });
+}
