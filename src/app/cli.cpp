@@ -7,6 +7,7 @@
 #include <functional>
 #include <string_view>
 
+#include "app/admin_commands.h"
 #include "app/demo_command.h"
 #include "app/serve_command.h"
 #include "app/sim_command.h"
@@ -25,16 +26,18 @@ struct Command {
 };
 
 // Every subcommand of DESIGN.md, in the order --help lists them.
-constexpr std::array<Command, 10> kCommands{{
+constexpr std::array<Command, 11> kCommands{{
     {"demo", "run the whole product offline against the simulator, with sample channels", 5, configure_demo_command},
     {"serve", "run the callback endpoint, admin API, dashboard and jobs", 5, configure_serve_command},
     {"check-config", "read and check a configuration file, listing every problem", 5,
      configure_check_config_command},
     {"sim", "run the offline WeChat platform simulator (API, image host, virtual users)", 3, configure_sim_command},
-    {"channel", "create, list, show, pause and retire channels", 6, nullptr},
-    {"stats", "per-channel growth, churn and retention", 6, nullptr},
-    {"export", "export events, followers and statistics as CSV/XLSX", 6, nullptr},
-    {"qr", "render a channel's QR code as PNG or SVG", 6, nullptr},
+    {"channel", "create, list, show, pause, resume, retire and import channels (admin API)", 6,
+     configure_channel_command},
+    {"stats", "growth, churn and retention by channel, group or owner (admin API)", 6, configure_stats_command},
+    {"export", "export the figures by channel, group or owner as CSV (admin API)", 6, configure_export_command},
+    {"qr", "render a QR code as PNG or SVG, offline or a channel's", 6, configure_qr_command},
+    {"admin-token", "make an admin token and the hash for [admin] token_sha256", 6, configure_admin_token_command},
     {"wx", "call the WeChat API directly (token, qrcode, user, tags, menu, message, datacube)", 4,
      configure_wx_command},
     {"migrate", "create or upgrade the database schema", 8, nullptr},
