@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "app/serve_command.h"
 #include "app/service_runtime.h"
 #include "base/clock.h"
+#include "base/encoding.h"
 #include "net/curl_transport.h"
 #include "net/http_server.h"
 #include "qr/qr_code.h"
@@ -153,6 +155,14 @@ int run_demo(const DemoSettings& s) {
   account.mode = "safe";
   account.original_id = kOriginalId;
   c.accounts.push_back(account);
+  // A fresh admin token for the dashboard and the CLI, printed below and kept beside the data.
+  std::array<std::uint8_t, 16> token_bytes{};
+  secure_random_bytes(token_bytes);
+  const std::string admin_token = to_hex(token_bytes);
+  c.admin.token_sha256 = service::token_sha256(admin_token);
+  {
+    std::ofstream(fs::path(s.dir) / "admin-token") << admin_token << "\n";
+  }
   net::CurlTransport transport;
   auto runtime = ServiceRuntime::start(c, clock, transport);
   if (!runtime) {
@@ -317,7 +327,8 @@ int run_demo(const DemoSettings& s) {
   fmt::print("counts match what the simulator's users did: {}\n", matches ? "yes" : "NO");
   fmt::print("QR codes:\n");
   for (std::size_t i = 0; i < specs.size(); ++i) fmt::print("  {}  {}\n", specs[i].file, channels[i].url);
-  fmt::print("dashboard: {}/   metrics: {}/metrics   ({:.1f} s in all)\n", rt.base_url(), rt.base_url(),
+  fmt::print("dashboard: {}/ (admin token {}, also in {}/admin-token)   metrics: {}/metrics   ({:.1f} s in all)\n",
+             rt.base_url(), admin_token, s.dir, rt.base_url(),
              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   std::fflush(stdout);
 
