@@ -141,6 +141,8 @@ class StatsRepository {
   // Distinct followers who scanned one of the channels (or followed through it) in [from, to).
   [[nodiscard]] virtual Result<std::int64_t> unique_scanners(const ChannelFilter& filter, std::int64_t from,
                                                              std::int64_t to) = 0;
+  // The spend entered for the filter's channels (cents).
+  [[nodiscard]] virtual Result<std::int64_t> spend_cents(const ChannelFilter& filter) = 0;
   [[nodiscard]] virtual Result<std::vector<BreakdownRow>> breakdown(const ChannelFilter& filter, Breakdown by,
                                                                     std::int64_t first_day, std::int64_t last_day) = 0;
 };

@@ -71,6 +71,49 @@ Result<std::string> png_rgb(const Gray& grey, const QrStyle& style) {
   return bytes;
 }
 
+// Without a logo every pixel is dark or light: a 1-bit palette PNG, deflated fast, is a tenth of
+// the RGB one's work and size. libpng reports errors by longjmp, so nothing here owns memory
+// across png_write_* calls but the write struct (freed on both paths).
+void append_bytes(png_structp png, png_bytep data, png_size_t length) {
+  static_cast<std::string*>(png_get_io_ptr(png))->append(reinterpret_cast<const char*>(data), length);
+}
+
+Result<std::string> png_two_colour(const Gray& grey, const QrStyle& style) {
+  const auto width = static_cast<std::size_t>(grey.width);
+  const std::size_t stride = (width + 7) / 8;
+  std::vector<png_byte> packed(stride * static_cast<std::size_t>(grey.height), 0);
+  std::vector<png_bytep> rows(static_cast<std::size_t>(grey.height));
+  for (std::size_t y = 0; y < rows.size(); ++y) {
+    png_byte* row = packed.data() + y * stride;
+    rows[y] = row;
+    const std::uint8_t* in = grey.pixels.data() + y * width;
+    for (std::size_t x = 0; x < width; ++x) {
+      if (in[x] >= 128) row[x / 8] = static_cast<png_byte>(row[x / 8] | (0x80U >> (x % 8)));  // 1 = light
+    }
+  }
+  std::string out;
+  out.reserve(packed.size() / 4 + 256);
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  if (png == nullptr) return unexpected(ErrorCode::kInternal, "PNG encoding failed: out of memory");
+  png_infop info = png_create_info_struct(png);
+  png_color palette[2] = {{style.dark.r, style.dark.g, style.dark.b}, {style.light.r, style.light.g, style.light.b}};
+  if (info == nullptr || setjmp(png_jmpbuf(png))) {
+    png_destroy_write_struct(&png, &info);
+    return unexpected(ErrorCode::kInternal, "PNG encoding failed");
+  }
+  png_set_write_fn(png, &out, append_bytes, nullptr);
+  png_set_IHDR(png, info, static_cast<png_uint_32>(grey.width), static_cast<png_uint_32>(grey.height), 1,
+               PNG_COLOR_TYPE_PALETTE, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_set_PLTE(png, info, palette, 2);
+  png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
+  png_set_compression_level(png, 1);
+  png_write_info(png, info);
+  png_write_image(png, rows.data());
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  return out;
+}
+
 std::string hex(const Rgb& c) { return fmt::format("#{:02x}{:02x}{:02x}", c.r, c.g, c.b); }
 
 // One path of unit squares, horizontal runs merged; the logo goes on top as an embedded PNG.
@@ -160,7 +203,7 @@ Result<std::string> render(std::string_view text, const QrStyle& style, ImageFor
                         "the styled code does not scan: use a smaller or simpler logo, or more distinct colours");
     }
   }
-  if (format == ImageFormat::kPng) return png_rgb(grey, style);
+  if (format == ImageFormat::kPng) return logo ? png_rgb(grey, style) : png_two_colour(grey, style);
   std::string logo_png;
   if (logo) {
     QRSCENE_ASSIGN_OR_RETURN(logo_png, encode_png(*logo));

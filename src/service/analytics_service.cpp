@@ -79,15 +79,12 @@ Result<StatsReport> AnalyticsService::report(const StatsRequest& request) {
                            stats_.unique_scanners(request.filter, from, (request.last_day + 1) * 86400 - offset));
 
   // Costs: the spend entered is for the channels' whole life, so it is set against their lifetime.
-  QRSCENE_ASSIGN_OR_RETURN(auto channels, stats_.breakdown(request.filter, domain::Breakdown::kChannel, 0, now_day));
-  std::int64_t spend = 0;
-  domain::Counters lifetime;
-  for (const auto& c : channels) {
-    spend += c.spend_cents;
-    lifetime += c.counters;
-  }
+  // Only when a spend was entered: most reports need no lifetime figures.
+  QRSCENE_ASSIGN_OR_RETURN(const std::int64_t spend, stats_.spend_cents(request.filter));
   if (spend > 0) {
     QRSCENE_ASSIGN_OR_RETURN(auto life_days, stats_.daily(request.filter, 0, now_day));
+    domain::Counters lifetime;
+    for (const auto& d : life_days) lifetime += d.counters;
     r.costs = domain::costs(spend, lifetime, domain::pooled_retention(life_days, now_day).retained_30d);
   }
   if (request.filter.whole_account()) {

@@ -170,6 +170,16 @@ Result<std::int64_t> SqliteStore::unique_scanners(const domain::ChannelFilter& f
   return q.int64(0);
 }
 
+Result<std::int64_t> SqliteStore::spend_cents(const domain::ChannelFilter& filter) {
+  std::lock_guard lock(reader_mu_);
+  const Where w = channel_where(filter);
+  QRSCENE_ASSIGN_OR_RETURN(
+      auto q, reader_->prepare(fmt::format("SELECT COALESCE(SUM(c.spend_cents), 0) FROM channels c WHERE {}", w.sql)));
+  bind_where(q, w, 1);
+  QRSCENE_TRY(q.step());
+  return q.int64(0);
+}
+
 Result<std::vector<domain::BreakdownRow>> SqliteStore::breakdown(const domain::ChannelFilter& filter,
                                                                  domain::Breakdown by, std::int64_t first_day,
                                                                  std::int64_t last_day) {

@@ -88,6 +88,7 @@ class SqliteStore final : public domain::Ingestor,
                                                                  std::int64_t last_hour) override;
   [[nodiscard]] Result<std::int64_t> unique_scanners(const domain::ChannelFilter& filter, std::int64_t from,
                                                      std::int64_t to) override;
+  [[nodiscard]] Result<std::int64_t> spend_cents(const domain::ChannelFilter& filter) override;
   [[nodiscard]] Result<std::vector<domain::BreakdownRow>> breakdown(const domain::ChannelFilter& filter,
                                                                     domain::Breakdown by, std::int64_t first_day,
                                                                     std::int64_t last_day) override;
