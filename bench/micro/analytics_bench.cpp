@@ -10,6 +10,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "qr/qr_code.h"
 #include "qr/qr_render.h"
 #include "service/analytics_service.h"
 #include "store/sqlite/database.h"
@@ -23,6 +24,11 @@ constexpr std::string_view kUrl = "http://weixin.qq.com/q/02abcDEFghiJKL0000Ab12
 constexpr std::int64_t kNow = 1'714'010'400;  // 2024-04-25 10:00 Beijing
 constexpr std::int64_t kToday = 19'838;
 constexpr int kDays = 120;
+
+void BM_QrEncode(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(qr::encode(kUrl, qr::Ecc::kMedium));
+}
+BENCHMARK(BM_QrEncode);
 
 void BM_RenderPng(benchmark::State& state) {
   qr::QrStyle style;

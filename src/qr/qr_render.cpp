@@ -71,25 +71,40 @@ Result<std::string> png_rgb(const Gray& grey, const QrStyle& style) {
   return bytes;
 }
 
-// Without a logo every pixel is dark or light: a 1-bit palette PNG, deflated fast, is a tenth of
-// the RGB one's work and size. libpng reports errors by longjmp, so nothing here owns memory
+// Without a logo every pixel is dark or light: a 1-bit palette PNG, deflated fast, drawn straight
+// from the module matrix. libpng reports errors by longjmp, so nothing here owns memory
 // across png_write_* calls but the write struct (freed on both paths).
 void append_bytes(png_structp png, png_bytep data, png_size_t length) {
   static_cast<std::string*>(png_get_io_ptr(png))->append(reinterpret_cast<const char*>(data), length);
 }
 
-Result<std::string> png_two_colour(const Gray& grey, const QrStyle& style) {
-  const auto width = static_cast<std::size_t>(grey.width);
-  const std::size_t stride = (width + 7) / 8;
-  std::vector<png_byte> packed(stride * static_cast<std::size_t>(grey.height), 0);
-  std::vector<png_bytep> rows(static_cast<std::size_t>(grey.height));
-  for (std::size_t y = 0; y < rows.size(); ++y) {
-    png_byte* row = packed.data() + y * stride;
-    rows[y] = row;
-    const std::uint8_t* in = grey.pixels.data() + y * width;
-    for (std::size_t x = 0; x < width; ++x) {
-      if (in[x] >= 128) row[x / 8] = static_cast<png_byte>(row[x / 8] | (0x80U >> (x % 8)));  // 1 = light
+Result<std::string> png_two_colour(const Matrix& m, const QrStyle& style) {
+  // The geometry of rasterize(): whole pixels per module, centred. Every pixel row of a module row
+  // is the same, so each module row is packed once and its pointer repeated.
+  const int modules = m.size() + 2 * style.margin;
+  if (style.size < modules) {
+    return unexpected(ErrorCode::kInvalidArgument,
+                      fmt::format("size: this code needs at least {} pixels", modules));
+  }
+  const int scale = style.size / modules;
+  const int offset = (style.size - scale * modules) / 2 + style.margin * scale;
+  const std::size_t stride = (static_cast<std::size_t>(style.size) + 7) / 8;
+  std::vector<png_byte> packed((static_cast<std::size_t>(m.size()) + 1) * stride, 0xFF);  // row 0: all light
+  for (int y = 0; y < m.size(); ++y) {
+    png_byte* row = packed.data() + (static_cast<std::size_t>(y) + 1) * stride;
+    for (int x = 0; x < m.size(); ++x) {
+      if (!m.dark(x, y)) continue;
+      for (int px = offset + x * scale; px < offset + (x + 1) * scale; ++px) {
+        row[px / 8] = static_cast<png_byte>(row[px / 8] & ~(0x80U >> (px % 8)));  // 0 = dark
+      }
     }
+  }
+  std::vector<png_bytep> rows(static_cast<std::size_t>(style.size));
+  for (int py = 0; py < style.size; ++py) {
+    const int y = py - offset;
+    const bool in_code = y >= 0 && y < m.size() * scale;
+    rows[static_cast<std::size_t>(py)] =
+        packed.data() + (in_code ? (static_cast<std::size_t>(y / scale) + 1) * stride : 0);
   }
   std::string out;
   out.reserve(packed.size() / 4 + 256);
@@ -102,7 +117,7 @@ Result<std::string> png_two_colour(const Gray& grey, const QrStyle& style) {
     return unexpected(ErrorCode::kInternal, "PNG encoding failed");
   }
   png_set_write_fn(png, &out, append_bytes, nullptr);
-  png_set_IHDR(png, info, static_cast<png_uint_32>(grey.width), static_cast<png_uint_32>(grey.height), 1,
+  png_set_IHDR(png, info, static_cast<png_uint_32>(style.size), static_cast<png_uint_32>(style.size), 1,
                PNG_COLOR_TYPE_PALETTE, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_set_PLTE(png, info, palette, 2);
   png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
@@ -185,10 +200,11 @@ Result<std::string> render(std::string_view text, const QrStyle& style, ImageFor
     logo = std::move(*decoded);
   }
   QRSCENE_ASSIGN_OR_RETURN(auto matrix, encode(text, logo ? Ecc::kHigh : Ecc::kMedium));
+  const bool styled = logo || style.dark != Rgb{0, 0, 0} || style.light != Rgb{255, 255, 255};
+  if (!styled && format == ImageFormat::kPng) return png_two_colour(matrix, style);  // the common case
   QRSCENE_ASSIGN_OR_RETURN(auto grey, rasterize(matrix, style.size, style.margin));
   if (logo) draw_logo(grey, *logo);
 
-  const bool styled = logo || style.dark != Rgb{0, 0, 0} || style.light != Rgb{255, 255, 255};
   if (styled) {
     // What a scanner sees: the image's luminance.
     Gray seen = grey;
@@ -203,7 +219,7 @@ Result<std::string> render(std::string_view text, const QrStyle& style, ImageFor
                         "the styled code does not scan: use a smaller or simpler logo, or more distinct colours");
     }
   }
-  if (format == ImageFormat::kPng) return logo ? png_rgb(grey, style) : png_two_colour(grey, style);
+  if (format == ImageFormat::kPng) return logo ? png_rgb(grey, style) : png_two_colour(matrix, style);
   std::string logo_png;
   if (logo) {
     QRSCENE_ASSIGN_OR_RETURN(logo_png, encode_png(*logo));

@@ -31,6 +31,28 @@ TEST(QrRender, APlainPngScansBackToTheUrl) {
   EXPECT_EQ(scan_png(*png), std::vector<std::string>{std::string(kUrl)});
 }
 
+TEST(QrRender, ThePngIsPixelForPixelTheRaster) {
+  // The PNG is drawn straight from the modules; it must be the same image rasterize() draws.
+  for (const auto& [size, margin] : {std::pair{430, 4}, std::pair{301, 0}, std::pair{1000, 16}}) {
+    QrStyle s;
+    s.size = size;
+    s.margin = margin;
+    auto png = render(kUrl, s, ImageFormat::kPng);
+    ASSERT_TRUE(png) << png.error().to_string();
+    auto drawn = decode_image(*png);
+    auto expected = rasterize(*encode(kUrl, Ecc::kMedium), size, margin);
+    ASSERT_TRUE(drawn && expected);
+    EXPECT_EQ(drawn->width, size);
+    EXPECT_TRUE(drawn->pixels == expected->pixels) << size << " px, margin " << margin;
+  }
+  QrStyle tiny;
+  tiny.size = 64;
+  tiny.margin = 16;
+  auto refused = render(kUrl, tiny, ImageFormat::kPng);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("size"), std::string::npos);
+}
+
 TEST(QrRender, ColoursAreDrawnAndStillScan) {
   QrStyle s;
   s.size = 300;
