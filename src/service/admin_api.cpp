@@ -754,16 +754,18 @@ net::HttpResponse AdminApi::stats(net::HttpRequest& r) {
   return net::HttpResponse::json(200, to_json(*report));
 }
 
+Result<AdminApi::Ranked> AdminApi::ranked(const net::HttpRequest& r) {
+  QRSCENE_ASSIGN_OR_RETURN(auto appid, appid_of(r));
+  QRSCENE_ASSIGN_OR_RETURN(auto q, query_from(r, appid, analytics_.today()));
+  QRSCENE_ASSIGN_OR_RETURN(auto by, breakdown_from(r));
+  QRSCENE_ASSIGN_OR_RETURN(auto rows, analytics_.breakdown(q.filter, by, q.first_day, q.last_day));
+  return Ranked{std::move(appid), q.first_day, q.last_day, by, std::move(rows)};
+}
+
 net::HttpResponse AdminApi::breakdown(net::HttpRequest& r) {
-  auto appid = appid_of(r);
-  if (!appid) return error_response(appid.error());
-  auto q = query_from(r, *appid, analytics_.today());
-  if (!q) return error_response(q.error());
-  auto by = breakdown_from(r);
-  if (!by) return error_response(by.error());
-  auto rows = analytics_.breakdown(q->filter, *by, q->first_day, q->last_day);
-  if (!rows) return error_response(rows.error());
-  return net::HttpResponse::json(200, to_json(*rows));
+  auto ranked_rows = ranked(r);
+  if (!ranked_rows) return error_response(ranked_rows.error());
+  return net::HttpResponse::json(200, to_json(ranked_rows->rows));
 }
 
 net::HttpResponse AdminApi::reconciliation(net::HttpRequest& r) {
@@ -781,24 +783,19 @@ net::HttpResponse AdminApi::reconciliation(net::HttpRequest& r) {
 }
 
 net::HttpResponse AdminApi::export_csv(net::HttpRequest& r) {
-  auto appid = appid_of(r);
-  if (!appid) return error_response(appid.error());
-  auto q = query_from(r, *appid, analytics_.today());
-  if (!q) return error_response(q.error());
-  auto by = breakdown_from(r);
-  if (!by) return error_response(by.error());
   if (r.has_query_param("format") && r.query_param("format") != "csv") {
-    return error_response(invalid("format: the API exports csv (qrscene export --format xlsx converts it)"));
+    return error_response(invalid("format: only csv is built so far"));
   }
-  auto rows = analytics_.breakdown(q->filter, *by, q->first_day, q->last_day);
-  if (!rows) return error_response(rows.error());
+  auto ranked_rows = ranked(r);
+  if (!ranked_rows) return error_response(ranked_rows.error());
+  const auto& [appid, first_day, last_day, by, rows] = *ranked_rows;
   std::string out = "\xEF\xBB\xBF";  // a BOM, so that Excel reads the UTF-8 names
   out += fmt::format("{},channel_id,channels,scans,new_follows,first_follows,re_follows,existing_scans,unfollows,net,"
                      "quick_unfollows,spend_cents,from,to\r\n",
-                     *by == domain::Breakdown::kChannel ? "channel" : *by == domain::Breakdown::kGroup ? "group"
+                     by == domain::Breakdown::kChannel ? "channel" : by == domain::Breakdown::kGroup ? "group"
                                                                                                         : "owner");
-  const std::string from = domain::day_label(q->first_day), to = domain::day_label(q->last_day);
-  for (const auto& row : *rows) {
+  const std::string from = domain::day_label(first_day), to = domain::day_label(last_day);
+  for (const auto& row : rows) {
     const auto& c = row.counters;
     out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n", csv_field(row.key),
                        row.channel_id == 0 ? "" : std::to_string(row.channel_id), row.channels, c.scans,
@@ -810,7 +807,7 @@ net::HttpResponse AdminApi::export_csv(net::HttpRequest& r) {
   res.content_type = "text/csv; charset=utf-8";
   res.body = std::move(out);
   res.headers.emplace_back("Content-Disposition",
-                           fmt::format("attachment; filename=\"qrscene-{}-{}-{}.csv\"", *appid, from, to));
+                           fmt::format("attachment; filename=\"qrscene-{}-{}-{}.csv\"", appid, from, to));
   return res;
 }
 

@@ -85,6 +85,14 @@ class AdminApi {
   net::HttpResponse jobs(net::HttpRequest& r);
 
   Result<std::string> appid_of(const net::HttpRequest& r) const;
+  // What the breakdown and the export share: the account, range, grouping and ranked rows.
+  struct Ranked {
+    std::string appid;
+    std::int64_t first_day = 0, last_day = 0;
+    domain::Breakdown by = domain::Breakdown::kChannel;
+    std::vector<domain::BreakdownRow> rows;
+  };
+  Result<Ranked> ranked(const net::HttpRequest& r);
 
   AdminApiOptions options_;
   std::vector<AdminAccount> accounts_;

@@ -12,11 +12,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-wait_for() {  # wait_for FILE PATTERN
-  for _ in $(seq 100); do grep -q "$2" "$1" && return 0; sleep 0.1; done
-  fail "$1 never said '$2': $(cat "$1")"
-}
+. "$(dirname "$0")/common.sh"
 appid=wx0a1b2c3d4e5f6789
 export DEMO_SECRET=qrscene-demo-secret-0123456789ab
 
@@ -25,10 +21,7 @@ token=$(sed -n 's/^token: //p' "$work/token.out")
 hash=$(sed -n 's/^token_sha256 = "\(.*\)"$/\1/p' "$work/token.out")
 [ "$(printf %s "$token" | sha256sum | cut -d' ' -f1)" = "$hash" ] || fail "admin-token: the hash is not the token's"
 
-"$qrscene" sim --port 0 --seed 5 >"$work/sim.out" 2>&1 &
-pids+=($!)
-wait_for "$work/sim.out" "on http://"
-sim=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/sim.out" | head -1)
+start_sim "$qrscene" 5 "$work"
 cat >"$work/qrscene.toml" <<TOML
 [wechat]
 api_base = "$sim"

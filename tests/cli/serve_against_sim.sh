@@ -5,25 +5,18 @@
 set -euo pipefail
 qrscene=$1
 work=$(mktemp -d)
-sim_pid=""
+pids=()
 serve_pid=""
 cleanup() {
-  for p in $serve_pid $sim_pid; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
+  for p in $serve_pid "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-wait_for() {  # wait_for FILE PATTERN
-  for _ in $(seq 100); do grep -q "$2" "$1" && return 0; sleep 0.1; done
-  fail "$1 never said '$2': $(cat "$1")"
-}
+. "$(dirname "$0")/common.sh"
 appid=wx0a1b2c3d4e5f6789
 key=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG
 
-"$qrscene" sim --port 0 --seed 3 >"$work/sim.out" 2>&1 &
-sim_pid=$!
-wait_for "$work/sim.out" "on http://"
-sim=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/sim.out" | head -1)
+start_sim "$qrscene" 3 "$work"
 
 cat >"$work/qrscene.toml" <<TOML
 [wechat]

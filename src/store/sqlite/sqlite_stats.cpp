@@ -66,32 +66,16 @@ void read_sums(const Statement& q, int column, domain::Counters& c, domain::Coho
 Result<std::vector<domain::PeriodTotals>> SqliteStore::daily(const domain::ChannelFilter& filter,
                                                              std::int64_t first_day, std::int64_t last_day) {
   std::lock_guard lock(reader_mu_);
-  std::vector<domain::PeriodTotals> out;
-  if (filter.whole_account()) {
-    // The account's own rollup: one row a day, whatever the number of channels.
-    QRSCENE_ASSIGN_OR_RETURN(
-        auto q, reader_->prepare(fmt::format("SELECT d.day, {} FROM account_daily d WHERE d.appid = ? AND d.day "
-                                             "BETWEEN ? AND ? GROUP BY d.day ORDER BY d.day",
-                                             kSums)));
-    q.bind(1, filter.appid).bind(2, first_day).bind(3, last_day);
-    for (;;) {
-      QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
-      if (!row) break;
-      domain::PeriodTotals t;
-      t.period = q.int64(0);
-      read_sums(q, 1, t.counters, t.losses);
-      out.push_back(t);
-    }
-    return out;
-  }
-  const Where w = channel_where(filter);
+  // The whole account reads its own rollup: one row a day, whatever the number of channels.
+  const bool account = filter.whole_account();
+  const Where w = account ? Where{"d.appid = ?", {filter.appid}} : channel_where(filter);
   QRSCENE_ASSIGN_OR_RETURN(
-      auto q, reader_->prepare(fmt::format("SELECT d.day, {} FROM channel_daily d JOIN channels c ON c.id = "
-                                           "d.channel_id WHERE {} AND d.day BETWEEN ? AND ? GROUP BY d.day "
-                                           "ORDER BY d.day",
-                                           kSums, w.sql)));
+      auto q, reader_->prepare(fmt::format(
+                  "SELECT d.day, {} FROM {} WHERE {} AND d.day BETWEEN ? AND ? GROUP BY d.day ORDER BY d.day", kSums,
+                  account ? "account_daily d" : "channel_daily d JOIN channels c ON c.id = d.channel_id", w.sql)));
   const int next = bind_where(q, w, 1);
   q.bind(next, first_day).bind(next + 1, last_day);
+  std::vector<domain::PeriodTotals> out;
   for (;;) {
     QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
     if (!row) break;
