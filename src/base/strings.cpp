@@ -80,4 +80,32 @@ std::string format_iso_date(std::int64_t days) {
                      static_cast<unsigned>(ymd.day()));
 }
 
+std::string_view trim(std::string_view s) noexcept {
+  constexpr std::string_view kSpace = " \t\r\n";
+  const auto first = s.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(kSpace) - first + 1);
+}
+
+std::string fill_placeholders(std::string_view text,
+                              std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    if (text[i] == '{') {
+      if (const auto close = text.find('}', i); close != std::string_view::npos) {
+        const auto name = text.substr(i + 1, close - i - 1);
+        const auto* hit = std::find_if(values.begin(), values.end(), [name](const auto& v) { return v.first == name; });
+        if (hit != values.end()) {
+          out += hit->second;
+          i = close + 1;
+          continue;
+        }
+      }
+    }
+    out += text[i++];
+  }
+  return out;
+}
+
 }  // namespace qrscene

@@ -4,9 +4,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace qrscene {
 
@@ -29,6 +31,13 @@ namespace qrscene {
 
 // Number of code points in well-formed UTF-8 (continuation bytes are not counted).
 [[nodiscard]] std::size_t utf8_length(std::string_view s) noexcept;
+
+// `s` without leading and trailing ASCII whitespace (space, tab, CR, LF).
+[[nodiscard]] std::string_view trim(std::string_view s) noexcept;
+
+// `text` with each "{name}" whose name is in `values` replaced by its value; other braces stay.
+[[nodiscard]] std::string fill_placeholders(std::string_view text,
+                                            std::initializer_list<std::pair<std::string_view, std::string_view>> values);
 
 // "yyyy-mm-dd" (a real calendar date) -> days since 1970-01-01, or nothing.
 [[nodiscard]] std::optional<std::int64_t> parse_iso_date(std::string_view s);

@@ -43,5 +43,17 @@ TEST(IsoDate, ParsesOnlyRealDates) {
   EXPECT_EQ(format_iso_date(16405), "2014-12-01");
 }
 
+TEST(Trim, DropsAsciiWhitespaceAtBothEnds) {
+  EXPECT_EQ(trim("  1 \r\n"), "1");
+  EXPECT_EQ(trim("\t \n"), "");
+  EXPECT_EQ(trim("确认"), "确认");
+}
+
+TEST(FillPlaceholders, ReplacesKnownNamesOnly) {
+  EXPECT_EQ(fill_placeholders("{a}-{b}-{c}", {{"a", "1"}, {"b", "{a}"}}), "1-{a}-{c}");
+  EXPECT_EQ(fill_placeholders("{unclosed", {{"unclosed", "x"}}), "{unclosed");
+  EXPECT_EQ(fill_placeholders("", {{"a", "1"}}), "");
+}
+
 }  // namespace
 }  // namespace qrscene

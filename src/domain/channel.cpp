@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "base/strings.h"
+#include "domain/login.h"
 
 namespace qrscene::domain {
 
@@ -66,6 +67,11 @@ Status check_scene(ChannelKind kind, std::string_view scene, bool scene_is_int) 
     return unexpected(ErrorCode::kInvalidArgument,
                       fmt::format("string scene '{}' is all digits and would read as an int scene: make it an int "
                                   "scene or add a letter", scene));
+  }
+  if (scene.starts_with(kLoginScenePrefix)) {
+    return unexpected(ErrorCode::kInvalidArgument,
+                      fmt::format("string scenes starting with '{}' are kept for login sessions: choose another",
+                                  kLoginScenePrefix));
   }
   if (first_invalid_utf8(scene) != std::string_view::npos ||
       std::any_of(scene.begin(), scene.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {

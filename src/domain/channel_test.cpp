@@ -12,6 +12,8 @@ TEST(CheckScene, IntScenesStayInTheirKindsRange) {
   EXPECT_FALSE(check_scene(ChannelKind::kPermanent, "0", true));
   EXPECT_FALSE(check_scene(ChannelKind::kPermanent, "100001", true));
   EXPECT_TRUE(check_scene(ChannelKind::kTemporary, "100001", true));
+  EXPECT_FALSE(check_scene(ChannelKind::kTemporary, "qrl_abc", false));  // kept for login sessions
+  EXPECT_TRUE(check_scene(ChannelKind::kTemporary, "qrlx", false));
   EXPECT_TRUE(check_scene(ChannelKind::kTemporary, "4294967295", true));
   EXPECT_FALSE(check_scene(ChannelKind::kTemporary, "4294967296", true));
   const auto low = check_scene(ChannelKind::kTemporary, "5", true);

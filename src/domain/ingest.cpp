@@ -1,5 +1,6 @@
 #include "domain/ingest.h"
 
+#include "base/strings.h"
 #include "domain/channel.h"
 
 #include <fmt/format.h>
@@ -8,24 +9,7 @@ namespace qrscene::domain {
 namespace {
 
 std::string substitute(std::string_view text, const ChannelRef& c) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    if (text[i] == '{') {
-      const auto close = text.find('}', i);
-      if (close != std::string_view::npos) {
-        const auto name = text.substr(i + 1, close - i - 1);
-        const std::string* value = name == "channel" ? &c.name : name == "scene" ? &c.scene : name == "owner" ? &c.owner : nullptr;
-        if (value != nullptr) {
-          out += *value;
-          i = close + 1;
-          continue;
-        }
-      }
-    }
-    out += text[i++];
-  }
-  return out;
+  return fill_placeholders(text, {{"channel", c.name}, {"scene", c.scene}, {"owner", c.owner}});
 }
 
 }  // namespace

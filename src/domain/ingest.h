@@ -32,6 +32,7 @@ struct Event {
   std::int64_t create_time = 0;  // WeChat's CreateTime, Unix seconds
   std::string name;         // WeChat's Event or MsgType ("subscribe", "CLICK", "text", …)
   std::string dedup_key;    // see make_dedup_key
+  std::string content;      // a text message's Content ("" otherwise): a login confirmation answer
 };
 
 // MsgId when the push has one; otherwise FromUserName + CreateTime + Event + EventKey, which is

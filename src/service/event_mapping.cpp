@@ -77,6 +77,9 @@ domain::Event to_event(const Inbound& inbound, std::string_view appid) {
           e.ticket = push.ticket;
         } else if constexpr (std::is_same_v<T, UnsubscribeEvent>) {
           e.kind = domain::EventKind::kUnsubscribe;
+        } else if constexpr (std::is_same_v<T, TextMessage>) {
+          e.kind = domain::EventKind::kOther;
+          e.content = push.content;
         } else {
           e.kind = domain::EventKind::kOther;
         }
