@@ -13,6 +13,7 @@
 #include "domain/analytics.h"
 #include "domain/channel.h"
 #include "domain/ingest.h"
+#include "domain/login.h"
 
 namespace qrscene::domain {
 
@@ -22,6 +23,7 @@ struct IngestOutcome {
   bool duplicate = false;  // WeChat's retry of an event already stored: nothing changed
   std::optional<std::int64_t> channel_id;
   ReplyChoice reply;       // for a duplicate, the reply the first delivery got
+  std::string login_session;  // a login session this event changed ("" = none): wake its waiters
 };
 
 // Takes events and makes them durable, many per transaction (group commit). `done` is called
@@ -145,6 +147,57 @@ class StatsRepository {
   [[nodiscard]] virtual Result<std::int64_t> spend_cents(const ChannelFilter& filter) = 0;
   [[nodiscard]] virtual Result<std::vector<BreakdownRow>> breakdown(const ChannelFilter& filter, Breakdown by,
                                                                     std::int64_t first_day, std::int64_t last_day) = 0;
+};
+
+// A temporary code made for login sessions (its scene starts with kLoginScenePrefix).
+struct LoginCode {
+  std::string appid;
+  std::string scene;
+  std::string ticket;
+  std::string url;
+  std::int64_t expires_at = 0;
+};
+
+// What the website's backend learns when it redeems a confirmed session's exchange code.
+struct LoginBinding {
+  std::string appid;
+  std::string openid;
+  std::string user_id;
+  std::int64_t created_at = 0;
+};
+
+// Login and bind sessions (docs/login.md). Scans and answers change them inside ingest's
+// transaction; these are the reads and the browser-side changes.
+class LoginRepository {
+ public:
+  virtual ~LoginRepository() = default;
+  [[nodiscard]] virtual Status create_login_session(const LoginSession& session) = 0;
+  [[nodiscard]] virtual Result<LoginSession> login_session(std::string_view id) = 0;  // kNotFound
+  // Lends the session a pooled code of its account: one nobody holds at `now` whose life lasts past
+  // `needed_until`; held until `held_until`. None when the pool has no such code.
+  [[nodiscard]] virtual Result<std::optional<LoginCode>> lend_login_code(std::string_view session_id, std::int64_t now,
+                                                                         std::int64_t needed_until,
+                                                                         std::int64_t held_until) = 0;
+  // A code just made for the session joins the pool, lent to it.
+  [[nodiscard]] virtual Status add_login_code(std::string_view session_id, const LoginCode& code,
+                                              std::int64_t held_until) = 0;
+  // The browser read the final state: marks the session consumed (with the exchange code's hash for
+  // a confirmed one). false when it had been delivered already — a result is delivered once.
+  [[nodiscard]] virtual Result<bool> deliver_login_result(std::string_view id, std::int64_t now,
+                                                          std::string_view exchange_sha256) = 0;
+  // The version of each session that exists.
+  [[nodiscard]] virtual Result<std::vector<std::pair<std::string, std::int64_t>>> login_versions(
+      const std::vector<std::string>& ids) = 0;
+  // The confirmed session whose exchange code has this hash, delivered since `not_before`; once.
+  [[nodiscard]] virtual Result<LoginSession> redeem_login_exchange(std::string_view exchange_sha256,
+                                                                   std::int64_t now, std::int64_t not_before) = 0;
+  // Bindings of an account, narrowed to one user or one openid when given.
+  [[nodiscard]] virtual Result<std::vector<LoginBinding>> login_bindings(std::string_view appid,
+                                                                         std::string_view user_id,
+                                                                         std::string_view openid) = 0;
+  [[nodiscard]] virtual Result<bool> remove_login_binding(std::string_view appid, std::string_view user_id) = 0;
+  // Sessions ended before `before` go (they hold openids).
+  [[nodiscard]] virtual Result<std::int64_t> purge_login_sessions(std::int64_t before) = 0;
 };
 
 }  // namespace qrscene::domain

@@ -142,6 +142,63 @@ CREATE INDEX channels_by_group ON channels (appid, grp);
 CREATE INDEX channels_by_owner ON channels (appid, owner);
 CREATE INDEX channel_daily_by_day ON channel_daily (day, channel_id);
 )sql"},
+      {3, "login and bind sessions, their codes, bindings", R"sql(
+-- One row per browser session (docs/login.md). The browser's secret and the exchange code are kept
+-- as SHA-256 only; openid is personal data and the row is purged a day after the session ended.
+CREATE TABLE login_sessions (
+  id                TEXT PRIMARY KEY,
+  appid             TEXT NOT NULL,
+  purpose           TEXT NOT NULL CHECK (purpose IN ('login', 'bind')),
+  user_id           TEXT NOT NULL DEFAULT '',
+  secret_sha256     TEXT NOT NULL,
+  confirm_in_wechat INTEGER NOT NULL DEFAULT 0,
+  requester_ip      TEXT NOT NULL DEFAULT '',
+  requester_agent   TEXT NOT NULL DEFAULT '',
+  channel_id        INTEGER NOT NULL REFERENCES channels (id),
+  scene             TEXT NOT NULL DEFAULT '',
+  state             TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'scanned', 'confirmed', 'denied', 'expired')),
+  openid            TEXT NOT NULL DEFAULT '',
+  reason            TEXT NOT NULL DEFAULT '',
+  created_at        INTEGER NOT NULL,
+  expires_at        INTEGER NOT NULL,
+  decided_at        INTEGER NOT NULL DEFAULT 0,
+  delivered_at      INTEGER NOT NULL DEFAULT 0,
+  exchange_sha256   TEXT,
+  exchanged_at      INTEGER NOT NULL DEFAULT 0,
+  version           INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX login_sessions_awaiting ON login_sessions (appid, openid) WHERE state = 'scanned';
+CREATE INDEX login_sessions_by_expiry ON login_sessions (expires_at);
+CREATE UNIQUE INDEX login_sessions_by_exchange ON login_sessions (exchange_sha256) WHERE exchange_sha256 IS NOT NULL;
+
+-- Temporary string-scene codes made for login sessions and lent to one session at a time, so
+-- that WeChat is asked for a code only when the pool has none free (held_until passed) that lives
+-- long enough.
+CREATE TABLE login_codes (
+  id         INTEGER PRIMARY KEY,
+  appid      TEXT NOT NULL,
+  scene      TEXT NOT NULL,
+  ticket     TEXT NOT NULL,
+  url        TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  session_id TEXT NOT NULL,           -- the last session it was lent to
+  channel_id INTEGER NOT NULL REFERENCES channels (id),
+  held_until INTEGER NOT NULL,
+  UNIQUE (appid, scene)
+);
+CREATE INDEX login_codes_free ON login_codes (appid, held_until);
+
+-- A WeChat follower bound to a website user: one each way.
+CREATE TABLE login_bindings (
+  appid      TEXT NOT NULL,
+  openid     TEXT NOT NULL,
+  user_id    TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (appid, openid),
+  UNIQUE (appid, user_id)
+);
+)sql"},
   };
   return kAll;
 }

@@ -90,6 +90,15 @@ struct SqliteStore::Writer {
   Statement unlink_subscriptions;
   Statement add_losses;
   Statement add_account;
+  Statement channel_by_id;
+  Statement login_holder;
+  Statement login_awaiting;
+  Statement login_bound;
+  Statement login_update;
+  Statement login_release;
+  Statement login_unbind_user;
+  Statement login_bind;
+  Statement forget_bindings;
 
   static Result<std::unique_ptr<Writer>> make(std::unique_ptr<Database> db) {
     constexpr const char* kChannel =
@@ -149,11 +158,36 @@ struct SqliteStore::Writer {
                     "excluded.organic_follows, organic_unfollows = organic_unfollows + excluded.organic_unfollows, "
                     "left_5m = left_5m + excluded.left_5m, left_24h = left_24h + excluded.left_24h, "
                     "left_7d = left_7d + excluded.left_7d, left_30d = left_30d + excluded.left_30d"));
+    // Login sessions: the session a login code is lent to (and the channel it credits), the session
+    // waiting for this follower's answer, the website user the follower is bound to.
+    QRSCENE_ASSIGN_OR_RETURN(auto s19, p(std::string(kChannel) + "WHERE id = ?"));
+    QRSCENE_ASSIGN_OR_RETURN(
+        auto s20, p("SELECT s.id, s.appid, s.purpose, s.user_id, s.secret_sha256, s.confirm_in_wechat, "
+                    "s.requester_ip, s.requester_agent, s.channel_id, s.scene, s.state, s.openid, s.reason, "
+                    "s.created_at, s.expires_at, s.delivered_at, s.version, c.channel_id, s.id IS NOT NULL "
+                    "FROM login_codes c LEFT JOIN login_sessions s ON s.id = c.session_id AND s.scene = c.scene "
+                    "WHERE c.appid = ? AND c.scene = ?"));
+    QRSCENE_ASSIGN_OR_RETURN(auto s21, p(std::string(kLoginSessionColumns) +
+                                         "WHERE appid = ? AND openid = ? AND state = 'scanned' AND expires_at > ? "
+                                         "ORDER BY created_at DESC LIMIT 1"));
+    QRSCENE_ASSIGN_OR_RETURN(auto s22, p("SELECT user_id FROM login_bindings WHERE appid = ? AND openid = ?"));
+    QRSCENE_ASSIGN_OR_RETURN(auto s23, p("UPDATE login_sessions SET state = ?, openid = ?, reason = ?, user_id = "
+                                         "CASE WHEN ? = '' THEN user_id ELSE ? END, decided_at = ?, "
+                                         "version = version + 1 WHERE id = ?"));
+    QRSCENE_ASSIGN_OR_RETURN(auto s24, p("UPDATE login_codes SET held_until = ? WHERE session_id = ? AND "
+                                         "held_until > ?"));
+    QRSCENE_ASSIGN_OR_RETURN(auto s25, p("DELETE FROM login_bindings WHERE appid = ? AND user_id = ?"));
+    QRSCENE_ASSIGN_OR_RETURN(auto s26, p("INSERT INTO login_bindings (appid, openid, user_id, created_at) VALUES "
+                                         "(?, ?, ?, ?) ON CONFLICT (appid, openid) DO UPDATE SET user_id = "
+                                         "excluded.user_id, created_at = excluded.created_at"));
+    QRSCENE_ASSIGN_OR_RETURN(auto s27, p("DELETE FROM login_bindings WHERE appid = ? AND openid = ?"));
     return std::unique_ptr<Writer>(new Writer{std::move(db), std::move(s1), std::move(s2), std::move(s3),
                                               std::move(s5), std::move(s6), std::move(s7),
                                               std::move(s8), std::move(s9), std::move(s10), std::move(s11),
                                               std::move(s12), std::move(s13), std::move(s14), std::move(s15),
-                                              std::move(s16), std::move(s17), std::move(s18)});
+                                              std::move(s16), std::move(s17), std::move(s18), std::move(s19),
+                                              std::move(s20), std::move(s21), std::move(s22), std::move(s23),
+                                              std::move(s24), std::move(s25), std::move(s26), std::move(s27)});
   }
 
   // A statement left on a row keeps a read snapshot open after COMMIT; the next BEGIN IMMEDIATE
@@ -163,7 +197,8 @@ struct SqliteStore::Writer {
     for (Statement* s : {&find_event, &channel_by_ticket, &channel_by_scene, &open_subscription, &any_subscription,
                          &insert_event, &close_subscription, &insert_subscription, &add_counters, &remember_follower,
                          &forget_follower, &insert_job, &forget_jobs, &unlink_events, &unlink_subscriptions,
-                         &add_losses, &add_account}) {
+                         &add_losses, &add_account, &channel_by_id, &login_holder, &login_awaiting, &login_bound,
+                         &login_update, &login_release, &login_unbind_user, &login_bind, &forget_bindings}) {
       s->reset();
     }
   }
@@ -195,6 +230,67 @@ struct SqliteStore::Writer {
     QRSCENE_ASSIGN_OR_RETURN(bool row, channel_by_scene.step());
     if (!row) return std::optional<domain::ChannelRef>();
     return std::optional(channel_from(channel_by_scene));
+  }
+
+  // What a login scan or a text answer concerns; for a login scene also the channel it credits.
+  Result<domain::LoginContext> login_context(const domain::Event& e, std::optional<domain::ChannelRef>& channel) {
+    domain::LoginContext login;
+    const bool scan = e.kind == domain::EventKind::kSubscribe || e.kind == domain::EventKind::kScan;
+    if (scan && e.scene.starts_with(domain::kLoginScenePrefix)) {
+      login.login_scene = true;
+      login_holder.reset();
+      login_holder.bind(1, e.appid).bind(2, e.scene);
+      QRSCENE_ASSIGN_OR_RETURN(bool code, login_holder.step());
+      if (code) {
+        if (login_holder.int64(18) != 0) login.session = read_login_session(login_holder);
+        const std::int64_t channel_id = login_holder.int64(17);
+        channel_by_id.reset();
+        channel_by_id.bind(1, channel_id);
+        QRSCENE_ASSIGN_OR_RETURN(bool row, channel_by_id.step());
+        if (row) channel = channel_from(channel_by_id);
+      }
+    } else if (e.kind == domain::EventKind::kOther && e.name == "text") {
+      login_awaiting.reset();
+      login_awaiting.bind(1, e.appid).bind(2, e.openid).bind(3, e.create_time);
+      QRSCENE_ASSIGN_OR_RETURN(bool row, login_awaiting.step());
+      if (row) login.session = read_login_session(login_awaiting);
+    }
+    if (login.session) {
+      login_bound.reset();
+      login_bound.bind(1, e.appid).bind(2, e.openid);
+      QRSCENE_ASSIGN_OR_RETURN(bool row, login_bound.step());
+      if (row) login.bound_user = login_bound.text(0);
+    }
+    return login;
+  }
+
+  // Writes what a scan or an answer did to a login session.
+  Status apply_login(const domain::Event& e, const domain::LoginSession& session, const domain::LoginPlan& plan,
+                     std::int64_t now, std::int64_t cooldown) {
+    login_update.reset();
+    login_update.bind(1, domain::to_string(plan.state))
+        .bind(2, plan.openid)
+        .bind(3, plan.reason)
+        .bind(4, plan.user_id)
+        .bind(5, plan.user_id)
+        .bind(6, domain::is_final(plan.state) ? now : std::int64_t{0})
+        .bind(7, session.id);
+    QRSCENE_TRY(login_update.run());
+    if (plan.release_code) {
+      login_release.reset();
+      login_release.bind(1, now + cooldown).bind(2, session.id).bind(3, now + cooldown);
+      QRSCENE_TRY(login_release.run());
+    }
+    if (plan.write_binding) {
+      // One WeChat user per website user: binding again replaces the user's earlier binding.
+      login_unbind_user.reset();
+      login_unbind_user.bind(1, e.appid).bind(2, plan.user_id);
+      QRSCENE_TRY(login_unbind_user.run());
+      login_bind.reset();
+      login_bind.bind(1, e.appid).bind(2, e.openid).bind(3, plan.user_id).bind(4, now);
+      QRSCENE_TRY(login_bind.run());
+    }
+    return {};
   }
 };
 
@@ -293,7 +389,8 @@ std::vector<Result<domain::IngestOutcome>> SqliteStore::write_batch(std::vector<
       }
       const std::string who = pseudonym(e.appid, e.openid);
       domain::IngestContext context;
-      if (e.kind == domain::EventKind::kSubscribe || e.kind == domain::EventKind::kScan) {
+      QRSCENE_ASSIGN_OR_RETURN(const domain::LoginContext login, w.login_context(e, context.channel));
+      if (!login.login_scene && (e.kind == domain::EventKind::kSubscribe || e.kind == domain::EventKind::kScan)) {
         QRSCENE_ASSIGN_OR_RETURN(context.channel, w.attribute(e));
       }
       std::int64_t open_id = 0;
@@ -315,7 +412,9 @@ std::vector<Result<domain::IngestOutcome>> SqliteStore::write_batch(std::vector<
           QRSCENE_ASSIGN_OR_RETURN(context.followed_before, w.any_subscription.step());
         }
       }
-      const domain::IngestPlan plan = domain::plan_ingest(e, context, options_.replies);
+      domain::IngestPlan plan = domain::plan_ingest(e, context, options_.replies);
+      const domain::LoginPlan login_plan = domain::plan_login(e, login, options_.login_texts);
+      if (login_plan.handled) plan.reply = login_plan.reply;  // the login's answer, not the channel's
 
       w.insert_event.reset();
       w.insert_event.bind(1, e.appid)
@@ -334,6 +433,10 @@ std::vector<Result<domain::IngestOutcome>> SqliteStore::write_batch(std::vector<
       o.event_id = w.db->last_insert_id();
       o.channel_id = plan.channel_id;
       o.reply = plan.reply;
+      if (login_plan.change) {
+        QRSCENE_TRY(w.apply_login(e, *login.session, login_plan, now, options_.login_code_cooldown));
+        o.login_session = login.session->id;
+      }
 
       if (plan.close_subscription && open_id != 0) {
         w.close_subscription.reset();
@@ -410,6 +513,9 @@ std::vector<Result<domain::IngestOutcome>> SqliteStore::write_batch(std::vector<
         w.forget_jobs.reset();
         w.forget_jobs.bind(1, e.appid).bind(2, who);
         QRSCENE_TRY(w.forget_jobs.run());
+        w.forget_bindings.reset();
+        w.forget_bindings.bind(1, e.appid).bind(2, e.openid);
+        QRSCENE_TRY(w.forget_bindings.run());
       }
       if (plan.forget_follower && options_.unlink_on_unfollow) {
         for (Statement* st : {&w.unlink_events, &w.unlink_subscriptions}) {

@@ -40,12 +40,19 @@ struct SqliteStoreOptions {
   domain::ReplyDefaults replies;
   bool forward_events = false;       // a webhook job per attributed event
   bool unlink_on_unfollow = false;   // privacy "delete": also unlink the follower's hashed rows
+  domain::LoginTexts login_texts;    // what a follower is answered when scanning a login code
+  std::int64_t login_code_cooldown = 60;  // seconds a decided session's code rests before it is lent again
 };
+
+// The columns of a login session row, and reading them (shared by both connections).
+extern const char* const kLoginSessionColumns;
+[[nodiscard]] domain::LoginSession read_login_session(const Statement& q);
 
 class SqliteStore final : public domain::Ingestor,
                           public domain::ChannelRepository,
                           public domain::JobQueue,
-                          public domain::StatsRepository {
+                          public domain::StatsRepository,
+                          public domain::LoginRepository {
  public:
   [[nodiscard]] static Result<std::unique_ptr<SqliteStore>> open(SqliteStoreOptions options, const Clock& clock);
   ~SqliteStore() override;  // finishes every submitted event, then stops
@@ -92,6 +99,27 @@ class SqliteStore final : public domain::Ingestor,
   [[nodiscard]] Result<std::vector<domain::BreakdownRow>> breakdown(const domain::ChannelFilter& filter,
                                                                     domain::Breakdown by, std::int64_t first_day,
                                                                     std::int64_t last_day) override;
+
+  // domain::LoginRepository (sqlite_login.cpp)
+  [[nodiscard]] Status create_login_session(const domain::LoginSession& session) override;
+  [[nodiscard]] Result<domain::LoginSession> login_session(std::string_view id) override;
+  [[nodiscard]] Result<std::optional<domain::LoginCode>> lend_login_code(std::string_view session_id,
+                                                                         std::int64_t now, std::int64_t needed_until,
+                                                                         std::int64_t held_until) override;
+  [[nodiscard]] Status add_login_code(std::string_view session_id, const domain::LoginCode& code,
+                                      std::int64_t held_until) override;
+  [[nodiscard]] Result<bool> deliver_login_result(std::string_view id, std::int64_t now,
+                                                  std::string_view exchange_sha256) override;
+  [[nodiscard]] Result<std::vector<std::pair<std::string, std::int64_t>>> login_versions(
+      const std::vector<std::string>& ids) override;
+  [[nodiscard]] Result<domain::LoginSession> redeem_login_exchange(std::string_view exchange_sha256,
+                                                                   std::int64_t now,
+                                                                   std::int64_t not_before) override;
+  [[nodiscard]] Result<std::vector<domain::LoginBinding>> login_bindings(std::string_view appid,
+                                                                         std::string_view user_id,
+                                                                         std::string_view openid) override;
+  [[nodiscard]] Result<bool> remove_login_binding(std::string_view appid, std::string_view user_id) override;
+  [[nodiscard]] Result<std::int64_t> purge_login_sessions(std::int64_t before) override;
 
   // The counters of a channel summed over [first_day, last_day] (local days since 1970-01-01).
   [[nodiscard]] Result<domain::Counters> channel_counters(std::int64_t channel_id, std::int64_t first_day,

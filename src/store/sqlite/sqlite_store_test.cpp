@@ -412,5 +412,82 @@ TEST_F(SqliteStoreTest, RollupsServeTheAnalytics) {
   EXPECT_EQ((*per_channel)[1].counters.new_follows, 1);
 }
 
+// Login codes are lent one session at a time and come back after their cooldown; a scan decides the
+// session holding the code in the event's transaction (credited to the login channel); the result
+// is delivered once and its exchange code redeemed once; unfollowing forgets the binding.
+TEST_F(SqliteStoreTest, LoginSessionsLendCodesDecideOnScanAndDeliverOnce) {
+  const auto login_channel = channel("login", "login-page", "t-login");
+  auto make_session = [&](std::string id, domain::LoginPurpose purpose, std::string user) {
+    domain::LoginSession s;
+    s.id = std::move(id);
+    s.appid = kAppId;
+    s.purpose = purpose;
+    s.user_id = std::move(user);
+    s.secret_sha256 = "ab";
+    s.channel_id = login_channel.id;
+    s.created_at = clock_.unix_seconds();
+    s.expires_at = s.created_at + 300;
+    EXPECT_TRUE(store_->create_login_session(s));
+    return s;
+  };
+  const std::int64_t now = clock_.unix_seconds();
+  make_session("a", domain::LoginPurpose::kBind, "user-1");
+  make_session("b", domain::LoginPurpose::kLogin, "");
+  // An empty pool: the first session gets a new code, the second finds it held.
+  ASSERT_FALSE(*store_->lend_login_code("a", now, now + 300, now + 360));
+  ASSERT_TRUE(store_->add_login_code("a", {kAppId, "qrl_one", "tk1", "http://weixin.qq.com/q/1", now + 86400},
+                                     now + 360));
+  ASSERT_FALSE(*store_->lend_login_code("b", now, now + 300, now + 360));
+
+  // A scan decides session a (bind): confirmed, bound, credited to the login channel.
+  auto scanned = ingest(event(EventKind::kSubscribe, "o-1", now + 5, "qrl_one", "tk1"));
+  ASSERT_TRUE(scanned) << scanned.error().to_string();
+  EXPECT_EQ(scanned->login_session, "a");
+  EXPECT_EQ(scanned->channel_id, login_channel.id);
+  EXPECT_EQ(scanned->reply.text, domain::LoginTexts{}.bound);
+  auto a = *store_->login_session("a");
+  EXPECT_EQ(a.state, domain::LoginState::kConfirmed);
+  EXPECT_EQ(a.openid, "o-1");
+  EXPECT_EQ(a.scene, "qrl_one");
+  EXPECT_EQ(day0(login_channel.id).new_follows, 1);
+  EXPECT_EQ(store_->login_bindings(kAppId, "user-1", "")->size(), 1U);
+  // The same scan again is WeChat's retry: same reply, no change.
+  auto retry = ingest(event(EventKind::kSubscribe, "o-1", now + 5, "qrl_one", "tk1"));
+  EXPECT_TRUE(retry->duplicate);
+  EXPECT_EQ(retry->reply.text, domain::LoginTexts{}.bound);
+  EXPECT_EQ(store_->login_session("a")->version, a.version);
+
+  // Decided: the code rests for the cooldown, then serves session b.
+  ASSERT_FALSE(*store_->lend_login_code("b", now + 10, now + 300, now + 360));
+  auto lent = store_->lend_login_code("b", now + 5 + 60, now + 300, now + 360);
+  ASSERT_TRUE(lent && *lent);
+  EXPECT_EQ((*lent)->scene, "qrl_one");
+  // A scan of the same code now concerns b: a login, with the user o-1 bound to.
+  auto login = ingest(event(EventKind::kScan, "o-1", now + 70, "qrl_one", "tk1"));
+  EXPECT_EQ(login->login_session, "b");
+  auto b = *store_->login_session("b");
+  EXPECT_EQ(b.state, domain::LoginState::kConfirmed);
+  EXPECT_EQ(b.user_id, "user-1");
+  // A code that lives too short for the session is not lent.
+  make_session("c", domain::LoginPurpose::kLogin, "");
+  EXPECT_FALSE(*store_->lend_login_code("c", now + 200, now + 90000, now + 90060));
+
+  // Delivered once; the exchange code redeemed once, and only while young.
+  EXPECT_TRUE(*store_->deliver_login_result("b", now + 71, "hash-b"));
+  EXPECT_FALSE(*store_->deliver_login_result("b", now + 72, "hash-x"));
+  EXPECT_FALSE(store_->redeem_login_exchange("hash-b", now + 200, now + 100));  // too old
+  auto redeemed = store_->redeem_login_exchange("hash-b", now + 72, now + 12);
+  ASSERT_TRUE(redeemed) << redeemed.error().to_string();
+  EXPECT_EQ(redeemed->openid, "o-1");
+  EXPECT_EQ(store_->redeem_login_exchange("hash-b", now + 73, now + 13).error().code, ErrorCode::kNotFound);
+
+  // Unfollowing forgets the binding (personal data).
+  ASSERT_TRUE(ingest(event(EventKind::kUnsubscribe, "o-1", now + 80)));
+  EXPECT_TRUE(store_->login_bindings(kAppId, "", "")->empty());
+  // Sessions that ended before the cut go.
+  EXPECT_EQ(*store_->purge_login_sessions(now + 301), 3);
+  EXPECT_EQ(store_->login_session("a").error().code, ErrorCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace qrscene::store::sqlite
