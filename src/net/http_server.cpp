@@ -95,11 +95,11 @@ std::string_view HttpRequest::path_param(std::string_view name) const noexcept {
 }
 
 HttpResponse HttpResponse::text(unsigned status, std::string body) {
-  return HttpResponse{status, "text/plain; charset=utf-8", std::move(body), {}};
+  return HttpResponse{status, "text/plain; charset=utf-8", std::move(body), {}, {}};
 }
 
 HttpResponse HttpResponse::json(unsigned status, std::string body) {
-  return HttpResponse{status, "application/json; charset=utf-8", std::move(body), {}};
+  return HttpResponse{status, "application/json; charset=utf-8", std::move(body), {}, {}};
 }
 
 HttpResponse HttpResponse::error(const Error& error) {
@@ -222,6 +222,50 @@ unsigned status_for_read_error(const beast::error_code& ec) {
   return 400;  // bad method, bad target, bad or conflicting framing, bad chunk, ...
 }
 
+// The chunks of a streamed response, on the connection's stream.
+class ChunkWriter final : public ResponseStream {
+ public:
+  ChunkWriter(beast::tcp_stream& stream, const State& state) : stream_(stream), state_(state) {}
+  asio::awaitable<bool> write(std::string data) override {
+    if (failed_ || state_.stopping.load()) co_return false;
+    if (data.empty()) co_return true;  // an empty chunk would end the body
+    beast::error_code ec;
+    stream_.expires_after(state_.options.read_timeout);
+    co_await asio::async_write(stream_, http::make_chunk(asio::buffer(data)), asio::redirect_error(asio::use_awaitable, ec));
+    failed_ = static_cast<bool>(ec);
+    co_return !failed_;
+  }
+  [[nodiscard]] bool failed() const noexcept { return failed_; }
+
+ private:
+  beast::tcp_stream& stream_;
+  const State& state_;
+  bool failed_ = false;
+};
+
+// Sends the headers of a streamed response, runs its producer, and ends the body.
+asio::awaitable<void> write_streamed(beast::tcp_stream& stream, const State& state, HttpResponse&& response,
+                                     unsigned version, std::string_view request_id) {
+  http::response<http::empty_body> head{static_cast<http::status>(response.status), version};
+  head.set(http::field::server, state.options.server_name);
+  head.set(http::field::content_type, response.content_type);
+  if (!request_id.empty()) head.set("X-Request-Id", std::string(request_id));
+  for (auto& [k, v] : response.headers) head.set(k, v);
+  head.keep_alive(false);
+  head.chunked(true);
+  http::response_serializer<http::empty_body> serializer{head};
+  beast::error_code ec;
+  stream.expires_after(state.options.read_timeout);
+  co_await http::async_write_header(stream, serializer, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return;
+  ChunkWriter writer(stream, state);
+  const StreamProducer producer = std::move(response.stream);
+  co_await producer(writer);
+  if (writer.failed()) co_return;
+  stream.expires_after(state.options.read_timeout);
+  co_await asio::async_write(stream, http::make_chunk_last(), asio::redirect_error(asio::use_awaitable, ec));
+}
+
 asio::awaitable<void> serve_connection(std::shared_ptr<State> state, tcp::socket socket) {
   state->connections.fetch_add(1);
   auto conn = std::make_shared<Connection>(std::move(socket));
@@ -280,6 +324,11 @@ asio::awaitable<void> serve_connection(std::shared_ptr<State> state, tcp::socket
       if (status == 405) response.headers.emplace_back("Allow", allow);
     }
 
+    if (response.stream) {
+      co_await write_streamed(*stream, *state, std::move(response), version, request.request_id);
+      conn->busy.store(false);
+      break;
+    }
     const bool again = keep_alive && !state->stopping.load();
     auto res = to_beast(std::move(response), version, again, opt, request.request_id);
     stream->expires_after(opt.read_timeout);

@@ -49,11 +49,24 @@ struct HttpRequest {
   [[nodiscard]] std::string_view path_param(std::string_view name) const noexcept;
 };
 
+// Where a streamed response writes its body, a chunk at a time (Server-Sent Events).
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Sends `data` as one chunk now. false once the peer has gone, a write timed out or the server
+  // is stopping: the producer should return.
+  [[nodiscard]] virtual asio::awaitable<bool> write(std::string data) = 0;
+};
+using StreamProducer = std::function<asio::awaitable<void>(ResponseStream&)>;
+
 struct HttpResponse {
   unsigned status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body is produced as it goes: the headers are sent at once (chunked, no
+  // Content-Length), then whatever the producer writes; the connection closes after it returns.
+  StreamProducer stream;
 
   [[nodiscard]] static HttpResponse text(unsigned status, std::string body);
   [[nodiscard]] static HttpResponse json(unsigned status, std::string body);

@@ -39,6 +39,18 @@ class HttpServerTest : public ::testing::Test {
       co_await t.async_wait(asio::use_awaitable);
       co_return HttpResponse::text(200, "done");
     });
+    router.add("GET", "/stream", [](HttpRequest&) -> asio::awaitable<HttpResponse> {
+      HttpResponse r;
+      r.content_type = "text/event-stream";
+      r.stream = [](ResponseStream& out) -> asio::awaitable<void> {
+        for (int i = 0; i < 3; ++i) {
+          asio::steady_timer t(co_await asio::this_coro::executor, 20ms);
+          co_await t.async_wait(asio::use_awaitable);
+          if (!co_await out.write("data: " + std::to_string(i) + "\n\n")) co_return;
+        }
+      };
+      co_return r;
+    });
     server_ = std::make_unique<HttpServer>(io_, options, std::move(router));
     ASSERT_TRUE(server_->start());
     thread_ = std::thread([this] { io_.run(); });
@@ -111,6 +123,24 @@ TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
     EXPECT_EQ(res->body(), body);
     EXPECT_TRUE(res->keep_alive());
   }
+}
+
+// A streamed response arrives chunked, piece by piece, and the connection closes after it.
+TEST_F(HttpServerTest, AStreamedResponseIsSentChunkedAsItIsProduced) {
+  start();
+  tcp::socket s = connect();
+  asio::write(s, asio::buffer(std::string_view("GET /stream HTTP/1.1\r\nHost: t\r\n\r\n")));
+  http::response_parser<http::string_body> parser;
+  beast::error_code ec;
+  http::read_header(s, client_buffer_, parser, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_TRUE(parser.chunked());
+  EXPECT_EQ(parser.get()[http::field::content_type], "text/event-stream");
+  EXPECT_FALSE(parser.get().has_content_length());
+  http::read(s, client_buffer_, parser, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(parser.get().body(), "data: 0\n\ndata: 1\n\ndata: 2\n\n");
+  EXPECT_FALSE(parser.get().keep_alive());
 }
 
 TEST_F(HttpServerTest, BodyOverTheLimitIs413) {
