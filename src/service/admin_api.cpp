@@ -10,6 +10,7 @@
 
 #include "base/encoding.h"
 #include "qr/qr_render.h"
+#include "service/blocking.h"
 #include "wechat/signature.h"
 
 namespace qrscene::service {
@@ -360,7 +361,8 @@ AdminApi::AdminApi(AdminApiOptions options, std::vector<AdminAccount> accounts, 
       jobs_(jobs),
       clients_(clients),
       blocking_(blocking),
-      clock_(clock) {}
+      clock_(clock),
+      failures_(options_.max_failures_per_minute, std::chrono::minutes(1)) {}
 
 bool AdminApi::authorized(std::string_view authorization) const {
   constexpr std::string_view kBearer = "Bearer ";
@@ -372,21 +374,17 @@ bool AdminApi::authorized(std::string_view authorization) const {
 }
 
 std::optional<net::HttpResponse> AdminApi::refuse(const net::HttpRequest& request) {
-  const auto now = std::chrono::steady_clock::now();
-  std::lock_guard lock(failures_mu_);
-  auto& times = failures_[request.remote_ip];
-  std::erase_if(times, [now](auto t) { return now - t > std::chrono::minutes(1); });
-  if (times.size() >= options_.max_failures_per_minute) {
+  if (failures_.full(request.remote_ip)) {
     net::HttpResponse r = net::HttpResponse::error(
         Error{ErrorCode::kResourceExhausted, "too many failed sign-ins from this address: wait a minute"});
     r.headers.emplace_back("Retry-After", "60");
     return r;
   }
   if (authorized(request.header("Authorization"))) {
-    if (times.empty()) failures_.erase(request.remote_ip);
+    failures_.clear(request.remote_ip);
     return std::nullopt;
   }
-  times.push_back(now);
+  failures_.add(request.remote_ip);
   net::HttpResponse r = net::HttpResponse::error(
       Error{ErrorCode::kUnauthenticated,
             options_.token_sha256.empty()
@@ -401,23 +399,13 @@ void AdminApi::route(net::Router& router, std::string method, std::string patter
              [this, handler = std::move(handler)](net::HttpRequest& request) -> asio::awaitable<net::HttpResponse> {
                if (auto refused = refuse(request)) co_return std::move(*refused);
                // The work blocks (SQLite, WeChat): it runs on the pool, and the answer comes back here.
-               auto op = asio::async_initiate<const asio::use_awaitable_t<>&, void(net::HttpResponse)>(
-                   [this, &handler, &request](auto done) {
-                     auto work = asio::prefer(asio::get_associated_executor(done),
-                                              asio::execution::outstanding_work.tracked);
-                     asio::post(blocking_, [&handler, &request, done = std::move(done), work]() mutable {
-                       net::HttpResponse response;
-                       try {
-                         response = handler(request);
-                       } catch (const std::exception&) {
-                         response = net::HttpResponse::error(Error{ErrorCode::kInternal, "internal error"});
-                       }
-                       asio::post(work, [done = std::move(done), response = std::move(response)]() mutable {
-                         done(std::move(response));
-                       });
-                     });
-                   },
-                   asio::use_awaitable);
+               auto op = on_blocking(blocking_, [&handler, &request] {
+                 try {
+                   return handler(request);
+                 } catch (const std::exception&) {
+                   return net::HttpResponse::error(Error{ErrorCode::kInternal, "internal error"});
+                 }
+               });
                net::HttpResponse response = co_await std::move(op);
                response.headers.emplace_back("Cache-Control", "no-store");
                co_return response;

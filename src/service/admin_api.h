@@ -28,6 +28,7 @@
 #include "net/http_server.h"
 #include "service/analytics_service.h"
 #include "service/channel_service.h"
+#include "service/rate_limiter.h"
 #include "wechat/account_clients.h"
 
 namespace qrscene::service {
@@ -102,8 +103,7 @@ class AdminApi {
   wechat::AccountClients& clients_;
   asio::thread_pool& blocking_;
   const Clock& clock_;
-  std::mutex failures_mu_;
-  std::map<std::string, std::vector<std::chrono::steady_clock::time_point>> failures_;
+  RateLimiter failures_;  // failed sign-ins per address
 };
 
 }  // namespace qrscene::service
