@@ -380,10 +380,9 @@ std::optional<net::HttpResponse> AdminApi::refuse(const net::HttpRequest& reques
     r.headers.emplace_back("Retry-After", "60");
     return r;
   }
-  if (authorized(request.header("Authorization"))) {
-    failures_.clear(request.remote_ip);
-    return std::nullopt;
-  }
+  // A success does not wipe the address's failures: a guesser behind the same NAT as a real
+  // operator must not get a fresh allowance each time the operator signs in.
+  if (authorized(request.header("Authorization"))) return std::nullopt;
   failures_.add(request.remote_ip);
   net::HttpResponse r = net::HttpResponse::error(
       Error{ErrorCode::kUnauthenticated,

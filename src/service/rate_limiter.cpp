@@ -32,9 +32,4 @@ bool RateLimiter::try_add(std::string_view key, Clock::time_point now) {
   return true;
 }
 
-void RateLimiter::clear(std::string_view key) {
-  std::lock_guard lock(mu_);
-  if (auto it = hits_.find(key); it != hits_.end()) hits_.erase(it);
-}
-
 }  // namespace qrscene::service

@@ -25,8 +25,6 @@ class RateLimiter {
   void add(std::string_view key, Clock::time_point now = Clock::now());
   // Counts a hit if there is room; false (and nothing counted) if not.
   [[nodiscard]] bool try_add(std::string_view key, Clock::time_point now = Clock::now());
-  // Forgets the key's hits.
-  void clear(std::string_view key);
 
  private:
   std::deque<Clock::time_point>& hits(std::string_view key, Clock::time_point now);  // pruned; mu_ held
