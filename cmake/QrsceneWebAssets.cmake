@@ -1,4 +1,4 @@
-# Embeds the dashboard (web/src and ECharts from web/node_modules) in a target: each file becomes
+# Embeds the dashboard (web/src and ECharts from web/node_modules) and the login example (web/examples) in a target: each file becomes
 # bytes in .rodata through the assembler's .incbin, and a generated table names them by URL path
 # (src/app/web_assets.h). A changed file rebuilds the assembly unit.
 function(qrscene_embed_web target)
@@ -12,7 +12,9 @@ function(qrscene_embed_web target)
     "/|text/html|${web}/src/index.html"
     "/assets/app.js|text/javascript|${web}/src/app.js"
     "/assets/app.css|text/css|${web}/src/app.css"
-    "/assets/echarts.min.js|text/javascript|${echarts}")
+    "/assets/echarts.min.js|text/javascript|${echarts}"
+    "/examples/login|text/html|${web}/examples/login.html"
+    "/examples/login.js|text/javascript|${web}/examples/login.js")
   set(asm "")
   set(decl "")
   set(table "")

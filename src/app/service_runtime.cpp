@@ -53,6 +53,10 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
   }
   so.forward_events = !config.jobs.webhook_url.empty();
   so.unlink_on_unfollow = config.privacy.on_unfollow == "delete";
+  const auto& lc = config.login;
+  so.login_texts = domain::LoginTexts{lc.reply_logged_in, lc.reply_bound,    lc.reply_denied, lc.reply_expired,
+                                      lc.reply_already_bound, lc.confirm_prompt, lc.confirm_hint};
+  so.login_code_cooldown = lc.code_cooldown_seconds;
   QRSCENE_ASSIGN_OR_RETURN(rt->store_, store::sqlite::SqliteStore::open(so, clock));
 
   wechat::ApiClientOptions ao;
@@ -103,6 +107,21 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
   rt->admin_ = std::make_unique<service::AdminApi>(admin, std::move(admin_accounts), *rt->channels_, *rt->analytics_,
                                                    *rt->store_, *rt->clients_, rt->blocking_, clock);
   rt->admin_->add_routes(router);
+
+  service::LoginOptions lo;
+  lo.session_seconds = lc.session_seconds;
+  lo.code_cooldown_seconds = lc.code_cooldown_seconds;
+  lo.exchange_seconds = lc.exchange_seconds;
+  lo.channel_name = lc.channel;
+  rt->logins_ = std::make_unique<service::LoginService>(*rt->store_, *rt->channels_, *rt->clients_, clock, lo);
+  service::LoginApiOptions lao;
+  lao.public_login = lc.public_sessions;
+  lao.sessions_per_minute_per_ip = static_cast<std::size_t>(lc.sessions_per_minute_per_ip);
+  lao.cookie_secure = lc.cookie_secure;
+  rt->login_api_ = std::make_unique<service::LoginApi>(lao, *rt->logins_, *rt->admin_, *rt->store_, rt->blocking_,
+                                                       clock);
+  rt->login_api_->add_routes(router);
+  rt->callback_->on_login_change([self](std::string_view id) { self->logins_->notify(id); });
   for (const WebAsset& asset : web_assets()) {
     router.add("GET", std::string(asset.path), [&asset](net::HttpRequest&) -> asio::awaitable<net::HttpResponse> {
       net::HttpResponse r;
@@ -139,6 +158,7 @@ ServiceRuntime::~ServiceRuntime() { stop(); }
 
 void ServiceRuntime::stop() {
   if (stopped_.exchange(true)) return;
+  logins_->stop();  // browsers waiting on event streams are let go, so the server drains at once
   server_->stop();
   for (auto& t : io_threads_) t.join();
   blocking_.join();  // its last answers were posted to io_, which ran them before returning
@@ -178,7 +198,14 @@ Result<service::JobRunReport> ServiceRuntime::run_jobs() {
   return jobs_->run_once();
 }
 
-service::UpkeepReport ServiceRuntime::upkeep() { return channels_->upkeep(); }
+service::UpkeepReport ServiceRuntime::upkeep() {
+  auto report = channels_->upkeep();
+  // Login sessions hold openids: a day after they ended they go.
+  if (auto purged = store_->purge_login_sessions(clock_.unix_seconds() - 86'400); !purged) {
+    report.errors.push_back("purging old login sessions: " + purged.error().message);
+  }
+  return report;
+}
 
 Result<std::vector<ChannelTotals>> ServiceRuntime::totals(std::string_view appid) {
   QRSCENE_ASSIGN_OR_RETURN(auto all, store_->channels(appid));
@@ -208,6 +235,8 @@ std::string ServiceRuntime::metrics_text() {
   metric("qrscene_callback_store_failures_total", "Pushes answered 503 because the store failed", "counter", "",
          c.store_failures);
   metric("qrscene_store_commits_total", "Group commits of the event writer", "counter", "", store_->commits());
+  metric("qrscene_login_waiters", "Browsers waiting for a login session's result", "gauge", "",
+         static_cast<std::int64_t>(logins_->waiting()));
   if (auto jobs = store_->job_counts(""); jobs) {
     metric("qrscene_jobs", "Jobs by state", "gauge", "{state=\"pending\"}", jobs->pending);
     metric("qrscene_jobs", "", "", "{state=\"running\"}", jobs->running);

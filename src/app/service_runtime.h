@@ -5,7 +5,8 @@
 // use the same assembly, so what they check is what runs.
 //
 // Routes: the callback endpoint (/wechat/{appid}, /wechat), the admin API (/api/v1/…), the
-// dashboard (GET / and /assets/…, embedded), GET /healthz and GET /metrics (Prometheus text).
+// dashboard (GET / and /assets/…, embedded), scan to log in (/api/v1/login-sessions/…, and the
+// example page /examples/login), GET /healthz and GET /metrics (Prometheus text).
 //
 // Thread safety: the accessors may be used from any thread while the runtime runs.
 #pragma once
@@ -29,6 +30,8 @@
 #include "service/callback_endpoint.h"
 #include "service/channel_service.h"
 #include "service/job_runner.h"
+#include "service/login_api.h"
+#include "service/login_service.h"
 #include "store/sqlite/sqlite_store.h"
 #include "wechat/account_clients.h"
 #include "wechat/token_provider.h"
@@ -62,6 +65,7 @@ class ServiceRuntime {
   [[nodiscard]] service::CallbackEndpoint& callback() noexcept { return *callback_; }
   [[nodiscard]] service::AnalyticsService& analytics() noexcept { return *analytics_; }
   [[nodiscard]] wechat::AccountClients& clients() noexcept { return *clients_; }
+  [[nodiscard]] service::LoginService& logins() noexcept { return *logins_; }
   [[nodiscard]] Result<service::JobRunReport> run_jobs();
   [[nodiscard]] service::UpkeepReport upkeep();
   [[nodiscard]] Result<std::vector<ChannelTotals>> totals(std::string_view appid);
@@ -80,6 +84,8 @@ class ServiceRuntime {
   std::unique_ptr<service::JobRunner> jobs_;
   std::unique_ptr<service::AnalyticsService> analytics_;
   std::unique_ptr<service::AdminApi> admin_;
+  std::unique_ptr<service::LoginService> logins_;
+  std::unique_ptr<service::LoginApi> login_api_;
   std::mutex jobs_mu_;
   asio::thread_pool blocking_{4};  // the admin API's store and WeChat calls
   asio::io_context io_;

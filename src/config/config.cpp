@@ -300,7 +300,8 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
   }
   Config c;
   Problems p;
-  reject_unknown(root, {"wechat", "server", "store", "privacy", "replies", "jobs", "admin", "accounts"}, "", p);
+  reject_unknown(root, {"wechat", "server", "store", "privacy", "replies", "jobs", "admin", "login", "accounts"}, "",
+                 p);
   // Each [section] and its keys; QRSCENE_<SECTION>_<KEY> overrides any of them.
   read_section(root, "wechat",
                {{"api_base", &c.wechat.api_base},
@@ -327,6 +328,22 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
                 {"renew_ahead_hours", &c.jobs.renew_ahead_hours}},
                env, p);
   read_section(root, "admin", {{"token_sha256", &c.admin.token_sha256}}, env, p);
+  read_section(root, "login",
+               {{"public", &c.login.public_sessions},
+                {"session_seconds", &c.login.session_seconds},
+                {"sessions_per_minute_per_ip", &c.login.sessions_per_minute_per_ip},
+                {"code_cooldown_seconds", &c.login.code_cooldown_seconds},
+                {"exchange_seconds", &c.login.exchange_seconds},
+                {"channel", &c.login.channel},
+                {"cookie_secure", &c.login.cookie_secure},
+                {"reply_logged_in", &c.login.reply_logged_in},
+                {"reply_bound", &c.login.reply_bound},
+                {"reply_denied", &c.login.reply_denied},
+                {"reply_expired", &c.login.reply_expired},
+                {"reply_already_bound", &c.login.reply_already_bound},
+                {"confirm_prompt", &c.login.confirm_prompt},
+                {"confirm_hint", &c.login.confirm_hint}},
+               env, p);
   if (const toml::node* a = root.get("accounts")) {
     if (const auto* arr = a->as_array()) {
       for (std::size_t i = 0; i < arr->size(); ++i) {
@@ -390,6 +407,23 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
   if (!c.jobs.webhook_url.empty()) {
     check_base_url(c.jobs.webhook_url, "jobs.webhook_url", p);
     if (c.jobs.webhook_secret.empty()) p.add("jobs.webhook_secret: needed with webhook_url (the receiver checks the HMAC)");
+  }
+  const auto& login = c.login;
+  if (login.session_seconds < 30 || login.session_seconds > 1800) {
+    p.add("login.session_seconds: must be 30..1800, got {}", login.session_seconds);
+  }
+  if (login.sessions_per_minute_per_ip < 1 || login.sessions_per_minute_per_ip > 10'000) {
+    p.add("login.sessions_per_minute_per_ip: must be 1..10000, got {}", login.sessions_per_minute_per_ip);
+  }
+  if (login.code_cooldown_seconds < 0 || login.code_cooldown_seconds > 86'400) {
+    p.add("login.code_cooldown_seconds: must be 0..86400, got {}", login.code_cooldown_seconds);
+  }
+  if (login.exchange_seconds < 30 || login.exchange_seconds > 3600) {
+    p.add("login.exchange_seconds: must be 30..3600, got {}", login.exchange_seconds);
+  }
+  if (login.channel.empty() || login.channel.size() > 64) p.add("login.channel: a channel name of 1..64 bytes");
+  if (login.cookie_secure != "auto" && login.cookie_secure != "always" && login.cookie_secure != "never") {
+    p.add("login.cookie_secure: auto, always or never, got '{}'", login.cookie_secure);
   }
   if (c.jobs.max_attempts < 1 || c.jobs.max_attempts > 100) {
     p.add("jobs.max_attempts: must be 1..100, got {}", c.jobs.max_attempts);

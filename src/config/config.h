@@ -68,6 +68,24 @@ struct JobsOptions {
   std::int64_t renew_ahead_hours = 24;  // evergreen temporary codes
 };
 
+// Scan to log in (docs/login.md). The texts are what a follower is answered in WeChat.
+struct LoginConfig {
+  bool public_sessions = true;           // anybody may start a login session (bind needs the admin token)
+  std::int64_t session_seconds = 300;    // 30..1800
+  std::int64_t sessions_per_minute_per_ip = 10;
+  std::int64_t code_cooldown_seconds = 60;
+  std::int64_t exchange_seconds = 300;   // 30..3600
+  std::string channel = "login";         // the channel login scans are credited to (made when missing)
+  std::string cookie_secure = "auto";    // auto | always | never
+  std::string reply_logged_in = "登录成功";
+  std::string reply_bound = "绑定成功";
+  std::string reply_denied = "已拒绝本次登录";
+  std::string reply_expired = "二维码已过期，请刷新网页后重新扫码";
+  std::string reply_already_bound = "该微信已绑定其他帐号，不能重复绑定";
+  std::string confirm_prompt = "{browser}（IP {ip}）请求使用你的微信登录。回复 1 确认，回复 0 拒绝；不是你本人请回复 0。";
+  std::string confirm_hint = "请回复 1 确认登录，或回复 0 拒绝";
+};
+
 struct AdminOptions {
   // SHA-256 (hex) of each bearer token the admin API and the dashboard accept, comma-separated;
   // the tokens themselves are never stored (`qrscene admin-token` makes one and prints its hash).
@@ -95,6 +113,7 @@ struct Config {
   RepliesOptions replies;
   JobsOptions jobs;
   AdminOptions admin;
+  LoginConfig login;
   std::vector<AccountConfig> accounts;
 
   // The account with this appid; with an empty appid, the only account. Errors name the choices.

@@ -184,6 +184,9 @@ durable = "yes"
 on_unfollow = "forget"
 [jobs]
 webhook_url = "https://backend.example.com/hook"
+[login]
+session_seconds = 5
+cookie_secure = "sometimes"
 [[accounts]]
 appid = "wx0a1b2c3d4e5f6789"
 previous_encoding_aes_key = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
@@ -199,6 +202,24 @@ previous_key_until = 2026-12-01
   EXPECT_THAT(m, HasSubstr("jobs.webhook_secret: needed"));
   EXPECT_THAT(m, HasSubstr("previous_key_until: must be a date-time with its offset"));
   EXPECT_THAT(m, HasSubstr("QRSCENE_SERVER_THREADS: must be an integer"));
+  EXPECT_THAT(m, HasSubstr("login.session_seconds: must be 30..1800"));
+  EXPECT_THAT(m, HasSubstr("login.cookie_secure: auto, always or never"));
+}
+
+TEST(Config, LoginTextsAndLimitsAreRead) {
+  auto c = parse_config(R"(
+[login]
+public = false
+reply_logged_in = "欢迎回来"
+sessions_per_minute_per_ip = 3
+)",
+                        "login.toml", env_of({{"QRSCENE_LOGIN_SESSION_SECONDS", "120"}}));
+  ASSERT_TRUE(c) << c.error().to_string();
+  EXPECT_FALSE(c->login.public_sessions);
+  EXPECT_EQ(c->login.reply_logged_in, "欢迎回来");
+  EXPECT_EQ(c->login.sessions_per_minute_per_ip, 3);
+  EXPECT_EQ(c->login.session_seconds, 120);
+  EXPECT_EQ(c->login.reply_bound, "绑定成功");  // defaults stay
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "base/encoding.h"
 #include "qr/qr_render.h"
+#include "service/api_support.h"
 #include "service/blocking.h"
 #include "wechat/signature.h"
 
@@ -18,31 +19,6 @@ namespace {
 
 using nlohmann::json;
 using domain::ChannelStatus;
-
-// A 400 whose body names the fields: messages are "field: what is wrong", one per line.
-net::HttpResponse error_response(const Error& e) {
-  net::HttpResponse r = net::HttpResponse::error(e);
-  if (e.code != ErrorCode::kInvalidArgument) return r;
-  json body = json::parse(r.body);
-  json fields = json::array();
-  std::size_t at = 0;
-  while (at < e.message.size()) {
-    std::size_t end = e.message.find('\n', at);
-    if (end == std::string::npos) end = e.message.size();
-    const std::string line = e.message.substr(at, end - at);
-    const auto colon = line.find(": ");
-    if (colon != std::string::npos && colon > 0 &&
-        line.find_first_not_of("abcdefghijklmnopqrstuvwxyz_.[]0123456789 ") >= colon) {
-      fields.push_back(line.substr(0, colon));
-    }
-    at = end + 1;
-  }
-  body["error"]["fields"] = std::move(fields);
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return r;
-}
-
-Error invalid(std::string message) { return Error{ErrorCode::kInvalidArgument, std::move(message)}; }
 
 json reply_json(const domain::ReplyChoice& r) {
   using Kind = domain::ReplyChoice::Kind;
@@ -119,77 +95,30 @@ json channel_json(const domain::Channel& c) {
   return j;
 }
 
-Result<json> parse_body(const net::HttpRequest& r) {
-  json j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return invalid("body: not JSON (send Content-Type: application/json)");
-  if (!j.is_object()) return invalid("body: must be a JSON object");
-  return j;
+// A reply field, if present.
+std::optional<domain::ReplyChoice> reply_field(Fields& f, const json& j, const std::string& key) {
+  if (!j.contains(key)) return std::nullopt;
+  auto r = reply_from(j.at(key), key);
+  if (!r) {
+    f.problem(r.error().message);
+    return std::nullopt;
+  }
+  return *r;
 }
 
-// Fields of a JSON object, each checked for its type; unknown keys are errors too.
-class Fields {
- public:
-  Fields(const json& j, std::set<std::string> known) : j_(j) {
-    for (const auto& [k, v] : j.items()) {
-      if (!known.contains(k)) problems_.push_back(fmt::format("{}: unknown field", k));
-    }
+// A scene given as a number (an int scene) or a string (a string scene).
+void scene_field(Fields& f, const json& j, ChannelSpec& spec) {
+  if (!j.contains("scene") || j.at("scene").is_null()) return;
+  const json& s = j.at("scene");
+  if (s.is_number_integer()) {
+    spec.scene = std::to_string(s.get<std::int64_t>());
+  } else if (s.is_string()) {
+    spec.scene = s.get<std::string>();
+    spec.string_scene = true;
+  } else {
+    f.problem("scene: must be an integer or a string");
   }
-  std::optional<std::string> text(const std::string& key) {
-    if (!j_.contains(key) || j_.at(key).is_null()) return std::nullopt;
-    if (!j_.at(key).is_string()) {
-      problems_.push_back(fmt::format("{}: must be a string", key));
-      return std::nullopt;
-    }
-    return j_.at(key).get<std::string>();
-  }
-  std::optional<std::int64_t> integer(const std::string& key) {
-    if (!j_.contains(key) || j_.at(key).is_null()) return std::nullopt;
-    if (!j_.at(key).is_number_integer()) {
-      problems_.push_back(fmt::format("{}: must be an integer", key));
-      return std::nullopt;
-    }
-    return j_.at(key).get<std::int64_t>();
-  }
-  std::optional<bool> boolean(const std::string& key) {
-    if (!j_.contains(key) || j_.at(key).is_null()) return std::nullopt;
-    if (!j_.at(key).is_boolean()) {
-      problems_.push_back(fmt::format("{}: must be true or false", key));
-      return std::nullopt;
-    }
-    return j_.at(key).get<bool>();
-  }
-  std::optional<domain::ReplyChoice> reply(const std::string& key) {
-    if (!j_.contains(key)) return std::nullopt;
-    auto r = reply_from(j_.at(key), key);
-    if (!r) {
-      problems_.push_back(r.error().message);
-      return std::nullopt;
-    }
-    return *r;
-  }
-  // A scene given as a number (an int scene) or a string (a string scene).
-  void scene(ChannelSpec& spec) {
-    if (!j_.contains("scene") || j_.at("scene").is_null()) return;
-    const json& s = j_.at("scene");
-    if (s.is_number_integer()) {
-      spec.scene = std::to_string(s.get<std::int64_t>());
-    } else if (s.is_string()) {
-      spec.scene = s.get<std::string>();
-      spec.string_scene = true;
-    } else {
-      problems_.push_back("scene: must be an integer or a string");
-    }
-  }
-  void problem(std::string p) { problems_.push_back(std::move(p)); }
-  [[nodiscard]] Status status() const {
-    if (problems_.empty()) return {};
-    return invalid(fmt::format("{}", fmt::join(problems_, "\n")));
-  }
-
- private:
-  const json& j_;
-  std::vector<std::string> problems_;
-};
+}
 
 const std::set<std::string> kSpecFields = {"appid", "name",      "group",  "owner",      "kind",
                                            "scene", "expire_seconds", "evergreen", "on_subscribe", "on_scan",
@@ -210,11 +139,11 @@ Result<ChannelSpec> spec_from(const json& j, std::string appid) {
       f.problem(fmt::format("kind: must be temporary or permanent, got '{}'", *kind));
     }
   }
-  f.scene(spec);
+  scene_field(f, j, spec);
   if (auto e = f.integer("expire_seconds")) spec.expire_seconds = *e;
   if (auto e = f.boolean("evergreen")) spec.evergreen = *e;
-  if (auto r = f.reply("on_subscribe")) spec.on_subscribe = *r;
-  if (auto r = f.reply("on_scan")) spec.on_scan = *r;
+  if (auto r = reply_field(f, j, "on_subscribe")) spec.on_subscribe = *r;
+  if (auto r = reply_field(f, j, "on_scan")) spec.on_scan = *r;
   spec.tag = f.text("tag").value_or("");
   if (auto s = f.integer("spend_cents")) spec.spend_cents = *s;
   QRSCENE_TRY(f.status());
@@ -438,8 +367,10 @@ void AdminApi::add_routes(net::Router& router) {
   route(router, "GET", "/api/v1/jobs", bind(&AdminApi::jobs));
 }
 
-Result<std::string> AdminApi::appid_of(const net::HttpRequest& r) const {
-  std::string appid = r.query_param("appid");
+Result<std::string> AdminApi::appid_of(const net::HttpRequest& r) const { return resolve_appid(r.query_param("appid")); }
+
+Result<std::string> AdminApi::resolve_appid(std::string_view given) const {
+  std::string appid(given);
   if (appid.empty()) {
     if (accounts_.size() == 1) return accounts_.front().appid;
     return invalid("appid: required when more than one account is configured (GET /api/v1/accounts)");
@@ -608,8 +539,8 @@ net::HttpResponse AdminApi::patch_channel(net::HttpRequest& r) {
   edit.name = f.text("name");
   edit.group = f.text("group");
   edit.owner = f.text("owner");
-  edit.on_subscribe = f.reply("on_subscribe");
-  edit.on_scan = f.reply("on_scan");
+  edit.on_subscribe = reply_field(f, *body, "on_subscribe");
+  edit.on_scan = reply_field(f, *body, "on_scan");
   edit.tag = f.text("tag");
   edit.evergreen = f.boolean("evergreen");
   edit.spend_cents = f.integer("spend_cents");

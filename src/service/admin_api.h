@@ -64,9 +64,14 @@ class AdminApi {
   // Whether an Authorization header carries a configured token (constant time).
   [[nodiscard]] bool authorized(std::string_view authorization) const;
 
- private:
+  // Adds a route that wants the admin token and runs `handler` on the blocking pool (the login
+  // API's backend routes use it too).
   using Sync = std::function<net::HttpResponse(net::HttpRequest&)>;
   void route(net::Router& router, std::string method, std::string pattern, Sync handler);
+  // A configured account: the one given, or the only one when none is given.
+  [[nodiscard]] Result<std::string> resolve_appid(std::string_view appid) const;
+
+ private:
   std::optional<net::HttpResponse> refuse(const net::HttpRequest& request);
 
   net::HttpResponse accounts(net::HttpRequest& r);

@@ -244,6 +244,7 @@ asio::awaitable<net::HttpResponse> CallbackEndpoint::receive(net::HttpRequest& r
   }
   counters_->accepted.fetch_add(1, std::memory_order_relaxed);
   if (outcome->duplicate) counters_->duplicates.fetch_add(1, std::memory_order_relaxed);
+  if (!outcome->login_session.empty() && login_listener_) login_listener_(outcome->login_session);
 
   const auto reply = to_wechat_reply(outcome->reply);
   if (!reply) co_return net::HttpResponse::text(200, "success");

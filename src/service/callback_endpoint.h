@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -74,6 +75,9 @@ class CallbackEndpoint {
 
   void add_routes(net::Router& router);
   [[nodiscard]] CallbackCounters counters() const;
+  // Called (on an I/O thread, after the commit) with the id of a login session an event changed.
+  // Set before the server starts.
+  void on_login_change(std::function<void(std::string_view)> listener) { login_listener_ = std::move(listener); }
 
  private:
   struct Account;
@@ -88,6 +92,7 @@ class CallbackEndpoint {
   std::map<std::string, std::unique_ptr<Account>, std::less<>> accounts_;
   struct Counters;
   std::unique_ptr<Counters> counters_;
+  std::function<void(std::string_view)> login_listener_;
 };
 
 }  // namespace qrscene::service

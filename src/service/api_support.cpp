@@ -1,0 +1,80 @@
+#include "service/api_support.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace qrscene::service {
+
+using nlohmann::json;
+
+// A 400 whose body names the fields: messages are "field: what is wrong", one per line.
+net::HttpResponse error_response(const Error& e) {
+  net::HttpResponse r = net::HttpResponse::error(e);
+  if (e.code != ErrorCode::kInvalidArgument) return r;
+  json body = json::parse(r.body);
+  json fields = json::array();
+  std::size_t at = 0;
+  while (at < e.message.size()) {
+    std::size_t end = e.message.find('\n', at);
+    if (end == std::string::npos) end = e.message.size();
+    const std::string line = e.message.substr(at, end - at);
+    const auto colon = line.find(": ");
+    if (colon != std::string::npos && colon > 0 &&
+        line.find_first_not_of("abcdefghijklmnopqrstuvwxyz_.[]0123456789 ") >= colon) {
+      fields.push_back(line.substr(0, colon));
+    }
+    at = end + 1;
+  }
+  body["error"]["fields"] = std::move(fields);
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+Error invalid(std::string message) { return Error{ErrorCode::kInvalidArgument, std::move(message)}; }
+
+Result<json> parse_body(const net::HttpRequest& r) {
+  json j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return invalid("body: not JSON (send Content-Type: application/json)");
+  if (!j.is_object()) return invalid("body: must be a JSON object");
+  return j;
+}
+
+Fields::Fields(const json& j, const std::set<std::string>& known) : j_(j) {
+  for (const auto& [k, v] : j.items()) {
+    if (!known.contains(k)) problems_.push_back(fmt::format("{}: unknown field", k));
+  }
+}
+
+std::optional<std::string> Fields::text(const std::string& key) {
+  if (!j_.contains(key) || j_.at(key).is_null()) return std::nullopt;
+  if (!j_.at(key).is_string()) {
+    problems_.push_back(fmt::format("{}: must be a string", key));
+    return std::nullopt;
+  }
+  return j_.at(key).get<std::string>();
+}
+
+std::optional<std::int64_t> Fields::integer(const std::string& key) {
+  if (!j_.contains(key) || j_.at(key).is_null()) return std::nullopt;
+  if (!j_.at(key).is_number_integer()) {
+    problems_.push_back(fmt::format("{}: must be an integer", key));
+    return std::nullopt;
+  }
+  return j_.at(key).get<std::int64_t>();
+}
+
+std::optional<bool> Fields::boolean(const std::string& key) {
+  if (!j_.contains(key) || j_.at(key).is_null()) return std::nullopt;
+  if (!j_.at(key).is_boolean()) {
+    problems_.push_back(fmt::format("{}: must be true or false", key));
+    return std::nullopt;
+  }
+  return j_.at(key).get<bool>();
+}
+
+Status Fields::status() const {
+  if (problems_.empty()) return {};
+  return invalid(fmt::format("{}", fmt::join(problems_, "\n")));
+}
+
+}  // namespace qrscene::service
