@@ -237,6 +237,10 @@ std::string ServiceRuntime::metrics_text() {
   metric("qrscene_store_commits_total", "Group commits of the event writer", "counter", "", store_->commits());
   metric("qrscene_login_waiters", "Browsers waiting for a login session's result", "gauge", "",
          static_cast<std::int64_t>(logins_->waiting()));
+  const auto woken = logins_->wakeups();
+  metric("qrscene_login_wakeups_total", "Browsers woken by a login change, by where it was seen", "counter",
+         "{source=\"local\"}", woken.local);
+  metric("qrscene_login_wakeups_total", "", "", "{source=\"poll\"}", woken.poll);
   if (auto jobs = store_->job_counts(""); jobs) {
     metric("qrscene_jobs", "Jobs by state", "gauge", "{state=\"pending\"}", jobs->pending);
     metric("qrscene_jobs", "", "", "{state=\"running\"}", jobs->running);

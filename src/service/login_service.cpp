@@ -231,8 +231,15 @@ void LoginService::wake(const std::shared_ptr<asio::steady_timer>& timer) {
 void LoginService::notify(std::string_view id) {
   std::lock_guard lock(mu_);
   for (const auto& [key, w] : waiters_) {
-    if (w.id == id) wake(w.timer);
+    if (w.id != id) continue;
+    wake(w.timer);
+    ++wakeups_.local;
   }
+}
+
+LoginService::Wakeups LoginService::wakeups() const {
+  std::lock_guard lock(mu_);
+  return wakeups_;
 }
 
 std::size_t LoginService::waiting() const {
@@ -265,7 +272,10 @@ void LoginService::poll_loop() {
     std::map<std::string, std::int64_t, std::less<>> now(versions->begin(), versions->end());
     for (const auto& [key, w] : waiters_) {
       const auto it = now.find(w.id);
-      if (it == now.end() || it->second != w.seen) wake(w.timer);
+      if (it == now.end() || it->second != w.seen) {
+        wake(w.timer);
+        ++wakeups_.poll;
+      }
     }
   }
 }

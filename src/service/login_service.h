@@ -102,6 +102,12 @@ class LoginService {
   // The session changed on this instance: wake its waiters now.
   void notify(std::string_view id);
   [[nodiscard]] std::size_t waiting() const;
+  // Waiters woken by a change on this instance, and by the poll (a change made elsewhere).
+  struct Wakeups {
+    std::int64_t local = 0;
+    std::int64_t poll = 0;
+  };
+  [[nodiscard]] Wakeups wakeups() const;
   // Wakes every waiter and refuses new ones.
   void stop();
 
@@ -126,6 +132,7 @@ class LoginService {
   std::condition_variable poll_wake_;
   std::map<std::uint64_t, Waiter> waiters_;
   std::uint64_t next_waiter_ = 0;
+  Wakeups wakeups_;  // guarded by mu_
   bool stopping_ = false;
   std::thread poller_;
 };
