@@ -4,13 +4,11 @@
 // language switches; the pages fit a phone. Screenshots are kept in the artefact directory.
 //
 // Usage: node dashboard.mjs /path/to/qrscene ARTEFACT_DIR
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { Harness, json } from './support.mjs';
 
 const [qrscene, artefacts] = process.argv.slice(2);
 if (!qrscene || !artefacts) {
@@ -18,43 +16,13 @@ if (!qrscene || !artefacts) {
   process.exit(2);
 }
 mkdirSync(artefacts, { recursive: true });
-const work = mkdtempSync(join(tmpdir(), 'qrscene-browser-'));
-const children = [];
-let browser;
+const harness = new Harness(qrscene);
+const work = harness.work;
 
 const appid = 'wx0a1b2c3d4e5f6789';
 const secret = 'qrscene-demo-secret-0123456789ab';
 const token = 'browser-test-admin-token-0123456789';
-
-function start(args, logName) {
-  const log = join(work, logName);
-  const child = spawn(qrscene, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEMO_SECRET: secret } });
-  children.push(child);
-  let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { out += d; });
-  child.on('exit', () => writeFileSync(log, out));
-  return new Promise((resolve, reject) => {
-    const deadline = setTimeout(() => reject(new Error(`${args[0]} did not start: ${out}`)), 15000);
-    const timer = setInterval(() => {
-      const m = out.match(/(?:on|listening on) (http:\/\/127\.0\.0\.1:\d+)/);
-      if (m) {
-        clearInterval(timer);
-        clearTimeout(deadline);
-        resolve(m[1]);
-      }
-    }, 50);
-  });
-}
-
-async function json(url, body) {
-  const res = await fetch(url, body === undefined ? {} : {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${url}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
+const start = (args, logName) => harness.start(args, logName, { DEMO_SECRET: secret });
 
 let step = 0;
 async function shot(page, name) {
@@ -88,11 +56,7 @@ token = "qrscenedemo"
   const service = await start(['serve', '--config', join(work, 'qrscene.toml')], 'serve.log');
   await json(`${sim}/sim/accounts`, { appid, secret, token: 'qrscenedemo', mode: 'plain', callback_url: `${service}/wechat/${appid}` });
 
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await harness.launch();
   const context = await browser.newContext({ locale: 'zh-CN', acceptDownloads: true, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const problems = [];
@@ -214,8 +178,5 @@ token = "qrscenedemo"
   console.error(e);
   process.exitCode = 1;
 } finally {
-  if (browser) await browser.close();
-  for (const c of children) c.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 300));
-  rmSync(work, { recursive: true, force: true });
+  await harness.close();
 }

@@ -1,0 +1,65 @@
+// What the browser tests share: qrscene processes started and stopped by the test, JSON calls, and
+// Debian's Chromium launched headless through playwright-core.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+export class Harness {
+  constructor(qrscene) {
+    this.qrscene = qrscene;
+    this.work = mkdtempSync(join(tmpdir(), 'qrscene-browser-'));
+    this.children = [];
+    this.browser = null;
+  }
+
+  // Starts `qrscene ARGS…` and resolves with the URL it says it listens on.
+  start(args, logName, env = {}) {
+    const log = join(this.work, logName);
+    const child = spawn(this.qrscene, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    this.children.push(child);
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    child.on('exit', () => writeFileSync(log, out));
+    return new Promise((resolve, reject) => {
+      const deadline = setTimeout(() => reject(new Error(`${args[0]} did not start: ${out}`)), 15000);
+      const timer = setInterval(() => {
+        const m = out.match(/(?:on|listening on) (http:\/\/127\.0\.0\.1:\d+)/);
+        if (m) {
+          clearInterval(timer);
+          clearTimeout(deadline);
+          resolve(m[1]);
+        }
+      }, 50);
+    });
+  }
+
+  async launch() {
+    this.browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync'],
+    });
+    return this.browser;
+  }
+
+  async close() {
+    if (this.browser) await this.browser.close();
+    for (const c of this.children) c.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    rmSync(this.work, { recursive: true, force: true });
+  }
+}
+
+// GET (no body) or POST a JSON body; the answer must be 2xx and JSON.
+export async function json(url, body, headers = {}) {
+  const res = await fetch(url, body === undefined ? { headers } : {
+    method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `${url}: ${res.status} ${text}`);
+  return JSON.parse(text);
+}
