@@ -173,8 +173,9 @@ class LoginRepository {
   virtual ~LoginRepository() = default;
   [[nodiscard]] virtual Status create_login_session(const LoginSession& session) = 0;
   [[nodiscard]] virtual Result<LoginSession> login_session(std::string_view id) = 0;  // kNotFound
-  // Lends the session a pooled code of its account: one nobody holds at `now` whose life lasts past
-  // `needed_until`; held until `held_until`. None when the pool has no such code.
+  // The session's code: the one already lent to it, or a pooled code of its account that nobody
+  // holds at `now` and whose life lasts past `needed_until`, now held until `held_until`. None
+  // when the pool has no such code.
   [[nodiscard]] virtual Result<std::optional<LoginCode>> lend_login_code(std::string_view session_id, std::int64_t now,
                                                                          std::int64_t needed_until,
                                                                          std::int64_t held_until) = 0;

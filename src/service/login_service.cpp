@@ -166,6 +166,7 @@ Result<std::string> LoginService::code_url(const domain::LoginSession& s) {
     return unexpected(ErrorCode::kFailedPrecondition, "this login session is over: start a new one");
   }
   const std::int64_t held_until = s.expires_at + options_.code_cooldown_seconds;
+  std::lock_guard lock(code_mu_);
   QRSCENE_ASSIGN_OR_RETURN(auto lent, sessions_.lend_login_code(s.id, now, s.expires_at, held_until));
   if (lent) return lent->url;
   // The pool has no free code that lives long enough: ask WeChat for one.

@@ -127,6 +127,7 @@ class LoginService {
   const Clock& clock_;
   LoginOptions options_;
   std::mutex channel_mu_;
+  std::mutex code_mu_;  // one code lent or made at a time: a session never gets two
   std::map<std::string, std::int64_t, std::less<>> login_channels_;  // appid → channel id
   mutable std::mutex mu_;
   std::condition_variable poll_wake_;

@@ -104,6 +104,10 @@ TEST_F(LoginSimTest, ABrowserLogsInOnceAndTheBackendLearnsWhoItWas) {
   EXPECT_EQ(s.cookie.rfind("qrscene_login=", 0), 0U) << s.cookie;
   const std::string url = code_url(s, "Cookie");
   ASSERT_THAT(url, HasSubstr("weixin.qq.com/q/"));
+  // The page may load its image again: the same code, and WeChat is not asked twice.
+  const auto tickets = sim_->platform().tickets(kPlainApp).size();
+  EXPECT_EQ(code_url(s, "Cookie"), url);
+  EXPECT_EQ(sim_->platform().tickets(kPlainApp).size(), tickets);
   auto pending = browser(s, "/status", "Cookie");
   EXPECT_EQ(Json::parse(pending->body)["state"], "pending");
 

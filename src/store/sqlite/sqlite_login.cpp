@@ -93,6 +93,14 @@ Result<std::optional<domain::LoginCode>> SqliteStore::lend_login_code(std::strin
     const std::string appid = owner.text(0);
     const std::int64_t channel_id = owner.int64(1);
     owner.reset();
+    // Asked again (the page reloaded its image): the code already lent, never another one.
+    QRSCENE_ASSIGN_OR_RETURN(auto mine, db.prepare("SELECT c.scene, c.ticket, c.url, c.expires_at FROM login_sessions s "
+                                                   "JOIN login_codes c ON c.appid = s.appid AND c.scene = s.scene AND "
+                                                   "c.session_id = s.id WHERE s.id = ?"));
+    mine.bind(1, session_id);
+    QRSCENE_ASSIGN_OR_RETURN(bool held, mine.step());
+    if (held) return std::optional(domain::LoginCode{appid, mine.text(0), mine.text(1), mine.text(2), mine.int64(3)});
+    mine.reset();
     QRSCENE_ASSIGN_OR_RETURN(auto pick, db.prepare("SELECT id, scene, ticket, url, expires_at FROM login_codes WHERE "
                                                    "appid = ? AND held_until <= ? AND expires_at > ? "
                                                    "ORDER BY held_until LIMIT 1"));

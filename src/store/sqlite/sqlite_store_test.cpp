@@ -438,6 +438,10 @@ TEST_F(SqliteStoreTest, LoginSessionsLendCodesDecideOnScanAndDeliverOnce) {
   ASSERT_TRUE(store_->add_login_code("a", {kAppId, "qrl_one", "tk1", "http://weixin.qq.com/q/1", now + 86400},
                                      now + 360));
   ASSERT_FALSE(*store_->lend_login_code("b", now, now + 300, now + 360));
+  // Asked again, session a gets the code it holds.
+  auto mine = store_->lend_login_code("a", now + 1, now + 300, now + 360);
+  ASSERT_TRUE(mine && *mine);
+  EXPECT_EQ((*mine)->scene, "qrl_one");
 
   // A scan decides session a (bind): confirmed, bound, credited to the login channel.
   auto scanned = ingest(event(EventKind::kSubscribe, "o-1", now + 5, "qrl_one", "tk1"));
