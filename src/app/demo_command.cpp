@@ -330,6 +330,7 @@ int run_demo(const DemoSettings& s) {
   fmt::print("dashboard: {}/ (admin token {}, also in {}/admin-token)   metrics: {}/metrics   ({:.1f} s in all)\n",
              rt.base_url(), admin_token, s.dir, rt.base_url(),
              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  fmt::print("scan to log in: {}/examples/login\n", rt.base_url());
   std::fflush(stdout);
 
   if (s.keep_running) {
