@@ -4,11 +4,10 @@
 // language switches; the pages fit a phone. Screenshots are kept in the artefact directory.
 //
 // Usage: node dashboard.mjs /path/to/qrscene ARTEFACT_DIR
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { Harness, json } from './support.mjs';
+import { DEMO, Harness, json } from './support.mjs';
 
 const [qrscene, artefacts] = process.argv.slice(2);
 if (!qrscene || !artefacts) {
@@ -17,12 +16,9 @@ if (!qrscene || !artefacts) {
 }
 mkdirSync(artefacts, { recursive: true });
 const harness = new Harness(qrscene);
-const work = harness.work;
 
-const appid = 'wx0a1b2c3d4e5f6789';
-const secret = 'qrscene-demo-secret-0123456789ab';
+const { appid } = DEMO;
 const token = 'browser-test-admin-token-0123456789';
-const start = (args, logName) => harness.start(args, logName, { DEMO_SECRET: secret });
 
 let step = 0;
 async function shot(page, name) {
@@ -35,26 +31,7 @@ async function metric(page, id) {
 }
 
 try {
-  const sim = await start(['sim', '--port', '0', '--seed', '11'], 'sim.log');
-  writeFileSync(join(work, 'qrscene.toml'), `
-[wechat]
-api_base = "${sim}"
-mp_base = "${sim}"
-[server]
-port = 0
-[store]
-path = "${join(work, 'qrscene.db')}"
-durable = false
-[admin]
-token_sha256 = "${createHash('sha256').update(token).digest('hex')}"
-[[accounts]]
-appid = "${appid}"
-name = "示例公众号"
-secret = "env:DEMO_SECRET"
-token = "qrscenedemo"
-`);
-  const service = await start(['serve', '--config', join(work, 'qrscene.toml')], 'serve.log');
-  await json(`${sim}/sim/accounts`, { appid, secret, token: 'qrscenedemo', mode: 'plain', callback_url: `${service}/wechat/${appid}` });
+  const { sim, service } = await harness.simAndService({ seed: 11, adminToken: token });
 
   const browser = await harness.launch();
   const context = await browser.newContext({ locale: 'zh-CN', acceptDownloads: true, viewport: { width: 1280, height: 900 } });

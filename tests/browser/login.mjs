@@ -5,11 +5,10 @@
 // confirmation in WeChat, and in English. The secret never reaches the page's script.
 //
 // Usage: node login.mjs /path/to/qrscene ARTEFACT_DIR
-import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { Harness, json } from './support.mjs';
+import { DEMO, Harness, json } from './support.mjs';
 
 const [qrscene, artefacts] = process.argv.slice(2);
 if (!qrscene || !artefacts) {
@@ -18,8 +17,7 @@ if (!qrscene || !artefacts) {
 }
 mkdirSync(artefacts, { recursive: true });
 const harness = new Harness(qrscene);
-const appid = 'wx0a1b2c3d4e5f6789';
-const secret = 'qrscene-demo-secret-0123456789ab';
+const { appid } = DEMO;
 const token = 'login-browser-test-admin-token-01234';
 
 let step = 0;
@@ -44,27 +42,7 @@ async function shownCode(page) {
 }
 
 try {
-  const sim = await harness.start(['sim', '--port', '0', '--seed', '21'], 'sim.log', { DEMO_SECRET: secret });
-  const config = join(harness.work, 'qrscene.toml');
-  writeFileSync(config, `
-[wechat]
-api_base = "${sim}"
-mp_base = "${sim}"
-[server]
-port = 0
-[store]
-path = "${join(harness.work, 'qrscene.db')}"
-durable = false
-[admin]
-token_sha256 = "${createHash('sha256').update(token).digest('hex')}"
-[[accounts]]
-appid = "${appid}"
-name = "示例公众号"
-secret = "env:DEMO_SECRET"
-token = "qrscenedemo"
-`);
-  const service = await harness.start(['serve', '--config', config], 'serve.log', { DEMO_SECRET: secret });
-  await json(`${sim}/sim/accounts`, { appid, secret, token: 'qrscenedemo', mode: 'plain', callback_url: `${service}/wechat/${appid}` });
+  const { sim, service } = await harness.simAndService({ seed: 21, adminToken: token });
   const [alice, bob] = (await json(`${sim}/sim/accounts/${appid}/users`, { count: 2 })).users.map((u) => u.openid);
   const simUser = (openid, what) => `${sim}/sim/accounts/${appid}/users/${openid}/${what}`;
 

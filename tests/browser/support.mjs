@@ -1,11 +1,15 @@
 // What the browser tests share: qrscene processes started and stopped by the test, JSON calls, and
 // Debian's Chromium launched headless through playwright-core.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+
+// The simulator's demo account.
+export const DEMO = { appid: 'wx0a1b2c3d4e5f6789', secret: 'qrscene-demo-secret-0123456789ab', token: 'qrscenedemo' };
 
 export class Harness {
   constructor(qrscene) {
@@ -35,6 +39,37 @@ export class Harness {
         }
       }, 50);
     });
+  }
+
+  // `qrscene sim` (with `seed`) and `qrscene serve` for its demo account, the admin token
+  // configured, the account's pushes going to the service. Resolves with both URLs.
+  async simAndService({ seed, adminToken }) {
+    const secret = DEMO.secret;
+    const env = { DEMO_SECRET: secret };
+    const sim = await this.start(['sim', '--port', '0', '--seed', String(seed)], 'sim.log', env);
+    const config = join(this.work, 'qrscene.toml');
+    writeFileSync(config, `
+[wechat]
+api_base = "${sim}"
+mp_base = "${sim}"
+[server]
+port = 0
+[store]
+path = "${join(this.work, 'qrscene.db')}"
+durable = false
+[admin]
+token_sha256 = "${createHash('sha256').update(adminToken).digest('hex')}"
+[[accounts]]
+appid = "${DEMO.appid}"
+name = "示例公众号"
+secret = "env:DEMO_SECRET"
+token = "${DEMO.token}"
+`);
+    const service = await this.start(['serve', '--config', config], 'serve.log', env);
+    await json(`${sim}/sim/accounts`, {
+      appid: DEMO.appid, secret, token: DEMO.token, mode: 'plain', callback_url: `${service}/wechat/${DEMO.appid}`,
+    });
+    return { sim, service };
   }
 
   async launch() {

@@ -75,6 +75,23 @@ class Database {
   std::string path_;
 };
 
+// Runs `body` inside BEGIN IMMEDIATE … COMMIT, rolling back when it fails or the commit does.
+// `body` returns a Status or a Result; its statements must be done (reset or destroyed) by then.
+template <typename F>
+auto in_transaction(Database& db, F&& body) -> decltype(body()) {
+  QRSCENE_TRY(db.exec("BEGIN IMMEDIATE"));
+  auto result = body();
+  if (!result) {
+    (void)db.exec("ROLLBACK");
+    return result;
+  }
+  if (auto committed = db.exec("COMMIT"); !committed) {
+    (void)db.exec("ROLLBACK");
+    return committed.error();
+  }
+  return result;
+}
+
 // Maps an SQLite result code and message to an Error.
 [[nodiscard]] Error sqlite_error(int rc, std::string_view what, std::string_view message);
 

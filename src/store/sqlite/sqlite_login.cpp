@@ -5,25 +5,6 @@
 #include "store/sqlite/sqlite_store.h"
 
 namespace qrscene::store::sqlite {
-namespace {
-
-// Runs `work` inside BEGIN IMMEDIATE … COMMIT, rolling back when it fails.
-template <typename F>
-auto in_transaction(Database& db, F&& work) -> decltype(work()) {
-  QRSCENE_TRY(db.exec("BEGIN IMMEDIATE"));
-  auto result = work();
-  if (!result) {
-    (void)db.exec("ROLLBACK");
-    return result;
-  }
-  if (auto committed = db.exec("COMMIT"); !committed) {
-    (void)db.exec("ROLLBACK");
-    return committed.error();
-  }
-  return result;
-}
-
-}  // namespace
 
 const char* const kLoginSessionColumns =
     "SELECT id, appid, purpose, user_id, secret_sha256, confirm_in_wechat, requester_ip, requester_agent, "

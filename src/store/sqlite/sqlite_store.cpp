@@ -570,8 +570,7 @@ Result<domain::Channel> SqliteStore::create_channel(domain::Channel c) {
   std::lock_guard lock(reader_mu_);
   Database& db = *reader_;
   c.created_at = clock_.unix_seconds();
-  QRSCENE_TRY(db.exec("BEGIN IMMEDIATE"));
-  auto done = [&]() -> Status {
+  const Status made = in_transaction(db, [&]() -> Status {
     QRSCENE_ASSIGN_OR_RETURN(auto held, db.prepare("SELECT id, name FROM channels WHERE appid = ? AND status <> "
                                                    "'retired' AND (scene = ? OR ticket = ?)"));
     held.bind(1, c.appid).bind(2, c.scene).bind(3, c.ticket);
@@ -615,12 +614,8 @@ Result<domain::Channel> SqliteStore::create_channel(domain::Channel c) {
     QRSCENE_ASSIGN_OR_RETURN(auto hist, db.prepare("INSERT INTO scene_history (appid, scene, channel_id, valid_from) "
                                                    "VALUES (?, ?, ?, ?)"));
     return hist.bind(1, c.appid).bind(2, c.scene).bind(3, c.id).bind(4, c.created_at).run();
-  }();
-  if (!done) {
-    (void)db.exec("ROLLBACK");
-    return done.error();
-  }
-  QRSCENE_TRY(db.exec("COMMIT"));
+  });
+  if (!made) return made.error();
   return c;
 }
 
@@ -666,18 +661,6 @@ domain::Channel read_channel(const Statement& q) {
   return c;
 }
 
-// Runs `body` inside BEGIN IMMEDIATE … COMMIT, rolling back on any error.
-template <typename F>
-auto in_transaction(Database& db, F&& body) -> decltype(body()) {
-  QRSCENE_TRY(db.exec("BEGIN IMMEDIATE"));
-  auto result = body();
-  if (!result) {
-    (void)db.exec("ROLLBACK");
-    return result;
-  }
-  QRSCENE_TRY(db.exec("COMMIT"));
-  return result;
-}
 
 }  // namespace
 
