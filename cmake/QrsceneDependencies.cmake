@@ -17,6 +17,7 @@ if(NOT QRSCENE_BUILD_FUZZ)
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(QRCODEGEN REQUIRED IMPORTED_TARGET qrcodegencpp)  # Nayuki's QR encoder
   pkg_check_modules(ZBAR REQUIRED IMPORTED_TARGET zbar)               # QR decoding (the sim's scans)
+  pkg_check_modules(XLSXWRITER REQUIRED IMPORTED_TARGET xlsxwriter)   # follower exports as .xlsx
   if(QRSCENE_BUILD_TESTS)
     find_package(GTest 1.12 REQUIRED CONFIG)      # GTest::gtest_main, GTest::gmock
   endif()

@@ -57,6 +57,7 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
   so.login_texts = domain::LoginTexts{lc.reply_logged_in, lc.reply_bound,    lc.reply_denied, lc.reply_expired,
                                       lc.reply_already_bound, lc.confirm_prompt, lc.confirm_hint};
   so.login_code_cooldown = lc.code_cooldown_seconds;
+  so.profile_followers = config.jobs.profile_followers;
   QRSCENE_ASSIGN_OR_RETURN(rt->store_, store::sqlite::SqliteStore::open(so, clock));
 
   wechat::ApiClientOptions ao;
@@ -86,7 +87,7 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
   jo.webhook_url = config.jobs.webhook_url;
   jo.webhook_secret = config.jobs.webhook_secret;
   jo.max_attempts = static_cast<int>(config.jobs.max_attempts);
-  rt->jobs_ = std::make_unique<service::JobRunner>(*rt->store_, *rt->clients_, transport, clock, jo);
+  rt->jobs_ = std::make_unique<service::JobRunner>(*rt->store_, *rt->store_, *rt->clients_, transport, clock, jo);
 
   net::Router router;
   rt->callback_->add_routes(router);
@@ -107,6 +108,11 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
   rt->admin_ = std::make_unique<service::AdminApi>(admin, std::move(admin_accounts), *rt->channels_, *rt->analytics_,
                                                    *rt->store_, *rt->clients_, rt->blocking_, clock);
   rt->admin_->add_routes(router);
+  rt->conversions_ =
+      std::make_unique<service::ConversionService>(*rt->store_, *rt->store_, clock, config.conversions.currency);
+  rt->follower_api_ = std::make_unique<service::FollowerApi>(service::FollowerApiOptions{}, *rt->admin_, *rt->store_,
+                                                             *rt->conversions_, *rt->analytics_);
+  rt->follower_api_->add_routes(router);
 
   service::LoginOptions lo;
   lo.session_seconds = lc.session_seconds;

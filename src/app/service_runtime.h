@@ -29,6 +29,8 @@
 #include "service/analytics_service.h"
 #include "service/callback_endpoint.h"
 #include "service/channel_service.h"
+#include "service/conversion_service.h"
+#include "service/follower_api.h"
 #include "service/job_runner.h"
 #include "service/login_api.h"
 #include "service/login_service.h"
@@ -86,6 +88,8 @@ class ServiceRuntime {
   std::unique_ptr<service::AdminApi> admin_;
   std::unique_ptr<service::LoginService> logins_;
   std::unique_ptr<service::LoginApi> login_api_;
+  std::unique_ptr<service::ConversionService> conversions_;
+  std::unique_ptr<service::FollowerApi> follower_api_;
   std::mutex jobs_mu_;
   asio::thread_pool blocking_{4};  // the admin API's store and WeChat calls
   asio::io_context io_;

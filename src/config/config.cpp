@@ -300,7 +300,8 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
   }
   Config c;
   Problems p;
-  reject_unknown(root, {"wechat", "server", "store", "privacy", "replies", "jobs", "admin", "login", "accounts"}, "",
+  reject_unknown(root, {"wechat", "server", "store", "privacy", "replies", "jobs", "admin", "login", "conversions",
+                       "accounts"}, "",
                  p);
   // Each [section] and its keys; QRSCENE_<SECTION>_<KEY> overrides any of them.
   read_section(root, "wechat",
@@ -325,8 +326,10 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
                {{"webhook_url", &c.jobs.webhook_url},
                 {"webhook_secret", &c.jobs.webhook_secret},
                 {"max_attempts", &c.jobs.max_attempts},
-                {"renew_ahead_hours", &c.jobs.renew_ahead_hours}},
+                {"renew_ahead_hours", &c.jobs.renew_ahead_hours},
+                {"profile_followers", &c.jobs.profile_followers}},
                env, p);
+  read_section(root, "conversions", {{"currency", &c.conversions.currency}}, env, p);
   read_section(root, "admin", {{"token_sha256", &c.admin.token_sha256}}, env, p);
   read_section(root, "login",
                {{"public", &c.login.public_sessions},
@@ -427,6 +430,10 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
   }
   if (c.jobs.max_attempts < 1 || c.jobs.max_attempts > 100) {
     p.add("jobs.max_attempts: must be 1..100, got {}", c.jobs.max_attempts);
+  }
+  if (c.conversions.currency.size() != 3 ||
+      c.conversions.currency.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos) {
+    p.add("conversions.currency: '{}' is not an ISO 4217 code such as CNY", c.conversions.currency);
   }
   if (c.jobs.renew_ahead_hours < 1 || c.jobs.renew_ahead_hours > 24 * 29) {
     p.add("jobs.renew_ahead_hours: must be 1..696 (under 29 days), got {}", c.jobs.renew_ahead_hours);

@@ -66,6 +66,12 @@ struct JobsOptions {
   Secret webhook_secret;
   std::int64_t max_attempts = 8;
   std::int64_t renew_ahead_hours = 24;  // evergreen temporary codes
+  bool profile_followers = true;         // fetch each new follower's unionid and tags (user/info)
+};
+
+// Conversions sent by the account's backend (docs/metrics.md).
+struct ConversionsOptions {
+  std::string currency = "CNY";  // what a conversion without a currency is in, and reports show
 };
 
 // Scan to log in (docs/login.md). The texts are what a follower is answered in WeChat.
@@ -114,6 +120,7 @@ struct Config {
   JobsOptions jobs;
   AdminOptions admin;
   LoginConfig login;
+  ConversionsOptions conversions;
   std::vector<AccountConfig> accounts;
 
   // The account with this appid; with an empty appid, the only account. Errors name the choices.

@@ -187,6 +187,8 @@ webhook_url = "https://backend.example.com/hook"
 [login]
 session_seconds = 5
 cookie_secure = "sometimes"
+[conversions]
+currency = "rmb"
 [[accounts]]
 appid = "wx0a1b2c3d4e5f6789"
 previous_encoding_aes_key = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
@@ -204,6 +206,18 @@ previous_key_until = 2026-12-01
   EXPECT_THAT(m, HasSubstr("QRSCENE_SERVER_THREADS: must be an integer"));
   EXPECT_THAT(m, HasSubstr("login.session_seconds: must be 30..1800"));
   EXPECT_THAT(m, HasSubstr("login.cookie_secure: auto, always or never"));
+  EXPECT_THAT(m, HasSubstr("conversions.currency: 'rmb' is not an ISO 4217 code"));
+}
+
+TEST(Config, ConversionsAndProfilesAreRead) {
+  auto c = parse_config("[conversions]\ncurrency = \"USD\"\n[jobs]\nprofile_followers = false\n", "c.toml", env_of({}));
+  ASSERT_TRUE(c) << c.error().to_string();
+  EXPECT_EQ(c->conversions.currency, "USD");
+  EXPECT_FALSE(c->jobs.profile_followers);
+  auto d = parse_config("", "d.toml", env_of({{"QRSCENE_CONVERSIONS_CURRENCY", "EUR"}}));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->conversions.currency, "EUR");
+  EXPECT_TRUE(d->jobs.profile_followers);
 }
 
 TEST(Config, LoginTextsAndLimitsAreRead) {

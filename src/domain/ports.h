@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "base/result.h"
 #include "domain/analytics.h"
 #include "domain/channel.h"
+#include "domain/conversion.h"
 #include "domain/ingest.h"
 #include "domain/login.h"
 
@@ -147,6 +149,29 @@ class StatsRepository {
   [[nodiscard]] virtual Result<std::int64_t> spend_cents(const ChannelFilter& filter) = 0;
   [[nodiscard]] virtual Result<std::vector<BreakdownRow>> breakdown(const ChannelFilter& filter, Breakdown by,
                                                                     std::int64_t first_day, std::int64_t last_day) = 0;
+};
+
+// Followers one by one and the conversions they bring (domain/conversion.h).
+class FollowerRepository {
+ public:
+  virtual ~FollowerRepository() = default;
+  // Follows gained through the query's channels, one row per follow, with a total for paging.
+  [[nodiscard]] virtual Result<FollowerPage> follower_page(const FollowerQuery& query) = 0;
+  // What WeChat said of followers (unionid, tag names). Followers who left meanwhile are skipped.
+  [[nodiscard]] virtual Status set_follower_profiles(std::string_view appid, std::span<const FollowerProfile> profiles,
+                                                     std::int64_t now) = 0;
+  // Records a conversion (already checked) and credits it; the same external id with the same
+  // values again is a duplicate (the first record comes back), with other values kAlreadyExists.
+  [[nodiscard]] virtual Result<RecordedConversion> record_conversion(const ConversionInput& input,
+                                                                     std::int64_t now) = 0;
+  // Conversions in `currency` that occurred in [from, to), credited under `touch` to the filter's
+  // channels, keyed by channel, group or owner. For the whole account the unattributed ones come too
+  // (key "").
+  [[nodiscard]] virtual Result<std::vector<CreditedConversion>> credited_conversions(const ChannelFilter& filter,
+                                                                                     Breakdown by, Touch touch,
+                                                                                     std::string_view currency,
+                                                                                     std::int64_t from,
+                                                                                     std::int64_t to) = 0;
 };
 
 // A temporary code made for login sessions (its scene starts with kLoginScenePrefix).

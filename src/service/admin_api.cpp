@@ -202,10 +202,6 @@ net::HttpResponse image(std::string bytes, bool svg, std::string_view filename) 
   return r;
 }
 
-net::HttpResponse ok_json(const json& j, unsigned status = 200) {
-  return net::HttpResponse::json(status, j.dump(-1, ' ', false, json::error_handler_t::replace));
-}
-
 }  // namespace
 
 std::string token_sha256(std::string_view token) {
@@ -265,19 +261,6 @@ Result<std::vector<std::vector<std::string>>> parse_csv(std::string_view text) {
     rows.push_back(std::move(row));
   }
   return rows;
-}
-
-std::string csv_field(std::string_view value) {
-  // Quoted when needed; a leading =, +, - or @ is defused so a spreadsheet does not run it.
-  std::string v(value);
-  if (!v.empty() && std::string_view("=+-@").find(v.front()) != std::string_view::npos) v.insert(0, "'");
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char ch : v) {
-    if (ch == '"') out += '"';
-    out += ch;
-  }
-  return out + "\"";
 }
 
 AdminApi::AdminApi(AdminApiOptions options, std::vector<AdminAccount> accounts, ChannelService& channels,
@@ -362,7 +345,7 @@ void AdminApi::add_routes(net::Router& router) {
   route(router, "GET", "/api/v1/stats", bind(&AdminApi::stats));
   route(router, "GET", "/api/v1/stats/breakdown", bind(&AdminApi::breakdown));
   route(router, "GET", "/api/v1/stats/reconciliation", bind(&AdminApi::reconciliation));
-  route(router, "GET", "/api/v1/export", bind(&AdminApi::export_csv));
+  route(router, "GET", "/api/v1/export", bind(&AdminApi::export_table));
   route(router, "GET", "/api/v1/quota", bind(&AdminApi::quota));
   route(router, "GET", "/api/v1/jobs", bind(&AdminApi::jobs));
 }
@@ -608,58 +591,10 @@ net::HttpResponse AdminApi::render_qr(net::HttpRequest& r) {
   return image(std::move(*bytes), format == "svg", fmt::format("qr.{}", format));
 }
 
-namespace {
-
-// ?from=YYYY-MM-DD&to=YYYY-MM-DD (the last 30 days by default) and the channel filter.
-struct Query {
-  domain::ChannelFilter filter;
-  std::int64_t first_day = 0, last_day = 0;
-};
-
-Result<Query> query_from(const net::HttpRequest& r, std::string appid, std::int64_t today) {
-  Query q;
-  q.filter.appid = std::move(appid);
-  q.last_day = today;
-  q.first_day = today - 29;
-  for (auto [name, target] : {std::pair{"from", &q.first_day}, std::pair{"to", &q.last_day}}) {
-    if (!r.has_query_param(name)) continue;
-    auto d = domain::parse_day(r.query_param(name));
-    if (!d) return invalid(fmt::format("{}: '{}' is not a date (YYYY-MM-DD)", name, r.query_param(name)));
-    *target = *d;
-  }
-  if (q.first_day > q.last_day) return invalid("from: after to; swap them");
-  if (q.last_day - q.first_day > 3660) return invalid("from: ranges are at most 10 years");
-  std::string ids = r.query_param("channel");
-  for (std::size_t at = 0; !ids.empty() && at <= ids.size();) {
-    std::size_t end = ids.find(',', at);
-    if (end == std::string::npos) end = ids.size();
-    std::int64_t id = 0;
-    const auto [p, ec] = std::from_chars(ids.data() + at, ids.data() + end, id);
-    if (ec != std::errc{} || p != ids.data() + end) {
-      return invalid(fmt::format("channel: '{}' is not a list of channel ids", ids));
-    }
-    q.filter.channel_ids.push_back(id);
-    at = end + 1;
-  }
-  q.filter.group = r.query_param("group");
-  q.filter.owner = r.query_param("owner");
-  return q;
-}
-
-Result<domain::Breakdown> breakdown_from(const net::HttpRequest& r) {
-  const std::string by = r.has_query_param("by") ? r.query_param("by") : "channel";
-  if (by == "channel") return domain::Breakdown::kChannel;
-  if (by == "group") return domain::Breakdown::kGroup;
-  if (by == "owner") return domain::Breakdown::kOwner;
-  return invalid(fmt::format("by: must be channel, group or owner, got '{}'", by));
-}
-
-}  // namespace
-
 net::HttpResponse AdminApi::stats(net::HttpRequest& r) {
   auto appid = appid_of(r);
   if (!appid) return error_response(appid.error());
-  auto q = query_from(r, *appid, analytics_.today());
+  auto q = range_query(r, *appid, analytics_.today());
   if (!q) return error_response(q.error());
   StatsRequest request{q->filter, q->first_day, q->last_day, domain::Granularity::kDay};
   if (r.has_query_param("granularity")) {
@@ -674,7 +609,7 @@ net::HttpResponse AdminApi::stats(net::HttpRequest& r) {
 
 Result<AdminApi::Ranked> AdminApi::ranked(const net::HttpRequest& r) {
   QRSCENE_ASSIGN_OR_RETURN(auto appid, appid_of(r));
-  QRSCENE_ASSIGN_OR_RETURN(auto q, query_from(r, appid, analytics_.today()));
+  QRSCENE_ASSIGN_OR_RETURN(auto q, range_query(r, appid, analytics_.today()));
   QRSCENE_ASSIGN_OR_RETURN(auto by, breakdown_from(r));
   QRSCENE_ASSIGN_OR_RETURN(auto rows, analytics_.breakdown(q.filter, by, q.first_day, q.last_day));
   return Ranked{std::move(appid), q.first_day, q.last_day, by, std::move(rows)};
@@ -690,7 +625,7 @@ net::HttpResponse AdminApi::reconciliation(net::HttpRequest& r) {
   auto appid = appid_of(r);
   if (!appid) return error_response(appid.error());
   const std::int64_t yesterday = analytics_.today() - 1;
-  auto q = query_from(r, *appid, yesterday);
+  auto q = range_query(r, *appid, yesterday);
   if (!q) return error_response(q.error());
   if (!r.has_query_param("from")) q->first_day = q->last_day - 6;
   auto client = clients_.get(*appid);
@@ -700,32 +635,41 @@ net::HttpResponse AdminApi::reconciliation(net::HttpRequest& r) {
   return net::HttpResponse::json(200, to_json(*days));
 }
 
-net::HttpResponse AdminApi::export_csv(net::HttpRequest& r) {
-  if (r.has_query_param("format") && r.query_param("format") != "csv") {
-    return error_response(invalid("format: only csv is built so far"));
-  }
+net::HttpResponse AdminApi::export_table(net::HttpRequest& r) {
   auto ranked_rows = ranked(r);
   if (!ranked_rows) return error_response(ranked_rows.error());
   const auto& [appid, first_day, last_day, by, rows] = *ranked_rows;
-  std::string out = "\xEF\xBB\xBF";  // a BOM, so that Excel reads the UTF-8 names
-  out += fmt::format("{},channel_id,channels,scans,new_follows,first_follows,re_follows,existing_scans,unfollows,net,"
-                     "quick_unfollows,spend_cents,from,to\r\n",
-                     by == domain::Breakdown::kChannel ? "channel" : by == domain::Breakdown::kGroup ? "group"
-                                                                                                        : "owner");
+  Table table;
+  table.sheet = "qrscene";
+  table.head = {by == domain::Breakdown::kChannel ? "channel" : by == domain::Breakdown::kGroup ? "group" : "owner",
+                "channel_id", "channels", "scans", "new_follows", "first_follows", "re_follows", "existing_scans",
+                "unfollows", "net", "quick_unfollows", "spend_cents", "from", "to"};
   const std::string from = domain::day_label(first_day), to = domain::day_label(last_day);
   for (const auto& row : rows) {
     const auto& c = row.counters;
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n", csv_field(row.key),
-                       row.channel_id == 0 ? "" : std::to_string(row.channel_id), row.channels, c.scans,
-                       c.new_follows, c.first_follows, c.re_follows, c.existing_scans, c.unfollows,
-                       c.new_follows - c.unfollows, row.losses.within_5m, row.spend_cents, from, to);
+    table.rows.push_back({row.key, row.channel_id == 0 ? Cell(std::string()) : Cell(row.channel_id), row.channels,
+                          c.scans, c.new_follows, c.first_follows, c.re_follows, c.existing_scans, c.unfollows,
+                          c.new_follows - c.unfollows, row.losses.within_5m, row.spend_cents, from, to});
   }
+  return download(table, r.query_param("format"), fmt::format("qrscene-{}-{}-{}", appid, from, to));
+}
+
+net::HttpResponse download(const Table& table, std::string_view format, std::string_view filename) {
   net::HttpResponse res;
   res.status = 200;
-  res.content_type = "text/csv; charset=utf-8";
-  res.body = std::move(out);
+  if (format.empty() || format == "csv") {
+    res.content_type = "text/csv; charset=utf-8";
+    res.body = to_csv(table);
+  } else if (format == "xlsx") {
+    auto bytes = to_xlsx(table);
+    if (!bytes) return error_response(bytes.error());
+    res.content_type = std::string(kXlsxContentType);
+    res.body = std::move(*bytes);
+  } else {
+    return error_response(invalid(fmt::format("format: must be csv or xlsx, got '{}'", format)));
+  }
   res.headers.emplace_back("Content-Disposition",
-                           fmt::format("attachment; filename=\"qrscene-{}-{}-{}.csv\"", appid, from, to));
+                           fmt::format("attachment; filename=\"{}.{}\"", filename, format.empty() ? "csv" : format));
   return res;
 }
 

@@ -29,6 +29,7 @@
 #include "service/analytics_service.h"
 #include "service/channel_service.h"
 #include "service/rate_limiter.h"
+#include "service/table_export.h"
 #include "wechat/account_clients.h"
 
 namespace qrscene::service {
@@ -51,7 +52,9 @@ struct AdminApiOptions {
 // A parsed CSV (RFC 4180: quotes, doubled quotes, CRLF or LF; a UTF-8 BOM is skipped).
 // Errors: kInvalidArgument with the line of an unterminated quote.
 [[nodiscard]] Result<std::vector<std::vector<std::string>>> parse_csv(std::string_view text);
-[[nodiscard]] std::string csv_field(std::string_view value);
+
+// A table as an attachment: ?format=csv (the default) or xlsx; 400 for another format.
+[[nodiscard]] net::HttpResponse download(const Table& table, std::string_view format, std::string_view filename);
 
 class AdminApi {
  public:
@@ -86,7 +89,7 @@ class AdminApi {
   net::HttpResponse stats(net::HttpRequest& r);
   net::HttpResponse breakdown(net::HttpRequest& r);
   net::HttpResponse reconciliation(net::HttpRequest& r);
-  net::HttpResponse export_csv(net::HttpRequest& r);
+  net::HttpResponse export_table(net::HttpRequest& r);
   net::HttpResponse quota(net::HttpRequest& r);
   net::HttpResponse jobs(net::HttpRequest& r);
 

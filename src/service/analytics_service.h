@@ -61,6 +61,7 @@ class AnalyticsService {
   AnalyticsService(domain::StatsRepository& stats, const Clock& clock) : stats_(stats), clock_(clock) {}
 
   [[nodiscard]] std::int64_t today() const;
+  [[nodiscard]] std::int64_t utc_offset_seconds() const noexcept { return stats_.utc_offset_seconds(); }
   [[nodiscard]] Result<StatsReport> report(const StatsRequest& request);
   [[nodiscard]] Result<std::vector<domain::BreakdownRow>> breakdown(const domain::ChannelFilter& filter,
                                                                     domain::Breakdown by, std::int64_t first_day,

@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <charconv>
+
+#include "domain/analytics.h"
+
 namespace qrscene::service {
 
 using nlohmann::json;
@@ -31,6 +35,11 @@ net::HttpResponse error_response(const Error& e) {
 }
 
 Error invalid(std::string message) { return Error{ErrorCode::kInvalidArgument, std::move(message)}; }
+
+net::HttpResponse ok_json(const json& j, unsigned status) {
+  // Invalid UTF-8 (from WeChat or an old row) is replaced rather than failing the answer.
+  return net::HttpResponse::json(status, j.dump(-1, ' ', false, json::error_handler_t::replace));
+}
 
 Result<json> parse_body(const net::HttpRequest& r) {
   json j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
@@ -75,6 +84,44 @@ std::optional<bool> Fields::boolean(const std::string& key) {
 Status Fields::status() const {
   if (problems_.empty()) return {};
   return invalid(fmt::format("{}", fmt::join(problems_, "\n")));
+}
+
+Result<RangeQuery> range_query(const net::HttpRequest& r, std::string appid, std::int64_t today) {
+  RangeQuery q;
+  q.filter.appid = std::move(appid);
+  q.last_day = today;
+  q.first_day = today - 29;
+  for (auto [name, target] : {std::pair{"from", &q.first_day}, std::pair{"to", &q.last_day}}) {
+    if (!r.has_query_param(name)) continue;
+    auto d = domain::parse_day(r.query_param(name));
+    if (!d) return invalid(fmt::format("{}: '{}' is not a date (YYYY-MM-DD)", name, r.query_param(name)));
+    *target = *d;
+  }
+  if (q.first_day > q.last_day) return invalid("from: after to; swap them");
+  if (q.last_day - q.first_day > 3660) return invalid("from: ranges are at most 10 years");
+  std::string ids = r.query_param("channel");
+  for (std::size_t at = 0; !ids.empty() && at <= ids.size();) {
+    std::size_t end = ids.find(',', at);
+    if (end == std::string::npos) end = ids.size();
+    std::int64_t id = 0;
+    const auto [p, ec] = std::from_chars(ids.data() + at, ids.data() + end, id);
+    if (ec != std::errc{} || p != ids.data() + end) {
+      return invalid(fmt::format("channel: '{}' is not a list of channel ids", ids));
+    }
+    q.filter.channel_ids.push_back(id);
+    at = end + 1;
+  }
+  q.filter.group = r.query_param("group");
+  q.filter.owner = r.query_param("owner");
+  return q;
+}
+
+Result<domain::Breakdown> breakdown_from(const net::HttpRequest& r) {
+  const std::string by = r.has_query_param("by") ? r.query_param("by") : "channel";
+  if (by == "channel") return domain::Breakdown::kChannel;
+  if (by == "group") return domain::Breakdown::kGroup;
+  if (by == "owner") return domain::Breakdown::kOwner;
+  return invalid(fmt::format("by: must be channel, group or owner, got '{}'", by));
 }
 
 }  // namespace qrscene::service

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "domain/ports.h"
 #include "net/http_server.h"
 
 namespace qrscene::service {
@@ -19,6 +20,8 @@ namespace qrscene::service {
 // An error as a response; a kInvalidArgument one lists the fields its lines name ("field: what").
 [[nodiscard]] net::HttpResponse error_response(const Error& e);
 [[nodiscard]] Error invalid(std::string message);
+// A JSON answer.
+[[nodiscard]] net::HttpResponse ok_json(const nlohmann::json& j, unsigned status = 200);
 // The request's body as a JSON object.
 [[nodiscard]] Result<nlohmann::json> parse_body(const net::HttpRequest& r);
 
@@ -37,5 +40,15 @@ class Fields {
   const nlohmann::json& j_;
   std::vector<std::string> problems_;
 };
+
+// ?from=YYYY-MM-DD&to=YYYY-MM-DD (the last 30 days by default) and the channel filter
+// (?channel=1,2&group=&owner=).
+struct RangeQuery {
+  domain::ChannelFilter filter;
+  std::int64_t first_day = 0, last_day = 0;
+};
+[[nodiscard]] Result<RangeQuery> range_query(const net::HttpRequest& r, std::string appid, std::int64_t today);
+// ?by=channel|group|owner (channel by default).
+[[nodiscard]] Result<domain::Breakdown> breakdown_from(const net::HttpRequest& r);
 
 }  // namespace qrscene::service

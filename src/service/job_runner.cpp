@@ -22,9 +22,9 @@ std::string webhook_signature(std::string_view secret, std::int64_t timestamp, s
   return "sha256=" + to_hex(std::span<const std::uint8_t>(mac.data(), length));
 }
 
-JobRunner::JobRunner(domain::JobQueue& queue, wechat::AccountClients& clients, wechat::HttpTransport& transport,
-                     const Clock& clock, JobRunnerOptions options)
-    : queue_(queue), clients_(clients), transport_(transport), clock_(clock), options_(std::move(options)) {}
+JobRunner::JobRunner(domain::JobQueue& queue, domain::FollowerRepository& followers, wechat::AccountClients& clients,
+                     wechat::HttpTransport& transport, const Clock& clock, JobRunnerOptions options)
+    : queue_(queue), followers_(followers), clients_(clients), transport_(transport), clock_(clock), options_(std::move(options)) {}
 
 void JobRunner::settle(const domain::Job& job, const Status& outcome, JobRunReport& report) {
   if (outcome) {
@@ -71,12 +71,17 @@ Result<JobRunReport> JobRunner::run_once() {
                            queue_.claim_jobs(clock_.unix_seconds(), options_.batch, options_.stale_after_seconds));
   // Tag jobs grouped by account and tag, so one call tags up to 50 followers.
   std::map<std::pair<std::string, std::int64_t>, std::vector<std::pair<domain::Job, std::string>>> tagging;
+  std::map<std::string, std::vector<std::pair<domain::Job, std::string>>> profiling;  // by account
   for (const auto& job : jobs) {
     if (job.kind == "webhook") {
       settle(job, post_webhook(job), report);
       continue;
     }
     const auto payload = nlohmann::json::parse(job.payload, nullptr, false);
+    if (job.kind == "profile" && payload.is_object() && payload.contains("openid") && payload["openid"].is_string()) {
+      profiling[job.appid].emplace_back(job, payload["openid"].get<std::string>());
+      continue;
+    }
     if (job.kind != "tag" || !payload.is_object() || !payload.contains("openid") || !payload.contains("tag_id")) {
       settle(job, unexpected(ErrorCode::kInternal, fmt::format("job {} of kind '{}' is malformed", job.id, job.kind)),
              report);
@@ -99,7 +104,39 @@ Result<JobRunReport> JobRunner::run_once() {
       for (std::size_t i = at; i < end; ++i) settle(members[i].first, outcome, report);
     }
   }
+  for (auto& [appid, members] : profiling) {
+    std::vector<std::string> openids;
+    for (const auto& m : members) openids.push_back(m.second);
+    const Status outcome = fetch_profiles(appid, openids, report);
+    for (const auto& m : members) settle(m.first, outcome, report);
+  }
   return report;
+}
+
+Status JobRunner::fetch_profiles(const std::string& appid, const std::vector<std::string>& openids,
+                                 JobRunReport& report) {
+  QRSCENE_ASSIGN_OR_RETURN(auto* client, clients_.get(appid));
+  auto users = client->users_info(openids);
+  report.api_calls += static_cast<std::int64_t>((openids.size() + 99) / 100);
+  if (!users) return Status(users.error());
+  std::map<std::int64_t, std::string> names;
+  bool tagged = false;
+  for (const auto& u : *users) tagged = tagged || !u.tagid_list.empty();
+  if (tagged) {
+    QRSCENE_ASSIGN_OR_RETURN(auto tags, client->tags());
+    ++report.api_calls;
+    for (const auto& t : tags) names[t.id] = t.name;
+  }
+  std::vector<domain::FollowerProfile> profiles;
+  for (const auto& u : *users) {
+    domain::FollowerProfile p{u.openid, u.unionid, {}};
+    for (auto id : u.tagid_list) {
+      auto it = names.find(id);
+      p.tags.push_back(it != names.end() ? it->second : std::to_string(id));
+    }
+    profiles.push_back(std::move(p));
+  }
+  return followers_.set_follower_profiles(appid, profiles, clock_.unix_seconds());
 }
 
 }  // namespace qrscene::service

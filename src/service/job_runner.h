@@ -3,6 +3,9 @@
 //
 // - "tag": puts new followers in their channel's WeChat tag, one batchtagging call per 50
 //   followers of the same tag.
+// - "profile": reads new followers' unionid and tags from WeChat (user/info/batchget, 100 per call,
+//   and the account's tag names once per run) for the follower list. Tag jobs run first, so the
+//   channel's own tag is among them.
 // - "webhook": forwards an attributed event as JSON to the configured URL, so an existing backend
 //   keeps working. The request carries X-Qrscene-Timestamp and X-Qrscene-Signature:
 //   "sha256=" + hex HMAC-SHA256(secret, timestamp + "." + body); a receiver recomputes it and
@@ -40,7 +43,7 @@ struct JobRunReport {
   std::int64_t done = 0;
   std::int64_t retried = 0;
   std::int64_t failed = 0;
-  std::int64_t api_calls = 0;  // batchtagging calls made
+  std::int64_t api_calls = 0;  // WeChat calls made (batchtagging, user info, tag lists)
 };
 
 // "sha256=" + lower-case hex HMAC-SHA256(secret, timestamp + "." + body).
@@ -48,7 +51,7 @@ struct JobRunReport {
 
 class JobRunner {
  public:
-  JobRunner(domain::JobQueue& queue, wechat::AccountClients& clients, wechat::HttpTransport& transport,
+  JobRunner(domain::JobQueue& queue, domain::FollowerRepository& followers, wechat::AccountClients& clients, wechat::HttpTransport& transport,
             const Clock& clock, JobRunnerOptions options);
 
   // Runs every due job once.
@@ -57,8 +60,11 @@ class JobRunner {
  private:
   void settle(const domain::Job& job, const Status& outcome, JobRunReport& report);
   Status post_webhook(const domain::Job& job);
+  // Fetches and stores the profiles of one account's followers (openids in the order of `members`).
+  Status fetch_profiles(const std::string& appid, const std::vector<std::string>& openids, JobRunReport& report);
 
   domain::JobQueue& queue_;
+  domain::FollowerRepository& followers_;
   wechat::AccountClients& clients_;
   wechat::HttpTransport& transport_;
   const Clock& clock_;

@@ -280,11 +280,19 @@ TEST_F(ServiceSimTest, JobsTagFollowersAndForwardSignedEvents) {
   }
   auto report = runtime_->run_jobs();
   ASSERT_TRUE(report) << report.error().to_string();
-  EXPECT_EQ(report->done, 120);       // 60 tags and 60 forwards
-  EXPECT_EQ(report->api_calls, 2);    // 60 followers: batches of 50 and 10
+  EXPECT_EQ(report->done, 180);       // 60 tags, 60 profiles and 60 forwards
+  EXPECT_EQ(report->api_calls, 4);    // tags in batches of 50 and 10; one user-info batch; one tag list
   for (const auto& f : followers) {
     EXPECT_EQ(sim_->platform().user(kPlainApp, f)->tags, std::vector<std::int64_t>{a.wechat_tag_id});
   }
+  // The profiles were read after the tagging: each follower row names the channel's tag.
+  domain::FollowerQuery q;
+  q.appid = kPlainApp;
+  q.limit = 100;
+  const auto page = runtime_->store().follower_page(q);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->total, 60);
+  for (const auto& row : page->rows) EXPECT_EQ(row.tags, std::vector<std::string>{"门店粉丝"}) << row.openid;
   std::lock_guard lock(hook_mu_);
   ASSERT_EQ(hooks_.size(), 60U);
   for (const auto& h : hooks_) {
@@ -305,7 +313,7 @@ TEST_F(ServiceSimTest, AFailingWebhookIsRetriedWithBackoff) {
   hook_status_ = 200;
   clock_.advance(std::chrono::seconds(31));
   EXPECT_EQ(runtime_->run_jobs()->done, 1);
-  EXPECT_EQ(runtime_->store().job_counts(kPlainApp)->done, 1);
+  EXPECT_EQ(runtime_->store().job_counts(kPlainApp)->done, 2);  // the webhook, and the profile at once
 }
 
 TEST_F(ServiceSimTest, CompatibleModeAcceptsBothAndAnswersInKind) {

@@ -199,6 +199,42 @@ CREATE TABLE login_bindings (
   UNIQUE (appid, user_id)
 );
 )sql"},
+      {4, "follower details and conversions", R"sql(
+-- What the follower list shows while someone follows: the keyed hash that joins their follows,
+-- and what WeChat's user/info said (unionid, tag names as a JSON array). Filled in when the store
+-- opens (openid_hash) and by the profile job; the row still goes on an unfollow.
+ALTER TABLE followers ADD COLUMN openid_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE followers ADD COLUMN unionid TEXT NOT NULL DEFAULT '';
+ALTER TABLE followers ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE followers ADD COLUMN profiled_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX followers_by_hash ON followers (appid, openid_hash);
+CREATE INDEX followers_by_unionid ON followers (appid, unionid) WHERE unionid <> '';
+-- A person's scans in time order: the last touch before a conversion.
+CREATE INDEX events_by_follower ON events (appid, openid_hash, create_time);
+
+-- Conversions sent by the account's backend, credited when recorded (docs/metrics.md). The person
+-- is kept as the keyed hash of the openid, never the openid or unionid.
+CREATE TABLE conversions (
+  id               INTEGER PRIMARY KEY,
+  appid            TEXT NOT NULL,
+  external_id      TEXT NOT NULL,
+  kind             TEXT NOT NULL,
+  value_cents      INTEGER NOT NULL CHECK (value_cents >= 0),
+  currency         TEXT NOT NULL,
+  occurred_at      INTEGER NOT NULL,
+  identified_by    TEXT NOT NULL CHECK (identified_by IN ('openid', 'unionid')),
+  subject_hash     TEXT NOT NULL,             -- keyed hash of what identified the person
+  openid_hash      TEXT NOT NULL DEFAULT '',  -- '' when the person is unknown
+  first_channel_id INTEGER REFERENCES channels (id),
+  first_touch_at   INTEGER NOT NULL DEFAULT 0,
+  last_channel_id  INTEGER REFERENCES channels (id),
+  last_touch_at    INTEGER NOT NULL DEFAULT 0,
+  received_at      INTEGER NOT NULL,
+  UNIQUE (appid, external_id)
+);
+CREATE INDEX conversions_by_time ON conversions (appid, currency, occurred_at);
+CREATE INDEX conversions_by_person ON conversions (appid, openid_hash);
+)sql"},
   };
   return kAll;
 }

@@ -4,8 +4,8 @@
 #include <fmt/format.h>
 
 #include <map>
-#include <variant>
 
+#include "store/sqlite/channel_where.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace qrscene::store::sqlite {
@@ -14,45 +14,6 @@ namespace {
 constexpr std::string_view kSums =
     "SUM(d.scans), SUM(d.new_follows), SUM(d.first_follows), SUM(d.re_follows), SUM(d.existing_scans), "
     "SUM(d.unfollows), SUM(d.left_5m), SUM(d.left_24h), SUM(d.left_7d), SUM(d.left_30d)";
-
-// The channels a filter covers, as SQL on `channels c` and the values to bind.
-struct Where {
-  std::string sql;
-  std::vector<std::variant<std::int64_t, std::string>> args;
-};
-
-Where channel_where(const domain::ChannelFilter& f) {
-  Where w{"c.appid = ?", {f.appid}};
-  if (!f.channel_ids.empty()) {
-    w.sql += " AND c.id IN (";
-    for (std::size_t i = 0; i < f.channel_ids.size(); ++i) {
-      w.sql += i == 0 ? "?" : ", ?";
-      w.args.emplace_back(f.channel_ids[i]);
-    }
-    w.sql += ")";
-  }
-  if (!f.group.empty()) {
-    w.sql += " AND c.grp = ?";
-    w.args.emplace_back(f.group);
-  }
-  if (!f.owner.empty()) {
-    w.sql += " AND c.owner = ?";
-    w.args.emplace_back(f.owner);
-  }
-  return w;
-}
-
-// Binds the filter's values from parameter `index` on; returns the next free index.
-int bind_where(Statement& q, const Where& w, int index) {
-  for (const auto& a : w.args) {
-    if (const auto* i = std::get_if<std::int64_t>(&a)) {
-      q.bind(index++, *i);
-    } else {
-      q.bind(index++, std::get<std::string>(a));
-    }
-  }
-  return index;
-}
 
 // Reads ten sums (kSums) starting at `column`.
 void read_sums(const Statement& q, int column, domain::Counters& c, domain::CohortLosses& l) {

@@ -129,8 +129,9 @@ struct SqliteStore::Writer {
                     "excluded.re_follows, existing_scans = existing_scans + excluded.existing_scans, "
                     "unfollows = unfollows + excluded.unfollows"));
     QRSCENE_ASSIGN_OR_RETURN(
-        auto s11, p("INSERT INTO followers (appid, openid, first_channel_id, subscribed_at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (appid, openid) DO UPDATE SET subscribed_at = excluded.subscribed_at"));
+        auto s11, p("INSERT INTO followers (appid, openid, first_channel_id, subscribed_at, openid_hash) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (appid, openid) DO UPDATE SET subscribed_at = excluded.subscribed_at, "
+                    "openid_hash = excluded.openid_hash"));
     QRSCENE_ASSIGN_OR_RETURN(auto s12, p("DELETE FROM followers WHERE appid = ? AND openid = ?"));
     QRSCENE_ASSIGN_OR_RETURN(auto s13, p("INSERT INTO jobs (appid, kind, subject, payload, run_after, created_at) "
                                          "VALUES (?, ?, ?, ?, ?, ?)"));
@@ -305,10 +306,32 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(SqliteStoreOptions option
   QRSCENE_ASSIGN_OR_RETURN(auto db, Database::open(options.path, db_options));
   QRSCENE_TRY(migrate(*db));
   QRSCENE_ASSIGN_OR_RETURN(store->pseudonym_key_, load_or_make_key(*db));
+  QRSCENE_TRY(store->hash_followers(*db));
   QRSCENE_ASSIGN_OR_RETURN(store->writer_, Writer::make(std::move(db)));
   QRSCENE_ASSIGN_OR_RETURN(store->reader_, Database::open(options.path, db_options));
   store->thread_ = std::thread([s = store.get()] { s->writer_loop(); });
   return store;
+}
+
+// Followers stored before migration 4 get the keyed hash that joins them to their follows.
+Status SqliteStore::hash_followers(Database& db) const {
+  QRSCENE_ASSIGN_OR_RETURN(auto q, db.prepare("SELECT appid, openid FROM followers WHERE openid_hash = ''"));
+  std::vector<std::pair<std::string, std::string>> missing;
+  for (;;) {
+    QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
+    if (!row) break;
+    missing.emplace_back(q.text(0), q.text(1));
+  }
+  q.reset();
+  if (missing.empty()) return {};
+  return in_transaction(db, [&]() -> Status {
+    QRSCENE_ASSIGN_OR_RETURN(auto u, db.prepare("UPDATE followers SET openid_hash = ? WHERE appid = ? AND openid = ?"));
+    for (const auto& [appid, openid] : missing) {
+      u.reset();
+      QRSCENE_TRY(u.bind(1, pseudonym(appid, openid)).bind(2, appid).bind(3, openid).run());
+    }
+    return {};
+  });
 }
 
 SqliteStore::~SqliteStore() {
@@ -503,8 +526,22 @@ std::vector<Result<domain::IngestOutcome>> SqliteStore::write_batch(std::vector<
       if (plan.cohort_channel) QRSCENE_TRY(add_account(cohort_day, {}, 0, 0, losses));
       if (plan.remember_follower) {
         w.remember_follower.reset();
-        w.remember_follower.bind(1, e.appid).bind(2, e.openid).bind(3, plan.channel_id).bind(4, e.create_time);
+        w.remember_follower.bind(1, e.appid)
+            .bind(2, e.openid)
+            .bind(3, plan.channel_id)
+            .bind(4, e.create_time)
+            .bind(5, who);
         QRSCENE_TRY(w.remember_follower.run());
+        if (options_.profile_followers) {  // unionid and tags for the follower list (JobRunner)
+          w.insert_job.reset();
+          w.insert_job.bind(1, e.appid)
+              .bind(2, "profile")
+              .bind(3, who)
+              .bind(4, Json{{"openid", e.openid}}.dump())
+              .bind(5, now)
+              .bind(6, now);
+          QRSCENE_TRY(w.insert_job.run());
+        }
       }
       if (plan.forget_follower) {
         w.forget_follower.reset();

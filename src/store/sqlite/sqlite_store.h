@@ -42,6 +42,7 @@ struct SqliteStoreOptions {
   bool unlink_on_unfollow = false;   // privacy "delete": also unlink the follower's hashed rows
   domain::LoginTexts login_texts;    // what a follower is answered when scanning a login code
   std::int64_t login_code_cooldown = 60;  // seconds a decided session's code rests before it is lent again
+  bool profile_followers = true;     // a profile job (unionid, tags) per new follower
 };
 
 // The columns of a login session row, and reading them (shared by both connections).
@@ -52,7 +53,8 @@ class SqliteStore final : public domain::Ingestor,
                           public domain::ChannelRepository,
                           public domain::JobQueue,
                           public domain::StatsRepository,
-                          public domain::LoginRepository {
+                          public domain::LoginRepository,
+                          public domain::FollowerRepository {
  public:
   [[nodiscard]] static Result<std::unique_ptr<SqliteStore>> open(SqliteStoreOptions options, const Clock& clock);
   ~SqliteStore() override;  // finishes every submitted event, then stops
@@ -121,6 +123,16 @@ class SqliteStore final : public domain::Ingestor,
   [[nodiscard]] Result<bool> remove_login_binding(std::string_view appid, std::string_view user_id) override;
   [[nodiscard]] Result<std::int64_t> purge_login_sessions(std::int64_t before) override;
 
+  // domain::FollowerRepository (sqlite_followers.cpp)
+  [[nodiscard]] Result<domain::FollowerPage> follower_page(const domain::FollowerQuery& query) override;
+  [[nodiscard]] Status set_follower_profiles(std::string_view appid, std::span<const domain::FollowerProfile> profiles,
+                                             std::int64_t now) override;
+  [[nodiscard]] Result<domain::RecordedConversion> record_conversion(const domain::ConversionInput& input,
+                                                                     std::int64_t now) override;
+  [[nodiscard]] Result<std::vector<domain::CreditedConversion>> credited_conversions(
+      const domain::ChannelFilter& filter, domain::Breakdown by, domain::Touch touch, std::string_view currency,
+      std::int64_t from, std::int64_t to) override;
+
   // The counters of a channel summed over [first_day, last_day] (local days since 1970-01-01).
   [[nodiscard]] Result<domain::Counters> channel_counters(std::int64_t channel_id, std::int64_t first_day,
                                                           std::int64_t last_day);
@@ -144,6 +156,7 @@ class SqliteStore final : public domain::Ingestor,
 
   SqliteStore(SqliteStoreOptions options, const Clock& clock);
   void writer_loop();
+  Status hash_followers(Database& db) const;
   std::vector<Result<domain::IngestOutcome>> write_batch(std::vector<Item>& batch);
 
   SqliteStoreOptions options_;

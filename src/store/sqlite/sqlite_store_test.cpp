@@ -40,6 +40,7 @@ class SqliteStoreTest : public ::testing::Test {
     SqliteStoreOptions o;
     o.forward_events = forward;
     o.unlink_on_unfollow = unlink;
+    o.profile_followers = profile_;
     o.path = (dir_ / "qrscene.db").string();
     o.max_batch = max_batch;
     o.replies.organic_subscribe.kind = domain::ReplyChoice::Kind::kText;
@@ -48,6 +49,8 @@ class SqliteStoreTest : public ::testing::Test {
     ASSERT_TRUE(s) << s.error().to_string();
     store_ = std::move(*s);
   }
+
+  bool profile_ = false;  // profile jobs (unionid, tags) per new follower
 
   domain::Channel channel(std::string name, std::string scene, std::string ticket, std::int64_t tag = 0) {
     domain::Channel c;
@@ -491,6 +494,148 @@ TEST_F(SqliteStoreTest, LoginSessionsLendCodesDecideOnScanAndDeliverOnce) {
   // Sessions that ended before the cut go.
   EXPECT_EQ(*store_->purge_login_sessions(now + 301), 3);
   EXPECT_EQ(store_->login_session("a").error().code, ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace qrscene::store::sqlite
+
+namespace qrscene::store::sqlite {
+namespace {
+
+TEST_F(SqliteStoreTest, FollowerRowsKeepTheirTimesAndLoseTheOpenidAfterAnUnfollow) {
+  profile_ = true;
+  reopen();
+  const auto a = channel("门店A", "1", "tA");
+  const auto b = channel("海报B", "2", "tB");
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o1", kT0, "qrscene_1", "tA")));
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o2", kT0 + 10, "qrscene_1", "tA")));
+  ASSERT_TRUE(ingest(event(EventKind::kUnsubscribe, "o2", kT0 + 20)));
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o2", kT0 + 30, "qrscene_2", "tB")));  // back through B
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o3", kT0 + 40)));                      // organic: no row
+  // A profile job per follower still following (o2's first one went with the unfollow).
+  auto jobs = store_->claim_jobs(clock_.unix_seconds(), 10, 300);
+  ASSERT_TRUE(jobs);
+  ASSERT_EQ(jobs->size(), 3U);
+  for (const auto& j : *jobs) EXPECT_EQ(j.kind, "profile");
+  EXPECT_NE((*jobs)[1].payload.find("\"o2\""), std::string::npos);
+  const domain::FollowerProfile profile{"o1", "u1", {"门店A", "VIP"}};
+  ASSERT_TRUE(store_->set_follower_profiles(kAppId, {&profile, 1}, kT0 + 50));
+
+  domain::FollowerQuery q;
+  q.appid = kAppId;
+  auto page = store_->follower_page(q);
+  ASSERT_TRUE(page) << page.error().to_string();
+  ASSERT_EQ(page->total, 3);
+  ASSERT_EQ(page->rows.size(), 3u);
+  const auto& newest = page->rows[0];  // followed_at descending
+  EXPECT_EQ(newest.channel_id, b.id);
+  EXPECT_EQ(newest.openid, "o2");
+  EXPECT_FALSE(newest.first_follow);
+  EXPECT_FALSE(newest.left_at);
+  const auto& left = page->rows[1];
+  EXPECT_EQ(left.channel_id, a.id);
+  EXPECT_EQ(left.left_at, kT0 + 20);
+  EXPECT_EQ(left.openid, "");  // pseudonymous after the unfollow
+  EXPECT_EQ(left.pseudonym, store_->pseudonym(kAppId, "o2"));
+  EXPECT_TRUE(left.first_follow);
+  EXPECT_EQ(page->rows[2].unionid, "u1");
+  EXPECT_EQ(page->rows[2].tags, (std::vector<std::string>{"门店A", "VIP"}));
+
+  q.channel_ids = {a.id};
+  q.following = false;
+  page = store_->follower_page(q);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->total, 1);
+  EXPECT_EQ(page->rows[0].left_at, kT0 + 20);
+  q.following = true;
+  q.sort = domain::FollowerSort::kFollowedAt;
+  q.descending = false;
+  q.limit = 1;
+  q.channel_ids.clear();
+  page = store_->follower_page(q);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->total, 2);  // o1 through A, o2 through B
+  ASSERT_EQ(page->rows.size(), 1u);
+  EXPECT_EQ(page->rows[0].openid, "o1");
+  q.offset = 1;
+  page = store_->follower_page(q);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->rows.at(0).openid, "o2");
+}
+
+TEST_F(SqliteStoreTest, ConversionsAreCreditedFirstAndLastTouchAndRecordedOnce) {
+  const auto a = channel("A", "1", "tA");
+  const auto b = channel("B", "2", "tB");
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o1", kT0, "qrscene_1", "tA")));
+  ASSERT_TRUE(ingest(event(EventKind::kScan, "o1", kT0 + 100, "2", "tB")));  // a later touch on B
+  const domain::FollowerProfile profile{"o1", "u1", {}};
+  ASSERT_TRUE(store_->set_follower_profiles(kAppId, {&profile, 1}, kT0));
+
+  domain::ConversionInput c;
+  c.appid = kAppId;
+  c.external_id = "order-1";
+  c.openid = "o1";
+  c.kind = "order";
+  c.value_cents = 1000;
+  c.currency = "CNY";
+  c.occurred_at = kT0 + 50;  // before the scan of B: last touch is still A
+  auto r = store_->record_conversion(c, kT0 + 500);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_FALSE(r->duplicate);
+  EXPECT_TRUE(r->known_person);
+  EXPECT_EQ(r->first_touch->channel_id, a.id);
+  EXPECT_EQ(r->last_touch->channel_id, a.id);
+  auto again = store_->record_conversion(c, kT0 + 600);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->id, r->id);
+  c.value_cents = 1001;
+  auto changed = store_->record_conversion(c, kT0 + 600);
+  ASSERT_FALSE(changed);
+  EXPECT_EQ(changed.error().code, ErrorCode::kAlreadyExists);
+
+  domain::ConversionInput u = c;
+  u.external_id = "order-2";
+  u.openid.clear();
+  u.unionid = "u1";
+  u.value_cents = 500;
+  u.occurred_at = kT0 + 200;
+  r = store_->record_conversion(u, kT0 + 500);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->first_touch->channel_id, a.id);
+  EXPECT_EQ(r->last_touch->channel_id, b.id);
+  EXPECT_EQ(r->last_touch->at, kT0 + 100);
+  u.external_id = "order-3";
+  u.unionid = "unknown";
+  r = store_->record_conversion(u, kT0 + 500);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->known_person);
+  EXPECT_FALSE(r->first_touch);
+
+  domain::ChannelFilter all{kAppId, {}, "", ""};
+  auto first = store_->credited_conversions(all, domain::Breakdown::kChannel, domain::Touch::kFirst, "CNY", kT0, kT0 + 1000);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->size(), 3u);
+  EXPECT_EQ((*first)[0].channel_id, a.id);
+  EXPECT_EQ((*first)[1].channel_id, a.id);
+  EXPECT_FALSE((*first)[2].attributed);
+  auto last = store_->credited_conversions(domain::ChannelFilter{kAppId, {b.id}, "", ""}, domain::Breakdown::kChannel,
+                                           domain::Touch::kLast, "CNY", kT0, kT0 + 1000);
+  ASSERT_TRUE(last);
+  ASSERT_EQ(last->size(), 1u);  // only B's, and no unattributed row for a channel filter
+  EXPECT_EQ((*last)[0].value_cents, 500);
+  EXPECT_EQ((*last)[0].touch_at, kT0 + 100);
+  auto usd = store_->credited_conversions(all, domain::Breakdown::kChannel, domain::Touch::kFirst, "USD", kT0, kT0 + 1000);
+  ASSERT_TRUE(usd);
+  EXPECT_TRUE(usd->empty());
+
+  domain::FollowerQuery q;
+  q.appid = kAppId;
+  auto page = store_->follower_page(q);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->rows.size(), 1u);
+  EXPECT_EQ(page->rows[0].conversions, 2);
+  EXPECT_EQ(page->rows[0].value_cents, 1500);
 }
 
 }  // namespace
