@@ -13,11 +13,14 @@ ConversionService::ConversionService(domain::FollowerRepository& followers, doma
                                      const Clock& clock, std::string default_currency)
     : followers_(followers), stats_(stats), clock_(clock), default_currency_(std::move(default_currency)) {}
 
-Result<domain::RecordedConversion> ConversionService::record(domain::ConversionInput input) {
+Status ConversionService::prepare(domain::ConversionInput& input) const {
   if (input.currency.empty()) input.currency = default_currency_;
-  const std::int64_t now = clock_.unix_seconds();
-  QRSCENE_TRY(domain::check_conversion(input, now));
-  return followers_.record_conversion(input, now);
+  return domain::check_conversion(input, clock_.unix_seconds());
+}
+
+Result<domain::RecordedConversion> ConversionService::record(domain::ConversionInput input) {
+  QRSCENE_TRY(prepare(input));
+  return followers_.record_conversion(input, clock_.unix_seconds());
 }
 
 Result<ConversionReport> ConversionService::report(const domain::ChannelFilter& filter, domain::Breakdown by,

@@ -34,7 +34,9 @@ class ConversionService {
                     std::string default_currency);
 
   [[nodiscard]] const std::string& default_currency() const noexcept { return default_currency_; }
-  // Fills a missing currency with the default, checks, records.
+  // Fills a missing currency with the default and checks (every problem, one per line).
+  [[nodiscard]] Status prepare(domain::ConversionInput& input) const;
+  // prepare(), then records.
   [[nodiscard]] Result<domain::RecordedConversion> record(domain::ConversionInput input);
   [[nodiscard]] Result<ConversionReport> report(const domain::ChannelFilter& filter, domain::Breakdown by,
                                                 domain::Touch touch, std::string currency, std::int64_t first_day,

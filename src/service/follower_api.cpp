@@ -49,8 +49,10 @@ Result<std::int64_t> int_param(const net::HttpRequest& r, std::string_view name,
   return n;
 }
 
-// A conversion from a JSON object (the POST body, or a CSV row made into one).
-Result<domain::ConversionInput> conversion_from(const json& j, std::string appid, std::int64_t utc_offset) {
+// A conversion from a JSON object (the POST body, or a CSV row made into one), checked: every
+// problem of the JSON and of the values is named.
+Result<domain::ConversionInput> conversion_from(const json& j, std::string appid, std::int64_t utc_offset,
+                                                const ConversionService& service) {
   Fields f(j, {"appid", "external_id", "openid", "unionid", "kind", "value_cents", "currency", "occurred_at"});
   domain::ConversionInput c;
   c.appid = std::move(appid);
@@ -70,6 +72,19 @@ Result<domain::ConversionInput> conversion_from(const json& j, std::string appid
       f.problem("occurred_at: Unix seconds, or RFC 3339 such as 2026-11-21T10:00:00+08:00");
     } else {
       c.occurred_at = *at;
+    }
+  }
+  // The values' own checks, for the fields the JSON did not already fault.
+  const Status typed = f.status();
+  const std::string faulted = typed ? "" : typed.error().message;
+  if (auto checked = service.prepare(c); !checked) {
+    std::string_view rest = checked.error().message;
+    while (!rest.empty()) {
+      const auto end = std::min(rest.find('\n'), rest.size());
+      const std::string_view line = rest.substr(0, end);
+      const std::string field(line.substr(0, line.find(':') + 1));
+      if (faulted.find(field) == std::string::npos) f.problem(std::string(line));
+      rest.remove_prefix(std::min(end + 1, rest.size()));
     }
   }
   QRSCENE_TRY(f.status());
@@ -189,7 +204,7 @@ net::HttpResponse FollowerApi::record(net::HttpRequest& r) {
   if (body->contains("appid") && (*body)["appid"].is_string()) given = (*body)["appid"].get<std::string>();
   auto appid = admin_.resolve_appid(given);
   if (!appid) return error_response(appid.error());
-  auto input = conversion_from(*body, *appid, analytics_.utc_offset_seconds());
+  auto input = conversion_from(*body, *appid, analytics_.utc_offset_seconds(), conversions_);
   if (!input) return error_response(input.error());
   auto recorded = conversions_.record(std::move(*input));
   if (!recorded) return error_response(recorded.error());
@@ -255,7 +270,7 @@ net::HttpResponse FollowerApi::import(net::HttpRequest& r) {
     }
     Result<domain::RecordedConversion> made = invalid(fmt::format("{}", fmt::join(row_problems, "\n")));
     if (row_problems.empty()) {
-      auto input = conversion_from(j, *appid, analytics_.utc_offset_seconds());
+      auto input = conversion_from(j, *appid, analytics_.utc_offset_seconds(), conversions_);
       made = input ? conversions_.record(std::move(*input)) : Result<domain::RecordedConversion>(input.error());
     }
     if (!made) {

@@ -108,6 +108,7 @@ class ServiceSimTest : public ::testing::Test {
     plain.token = kToken;
     plain.original_id = "gh_plain000001";
     plain.mode = plain_mode;
+    plain.unionid = unionid_;
     if (plain_mode != sim::PushMode::kPlain) plain.encoding_aes_key = kKey;
     plain.callback_url = runtime_->base_url() + "/wechat/" + kPlainApp;
     sim_->add_account(plain);
@@ -185,6 +186,7 @@ class ServiceSimTest : public ::testing::Test {
     std::string timestamp, signature, body;
   };
 
+  bool unionid_ = false;  // the plain account is bound to an Open Platform account (users have unionids)
   static inline int counter_ = 0;
   std::filesystem::path dir_;
   FakeClock clock_{kStart};
