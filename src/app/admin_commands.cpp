@@ -7,12 +7,14 @@
 #include <array>
 #include <cmath>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "base/encoding.h"
+#include "domain/conversion.h"
 #include "net/curl_transport.h"
 #include "qr/qr_render.h"
 #include "service/admin_api.h"
@@ -176,6 +178,53 @@ Result<std::string> read_all(const std::string& path) {
   return buf.str();
 }
 
+// Sends a CSV file in parts of `chunk` rows (each with the header), so that the bar moves and a
+// bad part does not hold up the others. Each part's answer goes to `take`; its row errors are
+// renumbered as lines of the file. Returns 0, 1 (a request or some rows failed) or 2 (bad file).
+int upload_csv(Api& api, const std::string& file, const std::string& path, std::size_t chunk,
+               std::vector<std::string>& errors, const std::function<void(const Json&)>& take) {
+  auto text = read_all(file);
+  if (!text) {
+    fmt::print(stderr, "{}\n", text.error().message);
+    return 2;
+  }
+  std::vector<std::string> lines;
+  std::string cur;
+  bool quoted = false;
+  for (char ch : *text) {
+    if (ch == '"') quoted = !quoted;
+    if (ch == '\n' && !quoted) {
+      if (cur.find_first_not_of(" \r\t") != std::string::npos) lines.push_back(cur);
+      cur.clear();
+    } else {
+      cur += ch;
+    }
+  }
+  if (cur.find_first_not_of(" \r\t") != std::string::npos) lines.push_back(cur);
+  if (lines.size() < 2) {
+    fmt::print(stderr, "{}: no rows under the header\n", file);
+    return 2;
+  }
+  const std::string& header = lines.front();
+  Progress bar("importing", lines.size() - 1);
+  for (std::size_t at = 1; at < lines.size(); at += chunk) {
+    std::string part = header + "\n";
+    const std::size_t end = std::min(lines.size(), at + chunk);
+    for (std::size_t i = at; i < end; ++i) part += lines[i] + "\n";
+    auto r = api.call("POST", path, part, "text/csv");
+    if (!r) return 1;
+    const Json j = Json::parse(r->body, nullptr, false);
+    take(j);
+    for (const auto& e : j["errors"]) {
+      // Rows in a part count from its header; in the file, from the file's.
+      errors.push_back(fmt::format("row {}: {}", e["row"].get<std::int64_t>() + static_cast<std::int64_t>(at) - 1,
+                                   e["message"].get<std::string>()));
+    }
+    bar.update(end - 1);
+  }
+  return errors.empty() ? 0 : 1;
+}
+
 // --- channel ---
 
 struct ChannelArgs {
@@ -225,52 +274,14 @@ int run_channel(ChannelArgs& a) {
     return 0;
   }
   if (a.action == "import") {
-    auto text = read_all(a.file);
-    if (!text) {
-      fmt::print(stderr, "{}\n", text.error().message);
-      return 2;
-    }
-    // Sent in parts so that the bar moves and a bad part does not hold up the others.
-    std::vector<std::string> lines;
-    std::string cur;
-    bool quoted = false;
-    for (char ch : *text) {
-      if (ch == '"') quoted = !quoted;
-      if (ch == '\n' && !quoted) {
-        if (cur.find_first_not_of(" \r\t") != std::string::npos) lines.push_back(cur);
-        cur.clear();
-      } else {
-        cur += ch;
-      }
-    }
-    if (cur.find_first_not_of(" \r\t") != std::string::npos) lines.push_back(cur);
-    if (lines.size() < 2) {
-      fmt::print(stderr, "{}: no rows under the header\n", a.file);
-      return 2;
-    }
-    const std::string header = lines.front();
-    const std::size_t rows = lines.size() - 1;
-    Progress bar("importing", rows);
     std::size_t created = 0;
     std::vector<std::string> errors;
-    for (std::size_t at = 1; at < lines.size(); at += a.chunk) {
-      std::string part = header + "\n";
-      const std::size_t end = std::min(lines.size(), at + a.chunk);
-      for (std::size_t i = at; i < end; ++i) part += lines[i] + "\n";
-      auto r = api->call("POST", "/api/v1/channels/import", part, "text/csv");
-      if (!r) return 1;
-      const Json j = Json::parse(r->body, nullptr, false);
-      created += j["created"].size();
-      for (const auto& e : j["errors"]) {
-        // Rows in a part count from its header; in the file, from the file's.
-        errors.push_back(fmt::format("row {}: {}", e["row"].get<std::int64_t>() + static_cast<std::int64_t>(at) - 1,
-                                     e["message"].get<std::string>()));
-      }
-      bar.update(end - 1);
-    }
+    const int status = upload_csv(*api, a.file, "/api/v1/channels/import", a.chunk, errors,
+                                  [&created](const Json& j) { created += j["created"].size(); });
+    if (status == 2) return 2;
     fmt::print("{} created, {} failed\n", created, errors.size());
     for (const auto& e : errors) fmt::print("  {}\n", e);
-    return errors.empty() ? 0 : 1;
+    return status;
   }
   // show, pause, resume, retire
   std::optional<Json> c;
@@ -300,7 +311,7 @@ struct StatsArgs {
 std::string query(const StatsArgs& a) {
   std::string q;
   auto add = [&q](std::string_view k, const std::string& v) {
-    if (!v.empty()) q += fmt::format("{}{}={}", q.empty() ? '?' : '&', k, v);
+    if (!v.empty()) q += fmt::format("{}{}={}", q.empty() ? '?' : '&', k, percent_encode(v));
   };
   add("from", a.from);
   add("to", a.to);
@@ -371,29 +382,36 @@ struct ExportArgs {
   std::string out;
 };
 
+int save(Api& api, const std::string& path, const std::string& file, const std::string& format);
+
 int run_export(ExportArgs& a) {
-  if (a.format != "csv") {
-    fmt::print(stderr, "--format {}: only csv is built so far (it opens in Excel and WPS); xlsx is not built yet\n",
-               a.format);
-    return 2;
-  }
   auto api = Api::connect(a.stats.remote);
   if (!api) return 2;
   std::string q = query(a.stats);
   if (!a.stats.by.empty()) q += fmt::format("{}by={}", q.empty() ? '?' : '&', a.stats.by);
-  auto r = api->call("GET", "/api/v1/export" + q);
+  q += fmt::format("{}format={}", q.empty() ? '?' : '&', a.format);
+  return save(*api, "/api/v1/export" + q, a.out, a.format);
+}
+
+// Writes what GET `path` answers to `file` ("" or "-": standard output, CSV only).
+int save(Api& api, const std::string& path, const std::string& file, const std::string& format) {
+  if ((file.empty() || file == "-") && format == "xlsx") {
+    fmt::print(stderr, "--format xlsx needs --out FILE\n");
+    return 2;
+  }
+  auto r = api.call("GET", path);
   if (!r) return 1;
-  if (a.out.empty() || a.out == "-") {
+  if (file.empty() || file == "-") {
     fmt::print("{}", r->body);
     return 0;
   }
-  std::ofstream out(a.out, std::ios::binary);
+  std::ofstream out(file, std::ios::binary);
   out << r->body;
   if (!out) {
-    fmt::print(stderr, "cannot write {}\n", a.out);
+    fmt::print(stderr, "cannot write {}\n", file);
     return 1;
   }
-  fmt::print(stderr, "wrote {} ({} bytes)\n", a.out, r->body.size());
+  fmt::print(stderr, "wrote {} ({} bytes)\n", file, r->body.size());
   return 0;
 }
 
@@ -463,6 +481,148 @@ int run_qr(QrArgs& a) {
   return 0;
 }
 
+// --- followers ---
+
+struct FollowersArgs {
+  StatsArgs filter;
+  std::string status, sort, order, openid, out, format = "csv";
+  std::int64_t page = 1, per_page = 50;
+};
+
+std::string when(const Json& t) {
+  if (!t.is_number_integer()) return "–";
+  const std::int64_t offset = 8 * 3600;  // the table is for people in China; exports use the store's offset
+  return domain::time_label(t.get<std::int64_t>(), offset).substr(0, 16);
+}
+
+int run_followers(FollowersArgs& a) {
+  auto api = Api::connect(a.filter.remote);
+  if (!api) return 2;
+  std::string q = query(a.filter);
+  auto add = [&q](std::string_view k, const std::string& v) {
+    if (!v.empty()) q += fmt::format("{}{}={}", q.empty() ? '?' : '&', k, percent_encode(v));
+  };
+  add("status", a.status);
+  add("sort", a.sort);
+  add("order", a.order);
+  add("openid", a.openid);
+  if (!a.out.empty()) {
+    add("format", a.format);
+    return save(*api, "/api/v1/followers/export" + q, a.out, a.format);
+  }
+  add("page", std::to_string(a.page));
+  add("per_page", std::to_string(a.per_page));
+  auto page = api->json("GET", "/api/v1/followers" + q);
+  if (!page) return 1;
+  if (a.filter.remote.json) {
+    fmt::print("{}\n", page->dump(2));
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& f : (*page)["rows"]) {
+    std::string tags;
+    for (const auto& t : f["tags"]) tags += (tags.empty() ? "" : ";") + t.get<std::string>();
+    rows.push_back({str(f["channel"]), str(f["owner"]), when(f["followed_at"]),
+                    f["following"].get<bool>() ? "yes" : "no", when(f["left_at"]),
+                    f["openid"].is_null() ? str(f["pseudonym"]).substr(0, 12) + "…" : str(f["openid"]),
+                    str(f["unionid"]), tags, std::to_string(f["conversions"].get<std::int64_t>()),
+                    fmt::format("{:.2f}", static_cast<double>(f["value_cents"].get<std::int64_t>()) / 100)});
+  }
+  print_table({"channel", "owner", "followed", "following", "left", "openid / pseudonym", "unionid", "tags",
+               "conversions", fmt::format("value {}", str((*page)["currency"]))},
+              rows);
+  const auto total = (*page)["total"].get<std::int64_t>();
+  fmt::print("\npage {} of {} ({} follows)\n", a.page, std::max<std::int64_t>(1, (total + a.per_page - 1) / a.per_page),
+             total);
+  return 0;
+}
+
+// --- conversions ---
+
+struct ConversionsArgs {
+  StatsArgs filter;
+  std::string action, file, external_id, openid, unionid, kind, currency, at, by = "channel", touch = "first";
+  double value = -1;
+  std::size_t chunk = 200;
+};
+
+std::string duration(const Json& seconds) {
+  if (!seconds.is_number_integer()) return "–";
+  const auto s = seconds.get<std::int64_t>();
+  if (s < 3600) return fmt::format("{}m", s / 60);
+  if (s < 86'400) return fmt::format("{:.1f}h", static_cast<double>(s) / 3600);
+  return fmt::format("{:.1f}d", static_cast<double>(s) / 86'400);
+}
+
+std::string money(const Json& cents) {
+  if (cents.is_null()) return "–";
+  return fmt::format("{:.2f}", cents.get<double>() / 100);
+}
+
+int run_conversions(ConversionsArgs& a) {
+  auto api = Api::connect(a.filter.remote);
+  if (!api) return 2;
+  if (a.action == "import") {
+    std::int64_t recorded = 0, duplicates = 0;
+    std::vector<std::string> errors;
+    const int status = upload_csv(*api, a.file, "/api/v1/conversions/import", a.chunk, errors, [&](const Json& j) {
+      recorded += j.value("recorded", std::int64_t{0});
+      duplicates += j.value("duplicates", std::int64_t{0});
+    });
+    if (status == 2) return 2;
+    fmt::print("{} recorded, {} already there, {} failed\n", recorded, duplicates, errors.size());
+    for (const auto& e : errors) fmt::print("  {}\n", e);
+    return status;
+  }
+  if (a.action == "record") {
+    Json body{{"external_id", a.external_id}, {"kind", a.kind}, {"value_cents", std::llround(a.value * 100)}};
+    if (!a.openid.empty()) body["openid"] = a.openid;
+    if (!a.unionid.empty()) body["unionid"] = a.unionid;
+    if (!a.currency.empty()) body["currency"] = a.currency;
+    if (a.at.empty()) {
+      body["occurred_at"] = static_cast<std::int64_t>(std::time(nullptr));
+    } else {
+      const bool digits = a.at.find_first_not_of("0123456789") == std::string::npos && a.at.size() < 12;
+      body["occurred_at"] = digits ? Json(std::stoll(a.at)) : Json(a.at);
+    }
+    auto r = api->call("POST", "/api/v1/conversions", body.dump());
+    if (!r) return 1;
+    const Json j = Json::parse(r->body, nullptr, false);
+    if (a.filter.remote.json) {
+      fmt::print("{}\n", j.dump(2));
+      return 0;
+    }
+    auto touch = [](const Json& t) { return t.is_null() ? std::string("none") : fmt::format("channel {}", t["channel_id"].get<std::int64_t>()); };
+    fmt::print("{} {}: first touch {}, last touch {}{}\n", j["duplicate"].get<bool>() ? "already recorded" : "recorded",
+               a.external_id, touch(j["first_touch"]), touch(j["last_touch"]),
+               j["known_person"].get<bool>() ? "" : " (nobody we know: not attributed)");
+    return 0;
+  }
+  std::string q = query(a.filter);
+  q += fmt::format("{}by={}&touch={}", q.empty() ? '?' : '&', a.by, a.touch);
+  if (!a.currency.empty()) q += "&currency=" + percent_encode(a.currency);
+  auto report = api->json("GET", "/api/v1/conversions/report" + q);
+  if (!report) return 1;
+  if (a.filter.remote.json) {
+    fmt::print("{}\n", report->dump(2));
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  auto row = [&rows](const std::string& key, const Json& f) {
+    rows.push_back({key, std::to_string(f["followers"].get<std::int64_t>()),
+                    std::to_string(f["conversions"].get<std::int64_t>()), std::to_string(f["converters"].get<std::int64_t>()),
+                    money(f["value_cents"]), money(f["value_per_follower_cents"]), duration(f["median_seconds_to_first"])});
+  };
+  for (const auto& f : (*report)["rows"]) row(str(f["key"]), f);
+  row("total", (*report)["totals"]);
+  if (!(*report)["unattributed"].is_null()) row("(no channel)", (*report)["unattributed"]);
+  print_table({a.by, "followers", "conversions", "converters", fmt::format("value {}", str((*report)["currency"])),
+               "per follower", "to 1st (median)"},
+              rows);
+  fmt::print("\n{} touch, {} to {}\n", a.touch, str((*report)["from"]), str((*report)["to"]));
+  return 0;
+}
+
 void add_stats_filters(CLI::App& c, StatsArgs& a) {
   c.add_option("--from", a.from, "first day, YYYY-MM-DD (default: 29 days ago)");
   c.add_option("--to", a.to, "last day, YYYY-MM-DD (default: today)");
@@ -525,7 +685,7 @@ void configure_export_command(CLI::App& command, std::function<int()>& run) {
   add_stats_filters(command, a->stats);
   command.add_option("--by", a->stats.by, "a row per channel (default), group or owner")
       ->check(CLI::IsMember({"channel", "group", "owner"}));
-  command.add_option("--format", a->format, "csv");
+  command.add_option("--format", a->format, "csv (default) or xlsx")->check(CLI::IsMember({"csv", "xlsx"}));
   command.add_option("--out", a->out, "the file to write (default: standard output)");
   run = [a] { return run_export(*a); };
 }
@@ -559,6 +719,55 @@ void configure_admin_token_command(CLI::App& command, std::function<int()>& run)
     return 0;
   };
   (void)command;
+}
+
+void configure_followers_command(CLI::App& command, std::function<int()>& run) {
+  auto a = std::make_shared<FollowersArgs>();
+  add_remote_options(command, a->filter.remote);
+  command.add_option("--channel", a->filter.channel, "channel ids, comma-separated");
+  command.add_option("--group", a->filter.group, "only this group's channels");
+  command.add_option("--owner", a->filter.owner, "a promoter's followers");
+  command.add_option("--from", a->filter.from, "followed on or after this day, YYYY-MM-DD");
+  command.add_option("--to", a->filter.to, "followed on or before this day, YYYY-MM-DD");
+  command.add_option("--status", a->status, "following, left or all")->check(CLI::IsMember({"following", "left", "all"}));
+  command.add_option("--sort", a->sort, "followed_at, left_at, channel or value")
+      ->check(CLI::IsMember({"followed_at", "left_at", "channel", "value"}));
+  command.add_option("--order", a->order, "desc (default) or asc")->check(CLI::IsMember({"asc", "desc"}));
+  command.add_option("--openid", a->openid, "one person's follows");
+  command.add_option("--page", a->page, "which page")->check(CLI::PositiveNumber);
+  command.add_option("--per-page", a->per_page, "rows per page (at most 500)")->check(CLI::Range(1, 500));
+  command.add_option("--out", a->out, "export every row to this file instead of printing a page");
+  command.add_option("--format", a->format, "with --out: csv (default) or xlsx")->check(CLI::IsMember({"csv", "xlsx"}));
+  run = [a] { return run_followers(*a); };
+}
+
+void configure_conversions_command(CLI::App& command, std::function<int()>& run) {
+  auto a = std::make_shared<ConversionsArgs>();
+  command.require_subcommand(1);
+  auto* record = command.add_subcommand("record", "record one conversion (the same --external-id again changes nothing)");
+  add_remote_options(*record, a->filter.remote);
+  record->add_option("--external-id", a->external_id, "your order or payment id")->required();
+  record->add_option("--openid", a->openid, "the follower's openid (or --unionid)");
+  record->add_option("--unionid", a->unionid, "the follower's unionid");
+  record->add_option("--kind", a->kind, "order, payment, signup, …")->required();
+  record->add_option("--value", a->value, "in yuan (or the currency's unit), e.g. 99.5")->required();
+  record->add_option("--currency", a->currency, "ISO 4217 (default: the service's [conversions] currency)");
+  record->add_option("--at", a->at, "when: Unix seconds or RFC 3339 (default: now)");
+  auto* import = command.add_subcommand("import", "record conversions from a CSV file (a header row first)");
+  add_remote_options(*import, a->filter.remote);
+  import->add_option("file", a->file, "the CSV: external_id,openid,unionid,kind,value_cents,occurred_at[,currency]")
+      ->required();
+  import->add_option("--chunk", a->chunk, "rows per request")->check(CLI::Range(1, 5000));
+  auto* report = command.add_subcommand("report", "conversions per channel, group or owner");
+  add_remote_options(*report, a->filter.remote);
+  add_stats_filters(*report, a->filter);
+  report->add_option("--by", a->by, "channel (default), group or owner")->check(CLI::IsMember({"channel", "group", "owner"}));
+  report->add_option("--touch", a->touch, "first (default) or last")->check(CLI::IsMember({"first", "last"}));
+  report->add_option("--currency", a->currency, "ISO 4217 (default: the service's)");
+  for (auto* sub : command.get_subcommands({})) {
+    sub->callback([a, sub] { a->action = sub->get_name(); });
+  }
+  run = [a] { return run_conversions(*a); };
 }
 
 }  // namespace qrscene::app

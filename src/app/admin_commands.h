@@ -18,6 +18,8 @@ namespace qrscene::app {
 void configure_channel_command(CLI::App& command, std::function<int()>& run);
 void configure_stats_command(CLI::App& command, std::function<int()>& run);
 void configure_export_command(CLI::App& command, std::function<int()>& run);
+void configure_followers_command(CLI::App& command, std::function<int()>& run);
+void configure_conversions_command(CLI::App& command, std::function<int()>& run);
 void configure_qr_command(CLI::App& command, std::function<int()>& run);
 void configure_admin_token_command(CLI::App& command, std::function<int()>& run);
 

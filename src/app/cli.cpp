@@ -26,7 +26,7 @@ struct Command {
 };
 
 // Every subcommand of DESIGN.md, in the order --help lists them.
-constexpr std::array<Command, 11> kCommands{{
+constexpr std::array<Command, 13> kCommands{{
     {"demo", "run the whole product offline against the simulator, with sample channels", 5, configure_demo_command},
     {"serve", "run the callback endpoint, admin API, dashboard and jobs", 5, configure_serve_command},
     {"check-config", "read and check a configuration file, listing every problem", 5,
@@ -35,7 +35,11 @@ constexpr std::array<Command, 11> kCommands{{
     {"channel", "create, list, show, pause, resume, retire and import channels (admin API)", 6,
      configure_channel_command},
     {"stats", "growth, churn and retention by channel, group or owner (admin API)", 6, configure_stats_command},
-    {"export", "export the figures by channel, group or owner as CSV (admin API)", 6, configure_export_command},
+    {"export", "export the figures by channel, group or owner as CSV or XLSX (admin API)", 6, configure_export_command},
+    {"followers", "followers one by one per channel or owner; export as CSV or XLSX (admin API)", 11,
+     configure_followers_command},
+    {"conversions", "record or import conversions; figures per channel or owner (admin API)", 11,
+     configure_conversions_command},
     {"qr", "render a QR code as PNG or SVG, offline or a channel's", 6, configure_qr_command},
     {"admin-token", "make an admin token and the hash for [admin] token_sha256", 6, configure_admin_token_command},
     {"wx", "call the WeChat API directly (token, qrcode, user, tags, menu, message, datacube)", 4,

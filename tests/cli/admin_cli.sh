@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The operators' CLI against a running service fed by the simulator: admin-token, channel
 # create/list/show/pause/resume/retire/import (bad rows reported, good rows kept), qr render offline
-# and for a channel (decoded with zbarimg), stats as a table and as JSON, export to a CSV file.
+# and for a channel (decoded with zbarimg), stats as a table and as JSON, export to CSV and XLSX
+# (read back with xlsx2csv), followers one by one, conversions recorded, imported and reported.
 # Usage: admin_cli.sh /path/to/qrscene
 set -euo pipefail
 qrscene=$1
@@ -64,11 +65,13 @@ set +e; "$qrscene" channel create --name x --kind forever >/dev/null 2>&1; code=
 [ "$code" = 2 ] || fail "a bad --kind exited $code"
 
 # Three followers and one follower's scan through the simulator.
+openids=()
 for i in 1 2 3; do
   openid=$(curl -sf -X POST "$sim/sim/accounts/$appid/users" -H 'Content-Type: application/json' -d '{"count":1}' |
     grep -o '"openid":"[^"]*"' | head -1 | cut -d'"' -f4)
   curl -sf -X POST "$sim/sim/accounts/$appid/users/$openid/scan" -H 'Content-Type: application/json' \
     -d "{\"ticket\":\"$ticket\"}" | grep -q "欢迎 地铁海报" || fail "follower $i did not see the reply"
+  openids+=("$openid")
 done
 curl -sf -X POST "$sim/sim/accounts/$appid/users/$openid/scan" -H 'Content-Type: application/json' \
   -d "{\"ticket\":\"$ticket\"}" >/dev/null
@@ -104,5 +107,47 @@ grep -q "^total *4 *3 *1 *0 *3" "$work/stats.out" || fail "stats: $(cat "$work/s
 grep -q "地铁海报,$id,1,4,3,3,0,1,0,3," "$work/figures.csv" || fail "export: $(cat "$work/figures.csv")"
 set +e; "$qrscene" export --format xlsx >/dev/null 2>&1; code=$?; set -e
 [ "$code" = 2 ] || fail "xlsx exited $code"
+"$qrscene" export --format xlsx --out "$work/figures.xlsx" 2>/dev/null
+xlsx2csv "$work/figures.xlsx" | grep -q "^地铁海报,$id,1,4,3,3,0,1,0,3," || fail "xlsx: $(xlsx2csv "$work/figures.xlsx")"
+
+# Conversions: one recorded (again: nothing changes; changed: refused), an import with a bad row
+# (again: all there already).
+now=$(date +%s)
+"$qrscene" conversions record --external-id o-1 --openid "${openids[0]}" --kind order --value 99.5 --at "$now" \
+  >"$work/conv.out"
+grep -q "^recorded o-1: first touch channel $id, last touch channel $id" "$work/conv.out" || fail "record: $(cat "$work/conv.out")"
+"$qrscene" conversions record --external-id o-1 --openid "${openids[0]}" --kind order --value 99.5 --at "$now" |
+  grep -q "^already recorded o-1" || fail "a re-sent conversion"
+set +e; "$qrscene" conversions record --external-id o-1 --openid "${openids[0]}" --kind order --value 98 --at "$now" \
+  >/dev/null 2>"$work/conflict.err"; code=$?; set -e
+[ "$code" = 1 ] && grep -q "409.*other values" "$work/conflict.err" || fail "a changed re-send: exit $code, $(cat "$work/conflict.err")"
+set +e; "$qrscene" conversions record --external-id o-9 --openid "${openids[0]}" --kind order --value 1 --at yesterday \
+  >/dev/null 2>"$work/badat.err"; code=$?; set -e
+[ "$code" = 1 ] && grep -q "occurred_at" "$work/badat.err" || fail "a bad --at: exit $code, $(cat "$work/badat.err")"
+printf 'external_id,openid,kind,value_cents,occurred_at\no-2,%s,order,1000,%s\no-3,%s,Bad,1,%s\n' \
+  "${openids[1]}" "$now" "${openids[1]}" "$now" >"$work/conv.csv"
+for round in 1 2; do
+  set +e; "$qrscene" conversions import "$work/conv.csv" >"$work/cimport.out" 2>"$work/cimport.err"; code=$?; set -e
+  [ "$code" = 1 ] || fail "conversions import round $round exited $code"
+  want=$([ "$round" = 1 ] && echo "1 recorded, 0 already there, 1 failed" || echo "0 recorded, 1 already there, 1 failed")
+  grep -q "$want" "$work/cimport.out" || fail "conversions import round $round: $(cat "$work/cimport.out")"
+  grep -q "row 3: kind" "$work/cimport.out" || fail "the bad row: $(cat "$work/cimport.out")"
+  grep -q "importing: 2/2" "$work/cimport.err" || fail "no progress: $(cat "$work/cimport.err")"
+done
+"$qrscene" conversions report >"$work/report.out"
+grep -q "地铁海报 *3 *2 *2 *109.50 *36.50" "$work/report.out" || fail "report: $(cat "$work/report.out")"
+"$qrscene" conversions report --by owner --touch last | grep -q "小李 *3 *2 *2 *109.50" || fail "report by owner"
+
+# Followers one by one: one leaves and stays as a pseudonymous row; exports as CSV and XLSX.
+curl -sf -X POST "$sim/sim/accounts/$appid/users/${openids[2]}/unfollow" >/dev/null
+"$qrscene" followers --channel "$id" >"$work/followers.out"
+[ "$(grep -c "地铁海报 *小李 .* yes " "$work/followers.out")" = 2 ] || fail "followers: $(cat "$work/followers.out")"
+grep -q "地铁海报 *小李 .* no .*…" "$work/followers.out" || fail "the leaver's row: $(cat "$work/followers.out")"
+grep -q "${openids[0]} .* 1 *99.50" "$work/followers.out" || fail "the buyer's row: $(cat "$work/followers.out")"
+"$qrscene" followers --status left --json | grep -q '"openid": null' || fail "followers --status left --json"
+"$qrscene" followers --owner 小李 --out "$work/followers.xlsx" --format xlsx 2>/dev/null
+[ "$(xlsx2csv "$work/followers.xlsx" | grep -c ",地铁海报,线下,小李,")" = 3 ] || fail "followers xlsx: $(xlsx2csv "$work/followers.xlsx")"
+"$qrscene" followers --out "$work/followers.csv" 2>/dev/null
+grep -q "${openids[1]}" "$work/followers.csv" || fail "followers csv: $(cat "$work/followers.csv")"
 "$qrscene" channel retire "$id" | grep -q retired || fail "retire"
 echo "all checks passed"
