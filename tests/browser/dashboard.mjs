@@ -1,7 +1,8 @@
 // The dashboard in a real browser: Debian's Chromium, headless, driven by playwright-core, against
 // `qrscene serve` fed by `qrscene sim`. A marketer signs in, creates a channel, sees its QR code,
 // the simulator's users scan that very image, the numbers change, the figures are exported; the
-// language switches; the pages fit a phone. Screenshots are kept in the artefact directory.
+// backend sends conversions and the follower list and conversion figures show them; the language
+// switches; the pages fit a phone. Screenshots are kept in the artefact directory.
 //
 // Usage: node dashboard.mjs /path/to/qrscene ARTEFACT_DIR
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -130,15 +131,79 @@ try {
   const csv = readFileSync(await (await exported).path(), 'utf8');
   assert.match(csv, new RegExp(`地铁海报,${channelId},1,8,6,`), csv);
 
-  // Leaderboard by owner, overview with the new numbers, English.
+  // The account's backend sends two orders (one re-sent: counted once).
+  const auth = { Authorization: 'Bearer ' + token };
+  const now = Math.floor(Date.now() / 1000);
+  const orders = [[users[0].openid, 'o-1', 9950], [users[1].openid, 'o-2', 2000], [users[0].openid, 'o-1', 9950]];
+  for (const [openid, id, cents] of orders) {
+    const r = await json(`${service}/api/v1/conversions`, { openid, external_id: id, kind: 'order', value_cents: cents, occurred_at: now }, auth);
+    assert.equal(r.first_touch.channel_id, channelId, JSON.stringify(r));
+  }
+
+  // The channel page shows them under both models: 2 conversions, ¥119.50 over 6 new follows.
+  await page.locator('#channel-table tbody tr').first().click();
+  await page.locator('#channel-conversions-first').waitFor();
+  const conv = async (model, id) => page.locator(`#channel-conversions-${model} [data-metric="${id}"] .value`).innerText();
+  for (const model of ['first', 'last']) {
+    assert.equal(await conv(model, 'conversions'), '2');
+    assert.equal(await conv(model, 'converters'), '2');
+    assert.equal(await conv(model, 'value'), '¥119.50');
+    assert.equal(await conv(model, 'followers'), '6');
+    assert.equal(await conv(model, 'per_follower'), '¥19.92');
+  }
+  await shot(page, 'channel-conversions');
+
+  // Its followers one by one: six follows, the one who left without an openid, the buyer's order.
+  await page.locator('#channel-followers').click();
+  await page.locator('#followers-table tbody tr').first().waitFor();
+  assert.equal(await page.locator('#followers-table tbody tr').count(), 6);
+  const left = page.locator('#followers-table tbody tr[data-following="no"]');
+  assert.equal(await left.count(), 1);
+  const leftText = await left.innerText();
+  assert.ok(!leftText.includes(users[4].openid) && leftText.includes('…'), `the leaver's row: ${leftText}`);
+  const buyer = page.locator('#followers-table tbody tr', { hasText: users[0].openid });
+  assert.match(await buyer.innerText(), /\t1\t¥99\.50$/);
+  assert.match(await page.locator('#followers-page').innerText(), /共 6 条/);
+  await shot(page, 'followers');
+  await page.locator('#followers-status').selectOption('left');
+  await page.locator('#followers-page').filter({ hasText: '共 1 条' }).waitFor();
+  assert.equal(await page.locator('#followers-table tbody tr').count(), 1);
+  const xlsx = page.waitForEvent('download');
+  await page.locator('#followers-xlsx').click();
+  const workbook = readFileSync(await (await xlsx).path());
+  assert.equal(workbook.subarray(0, 2).toString(), 'PK');
+  await page.locator('#followers-status').selectOption('');
+  await page.locator('#followers-page').filter({ hasText: '共 6 条' }).waitFor();
+  const followersCsv = page.waitForEvent('download');
+  await page.locator('#followers-csv').click();
+  const fcsv = readFileSync(await (await followersCsv).path(), 'utf8');
+  assert.equal(fcsv.trim().split('\n').length, 7, fcsv);
+  assert.match(fcsv, new RegExp(users[0].openid));
+
+  // The conversions page: the channel's row, the same under last touch.
+  await page.locator('header nav a[href="#/conversions"]').click();
+  await page.locator('#conversions-table tbody tr').first().waitFor();
+  assert.match(await page.locator('#conversions-table tbody tr').first().innerText(), /^地铁海报\t6\t2\t2\t¥119\.50\t¥19\.92/);
+  await page.locator('#conversions-touch').selectOption('last');
+  await page.waitForURL(/touch=last/);
+  await page.locator('#conversions-table tbody tr').first().waitFor();
+  assert.equal(await page.locator('#conversions-totals [data-metric="value"] .value').innerText(), '¥119.50');
+  await shot(page, 'conversions');
+
+  // Leaderboard by owner; a promoter's row opens their followers.
   await page.locator('header nav a[href="#/leaderboard"]').click();
   await page.locator('#leaderboard-table tbody tr').first().waitFor();
   assert.match(await page.locator('#leaderboard-table tbody').innerText(), /小李/);
   await shot(page, 'leaderboard');
+  await page.locator('#leaderboard-table tbody tr', { hasText: '小李' }).click();
+  await page.locator('#followers-table tbody tr').first().waitFor();
+  assert.equal(await page.locator('#followers-owner').inputValue(), '小李');
+  assert.equal(await page.locator('#followers-table tbody tr').count(), 6);
   await page.locator('header nav a[href="#/overview"]').click();
   await page.locator('[data-metric="m.new_follows"] .value').filter({ hasText: '6' }).waitFor();
   await page.locator('#lang').click();
   await page.locator('header nav a[href="#/overview"]').filter({ hasText: 'Overview' }).waitFor();
+  assert.equal(await page.locator('header nav a[href="#/followers"]').innerText(), 'Followers');
   await shot(page, 'overview-english');
 
   // A phone-sized screen: nothing wider than the viewport.
@@ -148,6 +213,11 @@ try {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `the page is ${overflow}px wider than a phone`);
   await shot(page, 'phone-channels');
+  await page.locator('header nav a[href="#/followers"]').click();
+  await page.locator('#followers-table tbody tr').first().waitFor();
+  const followersOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(followersOverflow <= 1, `the follower list is ${followersOverflow}px wider than a phone`);
+  await shot(page, 'phone-followers');
 
   assert.deepEqual(problems, [], 'the page logged errors');
   console.log('all checks passed');

@@ -30,6 +30,19 @@ const I18N = {
     'cohort.title': '留存（按关注日期）', 'cohort.day': '关注日期', 'cohort.follows': '关注数',
     'leader.by': '按推广员', 'leader.channels': '渠道数', 'compare.pick': '选择要对比的渠道',
     'compare.series': '新关注', 'empty': '暂无数据', 'back': '返回', 'lang': 'English',
+    'nav.followers': '粉丝明细', 'nav.conversions': '转化',
+    'f.channel': '渠道', 'f.all_channels': '全部渠道', 'f.owner': '推广员', 'f.all_owners': '全部推广员',
+    'f.status': '状态', 'f.status.all': '全部', 'f.status.following': '关注中', 'f.status.left': '已取关',
+    'f.followed_at': '关注时间', 'f.left_at': '取关时间', 'f.who': 'OpenID / 匿名标识', 'f.unionid': 'UnionID',
+    'f.tags': '标签', 'f.first': '首次关注', 'f.conversions': '转化次数', 'f.value': '转化金额',
+    'f.sort.followed_at': '按关注时间', 'f.sort.left_at': '按取关时间', 'f.sort.channel': '按渠道', 'f.sort.value': '按转化金额',
+    'f.page': '第 {page} / {pages} 页，共 {total} 条', 'f.prev': '上一页', 'f.next': '下一页',
+    'f.export_csv': '导出 CSV', 'f.export_xlsx': '导出 Excel', 'f.yes': '是', 'f.no': '否', 'f.view': '查看粉丝明细',
+    'c.touch': '归因模型', 'c.touch.first': '首次触达', 'c.touch.last': '末次触达', 'c.by.channel': '按渠道', 'c.by.owner': '按推广员',
+    'c.conversions': '转化次数', 'c.converters': '转化人数', 'c.value': '转化金额', 'c.followers': '新关注',
+    'c.per_follower': '每个关注的价值', 'c.time_to_first': '关注到首次转化（中位）', 'c.unattributed': '无渠道',
+    'c.total': '合计', 'c.import': '导入转化 CSV', 'c.import.done': '导入完成：新增 {ok}，已存在 {dup}，失败 {bad}',
+    'c.title': '转化（关注后的订单、付款、注册）',
   },
   en: {
     'signin.lead': 'Sign in with an admin token.', 'signin.token': 'Admin token', 'signin.submit': 'Sign in',
@@ -59,6 +72,19 @@ const I18N = {
     'cohort.title': 'Retention by follow date', 'cohort.day': 'Follow date', 'cohort.follows': 'Follows',
     'leader.by': 'By owner', 'leader.channels': 'Channels', 'compare.pick': 'Pick channels to compare',
     'compare.series': 'New follows', 'empty': 'Nothing yet', 'back': 'Back', 'lang': '中文',
+    'nav.followers': 'Followers', 'nav.conversions': 'Conversions',
+    'f.channel': 'Channel', 'f.all_channels': 'All channels', 'f.owner': 'Owner', 'f.all_owners': 'All owners',
+    'f.status': 'Status', 'f.status.all': 'All', 'f.status.following': 'Following', 'f.status.left': 'Left',
+    'f.followed_at': 'Followed', 'f.left_at': 'Left', 'f.who': 'OpenID / pseudonym', 'f.unionid': 'UnionID',
+    'f.tags': 'Tags', 'f.first': 'First follow', 'f.conversions': 'Conversions', 'f.value': 'Value',
+    'f.sort.followed_at': 'By follow time', 'f.sort.left_at': 'By unfollow time', 'f.sort.channel': 'By channel', 'f.sort.value': 'By value',
+    'f.page': 'Page {page} of {pages}, {total} rows', 'f.prev': 'Previous', 'f.next': 'Next',
+    'f.export_csv': 'Export CSV', 'f.export_xlsx': 'Export Excel', 'f.yes': 'yes', 'f.no': 'no', 'f.view': 'See the followers',
+    'c.touch': 'Attribution', 'c.touch.first': 'First touch', 'c.touch.last': 'Last touch', 'c.by.channel': 'By channel', 'c.by.owner': 'By owner',
+    'c.conversions': 'Conversions', 'c.converters': 'Converters', 'c.value': 'Value', 'c.followers': 'New follows',
+    'c.per_follower': 'Value per follower', 'c.time_to_first': 'Follow to first conversion (median)', 'c.unattributed': 'No channel',
+    'c.total': 'Total', 'c.import': 'Import conversions (CSV)', 'c.import.done': 'Import finished: {ok} new, {dup} already there, {bad} failed',
+    'c.title': 'Conversions (orders, payments, sign-ups after the follow)',
   },
 };
 
@@ -138,6 +164,25 @@ function range() {
 
 function pct(v) { return v === null || v === undefined ? '–' : (v * 100).toFixed(1) + '%'; }
 function yuan(cents) { return cents === null || cents === undefined ? '–' : '¥' + (cents / 100).toFixed(2); }
+function money(cents, currency) {
+  if (cents === null || cents === undefined) return '–';
+  return currency === 'CNY' ? yuan(cents) : (cents / 100).toFixed(2) + ' ' + currency;
+}
+function when(unix) {
+  if (unix === null || unix === undefined) return '–';
+  return new Date(unix * 1000).toLocaleString(state.lang === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false });
+}
+function duration(seconds) {
+  if (seconds === null || seconds === undefined) return '–';
+  if (seconds < 3600) return Math.round(seconds / 60) + (state.lang === 'zh' ? ' 分钟' : ' min');
+  if (seconds < 86400) return (seconds / 3600).toFixed(1) + (state.lang === 'zh' ? ' 小时' : ' h');
+  return (seconds / 86400).toFixed(1) + (state.lang === 'zh' ? ' 天' : ' d');
+}
+// The parameters after the view's name in the hash: #/followers?owner=…
+function hashParams() {
+  const i = location.hash.indexOf('?');
+  return new URLSearchParams(i < 0 ? '' : location.hash.slice(i + 1));
+}
 
 function disposeCharts() {
   for (const c of state.charts) c.dispose();
@@ -338,6 +383,28 @@ function csvRecords(text) {
   return records;
 }
 
+// Sends a CSV file in parts of `chunk` rows (each with the header) to `path`, moving `bar`; each
+// part's answer goes to `take(answer, offset)`. Row errors come back numbered as lines of the file.
+async function uploadCsv(file, path, bar, take) {
+  const records = csvRecords(await file.text());
+  const header = records.shift();
+  const chunk = 20;
+  const errors = [];
+  bar.max = Math.max(1, records.length);
+  for (let i = 0; i < records.length; i += chunk) {
+    const part = [header, ...records.slice(i, i + chunk)].join('\n');
+    try {
+      const res = await api(path, { method: 'POST', body: part, headers: { 'Content-Type': 'text/csv' } });
+      take(res);
+      for (const e of res.errors) errors.push({ row: e.row + i, message: e.message });
+    } catch (err) {
+      errors.push({ row: i + 2, message: err.message });
+    }
+    bar.value = Math.min(records.length, i + chunk);
+  }
+  return errors;
+}
+
 async function importView(view) {
   const file = el('input', { type: 'file', accept: '.csv,text/csv', id: 'import-file' });
   const bar = el('progress', { max: 1, value: 0, id: 'import-progress' });
@@ -346,25 +413,9 @@ async function importView(view) {
     id: 'import-go', on: {
       click: async () => {
         if (!file.files[0]) return;
-        const records = csvRecords(await file.files[0].text());
-        const header = records.shift();
-        const chunk = 20;
         let ok = 0;
-        const errors = [];
-        bar.max = Math.max(1, records.length);
-        for (let i = 0; i < records.length; i += chunk) {
-          const part = [header, ...records.slice(i, i + chunk)].join('\n');
-          try {
-            const res = await api('/api/v1/channels/import?' + q({ appid: state.appid }), {
-              method: 'POST', body: part, headers: { 'Content-Type': 'text/csv' },
-            });
-            ok += res.created.length;
-            for (const e of res.errors) errors.push({ row: e.row + i, message: e.message });
-          } catch (err) {
-            errors.push({ row: i + 2, message: err.message });
-          }
-          bar.value = Math.min(records.length, i + chunk);
-        }
+        const errors = await uploadCsv(file.files[0], '/api/v1/channels/import?' + q({ appid: state.appid }), bar,
+          (res) => { ok += res.created.length; });
         out.replaceChildren(el('p', { class: errors.length ? 'error' : 'ok' }, t('import.done', { ok, bad: errors.length })),
           el('ul', {}, errors.map((e) => el('li', {}, t('import.row', e)))));
       },
@@ -382,9 +433,11 @@ async function qrImage(id, node) {
 
 async function channelView(view, id) {
   const r = range();
-  const [c, stats] = await Promise.all([
+  const [c, stats, firstTouch, lastTouch] = await Promise.all([
     api('/api/v1/channels/' + id),
     api('/api/v1/stats?' + q({ appid: state.appid, channel: id, from: r.from, to: r.to, granularity: state.granularity === 'hour' && state.days > 31 ? 'day' : state.granularity })),
+    api('/api/v1/conversions/report?' + q({ appid: state.appid, channel: id, from: r.from, to: r.to, touch: 'first' })),
+    api('/api/v1/conversions/report?' + q({ appid: state.appid, channel: id, from: r.from, to: r.to, touch: 'last' })),
   ]);
   const img = el('img', { id: 'qr-preview', alt: c.name });
   const chartNode = el('div', { class: 'chart', id: 'channel-chart' });
@@ -407,7 +460,8 @@ async function channelView(view, id) {
           el('button', { class: 'secondary', id: 'download-svg', on: { click: () => download(`/api/v1/channels/${id}/qr.svg`, `channel-${id}.svg`) } }, t('download') + ' SVG'),
           c.status === 'active' ? el('button', { class: 'secondary', id: 'pause', on: { click: act('pause') } }, t('pause')) : null,
           c.status === 'paused' ? el('button', { class: 'secondary', id: 'resume', on: { click: act('resume') } }, t('resume')) : null,
-          c.status !== 'retired' ? el('button', { class: 'danger', id: 'retire', on: { click: act('retire') } }, t('retire')) : null),
+          c.status !== 'retired' ? el('button', { class: 'danger', id: 'retire', on: { click: act('retire') } }, t('retire')) : null,
+          el('a', { class: 'button secondary', id: 'channel-followers', href: '#/followers?' + q({ channel: id }) }, t('f.view'))),
         msg))),
     rangeToolbar(() => render(), true),
     el('div', { class: 'cards', id: 'channel-metrics' },
@@ -419,6 +473,9 @@ async function channelView(view, id) {
       metric('m.spend', yuan(stats.costs.spend_cents)), metric('m.cost_new', yuan(stats.costs.per_new_follow_cents)),
       metric('m.cost_net', yuan(stats.costs.per_net_follow_cents)), metric('m.cost_retained', yuan(stats.costs.per_retained_follow_cents))),
     el('div', { class: 'card' }, chartNode),
+    el('div', { class: 'card' }, el('h3', {}, t('c.title')),
+      el('h4', {}, t('c.touch.first')), conversionCards(firstTouch.totals, firstTouch.currency, 'channel-conversions-first'),
+      el('h4', {}, t('c.touch.last')), conversionCards(lastTouch.totals, lastTouch.currency, 'channel-conversions-last')),
     el('div', { class: 'card' }, el('h3', {}, t('cohort.title')), el('div', { class: 'table-wrap' }, el('table', { id: 'cohort-table' },
       el('thead', {}, el('tr', {}, el('th', {}, t('cohort.day')), el('th', { class: 'num' }, t('cohort.follows')),
         ['m.retention_d1', 'm.retention_d7', 'm.retention_d30'].map((k) => el('th', { class: 'num' }, t(k))))),
@@ -446,7 +503,8 @@ async function leaderboard(view) {
     el('div', { class: 'card table-wrap' }, el('table', { id: 'leaderboard-table' },
       el('thead', {}, el('tr', {}, el('th', {}, '#'), el('th', {}, t('ch.owner')), el('th', { class: 'num' }, t('leader.channels')),
         ['new_follows', 'unfollows', 'net'].map((k) => el('th', { class: 'num' }, t('m.' + k))))),
-      el('tbody', {}, rows.map((row, i) => el('tr', {}, el('td', {}, i + 1), el('td', {}, row.key || '–'),
+      el('tbody', {}, rows.map((row, i) => el('tr', { class: 'clickable', on: { click: () => { location.hash = '#/followers?' + q({ owner: row.key }); } } },
+        el('td', {}, i + 1), el('td', {}, row.key || '–'),
         el('td', { class: 'num' }, row.channels), ['new_follows', 'unfollows', 'net'].map((k) => el('td', { class: 'num' }, row[k]))))))));
   chart(chartNode, {
     tooltip: {}, grid: { left: 80, right: 16, top: 8, bottom: 24 },
@@ -474,6 +532,120 @@ async function compare(view) {
   await draw();
 }
 
+// The follower list: one row per follow through a channel; rows of people who left keep only the
+// pseudonym.
+async function followersView(view) {
+  const p = hashParams();
+  const params = {
+    appid: state.appid, channel: p.get('channel') || '', owner: p.get('owner') || '', status: p.get('status') || '',
+    sort: p.get('sort') || 'followed_at', order: p.get('order') || 'desc', page: Number(p.get('page') || 1), per_page: 50,
+  };
+  const [list, page] = await Promise.all([
+    api('/api/v1/channels?' + q({ appid: state.appid })),
+    api('/api/v1/followers?' + q(params)),
+  ]);
+  const go = (change) => {
+    const next = Object.assign({}, params, change);
+    delete next.appid;
+    delete next.per_page;
+    if (!('page' in change)) next.page = 1;
+    location.hash = '#/followers?' + q(next);
+  };
+  const owners = [...new Set(list.map((c) => c.owner).filter(Boolean))].sort();
+  const select = (id, label, value, options, key) => el('select', { id, 'aria-label': label, on: { change: (e) => go({ [key]: e.target.value }) } },
+    options.map(([v, text]) => el('option', { value: v, selected: String(value) === String(v) }, text)));
+  const pages = Math.max(1, Math.ceil(page.total / page.per_page));
+  const exportParams = Object.assign({}, params);
+  delete exportParams.page;
+  delete exportParams.per_page;
+  view.replaceChildren(
+    el('div', { class: 'toolbar' },
+      select('followers-channel', t('f.channel'), params.channel, [['', t('f.all_channels')], ...list.map((c) => [c.id, c.name])], 'channel'),
+      select('followers-owner', t('f.owner'), params.owner, [['', t('f.all_owners')], ...owners.map((o) => [o, o])], 'owner'),
+      select('followers-status', t('f.status'), params.status, ['', 'following', 'left'].map((v) => [v, t('f.status.' + (v || 'all'))]), 'status'),
+      select('followers-sort', 'sort', params.sort, ['followed_at', 'left_at', 'channel', 'value'].map((v) => [v, t('f.sort.' + v)]), 'sort'),
+      el('span', { class: 'spacer' }),
+      el('button', { class: 'secondary', id: 'followers-csv', on: { click: () => download('/api/v1/followers/export?' + q(Object.assign({ format: 'csv' }, exportParams)), 'followers.csv') } }, t('f.export_csv')),
+      el('button', { class: 'secondary', id: 'followers-xlsx', on: { click: () => download('/api/v1/followers/export?' + q(Object.assign({ format: 'xlsx' }, exportParams)), 'followers.xlsx') } }, t('f.export_xlsx'))),
+    el('div', { class: 'table-wrap card' }, page.rows.length ? el('table', { id: 'followers-table' },
+      el('thead', {}, el('tr', {}, ['f.channel', 'f.owner', 'f.followed_at', 'f.status', 'f.left_at', 'f.who', 'f.unionid', 'f.tags', 'f.first']
+        .map((k) => el('th', {}, t(k))), el('th', { class: 'num' }, t('f.conversions')), el('th', { class: 'num' }, t('f.value')))),
+      el('tbody', {}, page.rows.map((f) => el('tr', { 'data-following': f.following ? 'yes' : 'no' },
+        el('td', {}, f.channel), el('td', {}, f.owner || '–'), el('td', {}, when(f.followed_at)),
+        el('td', {}, el('span', { class: 'badge ' + (f.following ? 'active' : 'retired') }, t('f.status.' + (f.following ? 'following' : 'left')))),
+        el('td', {}, when(f.left_at)),
+        el('td', { class: 'mono' }, f.openid || (f.pseudonym ? f.pseudonym.slice(0, 12) + '…' : '–')),
+        el('td', { class: 'mono' }, f.unionid || '–'), el('td', {}, f.tags.join('、') || '–'),
+        el('td', {}, t(f.first_follow ? 'f.yes' : 'f.no')),
+        el('td', { class: 'num' }, f.conversions), el('td', { class: 'num' }, money(f.value_cents, page.currency)))))) : el('p', {}, t('empty'))),
+    el('div', { class: 'toolbar' },
+      el('button', { class: 'secondary', id: 'followers-prev', disabled: params.page <= 1, on: { click: () => go({ page: params.page - 1 }) } }, t('f.prev')),
+      el('span', { id: 'followers-page' }, t('f.page', { page: params.page, pages, total: page.total })),
+      el('button', { class: 'secondary', id: 'followers-next', disabled: params.page >= pages, on: { click: () => go({ page: params.page + 1 }) } }, t('f.next'))));
+}
+
+function conversionCards(f, currency, idPrefix) {
+  return el('div', { class: 'cards', id: idPrefix },
+    metric('c.conversions', f.conversions, 'conversions'), metric('c.converters', f.converters, 'converters'),
+    metric('c.value', money(f.value_cents, currency), 'value'), metric('c.followers', f.followers, 'followers'),
+    metric('c.per_follower', money(f.value_per_follower_cents, currency), 'per_follower'),
+    metric('c.time_to_first', duration(f.median_seconds_to_first), 'time_to_first'));
+}
+
+async function conversionsView(view) {
+  const p = hashParams();
+  const touch = p.get('touch') || 'first';
+  const by = p.get('by') || 'channel';
+  const r = range();
+  const report = await api('/api/v1/conversions/report?' + q({ appid: state.appid, from: r.from, to: r.to, touch, by }));
+  const go = (change) => { location.hash = '#/conversions?' + q(Object.assign({ touch, by }, change)); };
+  const chartNode = el('div', { class: 'chart', id: 'conversions-chart' });
+  const file = el('input', { type: 'file', accept: '.csv,text/csv', id: 'conversions-file' });
+  const bar = el('progress', { max: 1, value: 0, id: 'conversions-progress' });
+  const out = el('div', { id: 'conversions-import-result' });
+  const row = (key, f, link) => el('tr', { class: link ? 'clickable' : '', on: { click: () => { if (link) location.hash = link; } } },
+    el('td', {}, key), ...['followers', 'conversions', 'converters'].map((k) => el('td', { class: 'num' }, f[k])),
+    el('td', { class: 'num' }, money(f.value_cents, report.currency)), el('td', { class: 'num' }, money(f.value_per_follower_cents, report.currency)),
+    el('td', { class: 'num' }, duration(f.median_seconds_to_first)));
+  view.replaceChildren(
+    el('div', { class: 'toolbar' },
+      el('select', { id: 'conversions-touch', 'aria-label': t('c.touch'), on: { change: (e) => go({ touch: e.target.value }) } },
+        ['first', 'last'].map((v) => el('option', { value: v, selected: v === touch }, t('c.touch.' + v)))),
+      el('select', { id: 'conversions-by', 'aria-label': 'by', on: { change: (e) => go({ by: e.target.value }) } },
+        ['channel', 'owner'].map((v) => el('option', { value: v, selected: v === by }, t('c.by.' + v)))),
+      el('select', { 'aria-label': 'range', on: { change: (e) => { state.days = Number(e.target.value); render(); } } },
+        [7, 30, 90].map((d) => el('option', { value: d, selected: state.days === d }, t('range.' + d))))),
+    el('h2', {}, t('c.title')),
+    conversionCards(report.totals, report.currency, 'conversions-totals'),
+    el('div', { class: 'card' }, chartNode),
+    el('div', { class: 'card table-wrap' }, el('table', { id: 'conversions-table' },
+      el('thead', {}, el('tr', {}, el('th', {}, t(by === 'owner' ? 'f.owner' : 'f.channel')),
+        ['c.followers', 'c.conversions', 'c.converters', 'c.value', 'c.per_follower', 'c.time_to_first'].map((k) => el('th', { class: 'num' }, t(k))))),
+      el('tbody', {},
+        report.rows.map((f) => row(f.key || '–', f, by === 'owner' ? '#/followers?' + q({ owner: f.key }) : '#/followers?' + q({ channel: f.channel_id }))),
+        row(t('c.total'), report.totals),
+        report.unattributed ? row(t('c.unattributed'), report.unattributed) : null))),
+    el('div', { class: 'card' }, el('h3', {}, t('c.import')),
+      el('p', {}, 'external_id,openid,unionid,kind,value_cents,occurred_at,currency'),
+      el('div', { class: 'toolbar' }, file, el('button', {
+        id: 'conversions-import', on: {
+          click: async () => {
+            if (!file.files[0]) return;
+            let ok = 0, dup = 0;
+            const errors = await uploadCsv(file.files[0], '/api/v1/conversions/import?' + q({ appid: state.appid }), bar,
+              (res) => { ok += res.recorded; dup += res.duplicates; });
+            out.replaceChildren(el('p', { class: errors.length ? 'error' : 'ok' }, t('c.import.done', { ok, dup, bad: errors.length })),
+              el('ul', {}, errors.map((e) => el('li', {}, t('import.row', e)))));
+          },
+        },
+      }, t('import'))), bar, out));
+  chart(chartNode, {
+    tooltip: {}, grid: { left: 100, right: 16, top: 8, bottom: 24 },
+    xAxis: { type: 'value' }, yAxis: { type: 'category', data: report.rows.map((f) => f.key || '–').reverse() },
+    series: [{ type: 'bar', name: t('c.value'), data: report.rows.map((f) => f.value_cents / 100).reverse() }],
+  });
+}
+
 // --- shell ---
 
 function applyI18n() {
@@ -496,6 +668,8 @@ async function render() {
     else if (hash === '#/import') await importView(view);
     else if (hash === '#/leaderboard') await leaderboard(view);
     else if (hash === '#/compare') await compare(view);
+    else if (hash.startsWith('#/followers')) await followersView(view);
+    else if (hash.startsWith('#/conversions')) await conversionsView(view);
     else await overview(view);
   } catch (e) {
     if (e.status !== 401) view.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
