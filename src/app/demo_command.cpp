@@ -288,6 +288,26 @@ int run_demo(const DemoSettings& s) {
     if (!r || r->done + r->retried + r->failed == 0) break;
   }
 
+  // A quarter of those still following later place an order (收款前关注), sent as the account's
+  // backend would send it: the conversions page and report have something to show.
+  std::int64_t orders = 0, order_cents = 0;
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    auto u = simulator.platform().user(kAppId, users[i].openid);
+    sim::Rng rng(s.seed * 7'919 + i);
+    if (!u || !u->subscribed || rng.unit() >= 0.25) continue;
+    domain::ConversionInput order;
+    order.appid = kAppId;
+    order.external_id = fmt::format("demo-order-{}", i);
+    order.openid = users[i].openid;
+    order.kind = "order";
+    order.value_cents = 990 + static_cast<std::int64_t>(rng.below(29'000));
+    order.occurred_at = clock.unix_seconds();
+    if (rt.conversions().record(order)) {
+      ++orders;
+      order_cents += order.value_cents;
+    }
+  }
+
   auto totals = rt.totals(kAppId);
   if (!totals) {
     fmt::print(stderr, "qrscene demo: {}\n", totals.error().message);
@@ -321,9 +341,11 @@ int run_demo(const DemoSettings& s) {
              users.size(), pushes.load(), seconds, seconds > 0 ? static_cast<double>(pushes.load()) / seconds : 0.0,
              counters.replies, failed.load(), rt.store().commits());
   if (auto queue = rt.store().job_counts(kAppId); queue) {
-    fmt::print("jobs: {} tagging jobs done, {} pending, {} failed\n", queue->done, queue->pending + queue->running,
+    fmt::print("jobs: {} done (tagging, follower profiles), {} pending, {} failed\n", queue->done, queue->pending + queue->running,
                queue->failed);
   }
+  fmt::print("conversions: {} orders worth ¥{:.2f} from followers, credited to their channels\n", orders,
+             static_cast<double>(order_cents) / 100);
   fmt::print("counts match what the simulator's users did: {}\n", matches ? "yes" : "NO");
   fmt::print("QR codes:\n");
   for (std::size_t i = 0; i < specs.size(); ++i) fmt::print("  {}  {}\n", specs[i].file, channels[i].url);

@@ -68,6 +68,7 @@ class ServiceRuntime {
   [[nodiscard]] service::AnalyticsService& analytics() noexcept { return *analytics_; }
   [[nodiscard]] wechat::AccountClients& clients() noexcept { return *clients_; }
   [[nodiscard]] service::LoginService& logins() noexcept { return *logins_; }
+  [[nodiscard]] service::ConversionService& conversions() noexcept { return *conversions_; }
   [[nodiscard]] Result<service::JobRunReport> run_jobs();
   [[nodiscard]] service::UpkeepReport upkeep();
   [[nodiscard]] Result<std::vector<ChannelTotals>> totals(std::string_view appid);
