@@ -241,6 +241,13 @@ std::string ServiceRuntime::metrics_text() {
   metric("qrscene_callback_store_failures_total", "Pushes answered 503 because the store failed", "counter", "",
          c.store_failures);
   metric("qrscene_store_commits_total", "Group commits of the event writer", "counter", "", store_->commits());
+  const auto wal = store_->checkpoints();
+  metric("qrscene_store_checkpoints_total", "WAL checkpoints (on their own thread), by outcome", "counter",
+         "{outcome=\"done\"}", wal.runs);
+  metric("qrscene_store_checkpoints_total", "", "", "{outcome=\"failed\"}", wal.failures);
+  metric("qrscene_store_wal_restarts_total", "WAL checkpoints that had to stop the writer to start the WAL over",
+         "counter", "", wal.restarts);
+  metric("qrscene_store_wal_pages", "Pages in the WAL after the last commit", "gauge", "", wal.wal_pages);
   metric("qrscene_login_waiters", "Browsers waiting for a login session's result", "gauge", "",
          static_cast<std::int64_t>(logins_->waiting()));
   const auto woken = logins_->wakeups();

@@ -68,6 +68,7 @@ class Database {
   [[nodiscard]] std::int64_t last_insert_id() const;
   [[nodiscard]] int changes() const;
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  [[nodiscard]] sqlite3* handle() const noexcept { return db_; }
 
  private:
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}

@@ -307,6 +307,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(SqliteStoreOptions option
   QRSCENE_TRY(migrate(*db));
   QRSCENE_ASSIGN_OR_RETURN(store->pseudonym_key_, load_or_make_key(*db));
   QRSCENE_TRY(store->hash_followers(*db));
+  QRSCENE_ASSIGN_OR_RETURN(store->checkpointer_, Checkpointer::start(*db, options.checkpoints));
   QRSCENE_ASSIGN_OR_RETURN(store->writer_, Writer::make(std::move(db)));
   QRSCENE_ASSIGN_OR_RETURN(store->reader_, Database::open(options.path, db_options));
   store->thread_ = std::thread([s = store.get()] { s->writer_loop(); });

@@ -28,6 +28,7 @@
 #include "base/result.h"
 #include "domain/channel.h"
 #include "domain/ports.h"
+#include "store/sqlite/checkpointer.h"
 #include "store/sqlite/database.h"
 
 namespace qrscene::store::sqlite {
@@ -43,6 +44,7 @@ struct SqliteStoreOptions {
   domain::LoginTexts login_texts;    // what a follower is answered when scanning a login code
   std::int64_t login_code_cooldown = 60;  // seconds a decided session's code rests before it is lent again
   bool profile_followers = true;     // a profile job (unionid, tags) per new follower
+  CheckpointOptions checkpoints;     // WAL checkpoints on a thread of their own
 };
 
 // The columns of a login session row, and reading them (shared by both connections).
@@ -143,6 +145,8 @@ class SqliteStore final : public domain::Ingestor,
   [[nodiscard]] Result<std::int64_t> open_subscriptions(std::string_view appid, std::int64_t channel_id);
   // Transactions committed so far (to see the grouping).
   [[nodiscard]] std::int64_t commits() const;
+  // The WAL checkpoints so far, and the WAL's size.
+  [[nodiscard]] CheckpointStats checkpoints() const { return checkpointer_->stats(); }
 
   // The keyed hash stored in place of an openid.
   [[nodiscard]] std::string pseudonym(std::string_view appid, std::string_view openid) const;
@@ -162,6 +166,7 @@ class SqliteStore final : public domain::Ingestor,
   SqliteStoreOptions options_;
   const Clock& clock_;
   std::string pseudonym_key_;
+  std::unique_ptr<Checkpointer> checkpointer_;  // outlives the writer, whose commits it hears of
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<Database> reader_;
   std::mutex reader_mu_;

@@ -1,0 +1,235 @@
+-- wrk script: every request is a distinct, correctly signed WeChat SCAN push (plaintext or safe
+-- mode), the same load for qrscene, the peers and nginx. Loopback only (bench/load/run checks).
+--
+-- Environment:
+--   WX_TOKEN     callback token                                   (default qrscene_token)
+--   WX_TO_USER   ToUserName, the account's original id            (default gh_3d0a1d2f3b4c)
+--   WX_SCENES    scenes 1..N are used in turn                       (default 1000)
+--   WX_MODE      plain | safe (AES-256-CBC through libcrypto, msg_signature per request)
+--   WX_APPID     safe mode: the AppID sealed inside the ciphertext
+--   WX_AES_KEY   safe mode: the 43-character EncodingAESKey
+--   WX_CHECK     "reply": read every reply; it must be 200 and a text reply to the request's sender
+--                  saying "welcome, scene N" for the request's own scene N (decrypted in safe
+--                  mode); with WX_CHANNEL_PREFIX it must also name that scene's channel
+--                "success": every reply must be 200 "success" (the constant-reply nginx)
+--                unset: replies are not read (the timed runs)
+--   WX_CHANNEL_PREFIX   e.g. "bench-": scene N's reply must read "welcome, scene N (bench-N)"
+--
+-- Each thread numbers its requests; the sender's openid encodes (thread, number), so a reply can
+-- be matched to the request it answers without keeping any state per request.
+local ffi = require("ffi")
+local bit = require("bit")
+
+ffi.cdef [[
+unsigned char *SHA1(const unsigned char *d, size_t n, unsigned char *md);
+typedef struct evp_cipher_st EVP_CIPHER;
+typedef struct evp_cipher_ctx_st EVP_CIPHER_CTX;
+EVP_CIPHER_CTX *EVP_CIPHER_CTX_new(void);
+const EVP_CIPHER *EVP_aes_256_cbc(void);
+int EVP_EncryptInit_ex(EVP_CIPHER_CTX *ctx, const EVP_CIPHER *type, void *impl, const unsigned char *key, const unsigned char *iv);
+int EVP_DecryptInit_ex(EVP_CIPHER_CTX *ctx, const EVP_CIPHER *type, void *impl, const unsigned char *key, const unsigned char *iv);
+int EVP_CIPHER_CTX_set_padding(EVP_CIPHER_CTX *c, int pad);
+int EVP_EncryptUpdate(EVP_CIPHER_CTX *ctx, unsigned char *out, int *outl, const unsigned char *in, int inl);
+int EVP_DecryptUpdate(EVP_CIPHER_CTX *ctx, unsigned char *out, int *outl, const unsigned char *in, int inl);
+int EVP_EncodeBlock(unsigned char *t, const unsigned char *f, int n);
+int EVP_DecodeBlock(unsigned char *t, const unsigned char *f, int n);
+]]
+local crypto = ffi.load("crypto")
+
+local TOKEN = os.getenv("WX_TOKEN") or "qrscene_token"
+local TO_USER = os.getenv("WX_TO_USER") or "gh_3d0a1d2f3b4c"
+local SCENES = tonumber(os.getenv("WX_SCENES") or "1000")
+local MODE = os.getenv("WX_MODE") or "plain"
+local APPID = os.getenv("WX_APPID") or ""
+local AES_KEY = os.getenv("WX_AES_KEY") or ""
+local CHECK = os.getenv("WX_CHECK")
+local CHANNEL_PREFIX = os.getenv("WX_CHANNEL_PREFIX")
+local POOL = 256
+local TICKET = "gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw=="
+
+local md = ffi.new("unsigned char[20]")
+local function sha1_hex(s)
+  crypto.SHA1(s, #s, md)
+  local hex = {}
+  for i = 0, 19 do hex[i + 1] = string.format("%02x", md[i]) end
+  return table.concat(hex)
+end
+assert(sha1_hex("abc") == "a9993e364706816aba3e25717850c26c9cd0d89d", "SHA1 through libcrypto failed")
+
+local function signature(...)
+  local parts = { ... }
+  table.sort(parts)
+  return sha1_hex(table.concat(parts))
+end
+
+-- Base64 through libcrypto (no line breaks).
+local b64buf = ffi.new("unsigned char[?]", 65536)
+local function b64encode(p, n)
+  local len = crypto.EVP_EncodeBlock(b64buf, p, n)
+  return ffi.string(b64buf, len)
+end
+local function b64decode(s) -- -> cdata buffer, length
+  local len = crypto.EVP_DecodeBlock(b64buf, s, #s)
+  if len < 0 then return nil, 0 end
+  if s:sub(-1) == "=" then len = len - 1 end
+  if s:sub(-2, -2) == "=" then len = len - 1 end
+  return b64buf, len
+end
+
+-- Safe mode: AES-256-CBC, key = base64(EncodingAESKey + "="), IV = its first 16 bytes, PKCS#7
+-- padding to 32-byte blocks; plaintext = 16 random bytes, the XML's length (4 bytes, big-endian),
+-- the XML, the AppID.
+local key, iv, ctx
+local cipher_in = ffi.new("unsigned char[?]", 8192)
+local cipher_out = ffi.new("unsigned char[?]", 8192 + 64)
+local outl = ffi.new("int[1]")
+if MODE == "safe" then
+  assert(#AES_KEY == 43, "WX_AES_KEY must be the 43-character EncodingAESKey")
+  assert(APPID ~= "", "WX_APPID is needed in safe mode")
+  local k, n = b64decode(AES_KEY .. "=")
+  assert(n == 32, "WX_AES_KEY does not decode to 32 bytes")
+  key = ffi.new("unsigned char[32]")
+  ffi.copy(key, k, 32)
+  iv = key -- the first 16 bytes
+  ctx = crypto.EVP_CIPHER_CTX_new()
+end
+
+local function seal(xml, salt)
+  local plain = string.format("%016d", salt % 1e16) ..
+      string.char(bit.band(bit.rshift(#xml, 24), 255), bit.band(bit.rshift(#xml, 16), 255),
+        bit.band(bit.rshift(#xml, 8), 255), bit.band(#xml, 255)) .. xml .. APPID
+  local pad = 32 - #plain % 32
+  plain = plain .. string.rep(string.char(pad), pad)
+  ffi.copy(cipher_in, plain, #plain)
+  crypto.EVP_EncryptInit_ex(ctx, crypto.EVP_aes_256_cbc(), nil, key, iv)
+  crypto.EVP_CIPHER_CTX_set_padding(ctx, 0)
+  crypto.EVP_EncryptUpdate(ctx, cipher_out, outl, cipher_in, #plain)
+  return b64encode(cipher_out, outl[0])
+end
+
+local function open(encrypt) -- -> the XML inside, or nil
+  local buf, n = b64decode(encrypt)
+  if not buf or n < 32 or n % 16 ~= 0 then return nil end
+  ffi.copy(cipher_in, buf, n)
+  crypto.EVP_DecryptInit_ex(ctx, crypto.EVP_aes_256_cbc(), nil, key, iv)
+  crypto.EVP_CIPHER_CTX_set_padding(ctx, 0)
+  crypto.EVP_DecryptUpdate(ctx, cipher_out, outl, cipher_in, n)
+  local plain = ffi.string(cipher_out, outl[0])
+  local len = plain:byte(17) * 16777216 + plain:byte(18) * 65536 + plain:byte(19) * 256 + plain:byte(20)
+  if 20 + len > #plain then return nil end
+  return plain:sub(21, 20 + len)
+end
+
+-- Per-thread numbering, set up from the main state.
+local next_thread = 0
+local threads = {}
+function setup(thread)
+  thread:set("thread_id", next_thread)
+  next_thread = next_thread + 1
+  table.insert(threads, thread)
+end
+
+local tid, counter, path_base = 0, 0, "/"
+local pool = {}
+local headers = { ["Content-Type"] = "text/xml" }
+checked, bad = 0, 0
+first_bad = ""
+
+local DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+local VALUE = {}
+for i = 1, 64 do VALUE[DIGITS:sub(i, i)] = i - 1 end
+
+-- 28 characters like a real openid: "oBnch", 2 digits of thread, 14 filler, 7 of the number.
+local function openid(n)
+  local out = {}
+  for i = 7, 1, -1 do
+    local r = n % 64
+    out[i] = DIGITS:sub(r + 1, r + 1)
+    n = math.floor(n / 64)
+  end
+  return string.format("oBnch%02dxQ3bT7rW2kLm9Z", tid % 100) .. table.concat(out)
+end
+local function number_of(id) -- inverse of openid(): thread, number
+  local n = 0
+  for i = 22, 28 do n = n * 64 + (VALUE[id:sub(i, i)] or 0) end
+  return tonumber(id:sub(6, 7)), n
+end
+local function scene_of(thread, n) return (n * 7 + thread * 131) % SCENES + 1 end
+
+function init(args)
+  tid = thread_id or 0
+  path_base = wrk.path ~= "" and wrk.path or "/"
+  math.randomseed(os.time() + tid * 7919)
+  local now = os.time()
+  local sep = path_base:find("?", 1, true) and "&" or "?"
+  for i = 1, POOL do
+    local ts = tostring(now - math.random(0, 30))
+    local nonce = tostring(math.random(100000000, 2147483647))
+    pool[i] = { ts = ts, nonce = nonce,
+      path = path_base .. sep .. "signature=" .. signature(TOKEN, ts, nonce) .. "&timestamp=" .. ts .. "&nonce=" .. nonce }
+  end
+end
+
+local XML = "<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>" ..
+    "<CreateTime>%d</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[SCAN]]></Event>" ..
+    "<EventKey><![CDATA[%d]]></EventKey><Ticket><![CDATA[" .. TICKET .. "]]></Ticket></xml>"
+
+function request()
+  counter = counter + 1
+  local from = openid(counter)
+  local xml = string.format(XML, TO_USER, from, os.time(), scene_of(tid, counter))
+  local p = pool[counter % POOL + 1]
+  if MODE ~= "safe" then
+    return wrk.format("POST", p.path .. "&openid=" .. from, headers, xml)
+  end
+  local encrypt = seal(xml, counter * 100 + tid)
+  local body = "<xml><ToUserName><![CDATA[" .. TO_USER .. "]]></ToUserName><Encrypt><![CDATA[" .. encrypt ..
+      "]]></Encrypt></xml>"
+  return wrk.format("POST", p.path .. "&openid=" .. from .. "&encrypt_type=aes&msg_signature=" ..
+    signature(TOKEN, p.ts, p.nonce, encrypt), headers, body)
+end
+
+local function judge(status, body)
+  if status ~= 200 or body == nil then return "HTTP " .. tostring(status) end
+  if CHECK == "success" then return body == "success" and nil or "not 'success': " .. body:sub(1, 80) end
+  if MODE == "safe" then
+    local encrypt = body:match("<Encrypt><!%[CDATA%[(.-)%]%]></Encrypt>")
+    if not encrypt then return "no Encrypt in " .. body:sub(1, 120) end
+    body = open(encrypt)
+    if not body then return "the reply does not decrypt" end
+  end
+  local to = body:match("<ToUserName><!%[CDATA%[(.-)%]%]></ToUserName>")
+  if not to or #to ~= 28 then return "no ToUserName in " .. body:sub(1, 120) end
+  if not body:find("<MsgType><![CDATA[text]]></MsgType>", 1, true) then return "not a text reply" end
+  local thread, n = number_of(to)
+  local scene = scene_of(thread, n)
+  local want = "welcome, scene " .. scene
+  if CHANNEL_PREFIX then want = want .. " (" .. CHANNEL_PREFIX .. scene .. ")" end
+  local content = body:match("<Content><!%[CDATA%[(.-)%]%]></Content>")
+  if content ~= want then
+    return string.format("to %s: %q, want %q", to, tostring(content), want)
+  end
+  return nil
+end
+
+if CHECK then
+  function response(status, hdrs, body)
+    checked = checked + 1
+    local why = judge(status, body)
+    if why then
+      bad = bad + 1
+      if first_bad == "" then first_bad = why end
+    end
+  end
+end
+
+function done(summary, latency, requests)
+  if not CHECK then return end
+  local n, b, why = 0, 0, ""
+  for _, t in ipairs(threads) do
+    n = n + (t:get("checked") or 0)
+    b = b + (t:get("bad") or 0)
+    if why == "" then why = t:get("first_bad") or "" end
+  end
+  io.write(string.format("reply check: %d checked, %d wrong%s\n", n, b, why ~= "" and (" (first: " .. why .. ")") or ""))
+end
