@@ -191,7 +191,10 @@ end
 
 local function judge(status, body)
   if status ~= 200 or body == nil then return "HTTP " .. tostring(status) end
-  if CHECK == "success" then return body == "success" and nil or "not 'success': " .. body:sub(1, 80) end
+  if CHECK == "success" then
+    if body == "success" then return nil end
+    return "not 'success': " .. body:sub(1, 80)
+  end
   if MODE == "safe" then
     local encrypt = body:match("<Encrypt><!%[CDATA%[(.-)%]%]></Encrypt>")
     if not encrypt then return "no Encrypt in " .. body:sub(1, 120) end

@@ -99,6 +99,9 @@ struct SqliteStore::Writer {
   Statement login_unbind_user;
   Statement login_bind;
   Statement forget_bindings;
+  Statement savepoint;  // each event in a savepoint of its own, prepared once like the rest
+  Statement release;
+  Statement rollback_to;
 
   static Result<std::unique_ptr<Writer>> make(std::unique_ptr<Database> db) {
     constexpr const char* kChannel =
@@ -182,13 +185,17 @@ struct SqliteStore::Writer {
                                          "(?, ?, ?, ?) ON CONFLICT (appid, openid) DO UPDATE SET user_id = "
                                          "excluded.user_id, created_at = excluded.created_at"));
     QRSCENE_ASSIGN_OR_RETURN(auto s27, p("DELETE FROM login_bindings WHERE appid = ? AND openid = ?"));
+    QRSCENE_ASSIGN_OR_RETURN(auto s28, p("SAVEPOINT event"));
+    QRSCENE_ASSIGN_OR_RETURN(auto s29, p("RELEASE event"));
+    QRSCENE_ASSIGN_OR_RETURN(auto s30, p("ROLLBACK TO event"));
     return std::unique_ptr<Writer>(new Writer{std::move(db), std::move(s1), std::move(s2), std::move(s3),
                                               std::move(s5), std::move(s6), std::move(s7),
                                               std::move(s8), std::move(s9), std::move(s10), std::move(s11),
                                               std::move(s12), std::move(s13), std::move(s14), std::move(s15),
                                               std::move(s16), std::move(s17), std::move(s18), std::move(s19),
                                               std::move(s20), std::move(s21), std::move(s22), std::move(s23),
-                                              std::move(s24), std::move(s25), std::move(s26), std::move(s27)});
+                                              std::move(s24), std::move(s25), std::move(s26), std::move(s27),
+                                              std::move(s28), std::move(s29), std::move(s30)});
   }
 
   // A statement left on a row keeps a read snapshot open after COMMIT; the next BEGIN IMMEDIATE
@@ -199,7 +206,8 @@ struct SqliteStore::Writer {
                          &insert_event, &close_subscription, &insert_subscription, &add_counters, &remember_follower,
                          &forget_follower, &insert_job, &forget_jobs, &unlink_events, &unlink_subscriptions,
                          &add_losses, &add_account, &channel_by_id, &login_holder, &login_awaiting, &login_bound,
-                         &login_update, &login_release, &login_unbind_user, &login_bind, &forget_bindings}) {
+                         &login_update, &login_release, &login_unbind_user, &login_bind, &forget_bindings, &savepoint,
+                         &release, &rollback_to}) {
       s->reset();
     }
   }
@@ -398,8 +406,9 @@ std::vector<Result<domain::IngestOutcome>> SqliteStore::write_batch(std::vector<
     const domain::Event& e = item.event;
     // Each event in its own savepoint: a failure undoes that event only.
     auto apply = [&]() -> Result<domain::IngestOutcome> {
-      // The dedup key holds the openid: only its keyed hash is stored.
-      const std::string dedup = pseudonym(e.appid, e.dedup_key);
+      // The dedup key holds the openid: only its keyed hash is stored, after the CreateTime that
+      // keeps the index in time order (migration 5).
+      const std::string dedup = fmt::format("{:010d}", e.create_time) + pseudonym(e.appid, e.dedup_key);
       w.find_event.reset();
       w.find_event.bind(1, e.appid).bind(2, dedup);
       QRSCENE_ASSIGN_OR_RETURN(bool seen, w.find_event.step());
@@ -584,13 +593,18 @@ std::vector<Result<domain::IngestOutcome>> SqliteStore::write_batch(std::vector<
       }
       return o;
     };
-    if (auto sp = w.db->exec("SAVEPOINT event"); !sp) {
+    w.savepoint.reset();
+    if (auto sp = w.savepoint.run(); !sp) {
       results.emplace_back(sp.error());
       continue;
     }
     auto r = apply();
-    if (!r) (void)w.db->exec("ROLLBACK TO event");
-    (void)w.db->exec("RELEASE event");
+    if (!r) {
+      w.rollback_to.reset();
+      (void)w.rollback_to.run();
+    }
+    w.release.reset();
+    (void)w.release.run();
     results.push_back(std::move(r));
   }
   w.reset_all();

@@ -106,6 +106,29 @@ TEST_F(SqliteStoreTest, MigratesOnceAndRefusesANewerDatabase) {
   EXPECT_NE(newer.error().message.find("upgrade qrscene"), std::string::npos);
 }
 
+// Migration 5 put the CreateTime in front of every dedup key: a retry of a push stored before it
+// is still recognised.
+TEST_F(SqliteStoreTest, APushStoredBeforeTheTimeOrderedDedupKeysIsStillADuplicate) {
+  const auto c = channel("Poster", "poster", "TP");
+  const auto e = event(EventKind::kSubscribe, "o1", kT0, "poster", "TP");
+  auto first = ingest(e);
+  ASSERT_TRUE(first);
+  store_.reset();
+  {  // back to how version 4 stored it
+    auto db = Database::open((dir_ / "qrscene.db").string());
+    ASSERT_TRUE(db);
+    ASSERT_TRUE((*db)->exec("UPDATE events SET dedup_key = substr(dedup_key, 11)"));
+    ASSERT_TRUE((*db)->exec("DELETE FROM schema_migrations WHERE version = 5"));
+  }
+  reopen();
+  auto again = ingest(e);
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->event_id, first->event_id);
+  EXPECT_EQ(*store_->event_count(kAppId), 1);
+  EXPECT_EQ(day0(c.id).new_follows, 1);
+}
+
 TEST_F(SqliteStoreTest, AQrFollowIsCreditedRepliedAndTagged) {
   const auto store1 = channel("Store 1", "store-01", "TICKET1", 134);
   auto r = ingest(event(EventKind::kSubscribe, "o1", kT0, "store-01", "TICKET1"));
