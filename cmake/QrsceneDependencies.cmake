@@ -18,6 +18,8 @@ if(NOT QRSCENE_BUILD_FUZZ)
   pkg_check_modules(QRCODEGEN REQUIRED IMPORTED_TARGET qrcodegencpp)  # Nayuki's QR encoder
   pkg_check_modules(ZBAR REQUIRED IMPORTED_TARGET zbar)               # QR decoding (the sim's scans)
   pkg_check_modules(XLSXWRITER REQUIRED IMPORTED_TARGET xlsxwriter)   # follower exports as .xlsx
+  pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx libpq)       # the PostgreSQL store (store/postgres)
+  pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)         # the shared token, dedup and notifications (store/redis)
   if(QRSCENE_BUILD_TESTS)
     find_package(GTest 1.12 REQUIRED CONFIG)      # GTest::gtest_main, GTest::gmock
   endif()

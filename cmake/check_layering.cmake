@@ -31,6 +31,7 @@ set(third_party
   "sqlite3.h|store app"
   "pqxx|store app"
   "hiredis|store app"
+  "libpq-fe.h|store"
   "pugixml|wechat sim"
   "nlohmann/|wechat store net service sim app"
   "toml++|config app"

@@ -13,7 +13,7 @@
 #include "qr/qr_code.h"
 #include "qr/qr_render.h"
 #include "service/analytics_service.h"
-#include "store/sqlite/database.h"
+#include "store/sqlite/sqlite_database.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace {
@@ -63,7 +63,7 @@ struct Fixture {
     o.path = (dir / "bench.db").string();
     o.durable = false;
     store = std::move(*store::sqlite::SqliteStore::open(o, clock));
-    auto db = std::move(*store::sqlite::Database::open(o.path));
+    auto db = std::move(*store::sqlite::SqliteDatabase::open(o.path));
     (void)db->exec("BEGIN");
     auto ch = std::move(*db->prepare(
         "INSERT INTO channels (id, appid, name, grp, owner, kind, scene, created_at) VALUES (?, 'wxbench', ?, ?, ?, "

@@ -21,30 +21,29 @@ constexpr std::string_view kVersion = "0.1.0";
 struct Command {
   std::string_view name;
   std::string_view summary;
-  int issue;  // where the work is tracked
-  void (*configure)(CLI::App&, std::function<int()>&);  // nullptr: not built yet
+  void (*configure)(CLI::App&, std::function<int()>&);
 };
 
 // Every subcommand of DESIGN.md, in the order --help lists them.
 constexpr std::array<Command, 13> kCommands{{
-    {"demo", "run the whole product offline against the simulator, with sample channels", 5, configure_demo_command},
-    {"serve", "run the callback endpoint, admin API, dashboard and jobs", 5, configure_serve_command},
-    {"check-config", "read and check a configuration file, listing every problem", 5,
+    {"demo", "run the whole product offline against the simulator, with sample channels", configure_demo_command},
+    {"serve", "run the callback endpoint, admin API, dashboard and jobs", configure_serve_command},
+    {"check-config", "read and check a configuration file, listing every problem",
      configure_check_config_command},
-    {"sim", "run the offline WeChat platform simulator (API, image host, virtual users)", 3, configure_sim_command},
-    {"channel", "create, list, show, pause, resume, retire and import channels (admin API)", 6,
+    {"sim", "run the offline WeChat platform simulator (API, image host, virtual users)", configure_sim_command},
+    {"channel", "create, list, show, pause, resume, retire and import channels (admin API)",
      configure_channel_command},
-    {"stats", "growth, churn and retention by channel, group or owner (admin API)", 6, configure_stats_command},
-    {"export", "export the figures by channel, group or owner as CSV or XLSX (admin API)", 6, configure_export_command},
-    {"followers", "followers one by one per channel or owner; export as CSV or XLSX (admin API)", 11,
+    {"stats", "growth, churn and retention by channel, group or owner (admin API)", configure_stats_command},
+    {"export", "export the figures by channel, group or owner as CSV or XLSX (admin API)", configure_export_command},
+    {"followers", "followers one by one per channel or owner; export as CSV or XLSX (admin API)",
      configure_followers_command},
-    {"conversions", "record or import conversions; figures per channel or owner (admin API)", 11,
+    {"conversions", "record or import conversions; figures per channel or owner (admin API)",
      configure_conversions_command},
-    {"qr", "render a QR code as PNG or SVG, offline or a channel's", 6, configure_qr_command},
-    {"admin-token", "make an admin token and the hash for [admin] token_sha256", 6, configure_admin_token_command},
-    {"wx", "call the WeChat API directly (token, qrcode, user, tags, menu, message, datacube)", 4,
+    {"qr", "render a QR code as PNG or SVG, offline or a channel's", configure_qr_command},
+    {"admin-token", "make an admin token and the hash for [admin] token_sha256", configure_admin_token_command},
+    {"wx", "call the WeChat API directly (token, qrcode, user, tags, menu, message, datacube)",
      configure_wx_command},
-    {"migrate", "create or upgrade the database schema", 8, nullptr},
+    {"migrate", "create or upgrade the database schema (SQLite or PostgreSQL)", configure_migrate_command},
 }};
 
 }  // namespace
@@ -55,27 +54,13 @@ int run(int argc, char** argv) {
   cli.require_subcommand(0, 1);
   cli.footer("Run 'qrscene <command> --help' for a command's options.");
 
-  std::string_view chosen;
-  int chosen_issue = 0;
   std::function<int()>* job = nullptr;
   std::array<std::function<int()>, kCommands.size()> jobs;  // one per command: each sets its own
   for (std::size_t i = 0; i < kCommands.size(); ++i) {
     const Command& c = kCommands[i];
-    if (c.configure != nullptr) {
-      auto* sub = cli.add_subcommand(std::string(c.name), std::string(c.summary));
-      c.configure(*sub, jobs[i]);
-      sub->callback([&chosen, &job, &jobs, i] {
-        chosen = kCommands[i].name;
-        job = &jobs[i];
-      });
-      continue;
-    }
-    auto* sub = cli.add_subcommand(std::string(c.name), fmt::format("{} (not built yet)", c.summary));
-    sub->allow_extras();
-    sub->callback([&chosen, &chosen_issue, c] {
-      chosen = c.name;
-      chosen_issue = c.issue;
-    });
+    auto* sub = cli.add_subcommand(std::string(c.name), std::string(c.summary));
+    c.configure(*sub, jobs[i]);
+    sub->callback([&job, &jobs, i] { job = &jobs[i]; });
   }
 
   try {
@@ -83,14 +68,11 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return cli.exit(e) == 0 ? 0 : 2;
   }
-  if (chosen.empty()) {
+  if (job == nullptr) {
     fmt::print("{}", cli.help());
     return 0;
   }
-  if (chosen_issue == 0) return (*job)();
-  fmt::print(stderr, "qrscene {}: not built yet (tracked in issue {}). 'qrscene --help' lists what exists.\n",
-             chosen, chosen_issue);
-  return 2;
+  return (*job)();
 }
 
 }  // namespace qrscene::app

@@ -10,6 +10,10 @@
 #include "base/clock.h"
 #include "config/config.h"
 #include "net/curl_transport.h"
+#include "store/migrations.h"
+#include "store/postgres/pg_database.h"
+#include "store/postgres/postgres_store.h"
+#include "store/sqlite/sqlite_database.h"
 
 namespace qrscene::app {
 namespace {
@@ -23,6 +27,12 @@ Result<config::Config> load(const ServeSettings& s) {
   QRSCENE_ASSIGN_OR_RETURN(auto c, config::load_config(s.config_path, config::process_environment()));
   if (s.port) c.server.port = *s.port;
   return c;
+}
+
+// Which store, for messages: the SQLite file or the PostgreSQL server (never its password).
+std::string describe_store(const config::Config& c) {
+  if (c.store.backend == "postgres") return store::postgres::describe_url(c.store.url.reveal());
+  return c.store.path;
 }
 
 }  // namespace
@@ -62,7 +72,7 @@ void configure_serve_command(CLI::App& cmd, std::function<int()>& run) {
       fmt::print(stderr, "qrscene serve: {}\n", rt.error().message);
       return 2;
     }
-    fmt::print("qrscene serve: listening on {} (store {}, {} account{})\n", (*rt)->base_url(), c->store.path,
+    fmt::print("qrscene serve: listening on {} (store {}, {} account{})\n", (*rt)->base_url(), describe_store(*c),
                c->accounts.size(), c->accounts.size() == 1 ? "" : "s");
     for (const auto& a : c->accounts) {
       fmt::print("  callback URL for {}: {}/wechat/{} ({} mode)\n", a.appid, (*rt)->base_url(), a.appid, a.mode);
@@ -91,7 +101,7 @@ void configure_check_config_command(CLI::App& cmd, std::function<int()>& run) {
     }
     fmt::print("{}: ok\n", s->config_path);
     fmt::print("  listen {}:{} with {} threads; store {} ({})\n", c->server.address, c->server.port,
-               c->server.threads, c->store.path, c->store.durable ? "durable" : "not durable: synchronous=NORMAL");
+               c->server.threads, describe_store(*c), c->store.durable ? "durable" : "not durable: synchronous=NORMAL");
     fmt::print("  WeChat API {} ({} tokens); privacy on unfollow: {}; webhook: {}\n", c->wechat.api_base,
                c->wechat.token_mode, c->privacy.on_unfollow,
                c->jobs.webhook_url.empty() ? "none" : c->jobs.webhook_url);
@@ -103,6 +113,67 @@ void configure_check_config_command(CLI::App& cmd, std::function<int()>& run) {
         fmt::print(stderr, "qrscene check-config: account {}: token is missing (the Token of WeChat's console)\n",
                    a.appid);
         return 2;
+      }
+    }
+    return 0;
+  };
+}
+
+}  // namespace qrscene::app
+
+namespace qrscene::app {
+
+void configure_migrate_command(CLI::App& cmd, std::function<int()>& run) {
+  auto s = std::make_shared<ServeSettings>();
+  auto check = std::make_shared<bool>(false);
+  cmd.add_option("--config", s->config_path, "the TOML configuration (docs/configuration.md)")->required();
+  cmd.add_flag("--check", *check, "only tell whether the schema is current (exit 1 when it is behind)");
+  run = [s, check] {
+    auto c = load(*s);
+    if (!c) {
+      fmt::print(stderr, "qrscene migrate: {}\n", c.error().message);
+      return 2;
+    }
+    const bool postgres = c->store.backend == "postgres";
+    auto open = [&]() -> Result<std::unique_ptr<store::Database>> {
+      if (postgres) {
+        QRSCENE_ASSIGN_OR_RETURN(auto pg, store::postgres::PgDatabase::open(c->store.url.reveal()));
+        return std::unique_ptr<store::Database>(std::move(pg));
+      }
+      QRSCENE_ASSIGN_OR_RETURN(auto file, store::sqlite::SqliteDatabase::open(c->store.path));
+      return std::unique_ptr<store::Database>(std::move(file));
+    };
+    auto db = open();
+    if (!db) {
+      fmt::print(stderr, "qrscene migrate: {}\n", db.error().message);
+      return 2;
+    }
+    const auto& all = postgres ? store::postgres::postgres_migrations() : store::migrations();
+    auto before = store::schema_version(**db);
+    if (!before) {
+      fmt::print(stderr, "qrscene migrate: {}\n", before.error().message);
+      return 2;
+    }
+    if (*check) {
+      auto current = store::check_migrated(**db, all);
+      if (!current) {
+        fmt::print(stderr, "qrscene migrate: {}\n", current.error().message);
+        return 1;
+      }
+      fmt::print("{}: schema version {}, current\n", describe_store(*c), *before);
+      return 0;
+    }
+    auto after = store::migrate(**db, all);
+    if (!after) {
+      fmt::print(stderr, "qrscene migrate: {}\n", after.error().message);
+      return 2;
+    }
+    if (*after == *before) {
+      fmt::print("{}: schema version {}, already current\n", describe_store(*c), *after);
+    } else {
+      fmt::print("{}: schema version {} → {}\n", describe_store(*c), *before, *after);
+      for (const auto& m : all) {
+        if (m.version > *before && m.version <= *after) fmt::print("  {} {}\n", m.version, m.name);
       }
     }
     return 0;

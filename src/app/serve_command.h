@@ -14,6 +14,8 @@ namespace qrscene::app {
 
 void configure_serve_command(CLI::App& command, std::function<int()>& run);
 void configure_check_config_command(CLI::App& command, std::function<int()>& run);
+// qrscene migrate: applies the schema migrations the configured store lacks (or --check).
+void configure_migrate_command(CLI::App& command, std::function<int()>& run);
 
 // Blocks SIGINT and SIGTERM in this thread (and the threads it starts later); wait_for_stop()
 // then returns the first of them to arrive.

@@ -43,9 +43,7 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
     }
   }
 
-  store::sqlite::SqliteStoreOptions so;
-  so.path = config.store.path;
-  so.durable = config.store.durable;
+  store::StoreOptions so;
   so.utc_offset_seconds = config.store.utc_offset_minutes * 60;
   if (!config.replies.organic_subscribe.empty()) {
     so.replies.organic_subscribe.kind = domain::ReplyChoice::Kind::kText;
@@ -58,13 +56,55 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
                                       lc.reply_already_bound, lc.confirm_prompt, lc.confirm_hint};
   so.login_code_cooldown = lc.code_cooldown_seconds;
   so.profile_followers = config.jobs.profile_followers;
-  QRSCENE_ASSIGN_OR_RETURN(rt->store_, store::sqlite::SqliteStore::open(so, clock));
+  if (config.store.backend == "postgres") {
+    store::postgres::PostgresStoreOptions po;
+    static_cast<store::StoreOptions&>(po) = so;
+    po.url = config.store.url.reveal();
+    po.writers = static_cast<std::size_t>(config.store.writers);
+    po.readers = static_cast<std::size_t>(config.store.readers);
+    po.auto_migrate = config.store.auto_migrate;
+    QRSCENE_ASSIGN_OR_RETURN(rt->store_, store::postgres::PostgresStore::open(po, clock));
+  } else {
+    store::sqlite::SqliteStoreOptions lo;
+    static_cast<store::StoreOptions&>(lo) = so;
+    lo.path = config.store.path;
+    lo.durable = config.store.durable;
+    lo.auto_migrate = config.store.auto_migrate;
+    QRSCENE_ASSIGN_OR_RETURN(auto sqlite, store::sqlite::SqliteStore::open(lo, clock));
+    rt->sqlite_ = sqlite.get();
+    rt->store_ = std::move(sqlite);
+  }
 
   wechat::ApiClientOptions ao;
   ao.api_base = config.wechat.api_base;
   ao.mp_base = config.wechat.mp_base;
   ao.timeout = std::chrono::milliseconds(config.wechat.timeout_ms);
-  rt->clients_ = std::make_unique<wechat::AccountClients>(transport, rt->tokens_, clock, ao);
+  // Redis, when configured: tokens shared by every instance, the retries' fast path, login changes
+  // told to every instance.
+  wechat::TokenStore* tokens = &rt->memory_tokens_;
+  domain::Ingestor* ingestor = rt->store_.get();
+  if (!config.redis.url.empty()) {
+    store::redis::RedisOptions ro{config.redis.url.reveal(), std::chrono::milliseconds(config.redis.timeout_ms)};
+    rt->redis_ = std::make_unique<store::redis::RedisClient>(ro);
+    rt->redis_tokens_ = std::make_unique<store::redis::RedisTokenStore>(*rt->redis_, config.redis.prefix, clock);
+    tokens = rt->redis_tokens_.get();
+    store::SqlStore* sql = rt->store_.get();
+    rt->dedup_ = std::make_unique<store::redis::DedupCache>(
+        *rt->store_, *rt->redis_, config.redis.prefix,
+        [sql](const domain::Event& e) { return fmt::format("{}:{}", e.appid, sql->pseudonym(e.appid, e.dedup_key)); },
+        std::chrono::seconds(300));
+    ingestor = rt->dedup_.get();
+    rt->broadcast_ = std::make_unique<store::redis::LoginBroadcast>(
+        ro, config.redis.prefix, [self = rt.get()](std::string_view id) {
+          if (self->logins_) self->logins_->notify(id);
+        });
+    if (auto ping = rt->redis_->command({"PING"}); !ping) {
+      spdlog::warn("redis unavailable at_start reason=\"{}\" action=\"tokens of this instance's own (stable_token), "
+                   "retries checked by the database, logins found by polling, until it answers\"",
+                   ping.error().message);
+    }
+  }
+  rt->clients_ = std::make_unique<wechat::AccountClients>(transport, *tokens, clock, ao);
   for (const auto& a : config.accounts) {
     if (a.secret.empty()) continue;  // pushes only: no channels can be made for it
     QRSCENE_TRY(rt->clients_->add({a.appid, a.secret,
@@ -77,7 +117,7 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
   co.max_body = static_cast<std::size_t>(config.server.max_body_bytes);
   co.signature.max_age = std::chrono::seconds(config.server.timestamp_window_seconds);
   co.signature.max_ahead = std::chrono::seconds(config.server.timestamp_window_seconds);
-  QRSCENE_ASSIGN_OR_RETURN(rt->callback_, service::CallbackEndpoint::create(accounts, *rt->store_, clock, co));
+  QRSCENE_ASSIGN_OR_RETURN(rt->callback_, service::CallbackEndpoint::create(accounts, *ingestor, clock, co));
 
   service::ChannelServiceOptions cso;
   cso.renew_ahead_seconds = config.jobs.renew_ahead_hours * 3600;
@@ -127,7 +167,10 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
   rt->login_api_ = std::make_unique<service::LoginApi>(lao, *rt->logins_, *rt->admin_, *rt->store_, rt->blocking_,
                                                        clock);
   rt->login_api_->add_routes(router);
-  rt->callback_->on_login_change([self](std::string_view id) { self->logins_->notify(id); });
+  rt->callback_->on_login_change([self](std::string_view id) {
+    self->logins_->notify(id);
+    if (self->broadcast_) self->broadcast_->publish(id);  // and the browsers waiting on other instances
+  });
   for (const WebAsset& asset : web_assets()) {
     router.add("GET", std::string(asset.path), [&asset](net::HttpRequest&) -> asio::awaitable<net::HttpResponse> {
       net::HttpResponse r;
@@ -164,10 +207,12 @@ ServiceRuntime::~ServiceRuntime() { stop(); }
 
 void ServiceRuntime::stop() {
   if (stopped_.exchange(true)) return;
-  logins_->stop();  // browsers waiting on event streams are let go, so the server drains at once
-  server_->stop();
+  // A start() that failed half-way (the store refused to open) stops what it had started.
+  if (logins_) logins_->stop();  // browsers waiting on event streams are let go, so the server drains at once
+  if (server_) server_->stop();
   for (auto& t : io_threads_) t.join();
   blocking_.join();  // its last answers were posted to io_, which ran them before returning
+  broadcast_.reset();  // nothing publishes any more; its listener stops before logins_ goes
   {
     std::lock_guard lock(loop_mu_);
     stopping_ = true;
@@ -238,10 +283,35 @@ std::string ServiceRuntime::metrics_text() {
          c.rejected_signature);
   metric("qrscene_callback_rejected_total", "", "", "{reason=\"request\"}", c.rejected_request);
   metric("qrscene_callback_rejected_total", "", "", "{reason=\"too_large\"}", c.rejected_too_large);
+  std::int64_t token_requests = 0, token_fallbacks = 0;
+  for (const auto& appid : clients_->appids()) {
+    if (auto client = clients_->get(appid); client) {
+      token_requests += (*client)->tokens().requests();
+      token_fallbacks += (*client)->tokens().fallbacks();
+    }
+  }
+  metric("qrscene_token_requests_total", "access_token requests this instance made to WeChat", "counter", "",
+         token_requests);
+  metric("qrscene_token_store_fallbacks_total",
+         "Times the shared token store (Redis) could not be reached and this instance used a stable_token of its own",
+         "counter", "", token_fallbacks);
+  if (dedup_) {
+    const auto d = dedup_->stats();
+    metric("qrscene_dedup_cache_total", "Pushes looked up in the Redis retry cache, by outcome", "counter",
+           "{outcome=\"hit\"}", d.hits);
+    metric("qrscene_dedup_cache_total", "", "", "{outcome=\"miss\"}", d.misses);
+    metric("qrscene_dedup_cache_total", "", "", "{outcome=\"error\"}", d.errors);
+  }
+  if (broadcast_) {
+    metric("qrscene_login_broadcasts_total", "Login-session changes sent to and heard from other instances (Redis)",
+           "counter", "{direction=\"sent\"}", broadcast_->published());
+    metric("qrscene_login_broadcasts_total", "", "", "{direction=\"heard\"}", broadcast_->received());
+    metric("qrscene_login_broadcasts_total", "", "", "{direction=\"failed\"}", broadcast_->errors());
+  }
   metric("qrscene_callback_store_failures_total", "Pushes answered 503 because the store failed", "counter", "",
          c.store_failures);
   metric("qrscene_store_commits_total", "Group commits of the event writer", "counter", "", store_->commits());
-  const auto wal = store_->checkpoints();
+  const auto wal = sqlite_ != nullptr ? sqlite_->checkpoints() : store::sqlite::CheckpointStats{};
   metric("qrscene_store_checkpoints_total", "WAL checkpoints (on their own thread), by outcome", "counter",
          "{outcome=\"done\"}", wal.runs);
   metric("qrscene_store_checkpoints_total", "", "", "{outcome=\"failed\"}", wal.failures);

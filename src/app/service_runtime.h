@@ -1,4 +1,4 @@
-// ServiceRuntime: `qrscene serve` assembled — the SQLite store, the WeChat API clients, the
+// ServiceRuntime: `qrscene serve` assembled — the store (SQLite or PostgreSQL), the WeChat API clients, the
 // callback endpoint, the channel service and the job runner, one HTTP server on an io_context
 // with the configured threads, and a background loop that runs due jobs every second and
 // channel upkeep (renewals, expiry flags) every minute. `qrscene demo` and the integration tests
@@ -34,6 +34,12 @@
 #include "service/job_runner.h"
 #include "service/login_api.h"
 #include "service/login_service.h"
+#include "store/postgres/postgres_store.h"
+#include "store/redis/dedup_cache.h"
+#include "store/redis/login_broadcast.h"
+#include "store/redis/redis_client.h"
+#include "store/redis/redis_token_store.h"
+#include "store/sql_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "wechat/account_clients.h"
 #include "wechat/token_provider.h"
@@ -62,7 +68,7 @@ class ServiceRuntime {
 
   [[nodiscard]] std::uint16_t port() const noexcept { return server_->port(); }
   [[nodiscard]] std::string base_url() const;
-  [[nodiscard]] store::sqlite::SqliteStore& store() noexcept { return *store_; }
+  [[nodiscard]] store::SqlStore& store() noexcept { return *store_; }
   [[nodiscard]] service::ChannelService& channels() noexcept { return *channels_; }
   [[nodiscard]] service::CallbackEndpoint& callback() noexcept { return *callback_; }
   [[nodiscard]] service::AnalyticsService& analytics() noexcept { return *analytics_; }
@@ -79,8 +85,13 @@ class ServiceRuntime {
   void loop();
 
   const Clock& clock_;
-  std::unique_ptr<store::sqlite::SqliteStore> store_;
-  wechat::MemoryTokenStore tokens_;
+  std::unique_ptr<store::SqlStore> store_;
+  store::sqlite::SqliteStore* sqlite_ = nullptr;  // the same store when it is SQLite (WAL metrics)
+  wechat::MemoryTokenStore memory_tokens_;                        // one instance: tokens in memory
+  std::unique_ptr<store::redis::RedisClient> redis_;               // [redis] url: shared by every instance
+  std::unique_ptr<store::redis::RedisTokenStore> redis_tokens_;
+  std::unique_ptr<store::redis::DedupCache> dedup_;                // in front of the store
+  std::unique_ptr<store::redis::LoginBroadcast> broadcast_;
   std::unique_ptr<wechat::AccountClients> clients_;
   std::unique_ptr<service::CallbackEndpoint> callback_;
   std::unique_ptr<service::ChannelService> channels_;

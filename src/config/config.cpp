@@ -318,8 +318,17 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
                 {"timestamp_window_seconds", &c.server.timestamp_window_seconds}},
                env, p);
   read_section(root, "store",
-               {{"path", &c.store.path}, {"durable", &c.store.durable}, {"utc_offset_minutes", &c.store.utc_offset_minutes}},
+               {{"backend", &c.store.backend},
+                {"path", &c.store.path},
+                {"durable", &c.store.durable},
+                {"utc_offset_minutes", &c.store.utc_offset_minutes},
+                {"url", &c.store.url},
+                {"writers", &c.store.writers},
+                {"readers", &c.store.readers},
+                {"auto_migrate", &c.store.auto_migrate}},
                env, p);
+  read_section(root, "redis",
+               {{"url", &c.redis.url}, {"prefix", &c.redis.prefix}, {"timeout_ms", &c.redis.timeout_ms}}, env, p);
   read_section(root, "privacy", {{"on_unfollow", &c.privacy.on_unfollow}}, env, p);
   read_section(root, "replies", {{"organic_subscribe", &c.replies.organic_subscribe}}, env, p);
   read_section(root, "jobs",
@@ -400,7 +409,23 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
   if (c.server.timestamp_window_seconds < 30 || c.server.timestamp_window_seconds > 86'400) {
     p.add("server.timestamp_window_seconds: must be 30..86400, got {}", c.server.timestamp_window_seconds);
   }
-  if (c.store.path.empty()) p.add("store.path: must name the SQLite file");
+  if (c.store.backend != "sqlite" && c.store.backend != "postgres") {
+    p.add("store.backend: must be sqlite or postgres, got '{}'", c.store.backend);
+  }
+  if (c.store.backend == "sqlite" && c.store.path.empty()) p.add("store.path: must name the SQLite file");
+  if (c.store.backend == "postgres" && c.store.url.empty()) {
+    p.add("store.url: backend = \"postgres\" needs a connection string, e.g. "
+          "\"env:QRSCENE_DATABASE_URL\" holding postgresql://qrscene:…@db:5432/qrscene");
+  }
+  if (c.store.writers < 1 || c.store.writers > 64) p.add("store.writers: must be 1..64, got {}", c.store.writers);
+  if (c.store.readers < 1 || c.store.readers > 64) p.add("store.readers: must be 1..64, got {}", c.store.readers);
+  if (!c.redis.url.empty() && !c.redis.url.reveal().starts_with("redis://") &&
+      !c.redis.url.reveal().starts_with("unix:")) {
+    p.add("redis.url: must start with redis:// (or unix: for a socket path)");
+  }
+  if (c.redis.timeout_ms < 10 || c.redis.timeout_ms > 60'000) {
+    p.add("redis.timeout_ms: must be 10..60000, got {}", c.redis.timeout_ms);
+  }
   if (c.store.utc_offset_minutes < -720 || c.store.utc_offset_minutes > 840) {
     p.add("store.utc_offset_minutes: must be -720..840, got {}", c.store.utc_offset_minutes);
   }

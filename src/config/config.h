@@ -48,9 +48,20 @@ struct ServerOptions {
 };
 
 struct StoreOptions {
+  std::string backend = "sqlite";   // sqlite (one machine) | postgres (many instances)
   std::string path = "qrscene.db";  // SQLite file
   bool durable = true;              // synchronous=FULL: a committed event survives power loss
   std::int64_t utc_offset_minutes = 480;  // the days of the statistics (Beijing)
+  Secret url;                       // postgres: libpq connection string (may hold a password)
+  std::int64_t writers = 4;         // postgres: connections committing events
+  std::int64_t readers = 4;         // postgres: connections for everything else
+  bool auto_migrate = true;         // false: refuse to start on a schema `qrscene migrate` must upgrade
+};
+
+struct RedisOptions {
+  Secret url;                       // redis://[:password@]host:port[/db]; "" = no Redis
+  std::string prefix = "qrscene:";  // every key starts with it
+  std::int64_t timeout_ms = 500;    // connect and command timeout
 };
 
 struct PrivacyOptions {
@@ -115,6 +126,7 @@ struct Config {
   WechatOptions wechat;
   ServerOptions server;
   StoreOptions store;
+  RedisOptions redis;
   PrivacyOptions privacy;
   RepliesOptions replies;
   JobsOptions jobs;

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
 #include <thread>
 
 namespace qrscene::wechat {
@@ -115,8 +117,15 @@ bool TokenProvider::fresh(const StoredToken& t) const {
 }
 
 Result<std::string> TokenProvider::token() {
-  QRSCENE_ASSIGN_OR_RETURN(auto stored, store_.get(options_.appid));
-  if (stored && fresh(*stored)) return stored->value;
+  auto stored = store_.get(options_.appid);
+  if (stored) {
+    if (*stored && fresh(**stored)) return (*stored)->value;
+  } else if (stored.error().code == ErrorCode::kUnavailable) {
+    std::lock_guard lock(mu_);
+    if (own_ && fresh(*own_)) return own_->value;
+  } else {
+    return stored.error();
+  }
   return refresh(std::nullopt);
 }
 
@@ -129,6 +138,22 @@ std::int64_t TokenProvider::requests() const {
   return requests_;
 }
 
+std::int64_t TokenProvider::fallbacks() const {
+  std::lock_guard lock(mu_);
+  return fallbacks_;
+}
+
+// Under mu_.
+void TokenProvider::note_fallback(const Error& why) {
+  ++fallbacks_;
+  if (!degraded_) {
+    spdlog::warn("token store_unavailable appid={} reason=\"{}\" action=\"this instance uses a stable_token of its "
+                 "own until the store answers again\"",
+                 options_.appid, why.message);
+  }
+  degraded_ = true;
+}
+
 Result<std::string> TokenProvider::refresh(std::optional<std::string> failed) {
   std::unique_lock lock(mu_);
   if (in_flight_) {
@@ -138,21 +163,37 @@ Result<std::string> TokenProvider::refresh(std::optional<std::string> failed) {
     return *last_;
   }
   // Under the lock, look again: a refresh may have finished while this caller was on its way.
-  QRSCENE_ASSIGN_OR_RETURN(auto stored, store_.get(options_.appid));
-  if (stored && fresh(*stored) && (!failed || stored->value != *failed)) return stored->value;
-  if (failed) {
-    QRSCENE_ASSIGN_OR_RETURN(bool dropped, store_.invalidate_if(options_.appid, *failed));
-    (void)dropped;
+  auto stored = store_.get(options_.appid);
+  bool own = false;  // the store is unreachable: this process's own token, from stable_token
+  if (!stored) {
+    if (stored.error().code != ErrorCode::kUnavailable) return stored.error();
+    note_fallback(stored.error());
+    own = true;
+    if (own_ && fresh(*own_) && (!failed || own_->value != *failed)) return own_->value;
+  } else {
+    if (degraded_) spdlog::info("token store_available appid={} action=\"shared tokens again\"", options_.appid);
+    degraded_ = false;
+    if (*stored && fresh(**stored) && (!failed || (*stored)->value != *failed)) return (*stored)->value;
+    if (failed) {
+      QRSCENE_ASSIGN_OR_RETURN(bool dropped, store_.invalidate_if(options_.appid, *failed));
+      (void)dropped;
+    }
   }
   in_flight_ = true;
-  ++requests_;
+  if (own) ++requests_;
   lock.unlock();
-  auto fetched = fetch(failed.has_value());
+  bool shared_answer = false;  // another instance's token, read from the store: nothing to store
+  auto fetched = own ? fetch(failed.has_value(), TokenMode::kStable) : fetch_shared(failed, shared_answer);
   Result<std::string> result = fetched ? Result<std::string>(fetched->value) : Result<std::string>(fetched.error());
-  if (fetched) {
-    if (auto st = store_.put(options_.appid, *fetched); !st) result = st.error();
+  if (fetched && !own && !shared_answer) {
+    if (auto st = store_.put(options_.appid, *fetched); !st) {
+      if (st.error().code != ErrorCode::kUnavailable) result = st.error();
+      own = true;  // the store went away meanwhile: keep the token here
+    }
+    store_.end_refresh(options_.appid);
   }
   lock.lock();
+  if (fetched && own) own_ = *fetched;
   in_flight_ = false;
   ++generation_;
   last_ = result;
@@ -160,10 +201,45 @@ Result<std::string> TokenProvider::refresh(std::optional<std::string> failed) {
   return result;
 }
 
-Result<StoredToken> TokenProvider::fetch(bool force) {
+Result<StoredToken> TokenProvider::fetch_shared(const std::optional<std::string>& failed, bool& shared_answer) {
+  // The lease outlives a slow request with all its retries; a holder that died lets it lapse.
+  const auto ttl = options_.timeout * (options_.retry.max_attempts + 1);
+  const auto poll = std::chrono::milliseconds(50);
+  for (;;) {
+    auto lease = store_.lease_refresh(options_.appid, ttl);
+    if (!lease || *lease) {
+      TokenMode mode = options_.mode;
+      {
+        std::lock_guard lock(mu_);
+        if (!lease) {  // no lease to be had: stable_token, which leaves other holders' tokens valid
+          note_fallback(lease.error());
+          mode = TokenMode::kStable;
+        }
+        ++requests_;
+      }
+      return fetch(failed.has_value(), mode);
+    }
+    // Another instance is asking WeChat: wait for the token it stores (or for its lease to lapse).
+    for (auto waited = std::chrono::milliseconds(0); waited < ttl; waited += poll) {
+      if (options_.sleep) {
+        options_.sleep(poll);
+      } else {
+        std::this_thread::sleep_for(poll);
+      }
+      auto stored = store_.get(options_.appid);
+      if (stored && *stored && fresh(**stored) && (!failed || (*stored)->value != *failed)) {
+        shared_answer = true;
+        return **stored;
+      }
+      if (!stored) break;  // unreachable now: take the lease path again (and fall back there)
+    }
+  }
+}
+
+Result<StoredToken> TokenProvider::fetch(bool force, TokenMode mode) {
   HttpCall call;
   call.timeout = options_.timeout;
-  if (options_.mode == TokenMode::kStable) {
+  if (mode == TokenMode::kStable) {
     call.method = "POST";
     call.url = options_.api_base + "/cgi-bin/stable_token";
     call.headers = {{"Content-Type", "application/json"}};

@@ -10,7 +10,11 @@
 //   stored token is dropped only if it is still the one that failed — a newer token stored by
 //   someone else in the meantime is returned instead of being overwritten (the WxJava #1222
 //   defect). The caller retries its call once with what it gets; it never loops.
-// - Where tokens live is a TokenStore: in memory here, shared (Redis) in a cluster.
+// - Where tokens live is a TokenStore: in memory here, shared (Redis, store/redis) by many
+//   instances. A shared store lends a refresh lease: one instance asks WeChat, the others wait for
+//   the token it stores. When the shared store cannot be reached, the provider keeps a token of its
+//   own, always from stable_token (which does not invalidate the token other instances hold), and
+//   counts it in fallbacks() so that the metrics and the log say so.
 //
 // Errors: the WeChat errcode in Error::detail, with a message that says what to do — 40164 names
 // the IP to whitelist, 40125/40013 say to check the AppID and AppSecret, 45009 says the daily
@@ -47,6 +51,13 @@ class TokenStore {
   [[nodiscard]] virtual Status put(std::string_view appid, const StoredToken& token) = 0;
   // Drops the stored token only if it is `failed`; true when it did.
   [[nodiscard]] virtual Result<bool> invalidate_if(std::string_view appid, std::string_view failed) = 0;
+  // Shared stores: true when this caller may ask WeChat now (nobody else holds the lease, which
+  // lapses after `ttl`); false while another instance refreshes. A store of one process always
+  // grants it (its provider already makes one request at a time).
+  [[nodiscard]] virtual Result<bool> lease_refresh(std::string_view /*appid*/, std::chrono::milliseconds /*ttl*/) {
+    return true;
+  }
+  virtual void end_refresh(std::string_view /*appid*/) {}
 };
 
 class MemoryTokenStore final : public TokenStore {
@@ -88,12 +99,17 @@ class TokenProvider {
 
   // HTTP requests made for tokens so far.
   [[nodiscard]] std::int64_t requests() const;
+  // Times the token store could not be reached and a token of this process's own was used.
+  [[nodiscard]] std::int64_t fallbacks() const;
 
   [[nodiscard]] const TokenProviderOptions& options() const noexcept { return options_; }
 
  private:
   Result<std::string> refresh(std::optional<std::string> failed);
-  Result<StoredToken> fetch(bool force);
+  // The shared path: under the store's lease, or the token another instance stored meanwhile.
+  Result<StoredToken> fetch_shared(const std::optional<std::string>& failed, bool& shared_answer);
+  Result<StoredToken> fetch(bool force, TokenMode mode);
+  void note_fallback(const Error& why);
   bool fresh(const StoredToken& t) const;
 
   HttpTransport& transport_;
@@ -106,6 +122,9 @@ class TokenProvider {
   std::uint64_t generation_ = 0;
   std::optional<Result<std::string>> last_;
   std::int64_t requests_ = 0;
+  std::int64_t fallbacks_ = 0;
+  bool degraded_ = false;              // the store was unreachable at the last look
+  std::optional<StoredToken> own_;     // the token used while the store is unreachable
 };
 
 // Turns a WeChat error answer into an Error with errcode in detail and advice in the message;

@@ -4,8 +4,8 @@
 
 namespace qrscene::store::sqlite {
 
-Result<std::unique_ptr<Checkpointer>> Checkpointer::start(Database& writer, CheckpointOptions options) {
-  QRSCENE_ASSIGN_OR_RETURN(auto db, Database::open(writer.path()));
+Result<std::unique_ptr<Checkpointer>> Checkpointer::start(SqliteDatabase& writer, CheckpointOptions options) {
+  QRSCENE_ASSIGN_OR_RETURN(auto db, SqliteDatabase::open(writer.path()));
   std::unique_ptr<Checkpointer> c(new Checkpointer(std::move(db), options));
   // Replaces SQLite's own autocheckpoint hook on the writer's connection.
   sqlite3_wal_hook(writer.handle(), &Checkpointer::on_commit, c.get());
@@ -13,7 +13,7 @@ Result<std::unique_ptr<Checkpointer>> Checkpointer::start(Database& writer, Chec
   return c;
 }
 
-Checkpointer::Checkpointer(std::unique_ptr<Database> db, CheckpointOptions options)
+Checkpointer::Checkpointer(std::unique_ptr<SqliteDatabase> db, CheckpointOptions options)
     : db_(std::move(db)), options_(options) {}
 
 Checkpointer::~Checkpointer() {

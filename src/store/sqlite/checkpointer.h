@@ -19,7 +19,7 @@
 #include <thread>
 
 #include "base/result.h"
-#include "store/sqlite/database.h"
+#include "store/sqlite/sqlite_database.h"
 
 namespace qrscene::store::sqlite {
 
@@ -39,7 +39,7 @@ struct CheckpointStats {
 class Checkpointer {
  public:
   // Opens its own connection to `path` and takes over checkpointing from `writer`.
-  [[nodiscard]] static Result<std::unique_ptr<Checkpointer>> start(Database& writer, CheckpointOptions options);
+  [[nodiscard]] static Result<std::unique_ptr<Checkpointer>> start(SqliteDatabase& writer, CheckpointOptions options);
   ~Checkpointer();  // after the writer's last commit: a final checkpoint, then the thread ends
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
@@ -47,12 +47,12 @@ class Checkpointer {
   [[nodiscard]] CheckpointStats stats() const;
 
  private:
-  Checkpointer(std::unique_ptr<Database> db, CheckpointOptions options);
+  Checkpointer(std::unique_ptr<SqliteDatabase> db, CheckpointOptions options);
   static int on_commit(void* self, sqlite3* db, const char* schema, int pages);
   void loop();
   void checkpoint(sqlite3* db, int mode, bool by_writer);
 
-  std::unique_ptr<Database> db_;
+  std::unique_ptr<SqliteDatabase> db_;
   CheckpointOptions options_;
   mutable std::mutex mu_;
   std::condition_variable wake_;

@@ -26,7 +26,7 @@ class CheckpointerTest : public ::testing::Test {
 };
 
 TEST_F(CheckpointerTest, CopiesTheWalBackAndKeepsItBounded) {
-  auto writer = Database::open(path_);
+  auto writer = SqliteDatabase::open(path_);
   ASSERT_TRUE(writer) << writer.error().to_string();
   ASSERT_TRUE((*writer)->exec("CREATE TABLE t (id INTEGER PRIMARY KEY, payload BLOB)"));
   CheckpointOptions options;
@@ -54,7 +54,7 @@ TEST_F(CheckpointerTest, CopiesTheWalBackAndKeepsItBounded) {
   EXPECT_LT(wal_bytes, 1200u * 4096u) << "pages in the WAL after the last commit: " << s.wal_pages << ", runs " << s.runs << ", restarts " << s.restarts << ", copied " << s.pages_copied;
 
   // Everything committed is readable from a connection of its own.
-  auto reader = Database::open(path_);
+  auto reader = SqliteDatabase::open(path_);
   ASSERT_TRUE(reader);
   auto count = (*reader)->prepare("SELECT count(*) FROM t");
   ASSERT_TRUE(count);

@@ -1,14 +1,14 @@
-// SqliteStore's reads of the rollups (domain::StatsRepository): sums over channel_daily and
+// SqlStore's reads of the rollups (domain::StatsRepository): sums over channel_daily and
 // account_daily grouped in SQL, so an answer reads one row per day (or per channel) however many
 // events lie behind it. Only the hourly series and the unique scanners read the event log.
 #include <fmt/format.h>
 
 #include <map>
 
-#include "store/sqlite/channel_where.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/channel_where.h"
+#include "store/sql_store.h"
 
-namespace qrscene::store::sqlite {
+namespace qrscene::store {
 namespace {
 
 constexpr std::string_view kSums =
@@ -24,14 +24,14 @@ void read_sums(const Statement& q, int column, domain::Counters& c, domain::Coho
 
 }  // namespace
 
-Result<std::vector<domain::PeriodTotals>> SqliteStore::daily(const domain::ChannelFilter& filter,
+Result<std::vector<domain::PeriodTotals>> SqlStore::daily(const domain::ChannelFilter& filter,
                                                              std::int64_t first_day, std::int64_t last_day) {
-  std::lock_guard lock(reader_mu_);
+  auto reader = readers_->lease();
   // The whole account reads its own rollup: one row a day, whatever the number of channels.
   const bool account = filter.whole_account();
   const Where w = account ? Where{"d.appid = ?", {filter.appid}} : channel_where(filter);
   QRSCENE_ASSIGN_OR_RETURN(
-      auto q, reader_->prepare(fmt::format(
+      auto q, reader->prepare(fmt::format(
                   "SELECT d.day, {} FROM {} WHERE {} AND d.day BETWEEN ? AND ? GROUP BY d.day ORDER BY d.day", kSums,
                   account ? "account_daily d" : "channel_daily d JOIN channels c ON c.id = d.channel_id", w.sql)));
   const int next = bind_where(q, w, 1);
@@ -48,11 +48,11 @@ Result<std::vector<domain::PeriodTotals>> SqliteStore::daily(const domain::Chann
   return out;
 }
 
-Result<std::vector<domain::AccountDay>> SqliteStore::account_days(std::string_view appid, std::int64_t first_day,
+Result<std::vector<domain::AccountDay>> SqlStore::account_days(std::string_view appid, std::int64_t first_day,
                                                                   std::int64_t last_day) {
-  std::lock_guard lock(reader_mu_);
+  auto reader = readers_->lease();
   QRSCENE_ASSIGN_OR_RETURN(
-      auto q, reader_->prepare(fmt::format("SELECT d.day, {}, SUM(d.organic_follows), SUM(d.organic_unfollows) "
+      auto q, reader->prepare(fmt::format("SELECT d.day, {}, SUM(d.organic_follows), SUM(d.organic_unfollows) "
                                            "FROM account_daily d WHERE d.appid = ? AND d.day BETWEEN ? AND ? "
                                            "GROUP BY d.day ORDER BY d.day",
                                            kSums)));
@@ -71,15 +71,16 @@ Result<std::vector<domain::AccountDay>> SqliteStore::account_days(std::string_vi
   return out;
 }
 
-Result<std::vector<domain::PeriodTotals>> SqliteStore::hourly(const domain::ChannelFilter& filter,
+Result<std::vector<domain::PeriodTotals>> SqlStore::hourly(const domain::ChannelFilter& filter,
                                                               std::int64_t first_hour, std::int64_t last_hour) {
-  std::lock_guard lock(reader_mu_);
+  auto reader = readers_->lease();
   const Where w = channel_where(filter);
   const std::int64_t offset = options_.utc_offset_seconds;
   QRSCENE_ASSIGN_OR_RETURN(
-      auto q, reader_->prepare(fmt::format(
-                  "SELECT (e.create_time + ?) / 3600, SUM(e.kind = 'subscribe'), SUM(e.kind = 'scan'), "
-                  "SUM(e.kind = 'unsubscribe') FROM events e JOIN channels c ON c.id = e.channel_id WHERE {} AND "
+      auto q, reader->prepare(fmt::format(
+                  "SELECT (e.create_time + ?) / 3600, COUNT(CASE WHEN e.kind = 'subscribe' THEN 1 END), "
+                  "COUNT(CASE WHEN e.kind = 'scan' THEN 1 END), COUNT(CASE WHEN e.kind = 'unsubscribe' THEN 1 END) "
+                  "FROM events e JOIN channels c ON c.id = e.channel_id WHERE {} AND "
                   "e.create_time >= ? AND e.create_time < ? GROUP BY 1 ORDER BY 1",
                   w.sql)));
   q.bind(1, offset);
@@ -100,12 +101,12 @@ Result<std::vector<domain::PeriodTotals>> SqliteStore::hourly(const domain::Chan
   return out;
 }
 
-Result<std::int64_t> SqliteStore::unique_scanners(const domain::ChannelFilter& filter, std::int64_t from,
+Result<std::int64_t> SqlStore::unique_scanners(const domain::ChannelFilter& filter, std::int64_t from,
                                                   std::int64_t to) {
-  std::lock_guard lock(reader_mu_);
+  auto reader = readers_->lease();
   const Where w = channel_where(filter);
   QRSCENE_ASSIGN_OR_RETURN(
-      auto q, reader_->prepare(fmt::format("SELECT COUNT(DISTINCT e.openid_hash) FROM events e JOIN channels c ON "
+      auto q, reader->prepare(fmt::format("SELECT COUNT(DISTINCT e.openid_hash) FROM events e JOIN channels c ON "
                                            "c.id = e.channel_id WHERE {} AND e.kind IN ('subscribe', 'scan') AND "
                                            "e.create_time >= ? AND e.create_time < ?",
                                            w.sql)));
@@ -115,24 +116,24 @@ Result<std::int64_t> SqliteStore::unique_scanners(const domain::ChannelFilter& f
   return q.int64(0);
 }
 
-Result<std::int64_t> SqliteStore::spend_cents(const domain::ChannelFilter& filter) {
-  std::lock_guard lock(reader_mu_);
+Result<std::int64_t> SqlStore::spend_cents(const domain::ChannelFilter& filter) {
+  auto reader = readers_->lease();
   const Where w = channel_where(filter);
   QRSCENE_ASSIGN_OR_RETURN(
-      auto q, reader_->prepare(fmt::format("SELECT COALESCE(SUM(c.spend_cents), 0) FROM channels c WHERE {}", w.sql)));
+      auto q, reader->prepare(fmt::format("SELECT COALESCE(SUM(c.spend_cents), 0) FROM channels c WHERE {}", w.sql)));
   bind_where(q, w, 1);
   QRSCENE_TRY(q.step());
   return q.int64(0);
 }
 
-Result<std::vector<domain::BreakdownRow>> SqliteStore::breakdown(const domain::ChannelFilter& filter,
+Result<std::vector<domain::BreakdownRow>> SqlStore::breakdown(const domain::ChannelFilter& filter,
                                                                  domain::Breakdown by, std::int64_t first_day,
                                                                  std::int64_t last_day) {
-  std::lock_guard lock(reader_mu_);
+  auto reader = readers_->lease();
   const Where w = channel_where(filter);
   // One row per channel (its range's sums, zeros when idle); grouped below by what was asked.
   QRSCENE_ASSIGN_OR_RETURN(
-      auto q, reader_->prepare(fmt::format(
+      auto q, reader->prepare(fmt::format(
                   "SELECT c.id, c.name, c.grp, c.owner, c.spend_cents, {} FROM channels c LEFT JOIN channel_daily d "
                   "ON d.channel_id = c.id AND d.day BETWEEN ? AND ? WHERE {} GROUP BY c.id ORDER BY c.id",
                   kSums, w.sql)));
@@ -166,4 +167,4 @@ Result<std::vector<domain::BreakdownRow>> SqliteStore::breakdown(const domain::C
   return out;
 }
 
-}  // namespace qrscene::store::sqlite
+}  // namespace qrscene::store

@@ -1,4 +1,4 @@
-#include "store/sqlite/database.h"
+#include "store/sqlite/sqlite_database.h"
 
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -23,58 +23,49 @@ Error sqlite_error(int rc, std::string_view what, std::string_view message) {
   return unexpected(code, fmt::format("sqlite: {}: {}", what, message), rc);
 }
 
-Statement::~Statement() {
-  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
-}
+namespace {
 
-Statement& Statement::bind(int index, std::int64_t value) {
-  sqlite3_bind_int64(stmt_, index, value);
-  return *this;
-}
+class SqliteStatement final : public StatementImpl {
+ public:
+  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~SqliteStatement() override { sqlite3_finalize(stmt_); }
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
 
-Statement& Statement::bind(int index, std::string_view value) {
-  sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-  return *this;
-}
-
-Statement& Statement::bind(int index, std::nullopt_t) {
-  sqlite3_bind_null(stmt_, index);
-  return *this;
-}
-
-Statement& Statement::bind(int index, const std::optional<std::int64_t>& value) {
-  return value ? bind(index, *value) : bind(index, std::nullopt);
-}
-
-Result<bool> Statement::step() {
-  const int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  return sqlite_error(sqlite3_extended_errcode(db_), sqlite3_sql(stmt_), sqlite3_errmsg(db_));
-}
-
-Status Statement::run() {
-  for (;;) {
-    QRSCENE_ASSIGN_OR_RETURN(bool row, step());
-    if (!row) return {};
+  void bind(int index, std::int64_t value) override { sqlite3_bind_int64(stmt_, index, value); }
+  void bind(int index, std::string_view value) override {
+    sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   }
-}
+  void bind_null(int index) override { sqlite3_bind_null(stmt_, index); }
 
-void Statement::reset() {
-  sqlite3_reset(stmt_);
-  sqlite3_clear_bindings(stmt_);
-}
+  Result<bool> step() override {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return sqlite_error(sqlite3_extended_errcode(db_), sqlite3_sql(stmt_), sqlite3_errmsg(db_));
+  }
 
-std::int64_t Statement::int64(int column) const { return sqlite3_column_int64(stmt_, column); }
+  void reset() override {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
 
-std::string Statement::text(int column) const {
-  const auto* p = sqlite3_column_text(stmt_, column);
-  return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, column));
-}
+  std::int64_t int64(int column) const override { return sqlite3_column_int64(stmt_, column); }
+  std::string text(int column) const override {
+    const auto* p = sqlite3_column_text(stmt_, column);
+    return p == nullptr ? std::string()
+                        : std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, column));
+  }
+  bool is_null(int column) const override { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
-bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
 
-Result<std::unique_ptr<Database>> Database::open(const std::string& path, DatabaseOptions options) {
+}  // namespace
+
+Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const std::string& path, DatabaseOptions options) {
   sqlite3* db = nullptr;
   const int flags = (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                     SQLITE_OPEN_NOMUTEX;
@@ -86,7 +77,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, Databa
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
-  std::unique_ptr<Database> out(new Database(db, path));
+  std::unique_ptr<SqliteDatabase> out(new SqliteDatabase(db, path));
   QRSCENE_TRY(out->exec("PRAGMA foreign_keys = ON"));
   // Deleted rows are overwritten, not just unlinked: an unfollower's openid must not linger in
   // free pages (DESIGN.md section 4, privacy).
@@ -98,9 +89,9 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, Databa
   return out;
 }
 
-Database::~Database() { sqlite3_close_v2(db_); }
+SqliteDatabase::~SqliteDatabase() { sqlite3_close_v2(db_); }
 
-Status Database::exec(std::string_view sql) {
+Status SqliteDatabase::exec(std::string_view sql) {
   char* message = nullptr;
   const std::string text(sql);
   const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
@@ -110,15 +101,13 @@ Status Database::exec(std::string_view sql) {
   return e;
 }
 
-Result<Statement> Database::prepare(std::string_view sql) {
+Result<Statement> SqliteDatabase::prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
   const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
   if (rc != SQLITE_OK) return sqlite_error(rc, sql.substr(0, 80), sqlite3_errmsg(db_));
-  return Statement(db_, stmt);
+  return Statement(std::make_unique<SqliteStatement>(db_, stmt));
 }
 
-std::int64_t Database::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
-
-int Database::changes() const { return sqlite3_changes(db_); }
+std::int64_t SqliteDatabase::changes() const { return sqlite3_changes64(db_); }
 
 }  // namespace qrscene::store::sqlite

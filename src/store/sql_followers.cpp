@@ -1,14 +1,14 @@
-// SqliteStore's follower list and conversions (domain::FollowerRepository). A follower row is a
+// SqlStore's follower list and conversions (domain::FollowerRepository). A follower row is a
 // subscription through a channel; the openid, unionid and tags come from `followers`, which holds a
 // row only while the person follows — so a row after an unfollow is the pseudonym alone.
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
-#include "store/sqlite/channel_where.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/channel_where.h"
+#include "store/sql_store.h"
 
-namespace qrscene::store::sqlite {
+namespace qrscene::store {
 namespace {
 
 using Json = nlohmann::json;
@@ -25,7 +25,7 @@ std::vector<std::string> tag_names(const std::string& text) {
 
 }  // namespace
 
-Result<domain::FollowerPage> SqliteStore::follower_page(const domain::FollowerQuery& query) {
+Result<domain::FollowerPage> SqlStore::follower_page(const domain::FollowerQuery& query) {
   const Where w = channel_where(domain::ChannelFilter{query.appid, query.channel_ids, query.group, query.owner});
   std::string where = w.sql;
   std::vector<std::variant<std::int64_t, std::string>> args = w.args;
@@ -51,11 +51,11 @@ Result<domain::FollowerPage> SqliteStore::follower_page(const domain::FollowerQu
     case domain::FollowerSort::kChannel: order = fmt::format("c.name {0}, s.started_at DESC, s.id DESC", dir); break;
     case domain::FollowerSort::kValue: order = fmt::format("value {0}, s.started_at DESC, s.id DESC", dir); break;
   }
-  std::lock_guard lock(reader_mu_);
+  auto reader = readers_->lease();
   domain::FollowerPage page;
   {
     QRSCENE_ASSIGN_OR_RETURN(
-        auto q, reader_->prepare(fmt::format(
+        auto q, reader->prepare(fmt::format(
                     "SELECT COUNT(*) FROM subscriptions s JOIN channels c ON c.id = s.channel_id WHERE {}", all.sql)));
     bind_where(q, all, 1);
     QRSCENE_TRY(q.step());
@@ -63,7 +63,7 @@ Result<domain::FollowerPage> SqliteStore::follower_page(const domain::FollowerQu
   }
   QRSCENE_ASSIGN_OR_RETURN(
       auto q,
-      reader_->prepare(fmt::format(
+      reader->prepare(fmt::format(
           "SELECT s.id, c.id, c.name, c.grp, c.owner, s.started_at, s.ended_at, s.openid_hash, "
           "NOT EXISTS (SELECT 1 FROM subscriptions p WHERE p.appid = s.appid AND p.openid_hash = s.openid_hash "
           "AND p.id < s.id), f.openid, f.unionid, f.tags, "
@@ -104,12 +104,12 @@ Result<domain::FollowerPage> SqliteStore::follower_page(const domain::FollowerQu
   return page;
 }
 
-Status SqliteStore::set_follower_profiles(std::string_view appid, std::span<const domain::FollowerProfile> profiles,
+Status SqlStore::set_follower_profiles(std::string_view appid, std::span<const domain::FollowerProfile> profiles,
                                           std::int64_t now) {
-  std::lock_guard lock(reader_mu_);
-  return in_transaction(*reader_, [&]() -> Status {
+  auto reader = readers_->lease();
+  return in_transaction(*reader, [&]() -> Status {
     QRSCENE_ASSIGN_OR_RETURN(
-        auto u, reader_->prepare("UPDATE followers SET unionid = ?, tags = ?, profiled_at = ? WHERE appid = ? AND openid = ?"));
+        auto u, reader->prepare("UPDATE followers SET unionid = ?, tags = ?, profiled_at = ? WHERE appid = ? AND openid = ?"));
     for (const auto& p : profiles) {
       u.reset();
       QRSCENE_TRY(u.bind(1, p.unionid).bind(2, Json(p.tags).dump()).bind(3, now).bind(4, appid).bind(5, p.openid).run());
@@ -118,19 +118,19 @@ Status SqliteStore::set_follower_profiles(std::string_view appid, std::span<cons
   });
 }
 
-Result<domain::RecordedConversion> SqliteStore::record_conversion(const domain::ConversionInput& input,
+Result<domain::RecordedConversion> SqlStore::record_conversion(const domain::ConversionInput& input,
                                                                   std::int64_t now) {
   const bool by_openid = !input.openid.empty();
   const std::string subject = by_openid ? pseudonym(input.appid, input.openid)
                                         : pseudonym(input.appid, "unionid:" + input.unionid);
-  std::lock_guard lock(reader_mu_);
+  auto reader = readers_->lease();
   domain::RecordedConversion out;
   out.input = input;
   auto touch = [](const Statement& q, int column, std::optional<domain::TouchPoint>& point) {
     if (!q.is_null(column)) point = domain::TouchPoint{q.int64(column), q.int64(column + 1)};
   };
   auto body = [&]() -> Status {
-    QRSCENE_ASSIGN_OR_RETURN(auto seen, reader_->prepare(
+    QRSCENE_ASSIGN_OR_RETURN(auto seen, reader->prepare(
                                             "SELECT id, kind, value_cents, currency, occurred_at, subject_hash, "
                                             "openid_hash, first_channel_id, first_touch_at, last_channel_id, "
                                             "last_touch_at FROM conversions WHERE appid = ? AND external_id = ?"));
@@ -156,36 +156,36 @@ Result<domain::RecordedConversion> SqliteStore::record_conversion(const domain::
       person = subject;
     } else {
       QRSCENE_ASSIGN_OR_RETURN(
-          auto f, reader_->prepare("SELECT openid_hash FROM followers WHERE appid = ? AND unionid = ? LIMIT 1"));
+          auto f, reader->prepare("SELECT openid_hash FROM followers WHERE appid = ? AND unionid = ? LIMIT 1"));
       f.bind(1, input.appid).bind(2, input.unionid);
       QRSCENE_ASSIGN_OR_RETURN(bool row, f.step());
       if (row) person = f.text(0);
     }
     if (!person.empty()) {
       QRSCENE_ASSIGN_OR_RETURN(
-          auto first, reader_->prepare("SELECT channel_id, started_at FROM subscriptions WHERE appid = ? AND "
+          auto first, reader->prepare("SELECT channel_id, started_at FROM subscriptions WHERE appid = ? AND "
                                        "openid_hash = ? AND channel_id IS NOT NULL AND started_at <= ? "
                                        "ORDER BY started_at, id LIMIT 1"));
       first.bind(1, input.appid).bind(2, person).bind(3, input.occurred_at);
       QRSCENE_ASSIGN_OR_RETURN(bool has_first, first.step());
       if (has_first) touch(first, 0, out.first_touch);
       QRSCENE_ASSIGN_OR_RETURN(
-          auto last, reader_->prepare("SELECT channel_id, create_time FROM events WHERE appid = ? AND openid_hash = ? "
+          auto last, reader->prepare("SELECT channel_id, create_time FROM events WHERE appid = ? AND openid_hash = ? "
                                       "AND channel_id IS NOT NULL AND kind IN ('subscribe', 'scan') AND "
                                       "create_time <= ? ORDER BY create_time DESC, id DESC LIMIT 1"));
       last.bind(1, input.appid).bind(2, person).bind(3, input.occurred_at);
       QRSCENE_ASSIGN_OR_RETURN(bool has_last, last.step());
       if (has_last) touch(last, 0, out.last_touch);
       QRSCENE_ASSIGN_OR_RETURN(
-          auto known, reader_->prepare("SELECT 1 FROM subscriptions WHERE appid = ? AND openid_hash = ? LIMIT 1"));
+          auto known, reader->prepare("SELECT 1 FROM subscriptions WHERE appid = ? AND openid_hash = ? LIMIT 1"));
       known.bind(1, input.appid).bind(2, person);
       QRSCENE_ASSIGN_OR_RETURN(out.known_person, known.step());
     }
     QRSCENE_ASSIGN_OR_RETURN(
-        auto ins, reader_->prepare("INSERT INTO conversions (appid, external_id, kind, value_cents, currency, "
+        auto ins, reader->prepare("INSERT INTO conversions (appid, external_id, kind, value_cents, currency, "
                                    "occurred_at, identified_by, subject_hash, openid_hash, first_channel_id, "
                                    "first_touch_at, last_channel_id, last_touch_at, received_at) VALUES "
-                                   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                                   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"));
     auto channel = [](const std::optional<domain::TouchPoint>& p) {
       return p ? std::optional<std::int64_t>(p->channel_id) : std::nullopt;
     };
@@ -203,24 +203,25 @@ Result<domain::RecordedConversion> SqliteStore::record_conversion(const domain::
         .bind(12, channel(out.last_touch))
         .bind(13, out.last_touch ? out.last_touch->at : 0)
         .bind(14, now);
-    QRSCENE_TRY(ins.run());
-    out.id = reader_->last_insert_id();
+    QRSCENE_TRY(ins.step());
+    out.id = ins.int64(0);
+    ins.reset();
     return {};
   };
-  QRSCENE_TRY(in_transaction(*reader_, body));
+  QRSCENE_TRY(in_transaction(*reader, body));
   return out;
 }
 
-Result<std::vector<domain::CreditedConversion>> SqliteStore::credited_conversions(
+Result<std::vector<domain::CreditedConversion>> SqlStore::credited_conversions(
     const domain::ChannelFilter& filter, domain::Breakdown by, domain::Touch touch, std::string_view currency,
     std::int64_t from, std::int64_t to) {
   const bool account = filter.whole_account();
-  const Where w = account ? Where{"1", {}} : channel_where(filter);
+  const Where w = account ? Where{"1 = 1", {}} : channel_where(filter);
   const std::string_view prefix = touch == domain::Touch::kFirst ? "first" : "last";
   const char* key = by == domain::Breakdown::kChannel ? "c.name" : by == domain::Breakdown::kGroup ? "c.grp" : "c.owner";
-  std::lock_guard lock(reader_mu_);
+  auto reader = readers_->lease();
   QRSCENE_ASSIGN_OR_RETURN(
-      auto q, reader_->prepare(fmt::format(
+      auto q, reader->prepare(fmt::format(
                   "SELECT c.id IS NOT NULL, COALESCE({0}, ''), COALESCE(c.id, 0), v.openid_hash, v.occurred_at, "
                   "v.{1}_touch_at, v.value_cents FROM conversions v LEFT JOIN channels c ON c.id = v.{1}_channel_id "
                   "WHERE v.appid = ? AND v.currency = ? AND v.occurred_at >= ? AND v.occurred_at < ? AND {2} "
@@ -245,4 +246,4 @@ Result<std::vector<domain::CreditedConversion>> SqliteStore::credited_conversion
   return out;
 }
 
-}  // namespace qrscene::store::sqlite
+}  // namespace qrscene::store

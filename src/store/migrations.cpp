@@ -1,8 +1,10 @@
-#include "store/sqlite/migrations.h"
+#include "store/migrations.h"
+
+#include <ctime>
 
 #include <fmt/format.h>
 
-namespace qrscene::store::sqlite {
+namespace qrscene::store {
 
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kAll = {
@@ -245,35 +247,80 @@ UPDATE events SET dedup_key = printf('%010d', create_time) || dedup_key;
   return kAll;
 }
 
-Result<int> migrate(Database& db) {
-  QRSCENE_TRY(db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                      "applied_at INTEGER NOT NULL DEFAULT (strftime('%s','now')))"));
+namespace {
+
+constexpr std::string_view kLockKey = "qrscene schema migrations";
+
+Status create_table(Database& db) {
+  return in_transaction(db, [&]() -> Status {
+    if (!db.key_lock_sql().empty()) {
+      QRSCENE_ASSIGN_OR_RETURN(auto lock, db.prepare(db.key_lock_sql()));
+      QRSCENE_TRY(lock.bind(1, kLockKey).run());
+    }
+    return db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, "
+                   "applied_at BIGINT NOT NULL)");
+  });
+}
+
+int newest(const std::vector<Migration>& all) { return all.empty() ? 0 : all.back().version; }
+
+Status refuse_newer(Database& db, int at, const std::vector<Migration>& all) {
+  if (at <= newest(all)) return {};
+  return unexpected(ErrorCode::kFailedPrecondition,
+                    fmt::format("{} is at schema version {}, newer than this qrscene knows ({}): upgrade qrscene",
+                                db.name(), at, newest(all)));
+}
+
+}  // namespace
+
+Result<int> schema_version(Database& db) {
+  QRSCENE_TRY(create_table(db));
   QRSCENE_ASSIGN_OR_RETURN(auto q, db.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
   QRSCENE_TRY(q.step());
-  int at = static_cast<int>(q.int64(0));
-  const int newest = migrations().empty() ? 0 : migrations().back().version;
-  if (at > newest) {
-    return unexpected(ErrorCode::kFailedPrecondition,
-                      fmt::format("{} is at schema version {}, newer than this qrscene knows ({}): upgrade qrscene",
-                                  db.path(), at, newest));
-  }
-  for (const auto& m : migrations()) {
+  return static_cast<int>(q.int64(0));
+}
+
+Status check_migrated(Database& db, const std::vector<Migration>& all) {
+  QRSCENE_ASSIGN_OR_RETURN(const int at, schema_version(db));
+  QRSCENE_TRY(refuse_newer(db, at, all));
+  if (at == newest(all)) return {};
+  return unexpected(ErrorCode::kFailedPrecondition,
+                    fmt::format("{} is at schema version {}, this qrscene needs {}: run 'qrscene migrate' first "
+                                "(or set [store] auto_migrate = true)",
+                                db.name(), at, newest(all)));
+}
+
+Result<int> migrate(Database& db, const std::vector<Migration>& all) {
+  QRSCENE_ASSIGN_OR_RETURN(int at, schema_version(db));
+  QRSCENE_TRY(refuse_newer(db, at, all));
+  for (const auto& m : all) {
     if (m.version <= at) continue;
-    QRSCENE_TRY(db.exec("BEGIN IMMEDIATE"));
-    auto applied = db.exec(m.sql);
-    if (applied) {
-      auto record = db.prepare("INSERT INTO schema_migrations (version, name) VALUES (?, ?)");
-      applied = record ? record->bind(1, std::int64_t{m.version}).bind(2, m.name).run() : Status(record.error());
-    }
+    // Under the lock, the version is read again: another instance may have applied it meanwhile.
+    const Status applied = in_transaction(db, [&]() -> Status {
+      if (!db.key_lock_sql().empty()) {
+        QRSCENE_ASSIGN_OR_RETURN(auto lock, db.prepare(db.key_lock_sql()));
+        QRSCENE_TRY(lock.bind(1, kLockKey).run());
+      }
+      QRSCENE_ASSIGN_OR_RETURN(auto q, db.prepare("SELECT 1 FROM schema_migrations WHERE version = ?"));
+      q.bind(1, std::int64_t{m.version});
+      QRSCENE_ASSIGN_OR_RETURN(bool done, q.step());
+      q.reset();
+      if (done) return {};
+      QRSCENE_TRY(db.exec(m.sql));
+      QRSCENE_ASSIGN_OR_RETURN(auto record,
+                               db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"));
+      return record.bind(1, std::int64_t{m.version})
+          .bind(2, m.name)
+          .bind(3, static_cast<std::int64_t>(std::time(nullptr)))
+          .run();
+    });
     if (!applied) {
-      (void)db.exec("ROLLBACK");
       return unexpected(applied.error().code,
                         fmt::format("migration {} ({}): {}", m.version, m.name, applied.error().message));
     }
-    QRSCENE_TRY(db.exec("COMMIT"));
     at = m.version;
   }
   return at;
 }
 
-}  // namespace qrscene::store::sqlite
+}  // namespace qrscene::store

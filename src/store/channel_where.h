@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "domain/ports.h"
-#include "store/sqlite/database.h"
+#include "store/database.h"
 
-namespace qrscene::store::sqlite {
+namespace qrscene::store {
 
 // The channels a filter covers, as SQL on `channels c` and the values to bind.
 struct Where {
@@ -50,4 +50,4 @@ inline int bind_where(Statement& q, const Where& w, int index) {
   return index;
 }
 
-}  // namespace qrscene::store::sqlite
+}  // namespace qrscene::store

@@ -1,10 +1,10 @@
-// SqliteStore's LoginRepository: the browser's side of login sessions, on the read connection.
-// Scans and answers change sessions on the writer's connection, inside ingest (sqlite_store.cpp).
+// SqlStore's LoginRepository: the browser's side of login sessions, on the read connection.
+// Scans and answers change sessions on the writer's connection, inside ingest (sql_store.cpp).
 #include <fmt/format.h>
 
-#include "store/sqlite/sqlite_store.h"
+#include "store/sql_store.h"
 
-namespace qrscene::store::sqlite {
+namespace qrscene::store {
 
 const char* const kLoginSessionColumns =
     "SELECT id, appid, purpose, user_id, secret_sha256, confirm_in_wechat, requester_ip, requester_agent, "
@@ -32,10 +32,10 @@ domain::LoginSession read_login_session(const Statement& q) {
   return s;
 }
 
-Status SqliteStore::create_login_session(const domain::LoginSession& s) {
-  std::lock_guard lock(reader_mu_);
+Status SqlStore::create_login_session(const domain::LoginSession& s) {
+  auto reader = readers_->lease();
   QRSCENE_ASSIGN_OR_RETURN(
-      auto ins, reader_->prepare("INSERT INTO login_sessions (id, appid, purpose, user_id, secret_sha256, "
+      auto ins, reader->prepare("INSERT INTO login_sessions (id, appid, purpose, user_id, secret_sha256, "
                                  "confirm_in_wechat, requester_ip, requester_agent, channel_id, created_at, expires_at) "
                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   return ins.bind(1, s.id)
@@ -52,20 +52,20 @@ Status SqliteStore::create_login_session(const domain::LoginSession& s) {
       .run();
 }
 
-Result<domain::LoginSession> SqliteStore::login_session(std::string_view id) {
-  std::lock_guard lock(reader_mu_);
-  QRSCENE_ASSIGN_OR_RETURN(auto q, reader_->prepare(std::string(kLoginSessionColumns) + "WHERE id = ?"));
+Result<domain::LoginSession> SqlStore::login_session(std::string_view id) {
+  auto reader = readers_->lease();
+  QRSCENE_ASSIGN_OR_RETURN(auto q, reader->prepare(std::string(kLoginSessionColumns) + "WHERE id = ?"));
   q.bind(1, id);
   QRSCENE_ASSIGN_OR_RETURN(bool found, q.step());
   if (!found) return unexpected(ErrorCode::kNotFound, "no such login session (it may have ended and been purged)");
   return read_login_session(q);
 }
 
-Result<std::optional<domain::LoginCode>> SqliteStore::lend_login_code(std::string_view session_id, std::int64_t now,
+Result<std::optional<domain::LoginCode>> SqlStore::lend_login_code(std::string_view session_id, std::int64_t now,
                                                                       std::int64_t needed_until,
                                                                       std::int64_t held_until) {
-  std::lock_guard lock(reader_mu_);
-  Database& db = *reader_;
+  auto reader = readers_->lease();
+  Database& db = *reader;
   return in_transaction(db, [&]() -> Result<std::optional<domain::LoginCode>> {
     QRSCENE_ASSIGN_OR_RETURN(auto owner, db.prepare("SELECT appid, channel_id FROM login_sessions WHERE id = ?"));
     owner.bind(1, session_id);
@@ -100,10 +100,10 @@ Result<std::optional<domain::LoginCode>> SqliteStore::lend_login_code(std::strin
   });
 }
 
-Status SqliteStore::add_login_code(std::string_view session_id, const domain::LoginCode& code,
+Status SqlStore::add_login_code(std::string_view session_id, const domain::LoginCode& code,
                                    std::int64_t held_until) {
-  std::lock_guard lock(reader_mu_);
-  Database& db = *reader_;
+  auto reader = readers_->lease();
+  Database& db = *reader;
   return in_transaction(db, [&]() -> Status {
     QRSCENE_ASSIGN_OR_RETURN(
         auto ins, db.prepare("INSERT INTO login_codes (appid, scene, ticket, url, expires_at, session_id, channel_id, "
@@ -122,10 +122,10 @@ Status SqliteStore::add_login_code(std::string_view session_id, const domain::Lo
   });
 }
 
-Result<bool> SqliteStore::deliver_login_result(std::string_view id, std::int64_t now,
+Result<bool> SqlStore::deliver_login_result(std::string_view id, std::int64_t now,
                                                std::string_view exchange_sha256) {
-  std::lock_guard lock(reader_mu_);
-  Database& db = *reader_;
+  auto reader = readers_->lease();
+  Database& db = *reader;
   QRSCENE_ASSIGN_OR_RETURN(auto q, db.prepare("UPDATE login_sessions SET delivered_at = ?, exchange_sha256 = ?, "
                                               "version = version + 1 WHERE id = ? AND delivered_at = 0"));
   q.bind(1, now).bind(3, id);
@@ -138,17 +138,17 @@ Result<bool> SqliteStore::deliver_login_result(std::string_view id, std::int64_t
   return db.changes() == 1;
 }
 
-Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteStore::login_versions(
+Result<std::vector<std::pair<std::string, std::int64_t>>> SqlStore::login_versions(
     const std::vector<std::string>& ids) {
   std::vector<std::pair<std::string, std::int64_t>> out;
-  std::lock_guard lock(reader_mu_);
+  auto reader = readers_->lease();
   constexpr std::size_t kChunk = 200;
   for (std::size_t at = 0; at < ids.size(); at += kChunk) {
     const std::size_t n = std::min(kChunk, ids.size() - at);
     std::string sql = "SELECT id, version FROM login_sessions WHERE id IN (?";
     for (std::size_t i = 1; i < n; ++i) sql += ", ?";
     sql += ")";
-    QRSCENE_ASSIGN_OR_RETURN(auto q, reader_->prepare(sql));
+    QRSCENE_ASSIGN_OR_RETURN(auto q, reader->prepare(sql));
     for (std::size_t i = 0; i < n; ++i) q.bind(static_cast<int>(i + 1), ids[at + i]);
     for (;;) {
       QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
@@ -159,10 +159,10 @@ Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteStore::login_ver
   return out;
 }
 
-Result<domain::LoginSession> SqliteStore::redeem_login_exchange(std::string_view exchange_sha256, std::int64_t now,
+Result<domain::LoginSession> SqlStore::redeem_login_exchange(std::string_view exchange_sha256, std::int64_t now,
                                                                 std::int64_t not_before) {
-  std::lock_guard lock(reader_mu_);
-  Database& db = *reader_;
+  auto reader = readers_->lease();
+  Database& db = *reader;
   return in_transaction(db, [&]() -> Result<domain::LoginSession> {
     QRSCENE_ASSIGN_OR_RETURN(auto q, db.prepare(std::string(kLoginSessionColumns) +
                                                 "WHERE exchange_sha256 = ? AND exchanged_at = 0 AND state = "
@@ -181,10 +181,10 @@ Result<domain::LoginSession> SqliteStore::redeem_login_exchange(std::string_view
   });
 }
 
-Result<std::vector<domain::LoginBinding>> SqliteStore::login_bindings(std::string_view appid, std::string_view user_id,
+Result<std::vector<domain::LoginBinding>> SqlStore::login_bindings(std::string_view appid, std::string_view user_id,
                                                                       std::string_view openid) {
-  std::lock_guard lock(reader_mu_);
-  QRSCENE_ASSIGN_OR_RETURN(auto q, reader_->prepare("SELECT appid, openid, user_id, created_at FROM login_bindings "
+  auto reader = readers_->lease();
+  QRSCENE_ASSIGN_OR_RETURN(auto q, reader->prepare("SELECT appid, openid, user_id, created_at FROM login_bindings "
                                                     "WHERE appid = ? AND (? = '' OR user_id = ?) AND (? = '' OR "
                                                     "openid = ?) ORDER BY created_at, user_id LIMIT 10000"));
   q.bind(1, appid).bind(2, user_id).bind(3, user_id).bind(4, openid).bind(5, openid);
@@ -197,18 +197,18 @@ Result<std::vector<domain::LoginBinding>> SqliteStore::login_bindings(std::strin
   return out;
 }
 
-Result<bool> SqliteStore::remove_login_binding(std::string_view appid, std::string_view user_id) {
-  std::lock_guard lock(reader_mu_);
-  QRSCENE_ASSIGN_OR_RETURN(auto q, reader_->prepare("DELETE FROM login_bindings WHERE appid = ? AND user_id = ?"));
+Result<bool> SqlStore::remove_login_binding(std::string_view appid, std::string_view user_id) {
+  auto reader = readers_->lease();
+  QRSCENE_ASSIGN_OR_RETURN(auto q, reader->prepare("DELETE FROM login_bindings WHERE appid = ? AND user_id = ?"));
   QRSCENE_TRY(q.bind(1, appid).bind(2, user_id).run());
-  return reader_->changes() == 1;
+  return reader->changes() == 1;
 }
 
-Result<std::int64_t> SqliteStore::purge_login_sessions(std::int64_t before) {
-  std::lock_guard lock(reader_mu_);
-  QRSCENE_ASSIGN_OR_RETURN(auto q, reader_->prepare("DELETE FROM login_sessions WHERE expires_at < ?"));
+Result<std::int64_t> SqlStore::purge_login_sessions(std::int64_t before) {
+  auto reader = readers_->lease();
+  QRSCENE_ASSIGN_OR_RETURN(auto q, reader->prepare("DELETE FROM login_sessions WHERE expires_at < ?"));
   QRSCENE_TRY(q.bind(1, before).run());
-  return std::int64_t{reader_->changes()};
+  return std::int64_t{reader->changes()};
 }
 
-}  // namespace qrscene::store::sqlite
+}  // namespace qrscene::store

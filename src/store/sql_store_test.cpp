@@ -1,7 +1,8 @@
-// The SQLite store on real files: migrations, group commit, one effect per event however often
-// WeChat retries it, attribution by ticket and by scene as of the event's time, the subscription
-// ledger, rollups and privacy.
-#include "store/sqlite/sqlite_store.h"
+// The store on both databases — SQLite on real files, PostgreSQL on a real server (one database
+// per test; ctest starts the server with tests/support/postgres) — one suite: migrations, group
+// commit, one effect per event however often WeChat retries it, attribution by ticket and by scene
+// as of the event's time, the subscription ledger, rollups, logins, followers and privacy.
+#include "store/sql_store.h"
 
 #include <gtest/gtest.h>
 
@@ -11,9 +12,13 @@
 #include <future>
 #include <thread>
 
-#include "store/sqlite/migrations.h"
+#include "store/migrations.h"
+#include "store/postgres/pg_database.h"
+#include "store/postgres/postgres_store.h"
+#include "store/sqlite/sqlite_database.h"
+#include "store/sqlite/sqlite_store.h"
 
-namespace qrscene::store::sqlite {
+namespace qrscene::store {
 namespace {
 
 using domain::Event;
@@ -23,31 +28,92 @@ constexpr const char* kAppId = "wxstoretest";
 constexpr std::int64_t kT0 = 1'714'010'400;  // 2024-04-25 10:00 Beijing
 constexpr std::int64_t kDay0 = 19'838;        // its local day
 
-class SqliteStoreTest : public ::testing::Test {
+enum class Backend { kSqlite, kPostgres };
+
+// QRSCENE_TEST_POSTGRES: a connection string to a server where the test may create databases, or
+// the file ctest's postgres_start fixture had tests/support/postgres write it to.
+std::string postgres_admin_url() {
+  if (const char* url = std::getenv("QRSCENE_TEST_POSTGRES"); url != nullptr) return url;
+  std::ifstream in(QRSCENE_TEST_POSTGRES_FILE);
+  std::string url;
+  std::getline(in, url);
+  return url;
+}
+
+class SqlStoreTest : public ::testing::TestWithParam<Backend> {
  protected:
-  SqliteStoreTest() {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("qrscene_store_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
+  SqlStoreTest() {
+    const std::string id = std::to_string(::getpid()) + "_" + std::to_string(counter_++);
+    dir_ = std::filesystem::temp_directory_path() / ("qrscene_store_" + id);
     std::filesystem::create_directories(dir_);
+    id_ = id;
+  }
+  void SetUp() override {
+    if (GetParam() == Backend::kPostgres) {
+      ASSERT_FALSE(postgres_admin_url().empty())
+          << "no PostgreSQL to test on: run through ctest (which starts one with tests/support/postgres), or "
+             "start one with tests/support/postgres and set QRSCENE_TEST_POSTGRES to what it prints";
+      create_database("qrscene_test_" + id_);
+    }
     reopen();
   }
-  ~SqliteStoreTest() override {
+  void create_database(const std::string& name) {
+    auto admin = postgres::PgDatabase::open(postgres_admin_url());
+    ASSERT_TRUE(admin) << admin.error().to_string();
+    ASSERT_TRUE((*admin)->exec("CREATE DATABASE " + name));
+    database_ = name;
+  }
+  ~SqlStoreTest() override {
     store_.reset();
     std::filesystem::remove_all(dir_);
+    if (!database_.empty()) {
+      if (auto admin = postgres::PgDatabase::open(postgres_admin_url()); admin) {
+        (void)(*admin)->exec("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
+      }
+    }
   }
+
+  std::string postgres_url() const { return postgres_admin_url() + " dbname=" + database_; }
+
+  // A connection of the test's own to the store's database.
+  std::unique_ptr<Database> raw() {
+    if (GetParam() == Backend::kPostgres) {
+      auto db = postgres::PgDatabase::open(postgres_url());
+      EXPECT_TRUE(db) << db.error().to_string();
+      return db ? std::move(*db) : nullptr;
+    }
+    auto db = sqlite::SqliteDatabase::open((dir_ / "qrscene.db").string());
+    EXPECT_TRUE(db) << db.error().to_string();
+    return db ? std::move(*db) : nullptr;
+  }
+  const std::vector<Migration>& backend_migrations() const {
+    return GetParam() == Backend::kPostgres ? postgres::postgres_migrations() : migrations();
+  }
+
   void reopen(std::size_t max_batch = 512, bool forward = false, bool unlink = false) {
     store_.reset();
-    SqliteStoreOptions o;
+    StoreOptions o;
     o.forward_events = forward;
     o.unlink_on_unfollow = unlink;
     o.profile_followers = profile_;
-    o.path = (dir_ / "qrscene.db").string();
     o.max_batch = max_batch;
     o.replies.organic_subscribe.kind = domain::ReplyChoice::Kind::kText;
     o.replies.organic_subscribe.text = "感谢关注";
-    auto s = SqliteStore::open(o, clock_);
-    ASSERT_TRUE(s) << s.error().to_string();
-    store_ = std::move(*s);
+    if (GetParam() == Backend::kPostgres) {
+      postgres::PostgresStoreOptions po;
+      static_cast<StoreOptions&>(po) = o;
+      po.url = postgres_url();
+      auto s = postgres::PostgresStore::open(po, clock_);
+      ASSERT_TRUE(s) << s.error().to_string();
+      store_ = std::move(*s);
+    } else {
+      sqlite::SqliteStoreOptions so;
+      static_cast<StoreOptions&>(so) = o;
+      so.path = (dir_ / "qrscene.db").string();
+      auto s = sqlite::SqliteStore::open(so, clock_);
+      ASSERT_TRUE(s) << s.error().to_string();
+      store_ = std::move(*s);
+    }
   }
 
   bool profile_ = false;  // profile jobs (unionid, tags) per new follower
@@ -90,17 +156,31 @@ class SqliteStoreTest : public ::testing::Test {
 
   static inline std::atomic<int> counter_{0};
   std::filesystem::path dir_;
+  std::string id_;
+  std::string database_;  // PostgreSQL: the test's own database
   FakeClock clock_{kT0};
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<SqlStore> store_;
 };
 
-TEST_F(SqliteStoreTest, MigratesOnceAndRefusesANewerDatabase) {
-  auto db = Database::open((dir_ / "m.db").string());
+INSTANTIATE_TEST_SUITE_P(Databases, SqlStoreTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         [](const ::testing::TestParamInfo<Backend>& p) {
+                           return p.param == Backend::kSqlite ? "Sqlite" : "Postgres";
+                         });
+
+TEST_P(SqlStoreTest, MigratesOnceAndRefusesANewerDatabase) {
+  store_.reset();
+  auto db = raw();
   ASSERT_TRUE(db);
-  EXPECT_EQ(*migrate(**db), migrations().back().version);
-  EXPECT_EQ(*migrate(**db), migrations().back().version);  // again: nothing to do
-  ASSERT_TRUE((*db)->exec("INSERT INTO schema_migrations (version, name) VALUES (999, 'future')"));
-  auto newer = migrate(**db);
+  EXPECT_EQ(*schema_version(*db), backend_migrations().back().version);
+  EXPECT_EQ(*migrate(*db, backend_migrations()), backend_migrations().back().version);  // nothing to do
+  EXPECT_TRUE(check_migrated(*db, backend_migrations()));
+  ASSERT_TRUE(db->exec("DELETE FROM schema_migrations WHERE version = 5"));
+  auto behind = check_migrated(*db, backend_migrations());
+  ASSERT_FALSE(behind);
+  EXPECT_NE(behind.error().message.find("qrscene migrate"), std::string::npos) << behind.error().message;
+  ASSERT_TRUE(db->exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (5, 'again', 0), "
+                       "(999, 'future', 0)"));
+  auto newer = migrate(*db, backend_migrations());
   ASSERT_FALSE(newer);
   EXPECT_EQ(newer.error().code, ErrorCode::kFailedPrecondition);
   EXPECT_NE(newer.error().message.find("upgrade qrscene"), std::string::npos);
@@ -108,17 +188,17 @@ TEST_F(SqliteStoreTest, MigratesOnceAndRefusesANewerDatabase) {
 
 // Migration 5 put the CreateTime in front of every dedup key: a retry of a push stored before it
 // is still recognised.
-TEST_F(SqliteStoreTest, APushStoredBeforeTheTimeOrderedDedupKeysIsStillADuplicate) {
+TEST_P(SqlStoreTest, APushStoredBeforeTheTimeOrderedDedupKeysIsStillADuplicate) {
   const auto c = channel("Poster", "poster", "TP");
   const auto e = event(EventKind::kSubscribe, "o1", kT0, "poster", "TP");
   auto first = ingest(e);
   ASSERT_TRUE(first);
   store_.reset();
   {  // back to how version 4 stored it
-    auto db = Database::open((dir_ / "qrscene.db").string());
+    auto db = raw();
     ASSERT_TRUE(db);
-    ASSERT_TRUE((*db)->exec("UPDATE events SET dedup_key = substr(dedup_key, 11)"));
-    ASSERT_TRUE((*db)->exec("DELETE FROM schema_migrations WHERE version = 5"));
+    ASSERT_TRUE(db->exec("UPDATE events SET dedup_key = substr(dedup_key, 11)"));
+    ASSERT_TRUE(db->exec("DELETE FROM schema_migrations WHERE version = 5"));
   }
   reopen();
   auto again = ingest(e);
@@ -129,7 +209,7 @@ TEST_F(SqliteStoreTest, APushStoredBeforeTheTimeOrderedDedupKeysIsStillADuplicat
   EXPECT_EQ(day0(c.id).new_follows, 1);
 }
 
-TEST_F(SqliteStoreTest, AQrFollowIsCreditedRepliedAndTagged) {
+TEST_P(SqlStoreTest, AQrFollowIsCreditedRepliedAndTagged) {
   const auto store1 = channel("Store 1", "store-01", "TICKET1", 134);
   auto r = ingest(event(EventKind::kSubscribe, "o1", kT0, "store-01", "TICKET1"));
   ASSERT_TRUE(r) << r.error().to_string();
@@ -141,7 +221,7 @@ TEST_F(SqliteStoreTest, AQrFollowIsCreditedRepliedAndTagged) {
   EXPECT_EQ(*store_->follower_count(kAppId), 1);
 }
 
-TEST_F(SqliteStoreTest, ARetriedPushHasOneEffectAndGetsTheSameReply) {
+TEST_P(SqlStoreTest, ARetriedPushHasOneEffectAndGetsTheSameReply) {
   const auto c = channel("Poster", "poster", "TP");
   const auto e = event(EventKind::kSubscribe, "o1", kT0, "poster", "TP");
   auto first = ingest(e);
@@ -158,7 +238,7 @@ TEST_F(SqliteStoreTest, ARetriedPushHasOneEffectAndGetsTheSameReply) {
   EXPECT_EQ(*store_->open_subscriptions(kAppId, c.id), 1);
 }
 
-TEST_F(SqliteStoreTest, TheLedgerCreditsUnfollowsAndReFollowsToTheRightChannels) {
+TEST_P(SqlStoreTest, TheLedgerCreditsUnfollowsAndReFollowsToTheRightChannels) {
   const auto a = channel("A", "a", "TA");
   const auto b = channel("B", "b", "TB");
   ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o1", kT0, "a", "TA")));
@@ -171,7 +251,7 @@ TEST_F(SqliteStoreTest, TheLedgerCreditsUnfollowsAndReFollowsToTheRightChannels)
   EXPECT_EQ(*store_->open_subscriptions(kAppId, b.id), 1);
 }
 
-TEST_F(SqliteStoreTest, WithoutATicketTheSceneCountsAsOfTheEventsTime) {
+TEST_P(SqlStoreTest, WithoutATicketTheSceneCountsAsOfTheEventsTime) {
   const auto old = channel("Old poster", "spring", "");
   clock_.advance(std::chrono::hours(24));
   // A live channel holds its scene: retire it before the scene can mean another channel.
@@ -199,7 +279,7 @@ TEST_F(SqliteStoreTest, WithoutATicketTheSceneCountsAsOfTheEventsTime) {
   EXPECT_EQ(r->reply.text, "感谢关注");
 }
 
-TEST_F(SqliteStoreTest, AnUnfollowRemovesPersonalDataButKeepsTheCounts) {
+TEST_P(SqlStoreTest, AnUnfollowRemovesPersonalDataButKeepsTheCounts) {
   const auto c = channel("A", "a", "TA", 134);  // with a tag: a job that names the follower
   ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o-secret", kT0, "a", "TA")));
   ASSERT_TRUE(ingest(event(EventKind::kUnsubscribe, "o-secret", kT0 + 5)));
@@ -216,7 +296,7 @@ TEST_F(SqliteStoreTest, AnUnfollowRemovesPersonalDataButKeepsTheCounts) {
   EXPECT_EQ(day0(c.id).new_follows, 1);
 }
 
-TEST_F(SqliteStoreTest, ManyConcurrentEventsAreCommittedInGroupsAndAllCounted) {
+TEST_P(SqlStoreTest, ManyConcurrentEventsAreCommittedInGroupsAndAllCounted) {
   const auto c = channel("A", "a", "TA");
   constexpr int kEvents = 2000;
   std::atomic<int> ok{0};
@@ -243,7 +323,7 @@ TEST_F(SqliteStoreTest, ManyConcurrentEventsAreCommittedInGroupsAndAllCounted) {
   EXPECT_LT(store_->commits(), kEvents);  // grouped: fewer transactions than events
 }
 
-TEST_F(SqliteStoreTest, EventsSubmittedBeforeStoppingAreAllCommitted) {
+TEST_P(SqlStoreTest, EventsSubmittedBeforeStoppingAreAllCommitted) {
   const auto c = channel("A", "a", "TA");
   std::atomic<int> done{0};
   for (int i = 0; i < 300; ++i) {
@@ -258,7 +338,7 @@ TEST_F(SqliteStoreTest, EventsSubmittedBeforeStoppingAreAllCommitted) {
   EXPECT_EQ(day0(c.id).new_follows, 300);
 }
 
-TEST_F(SqliteStoreTest, TheSamePseudonymAcrossRestartsAndDifferentPerAccount) {
+TEST_P(SqlStoreTest, TheSamePseudonymAcrossRestartsAndDifferentPerAccount) {
   const auto before = store_->pseudonym(kAppId, "o1");
   reopen();
   EXPECT_EQ(store_->pseudonym(kAppId, "o1"), before);
@@ -266,7 +346,7 @@ TEST_F(SqliteStoreTest, TheSamePseudonymAcrossRestartsAndDifferentPerAccount) {
   EXPECT_EQ(before.size(), 32u);
 }
 
-TEST_F(SqliteStoreTest, ChannelsReadBackAsWritten) {
+TEST_P(SqlStoreTest, ChannelsReadBackAsWritten) {
   domain::Channel int_scene;
   int_scene.appid = kAppId;
   int_scene.name = "Store A";
@@ -293,7 +373,7 @@ TEST_F(SqliteStoreTest, ChannelsReadBackAsWritten) {
   EXPECT_EQ(store_->channel(12345).error().code, ErrorCode::kNotFound);
 }
 
-TEST_F(SqliteStoreTest, JobsAreClaimedRetriedAndFinished) {
+TEST_P(SqlStoreTest, JobsAreClaimedRetriedAndFinished) {
   reopen(512, /*forward=*/true);
   const auto c = channel("A", "a", "TA", 134);
   ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o1", kT0, "a", "TA")));
@@ -320,7 +400,7 @@ TEST_F(SqliteStoreTest, JobsAreClaimedRetriedAndFinished) {
   EXPECT_EQ(counts.pending + counts.running, 0);
 }
 
-TEST_F(SqliteStoreTest, DeleteModeUnlinksAnUnfollowersRows) {
+TEST_P(SqlStoreTest, DeleteModeUnlinksAnUnfollowersRows) {
   reopen(512, false, /*unlink=*/true);
   channel("A", "a", "TA");
   ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o1", kT0, "a", "TA")));
@@ -336,7 +416,7 @@ TEST_F(SqliteStoreTest, DeleteModeUnlinksAnUnfollowersRows) {
 // Found by the service integration test: a writer statement left on a row kept a stale snapshot
 // open after COMMIT, and after a channel change on the other connection the next batch failed with
 // "database is locked" at once.
-TEST_F(SqliteStoreTest, EventsStillCommitAfterTheChannelAdminWrites) {
+TEST_P(SqlStoreTest, EventsStillCommitAfterTheChannelAdminWrites) {
   const auto a = channel("A", "a", "TA");
   ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o1", kT0, "a", "TA")));
   ASSERT_TRUE(store_->set_status(a.id, domain::ChannelStatus::kPaused));
@@ -347,7 +427,7 @@ TEST_F(SqliteStoreTest, EventsStillCommitAfterTheChannelAdminWrites) {
 
 // The rollups the analytics read: cohorts lose a follower on the follow's day, the account's day
 // counts organic follows too, and filters by group, owner and channel sum only their channels.
-TEST_F(SqliteStoreTest, RollupsServeTheAnalytics) {
+TEST_P(SqlStoreTest, RollupsServeTheAnalytics) {
   auto with = [this](std::string name, std::string scene, std::string ticket, std::string group, std::string owner) {
     domain::Channel c;
     c.appid = kAppId;
@@ -441,7 +521,7 @@ TEST_F(SqliteStoreTest, RollupsServeTheAnalytics) {
 // Login codes are lent one session at a time and come back after their cooldown; a scan decides the
 // session holding the code in the event's transaction (credited to the login channel); the result
 // is delivered once and its exchange code redeemed once; unfollowing forgets the binding.
-TEST_F(SqliteStoreTest, LoginSessionsLendCodesDecideOnScanAndDeliverOnce) {
+TEST_P(SqlStoreTest, LoginSessionsLendCodesDecideOnScanAndDeliverOnce) {
   const auto login_channel = channel("login", "login-page", "t-login");
   auto make_session = [&](std::string id, domain::LoginPurpose purpose, std::string user) {
     domain::LoginSession s;
@@ -520,12 +600,12 @@ TEST_F(SqliteStoreTest, LoginSessionsLendCodesDecideOnScanAndDeliverOnce) {
 }
 
 }  // namespace
-}  // namespace qrscene::store::sqlite
+}  // namespace qrscene::store
 
-namespace qrscene::store::sqlite {
+namespace qrscene::store {
 namespace {
 
-TEST_F(SqliteStoreTest, FollowerRowsKeepTheirTimesAndLoseTheOpenidAfterAnUnfollow) {
+TEST_P(SqlStoreTest, FollowerRowsKeepTheirTimesAndLoseTheOpenidAfterAnUnfollow) {
   profile_ = true;
   reopen();
   const auto a = channel("门店A", "1", "tA");
@@ -586,7 +666,7 @@ TEST_F(SqliteStoreTest, FollowerRowsKeepTheirTimesAndLoseTheOpenidAfterAnUnfollo
   EXPECT_EQ(page->rows.at(0).openid, "o2");
 }
 
-TEST_F(SqliteStoreTest, ConversionsAreCreditedFirstAndLastTouchAndRecordedOnce) {
+TEST_P(SqlStoreTest, ConversionsAreCreditedFirstAndLastTouchAndRecordedOnce) {
   const auto a = channel("A", "1", "tA");
   const auto b = channel("B", "2", "tB");
   ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o1", kT0, "qrscene_1", "tA")));
@@ -637,7 +717,7 @@ TEST_F(SqliteStoreTest, ConversionsAreCreditedFirstAndLastTouchAndRecordedOnce) 
 
   domain::ChannelFilter all{kAppId, {}, "", ""};
   auto first = store_->credited_conversions(all, domain::Breakdown::kChannel, domain::Touch::kFirst, "CNY", kT0, kT0 + 1000);
-  ASSERT_TRUE(first);
+  ASSERT_TRUE(first) << first.error().to_string();
   ASSERT_EQ(first->size(), 3u);
   EXPECT_EQ((*first)[0].channel_id, a.id);
   EXPECT_EQ((*first)[1].channel_id, a.id);
@@ -662,4 +742,4 @@ TEST_F(SqliteStoreTest, ConversionsAreCreditedFirstAndLastTouchAndRecordedOnce) 
 }
 
 }  // namespace
-}  // namespace qrscene::store::sqlite
+}  // namespace qrscene::store

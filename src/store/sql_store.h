@@ -1,0 +1,220 @@
+// SqlStore: qrscene's store of record on SQL (DESIGN.md sections 3 and 4), the same code on SQLite
+// (store/sqlite: one machine) and PostgreSQL (store/postgres: many instances). Writer threads, each
+// with its own connection, commit events in groups: a writer takes every event waiting (up to
+// max_batch), applies each inside its own savepoint (one bad event cannot spoil the others),
+// commits once, and only then tells each event's caller — so nothing is acknowledged before it is
+// durable. SQLite has one writer; PostgreSQL several, and several instances, so each event first
+// takes a lock on its follower (Database::key_lock_sql) and a retry that another writer stored
+// first is found as the duplicate it is. Reads, channel changes and job bookkeeping use a pool of
+// reader connections (short transactions). It implements every storage port of domain/ports.h.
+//
+// Privacy: events and subscriptions keep a keyed hash of the openid (HMAC-SHA256 with a
+// per-installation key kept in the database); only `followers` holds openids, and an unfollow
+// deletes the row.
+//
+// Errors: as Database's; submit() reports kUnavailable once the store is stopping.
+// Thread safety: all public methods may be called concurrently.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "domain/channel.h"
+#include "domain/ports.h"
+#include "store/database.h"
+
+namespace qrscene::store {
+
+// What the store does with events, whatever the database.
+struct StoreOptions {
+  std::size_t max_batch = 512;          // events per transaction at most
+  std::int64_t utc_offset_seconds = 8 * 3600;  // days of the rollups (Asia/Shanghai)
+  domain::ReplyDefaults replies;
+  bool forward_events = false;       // a webhook job per attributed event
+  bool unlink_on_unfollow = false;   // privacy "delete": also unlink the follower's hashed rows
+  domain::LoginTexts login_texts;    // what a follower is answered when scanning a login code
+  std::int64_t login_code_cooldown = 60;  // seconds a decided session's code rests before it is lent again
+  bool profile_followers = true;     // a profile job (unionid, tags) per new follower
+};
+
+// Connections lent one at a time (the store's readers).
+class ConnectionPool {
+ public:
+  class Lease {
+   public:
+    Lease(ConnectionPool& pool, std::unique_ptr<Database> db) : pool_(&pool), db_(std::move(db)) {}
+    ~Lease() {
+      if (db_) pool_->give_back(std::move(db_));
+    }
+    Lease(Lease&& other) noexcept = default;
+    Lease& operator=(Lease&&) = delete;
+    Database& operator*() const noexcept { return *db_; }
+    Database* operator->() const noexcept { return db_.get(); }
+
+   private:
+    ConnectionPool* pool_;
+    std::unique_ptr<Database> db_;
+  };
+
+  explicit ConnectionPool(std::vector<std::unique_ptr<Database>> connections) : free_(std::move(connections)) {}
+  [[nodiscard]] Lease lease();  // waits for a free connection
+
+ private:
+  void give_back(std::unique_ptr<Database> db);
+  std::mutex mu_;
+  std::condition_variable freed_;
+  std::vector<std::unique_ptr<Database>> free_;
+};
+
+// A reply as the store keeps it (JSON), and back.
+[[nodiscard]] std::string reply_to_json(const domain::ReplyChoice& reply);
+[[nodiscard]] domain::ReplyChoice reply_from_json(const std::string& json);
+
+// The columns of a login session row, and reading them (shared by both connections).
+extern const char* const kLoginSessionColumns;
+[[nodiscard]] domain::LoginSession read_login_session(const Statement& q);
+
+class SqlStore : public domain::Ingestor,
+                 public domain::ChannelRepository,
+                 public domain::JobQueue,
+                 public domain::StatsRepository,
+                 public domain::LoginRepository,
+                 public domain::FollowerRepository {
+ public:
+  ~SqlStore() override;  // stop()
+  SqlStore(const SqlStore&) = delete;
+  SqlStore& operator=(const SqlStore&) = delete;
+
+  void submit(domain::Event event, Done done) override;
+
+  // domain::ChannelRepository
+  [[nodiscard]] Result<domain::Channel> create_channel(domain::Channel channel) override;
+  [[nodiscard]] Result<domain::Channel> channel(std::int64_t id) override;
+  [[nodiscard]] Result<std::vector<domain::Channel>> channels(std::string_view appid) override;
+  [[nodiscard]] Status set_status(std::int64_t id, domain::ChannelStatus status) override;
+  [[nodiscard]] Status update_channel(const domain::Channel& channel) override;
+  [[nodiscard]] Status set_ticket(std::int64_t id, std::string_view ticket, std::string_view url,
+                                  std::int64_t expires_at) override;
+  [[nodiscard]] Result<std::int64_t> highest_int_scene(std::string_view appid, std::int64_t low,
+                                                       std::int64_t high) override;
+  [[nodiscard]] Result<std::int64_t> permanent_scenes_used(std::string_view appid) override;
+  [[nodiscard]] Result<bool> permanent_scene_known(std::string_view appid, std::string_view scene) override;
+  [[nodiscard]] Result<std::optional<std::int64_t>> scene_meant(std::string_view appid, std::string_view scene,
+                                                                std::int64_t at) override;
+
+  // domain::JobQueue
+  [[nodiscard]] Result<std::vector<domain::Job>> claim_jobs(std::int64_t now, std::size_t limit,
+                                                            std::int64_t stale_after) override;
+  [[nodiscard]] Status finish_job(std::int64_t id) override;
+  [[nodiscard]] Status retry_job(std::int64_t id, std::string_view error,
+                                 std::optional<std::int64_t> run_after) override;
+  [[nodiscard]] Result<domain::JobCounts> job_counts(std::string_view appid) override;
+
+  // domain::StatsRepository (sql_stats.cpp)
+  [[nodiscard]] std::int64_t utc_offset_seconds() const noexcept override { return options_.utc_offset_seconds; }
+  [[nodiscard]] Result<std::vector<domain::PeriodTotals>> daily(const domain::ChannelFilter& filter,
+                                                                std::int64_t first_day, std::int64_t last_day) override;
+  [[nodiscard]] Result<std::vector<domain::AccountDay>> account_days(std::string_view appid, std::int64_t first_day,
+                                                                     std::int64_t last_day) override;
+  [[nodiscard]] Result<std::vector<domain::PeriodTotals>> hourly(const domain::ChannelFilter& filter,
+                                                                 std::int64_t first_hour,
+                                                                 std::int64_t last_hour) override;
+  [[nodiscard]] Result<std::int64_t> unique_scanners(const domain::ChannelFilter& filter, std::int64_t from,
+                                                     std::int64_t to) override;
+  [[nodiscard]] Result<std::int64_t> spend_cents(const domain::ChannelFilter& filter) override;
+  [[nodiscard]] Result<std::vector<domain::BreakdownRow>> breakdown(const domain::ChannelFilter& filter,
+                                                                    domain::Breakdown by, std::int64_t first_day,
+                                                                    std::int64_t last_day) override;
+
+  // domain::LoginRepository (sql_login.cpp)
+  [[nodiscard]] Status create_login_session(const domain::LoginSession& session) override;
+  [[nodiscard]] Result<domain::LoginSession> login_session(std::string_view id) override;
+  [[nodiscard]] Result<std::optional<domain::LoginCode>> lend_login_code(std::string_view session_id,
+                                                                         std::int64_t now, std::int64_t needed_until,
+                                                                         std::int64_t held_until) override;
+  [[nodiscard]] Status add_login_code(std::string_view session_id, const domain::LoginCode& code,
+                                      std::int64_t held_until) override;
+  [[nodiscard]] Result<bool> deliver_login_result(std::string_view id, std::int64_t now,
+                                                  std::string_view exchange_sha256) override;
+  [[nodiscard]] Result<std::vector<std::pair<std::string, std::int64_t>>> login_versions(
+      const std::vector<std::string>& ids) override;
+  [[nodiscard]] Result<domain::LoginSession> redeem_login_exchange(std::string_view exchange_sha256,
+                                                                   std::int64_t now,
+                                                                   std::int64_t not_before) override;
+  [[nodiscard]] Result<std::vector<domain::LoginBinding>> login_bindings(std::string_view appid,
+                                                                         std::string_view user_id,
+                                                                         std::string_view openid) override;
+  [[nodiscard]] Result<bool> remove_login_binding(std::string_view appid, std::string_view user_id) override;
+  [[nodiscard]] Result<std::int64_t> purge_login_sessions(std::int64_t before) override;
+
+  // domain::FollowerRepository (sql_followers.cpp)
+  [[nodiscard]] Result<domain::FollowerPage> follower_page(const domain::FollowerQuery& query) override;
+  [[nodiscard]] Status set_follower_profiles(std::string_view appid, std::span<const domain::FollowerProfile> profiles,
+                                             std::int64_t now) override;
+  [[nodiscard]] Result<domain::RecordedConversion> record_conversion(const domain::ConversionInput& input,
+                                                                     std::int64_t now) override;
+  [[nodiscard]] Result<std::vector<domain::CreditedConversion>> credited_conversions(
+      const domain::ChannelFilter& filter, domain::Breakdown by, domain::Touch touch, std::string_view currency,
+      std::int64_t from, std::int64_t to) override;
+
+  // The counters of a channel summed over [first_day, last_day] (local days since 1970-01-01).
+  [[nodiscard]] Result<domain::Counters> channel_counters(std::int64_t channel_id, std::int64_t first_day,
+                                                          std::int64_t last_day);
+  // How many events of an account are stored, and how many followers' personal rows exist.
+  [[nodiscard]] Result<std::int64_t> event_count(std::string_view appid);
+  [[nodiscard]] Result<std::int64_t> follower_count(std::string_view appid);
+  // Open subscriptions now, by channel (0 = organic).
+  [[nodiscard]] Result<std::int64_t> open_subscriptions(std::string_view appid, std::int64_t channel_id);
+  // Transactions committed so far (to see the grouping).
+  [[nodiscard]] std::int64_t commits() const;
+
+  // The keyed hash stored in place of an openid.
+  [[nodiscard]] std::string pseudonym(std::string_view appid, std::string_view openid) const;
+  // The database's name (file or server), for messages.
+  [[nodiscard]] const std::string& database_name() const noexcept { return name_; }
+
+ protected:
+  SqlStore(StoreOptions options, const Clock& clock);
+  // Once the schema is current (`setup` migrated it): reads or makes the pseudonym key, then starts
+  // one writer thread per writer connection and lends the readers.
+  [[nodiscard]] Status start(Database& setup, std::vector<std::unique_ptr<Database>> writers,
+                             std::vector<std::unique_ptr<Database>> readers);
+  // Finishes every submitted event, then stops the writers. A backend whose members the writers
+  // use calls it in its own destructor.
+  void stop();
+
+ private:
+  struct Item {
+    domain::Event event;
+    Done done;
+  };
+  struct Writer;
+
+  void writer_loop(Writer& writer);
+  Status hash_followers(Database& db) const;
+  std::vector<Result<domain::IngestOutcome>> write_batch(Writer& w, std::vector<Item>& batch);
+
+  StoreOptions options_;
+  const Clock& clock_;
+  std::string name_;
+  std::string pseudonym_key_;
+  std::vector<std::unique_ptr<Writer>> writers_;
+  std::unique_ptr<ConnectionPool> readers_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<Item> queue_;
+  bool stopping_ = false;
+  std::int64_t commits_ = 0;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace qrscene::store

@@ -1,0 +1,53 @@
+// SqliteDatabase: one SQLite connection (store::Database). Opened in WAL mode with foreign keys on
+// and a busy timeout; `synchronous` FULL by default so that a committed transaction survives a
+// power cut (DESIGN.md section 3: acknowledge only what is durable).
+//
+// Errors: as store::Database's, with SQLite's extended result code as the error's detail.
+// Thread safety: a connection and its statements belong to one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "store/database.h"
+
+struct sqlite3;
+
+namespace qrscene::store::sqlite {
+
+struct DatabaseOptions {
+  bool durable = true;     // synchronous=FULL; false: NORMAL (faster, may lose the last commits on power loss)
+  int busy_timeout_ms = 5'000;
+  bool read_only = false;
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<SqliteDatabase>> open(const std::string& path,
+                                                                     DatabaseOptions options = {});
+  ~SqliteDatabase() override;
+  SqliteDatabase(const SqliteDatabase&) = delete;
+  SqliteDatabase& operator=(const SqliteDatabase&) = delete;
+
+  [[nodiscard]] Status exec(std::string_view sql) override;
+  [[nodiscard]] Result<Statement> prepare(std::string_view sql) override;
+  [[nodiscard]] std::int64_t changes() const override;
+  [[nodiscard]] Status begin() override { return exec("BEGIN IMMEDIATE"); }
+  [[nodiscard]] std::string_view key_lock_sql() const override { return ""; }  // one writer
+  [[nodiscard]] const std::string& name() const noexcept override { return path_; }
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  [[nodiscard]] sqlite3* handle() const noexcept { return db_; }
+
+ private:
+  SqliteDatabase(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  sqlite3* db_;
+  std::string path_;
+};
+
+// Maps an SQLite result code and message to an Error.
+[[nodiscard]] Error sqlite_error(int rc, std::string_view what, std::string_view message);
+
+}  // namespace qrscene::store::sqlite
