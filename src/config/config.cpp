@@ -300,7 +300,7 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
   }
   Config c;
   Problems p;
-  reject_unknown(root, {"wechat", "server", "store", "privacy", "replies", "jobs", "admin", "login", "conversions",
+  reject_unknown(root, {"wechat", "server", "store", "redis", "privacy", "replies", "jobs", "admin", "login", "conversions",
                        "accounts"}, "",
                  p);
   // Each [section] and its keys; QRSCENE_<SECTION>_<KEY> overrides any of them.

@@ -590,6 +590,10 @@ void Simulator::add_routes(net::Router& router) {
   control("POST", "/sim/accounts/{appid}/users/{openid}/text", [this, record, str](HttpRequest& req, const Json& b) {
     return record(act(platform_.text(req.path_param("appid"), req.path_param("openid"), str(b, "content"))));
   });
+  control("GET", "/sim/accounts/{appid}/token-requests", [this](HttpRequest& req, const Json&) -> Result<Json> {
+    const std::string appid(req.path_param("appid"));
+    return Json{{"requests", tokens_.requests(appid)}, {"issued", tokens_.issued(appid)}};
+  });
   control("GET", "/sim/accounts/{appid}/tickets", [this](HttpRequest& req, const Json&) -> Result<Json> {
     Json list = Json::array();
     for (const auto& t : platform_.tickets(req.path_param("appid"))) {

@@ -35,6 +35,7 @@ Result<TokenAuthority::AccountState*> TokenAuthority::authorize(std::string_view
   auto it = accounts_.find(appid);
   if (it == accounts_.end()) return wx_error(40013, "invalid appid");
   AccountState& a = it->second;
+  ++a.requests;
   const auto& wl = a.account.ip_whitelist;
   if (!wl.empty() && std::find(wl.begin(), wl.end(), client_ip) == wl.end()) {
     return wx_error(options_.whitelist_errcode,
@@ -131,6 +132,12 @@ Result<std::string> TokenAuthority::check(std::string_view access_token) const {
     return wx_error(40001, "invalid credential, access_token is invalid or not latest");
   }
   return it->second.appid;
+}
+
+std::int64_t TokenAuthority::requests(std::string_view appid) const {
+  std::lock_guard lock(mu_);
+  const auto it = accounts_.find(appid);
+  return it == accounts_.end() ? 0 : it->second.requests;
 }
 
 std::int64_t TokenAuthority::issued(std::string_view appid) const {

@@ -70,6 +70,8 @@ class TokenAuthority {
 
   // How many tokens each endpoint has issued for an account (for tests and the sim's own record).
   [[nodiscard]] std::int64_t issued(std::string_view appid) const;
+  // How many token requests (classic or stable, answered or refused) named the account.
+  [[nodiscard]] std::int64_t requests(std::string_view appid) const;
 
  private:
   struct Issued {
@@ -89,6 +91,7 @@ class TokenAuthority {
     std::int64_t forced_calls = 0;
     std::int64_t last_forced = -1'000'000;
     std::int64_t issued = 0;
+    std::int64_t requests = 0;
   };
 
   Result<AccountState*> authorize(std::string_view grant_type, std::string_view appid, std::string_view secret,
