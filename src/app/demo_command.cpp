@@ -282,10 +282,16 @@ int run_demo(const DemoSettings& s) {
   for (int w = 0; w < 8; ++w) workers.emplace_back(worker);
   for (auto& t : workers) t.join();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - users_started).count();
-  // The tagging the background loop would do over the next seconds, done now.
-  for (int round = 0; round < 1'000; ++round) {
+  // The tagging the background loop would do over the next minutes, done now: a job that failed
+  // waits out its backoff on the demo's clock.
+  for (int round = 0, idle = 0; round < 1'000 && idle < 30; ++round) {
     auto r = rt.run_jobs();
-    if (!r || r->done + r->retried + r->failed == 0) break;
+    if (!r) break;
+    if (r->done + r->retried + r->failed > 0) continue;
+    auto queue = rt.store().job_counts(kAppId);
+    if (!queue || queue->pending + queue->running == 0) break;
+    clock.advance(std::chrono::minutes(1));
+    ++idle;
   }
 
   // A quarter of those still following later place an order (收款前关注), sent as the account's

@@ -1,6 +1,7 @@
 #include "service/job_runner.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -12,6 +13,10 @@
 #include "base/encoding.h"
 
 namespace qrscene::service {
+
+namespace {
+constexpr std::int64_t kInvalidOpenid = 40003;  // WeChat: not a follower of this account
+}  // namespace
 
 std::string webhook_signature(std::string_view secret, std::int64_t timestamp, std::string_view body) {
   const std::string message = fmt::format("{}.{}", timestamp, body);
@@ -100,6 +105,24 @@ Result<JobRunReport> JobRunner::run_once() {
         for (std::size_t i = at; i < end; ++i) openids.push_back(members[i].second);
         outcome = (*client)->tag_users(key.second, openids);
         ++report.api_calls;
+        if (!outcome && outcome.error().detail == kInvalidOpenid) {
+          // Someone in the batch left (their unfollow push may still be on its way) and WeChat
+          // refuses the whole batch for them: each is tagged alone, and whoever is refused alone
+          // needs no tag any more; their job ends.
+          for (std::size_t i = at; i < end; ++i) {
+            Status alone = outcome;
+            if (end - at > 1) {
+              alone = (*client)->tag_users(key.second, std::span(&members[i].second, 1));
+              ++report.api_calls;
+            }
+            if (!alone && alone.error().detail == kInvalidOpenid) {
+              spdlog::info("job tag_skipped job={} reason=\"not a follower any more\"", members[i].first.id);
+              alone = Status{};
+            }
+            settle(members[i].first, alone, report);
+          }
+          continue;
+        }
       }
       for (std::size_t i = at; i < end; ++i) settle(members[i].first, outcome, report);
     }

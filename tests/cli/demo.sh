@@ -13,7 +13,7 @@ for f in store-shanghai store-beijing poster-metro promoter-wangfang ad-double11
   [ "$(head -c 4 "qrscene-demo/$f.png" | od -An -tx1 | tr -d ' \n')" = "89504e47" ] || { echo "$f.png is not a PNG"; exit 1; }
 done
 [ -s qrscene-demo/qrscene.db ] || { echo "no database"; exit 1; }
-grep -q "done (tagging, follower profiles), 0 pending, 0 failed" run1.txt || { echo "no job report"; exit 1; }
+grep -q "done (tagging, follower profiles), 0 pending, 0 failed" run1.txt || { cat run1.txt err1.txt; echo "no job report"; exit 1; }
 grep -q "^conversions: [1-9][0-9]* orders worth" run1.txt || { echo "no conversions"; exit 1; }
 
 "$qrscene" demo --users 400 --seed 7 --dir again >run2.txt 2>/dev/null

@@ -301,6 +301,29 @@ TEST_F(ServiceSimTest, JobsTagFollowersAndForwardSignedEvents) {
   }
 }
 
+TEST_F(ServiceSimTest, OneFollowerWhoLeftDoesNotHoldUpTheOthersTags) {
+  start(config());
+  const auto a = channel("Store A", domain::ChannelKind::kPermanent, "门店粉丝");
+  std::vector<std::string> followers;
+  for (int i = 0; i < 5; ++i) {
+    followers.push_back(user());
+    act(sim_->platform().scan(kPlainApp, followers.back(), a.ticket, true));
+  }
+  // The third leaves; their unfollow push has not reached us yet, so their tag job is still there
+  // and WeChat refuses any batch that names them (40003).
+  ASSERT_TRUE(sim_->platform().unfollow(kPlainApp, followers[2]));
+  auto report = runtime_->run_jobs();
+  ASSERT_TRUE(report) << report.error().to_string();
+  EXPECT_EQ(report->retried, 0);
+  EXPECT_EQ(report->failed, 0);
+  EXPECT_EQ(report->api_calls, 1 + 5 + 2);  // the refused batch, each alone, one user-info batch and a tag list
+  for (std::size_t i = 0; i < followers.size(); ++i) {
+    if (i == 2) continue;
+    EXPECT_EQ(sim_->platform().user(kPlainApp, followers[i])->tags, std::vector<std::int64_t>{a.wechat_tag_id}) << i;
+  }
+  EXPECT_EQ(runtime_->store().job_counts(kPlainApp)->pending, 0);
+}
+
 TEST_F(ServiceSimTest, AFailingWebhookIsRetriedWithBackoff) {
   start(config());
   const auto a = channel("Store A");
