@@ -343,6 +343,10 @@ Status SqlStore::start(Database& setup, std::vector<std::unique_ptr<Database>> w
   name_ = setup.name();
   QRSCENE_ASSIGN_OR_RETURN(pseudonym_key_, load_or_make_key(setup));
   QRSCENE_TRY(hash_followers(setup));
+  if (options_.faults) {
+    for (auto& db : writers) db = with_faults(std::move(db), options_.faults);
+    for (auto& db : readers) db = with_faults(std::move(db), options_.faults);
+  }
   for (auto& db : writers) {
     QRSCENE_ASSIGN_OR_RETURN(auto w, Writer::make(std::move(db)));
     writers_.push_back(std::move(w));
@@ -636,6 +640,7 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
     // Another writer (another instance) may have stored the same push since it was looked for:
     // its UNIQUE key then refuses this one, and the second try finds the duplicate.
     Result<domain::IngestOutcome> r = unexpected(ErrorCode::kInternal, "not applied");
+    std::optional<Error> broken;  // this event's writes could not be told apart from the batch's
     for (int attempt = 0; attempt < 2; ++attempt) {
       w.savepoint.reset();
       if (auto sp = w.savepoint.run(); !sp) {
@@ -646,11 +651,20 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
       if (!r) {
         w.reset_all();
         w.rollback_to.reset();
-        (void)w.rollback_to.run();
+        if (auto back = w.rollback_to.run(); !back) broken = back.error();
       }
       w.release.reset();
-      (void)w.release.run();
-      if (r || r.error().code != ErrorCode::kAlreadyExists) break;
+      if (auto released = w.release.run(); !released && !broken) broken = released.error();
+      if (broken || r || r.error().code != ErrorCode::kAlreadyExists) break;
+    }
+    if (broken) {
+      // Half an event must never be committed: the whole batch goes, and nothing of it is
+      // acknowledged (WeChat sends each push again).
+      w.reset_all();
+      (void)w.db->exec("ROLLBACK");
+      broken->message = "undoing a failed event: " + broken->message;
+      results.assign(batch.size(), *broken);
+      return results;
     }
     results.push_back(std::move(r));
   }

@@ -31,6 +31,7 @@
 #include "domain/channel.h"
 #include "domain/ports.h"
 #include "store/database.h"
+#include "store/fault_injection.h"
 
 namespace qrscene::store {
 
@@ -44,6 +45,7 @@ struct StoreOptions {
   domain::LoginTexts login_texts;    // what a follower is answered when scanning a login code
   std::int64_t login_code_cooldown = 60;  // seconds a decided session's code rests before it is lent again
   bool profile_followers = true;     // a profile job (unionid, tags) per new follower
+  std::shared_ptr<FaultPlan> faults;  // tests only: every connection's steps counted, one failed
 };
 
 // Connections lent one at a time (the store's readers).

@@ -4,6 +4,7 @@
 // as of the event's time, the subscription ledger, rollups, logins, followers and privacy.
 #include "store/sql_store.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -97,6 +98,7 @@ class SqlStoreTest : public ::testing::TestWithParam<Backend> {
     o.unlink_on_unfollow = unlink;
     o.profile_followers = profile_;
     o.max_batch = max_batch;
+    o.faults = faults_;
     o.replies.organic_subscribe.kind = domain::ReplyChoice::Kind::kText;
     o.replies.organic_subscribe.text = "感谢关注";
     if (GetParam() == Backend::kPostgres) {
@@ -117,6 +119,29 @@ class SqlStoreTest : public ::testing::TestWithParam<Backend> {
   }
 
   bool profile_ = false;  // profile jobs (unionid, tags) per new follower
+  std::shared_ptr<FaultPlan> faults_;
+
+  // Every row the ingest path writes, counted through a connection of the test's own.
+  std::string everything() {
+    auto db = raw();
+    if (!db) return "no connection";
+    std::string out;
+    for (const char* sql :
+         {"SELECT count(*) FROM events", "SELECT count(*) FROM subscriptions",
+          "SELECT count(*) FROM subscriptions WHERE ended_at IS NOT NULL", "SELECT count(*) FROM followers",
+          "SELECT count(*) FROM jobs",
+          "SELECT COALESCE(SUM(scans + new_follows + first_follows + re_follows + existing_scans + unfollows), 0) "
+          "FROM channel_daily",
+          "SELECT COALESCE(SUM(scans + new_follows + first_follows + re_follows + existing_scans + unfollows + "
+          "organic_follows + organic_unfollows + left_5m + left_24h + left_7d + left_30d), 0) FROM account_daily"}) {
+      auto q = db->prepare(sql);
+      if (!q) return q.error().to_string();
+      auto row = q->step();
+      if (!row || !*row) return std::string("no row for ") + sql;
+      out += std::to_string(q->int64(0)) + " ";
+    }
+    return out;
+  }
 
   domain::Channel channel(std::string name, std::string scene, std::string ticket, std::int64_t tag = 0) {
     domain::Channel c;
@@ -219,6 +244,62 @@ TEST_P(SqlStoreTest, AQrFollowIsCreditedRepliedAndTagged) {
   EXPECT_EQ(day0(store1.id), (domain::Counters{1, 1, 1, 0, 0, 0}));
   EXPECT_EQ(*store_->open_subscriptions(kAppId, store1.id), 1);
   EXPECT_EQ(*store_->follower_count(kAppId), 1);
+}
+
+// DESIGN.md §6: the Nth step of the ingest path fails, for N = 1, 2, … until an event goes through
+// without reaching it. A failed event leaves no row behind — no event, no half of the rollups, no
+// job — and the same push sent again (as WeChat does) is stored once, with the store still running.
+TEST_P(SqlStoreTest, AFaultAtAnyStepOfAnEventLeavesNothingAndTheRetryStoresItOnce) {
+  profile_ = true;
+  faults_ = std::make_shared<FaultPlan>();
+  reopen(512, /*forward=*/true);
+  const auto c = channel("Store 1", "store-01", "TICKET1", 134);
+  int failures = 0;
+  // One step fails; or two in a row, so that undoing the failed event fails too.
+  for (const std::int64_t run : {1, 2})
+  for (const EventKind kind : {EventKind::kSubscribe, EventKind::kScan, EventKind::kUnsubscribe}) {
+    for (std::int64_t n = 1;; ++n) {
+      ASSERT_LT(n, 500) << "the ingest path never ran out of steps";
+      // A follower of its own per attempt, followed already for the scan and the unfollow.
+      const std::string openid = fmt::format("o-{}-{}-{}", run, static_cast<int>(kind), n);
+      const std::int64_t t = kT0 + run * 1000 + n;
+      if (kind != EventKind::kSubscribe) {
+        ASSERT_TRUE(ingest(event(EventKind::kSubscribe, openid, t - 1, "store-01", "TICKET1")));
+      }
+      const auto e = event(kind, openid, t, kind == EventKind::kUnsubscribe ? "" : "store-01",
+                           kind == EventKind::kUnsubscribe ? "" : "TICKET1");
+      const std::string before = everything();
+      faults_->fail_at(n, run);
+      auto r = ingest(e);
+      const bool fired = faults_->fired();
+      faults_->fail_at(0);
+      if (!fired) {  // the event went through before step n: every step has failed once
+        ASSERT_TRUE(r) << r.error().to_string();
+        break;
+      }
+      if (r) {
+        ASSERT_NE(everything(), before) << "step " << n << ": answered but nothing stored";
+        auto again = ingest(e);
+        ASSERT_TRUE(again && again->duplicate) << "step " << n;
+        continue;
+      }
+      ++failures;
+      EXPECT_EQ(r.error().code, ErrorCode::kUnavailable) << r.error().to_string();
+      ASSERT_EQ(everything(), before) << "step " << n << " failed (" << r.error().message << ") and left rows behind";
+      auto again = ingest(e);  // WeChat's retry, the store untouched since
+      ASSERT_TRUE(again) << "step " << n << ": " << again.error().to_string();
+      EXPECT_FALSE(again->duplicate);
+      EXPECT_EQ(ingest(e)->event_id, again->event_id);
+    }
+  }
+  EXPECT_GT(failures, 20);
+  // Every follow, scan and unfollow counted once (each loop's last attempt and every retry).
+  const auto counters = *store_->channel_counters(c.id, 0, 1 << 30);
+  EXPECT_EQ(counters.new_follows, *store_->event_count(kAppId) - counters.existing_scans - counters.unfollows);
+  auto db = raw();
+  auto q = db->prepare("SELECT count(*) FROM events WHERE kind = 'subscribe' AND channel_id IS NOT NULL");
+  ASSERT_TRUE(q && *q->step());
+  EXPECT_EQ(counters.new_follows, q->int64(0));
 }
 
 TEST_P(SqlStoreTest, ARetriedPushHasOneEffectAndGetsTheSameReply) {
