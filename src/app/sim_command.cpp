@@ -173,6 +173,12 @@ void configure_sim_command(CLI::App& cmd, std::function<int()>& run) {
   cmd.add_option("--push-timeout-ms", o.push.timeout, "how long WeChat waits for an answer")->capture_default_str();
   cmd.add_option("--push-attempts", o.push.attempts, "tries per push in all (\"retries three times\": 3 or 4)")
       ->check(CLI::Range(1, 10))->capture_default_str();
+  cmd.add_option("--push-log", o.push_log_limit, "push records kept for GET …/pushes (older ones are dropped)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
+      ->capture_default_str();
+  cmd.add_option("--push-retry-delay-ms", o.push.retry_delay,
+                 "pause before each retry after a refused connection or a non-200 answer")
+      ->capture_default_str();
   cmd.add_flag("--resign-retries", o.push.resign_retries, "retries get a new timestamp, nonce and signature");
   cmd.add_option("--qr-default-expire", o.platform.qr_default_expire_seconds,
                  "expire_seconds when a temporary code omits it (60 now, 30 in older docs)")->capture_default_str();

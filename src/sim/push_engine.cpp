@@ -7,6 +7,7 @@
 #include <cctype>
 #include <chrono>
 #include <optional>
+#include <thread>
 
 #include "wechat/msg_crypt.h"
 #include "wechat/reply.h"
@@ -170,6 +171,7 @@ Delivery PushEngine::deliver(const SimAccount& account, std::string_view openid,
   call.body = std::move(body);
   call.timeout = options_.timeout;
   for (int i = 0; i < std::max(1, options_.attempts); ++i) {
+    if (i > 0 && options_.retry_delay.count() > 0) std::this_thread::sleep_for(options_.retry_delay);
     if (i > 0 && options_.resign_retries) call.url = make_url();
     const auto start = std::chrono::steady_clock::now();
     auto reply = transport_.send(call);

@@ -33,6 +33,7 @@ inline constexpr std::string_view kServiceUnavailable = "该公众号暂时无�
 struct PushOptions {
   std::chrono::milliseconds timeout{5'000};
   int attempts = 3;              // tries in all, the first included
+  std::chrono::milliseconds retry_delay{0};  // pause before a retry (a timed-out try has waited already)
   bool resign_retries = false;   // false: a retry repeats timestamp, nonce and signatures
   bool openid_param = true;      // the openid query parameter SDKs read (section 10.12)
 };

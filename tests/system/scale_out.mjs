@@ -5,55 +5,21 @@
 // pushed, all three instances together asked WeChat for one access_token, and with Redis gone an
 // instance falls back to a stable_token of its own and says so in its log and its metrics.
 //   node scale_out.mjs QRSCENE SOURCE_DIR
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { call, children, distinctPushes, freePort, sleep, start as startIn } from './lib.mjs';
 
 const [qrscene, root] = process.argv.slice(2);
 const work = mkdtempSync(join(tmpdir(), 'qrscene-scale-'));
 chmodSync(work, 0o755);  // PostgreSQL runs as its own user when the tests run as root
 const APP = { appid: 'wxscale0ut0000001', secret: 'scale-out-secret-0123456789abcdef', token: 'scaleouttoken' };
 const ADMIN = 'scale-out-admin-token';
-const children = [];
 const support = (name, ...args) => execFileSync('bash', [join(root, 'tests/support', name), ...args]).toString().trim();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
-// Starts a process; resolves with the URL it says it listens on (or, with `ready`, when it matches).
-function start(cmd, args, logName, ready = /(?:on|listening on) (http:\/\/127\.0\.0\.1:\d+)/) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.log = '';
-  child.stdout.on('data', (d) => { child.log += d; });
-  child.stderr.on('data', (d) => { child.log += d; });
-  child.on('exit', () => writeFileSync(join(work, logName), child.log));
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    const deadline = setTimeout(() => reject(new Error(`${cmd} ${args[0]} did not start: ${child.log}`)), 20000);
-    const timer = setInterval(() => {
-      const m = child.log.match(ready);
-      if (m) { clearInterval(timer); clearTimeout(deadline); resolve({ child, url: m[1] }); }
-    }, 50);
-  });
-}
-
-async function call(url, body, headers = {}) {
-  const res = await fetch(url, body === undefined ? { headers } : {
-    method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${url}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
+const start = (...args) => startIn(work, ...args);
 
 const psql = (db, sql) => execFileSync('psql', ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-d', db, '-c', sql])
   .toString().trim();
@@ -158,18 +124,7 @@ ${ports.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=30s;`).jo
   assert.ok(report.retried > 0 || report.answered === report.pushes_sent, 'the kill cost some pushes a retry');
 
   // Every acknowledged push stored exactly once.
-  // WeChat tells events apart by sender, CreateTime, event and key (a user's two scans of one code in
-  // the same second are one event to it, and to qrscene): the acknowledged events are the distinct
-  // pushes.
-  const seen = new Set();
-  const pushes = (await call(`${sim}/sim/accounts/${APP.appid}/pushes?since=0`)).pushes
-    .filter((p) => p.delivery && ['replied', 'nothing'].includes(p.delivery.outcome))
-    .filter((p) => {
-      const key = `${p.openid}|${p.create_time}|${p.event}|${p.ticket || ''}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
+  const pushes = distinctPushes((await call(`${sim}/sim/accounts/${APP.appid}/pushes?since=0`)).pushes, true);
   const acked = pushes.length;
   const stored = Number(psql(db, `SELECT count(*) FROM events WHERE appid = '${APP.appid}'`));
   console.log(`acknowledged ${acked}, stored ${stored}, retried ${report.retried}`);

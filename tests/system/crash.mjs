@@ -1,0 +1,141 @@
+// Crash safety, end to end: `qrscene serve` on SQLite (durable) takes a load of at least 100,000
+// pushes from the simulator (WeChat's retries on, a second between tries). A third of the way in
+// it is killed with SIGKILL and started again; two thirds in it is stopped with SIGTERM (it must
+// stop accepting, finish what is in flight, commit and exit 0) and started again. When the
+// simulator's retries are done: every push was answered in the end, each acknowledged event is
+// stored exactly once (the stored events equal the acknowledged ones, no more, no fewer), and the
+// rollups equal a recount from the event log.
+//   node crash.mjs QRSCENE        (QRSCENE_CRASH_PUSHES=N for another size)
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import { call, children, distinctPushes, freePort, sleep, start as startIn } from './lib.mjs';
+
+const [qrscene] = process.argv.slice(2);
+const PUSHES = Number(process.env.QRSCENE_CRASH_PUSHES || 100000);
+const work = mkdtempSync(join(tmpdir(), 'qrscene-crash-'));
+const start = (...args) => startIn(work, ...args);
+const APP = { appid: 'wxcrash000000001', secret: 'crash-test-secret-0123456789abcdef', token: 'crashtoken' };
+const ADMIN = 'crash-test-admin-token';
+const database = join(work, 'qrscene.db');
+const sqlite = (sql) => execFileSync('sqlite3', ['-batch', database, sql], { maxBuffer: 1 << 30 }).toString().trim();
+
+try {
+  const { url: sim } = await start(qrscene, ['sim', '--port', '0', '--seed', '11', '--push-attempts', '10',
+    '--push-timeout-ms', '5000', '--push-retry-delay-ms', '1000', '--push-log', String(PUSHES * 2)], 'sim.log');
+  const port = await freePort();
+  const config = join(work, 'qrscene.toml');
+  writeFileSync(config, `
+[wechat]
+api_base = "${sim}"
+mp_base = "${sim}"
+[server]
+port = ${port}
+threads = 2
+[store]
+path = "${database}"
+[admin]
+token_sha256 = "${createHash('sha256').update(ADMIN).digest('hex')}"
+[[accounts]]
+appid = "${APP.appid}"
+secret = "${APP.secret}"
+token = "${APP.token}"
+`);
+  const serve = () => start(qrscene, ['serve', '--config', config], `serve${Date.now()}.log`);
+  let server = await serve();
+  await call(`${sim}/sim/accounts`, { ...APP, mode: 'plain', callback_url: `${server.url}/wechat/${APP.appid}` });
+  const auth = { Authorization: `Bearer ${ADMIN}` };
+  for (let i = 1; i <= 8; ++i) {
+    await call(`${server.url}/api/v1/channels`, {
+      appid: APP.appid, name: `渠道 ${i}`, kind: i % 4 === 0 ? 'temporary' : 'permanent', on_subscribe: '欢迎',
+    }, auth);
+  }
+
+  // Events stored so far, across restarts: this process's counter plus those before it.
+  let before = 0;
+  const stored = async () => {
+    try {
+      const m = (await (await fetch(`${server.url}/metrics`)).text()).match(/^qrscene_callback_events_total (\d+)/m);
+      return before + Number(m ? m[1] : 0);
+    } catch { return before; }
+  };
+  const waitFor = async (n) => { while (await stored() < n) await sleep(100); };
+
+  const started = Date.now();
+  const load = call(`${sim}/sim/accounts/${APP.appid}/load`, {
+    users: 20000, actions: Math.ceil(PUSHES * 1.12), rate: 0, threads: 16, follow_probability: 0.9,
+    unfollow_probability: 0.1, max_seconds: 1500,
+  });
+
+  await waitFor(PUSHES / 3);
+  before = await stored();
+  server.child.kill('SIGKILL');
+  const killed = await server.child.exited;
+  assert.equal(killed.signal, 'SIGKILL');
+  console.log(`SIGKILL after ${before} events (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  server = await serve();
+
+  await waitFor((PUSHES * 2) / 3);
+  before = await stored();
+  server.child.kill('SIGTERM');
+  const stopped = await server.child.exited;
+  assert.equal(stopped.code, 0, `serve exits 0 on SIGTERM: ${server.child.log.slice(-2000)}`);
+  assert.match(server.child.log, /SIGTERM received, stopping/);
+  console.log(`SIGTERM after about ${before} events`);
+  server = await serve();
+
+  const report = await load;
+  console.log('load:', JSON.stringify(report), `${((Date.now() - started) / 1000).toFixed(1)} s`);
+  assert.ok(report.pushes_sent >= PUSHES, `at least ${PUSHES} pushes (${report.pushes_sent})`);
+  assert.ok(report.retried > 0, 'the kill and the stop cost some pushes a retry');
+  assert.equal(report.failed, 0, 'every push was answered in the end');
+  server.child.kill('SIGTERM');
+  assert.equal((await server.child.exited).code, 0);
+
+  // The stored events are the acknowledged ones: each once, none lost, none extra.
+  const log = (await call(`${sim}/sim/accounts/${APP.appid}/pushes?since=0`)).pushes;
+  const unanswered = log.filter((p) => p.delivery && ['no_answer', 'bad_reply'].includes(p.delivery.outcome));
+  assert.deepEqual(unanswered, [], 'no push went unanswered');
+  const kinds = { subscribe: 'subscribe', SCAN: 'scan', unsubscribe: 'unsubscribe' };
+  const count = (keys) => keys.reduce((m, k) => m.set(k, (m.get(k) || 0) + 1), new Map());
+  const acked = count(distinctPushes(log, true).map((p) => `${p.create_time}|${kinds[p.event]}|${p.ticket || ''}`));
+  const events = count(sqlite('SELECT create_time, kind, ticket FROM events').split('\n'));
+  let acknowledged = 0;
+  for (const [key, n] of acked) {
+    acknowledged += n;
+    assert.equal(events.get(key) || 0, n, `events stored for ${key}`);
+  }
+  const total = Number(sqlite('SELECT count(*) FROM events'));
+  assert.equal(total, acknowledged, 'no event stored that was not acknowledged, none twice');
+  console.log(`acknowledged ${acknowledged} events, stored ${total}`);
+
+  // The rollups equal a recount from the event log, channel by channel and for the account.
+  const recount = sqlite(`
+    WITH e AS (SELECT channel_id,
+                      SUM(kind = 'subscribe') AS follows, SUM(kind = 'scan') AS scans, SUM(kind = 'unsubscribe') AS unfollows
+               FROM events WHERE channel_id IS NOT NULL GROUP BY channel_id),
+         d AS (SELECT channel_id, SUM(new_follows) AS follows, SUM(existing_scans) AS scans, SUM(unfollows) AS unfollows,
+                      SUM(scans) AS all_scans, SUM(first_follows + re_follows) AS split
+               FROM channel_daily GROUP BY channel_id)
+    SELECT COUNT(*) FROM e FULL JOIN d USING (channel_id)
+    WHERE e.follows IS NOT d.follows OR e.scans IS NOT d.scans OR e.unfollows IS NOT d.unfollows
+       OR d.all_scans IS NOT d.follows + d.scans OR d.split IS NOT d.follows`);
+  assert.equal(recount, '0', 'each channel\'s rollup equals its events');
+  // (A user's unfollow and follow again within one second are merged by WeChat's event identity, as
+  // by qrscene's, so the ledger is not compared with the unfollow events; the log is.)
+  const account = sqlite(`SELECT
+      (SELECT SUM(new_follows) FROM account_daily) = (SELECT COUNT(*) FROM events WHERE kind = 'subscribe' AND channel_id IS NOT NULL),
+      (SELECT SUM(organic_follows) FROM account_daily) = (SELECT COUNT(*) FROM events WHERE kind = 'subscribe' AND channel_id IS NULL),
+      (SELECT SUM(unfollows) FROM account_daily) = (SELECT COUNT(*) FROM events WHERE kind = 'unsubscribe' AND channel_id IS NOT NULL),
+      (SELECT SUM(existing_scans) FROM account_daily) = (SELECT COUNT(*) FROM events WHERE kind = 'scan' AND channel_id IS NOT NULL),
+      (SELECT COUNT(*) FROM followers) = (SELECT COUNT(*) FROM subscriptions WHERE ended_at IS NULL)`);
+  assert.equal(account, '1|1|1|1|1', 'the account\'s rollups equal the event log');
+  assert.equal(sqlite('PRAGMA integrity_check'), 'ok');
+  console.log('crash safety: all checks passed');
+} finally {
+  for (const c of children) c.kill('SIGKILL');
+  if (!process.env.KEEP_WORK) rmSync(work, { recursive: true, force: true });
+}
