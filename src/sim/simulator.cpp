@@ -1,6 +1,7 @@
 #include "sim/simulator.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
@@ -71,6 +72,34 @@ HttpResponse wx_ok(const Json& j) {
 HttpResponse wx_fail(const Error& e, Rng& rng, std::int64_t now) {
   const int errcode = e.detail != 0 ? static_cast<int>(e.detail) : -1;
   return wx_ok(Json{{"errcode", errcode}, {"errmsg", fmt::format("{} rid: {}", e.message, make_rid(now, rng))}});
+}
+
+// What a fault answers (after its delay), or nothing: the call is answered as usual.
+asio::awaitable<std::optional<HttpResponse>> answer_fault(std::optional<ApiFault> f, Rng& rng, std::int64_t now) {
+  if (!f) co_return std::nullopt;
+  if (f->delay_ms > 0) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(f->delay_ms));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+  if (f->errcode != 0) co_return wx_fail(wx_error(f->errcode), rng, now);
+  if (f->status != 0) {
+    HttpResponse r;
+    r.status = f->status;
+    r.content_type = "text/html";
+    r.body = fmt::format("<html><body><h1>{}</h1></body></html>", f->status);
+    co_return r;
+  }
+  if (f->malformed) {
+    HttpResponse r = wx_ok(Json::object());
+    r.body = R"({"errcode":0,"errmsg":"ok","access_tok)";
+    co_return r;
+  }
+  co_return std::nullopt;
+}
+
+Json fault_json(const ApiFault& f) {
+  return Json{{"path", f.path},         {"errcode", f.errcode}, {"status", f.status}, {"malformed", f.malformed},
+              {"delay_ms", f.delay_ms}, {"times", f.times},     {"hits", f.hits}};
 }
 
 // Runs blocking work on the pool and resumes the caller with its answer. Not a coroutine itself,
@@ -353,13 +382,42 @@ Status Simulator::load(const std::string& path) {
 
 // --- routes ----------------------------------------------------------------------------------------
 
+void Simulator::add_fault(ApiFault fault) {
+  std::lock_guard lock(mu_);
+  fault.hits = 0;
+  faults_.push_back(std::move(fault));
+}
+
+void Simulator::clear_faults() {
+  std::lock_guard lock(mu_);
+  faults_.clear();
+}
+
+std::vector<ApiFault> Simulator::faults() const {
+  std::lock_guard lock(mu_);
+  return faults_;
+}
+
+std::optional<ApiFault> Simulator::take_fault(std::string_view path) {
+  std::lock_guard lock(mu_);
+  for (auto& f : faults_) {
+    if (!f.path.empty() && f.path != path) continue;
+    if (f.times >= 0 && f.hits >= f.times) continue;
+    ++f.hits;
+    return f;
+  }
+  return std::nullopt;
+}
+
 void Simulator::add_routes(net::Router& router) {
   using ApiFn = std::function<Result<Json>(const std::string& appid, const HttpRequest&, const Json& body)>;
   // An API host route: token checked, body parsed (POST), the other verb answered 43001/43002.
   auto api = [this, &router](std::string method, std::string path, ApiFn fn, bool needs_body = true) {
     const bool post = method == "POST";
-    router.add(method, path, [this, fn, post, needs_body](HttpRequest& req) -> asio::awaitable<HttpResponse> {
+    router.add(method, path, [this, fn, post, needs_body, path](HttpRequest& req) -> asio::awaitable<HttpResponse> {
       const auto now = clock_.unix_seconds();
+      auto fault = answer_fault(take_fault(path), rng_, now);
+      if (auto answer = co_await std::move(fault); answer) co_return std::move(*answer);
       auto appid = tokens_.check(req.query_param("access_token"));
       if (!appid) co_return wx_fail(appid.error(), rng_, now);
       Json body = Json::object();
@@ -406,6 +464,8 @@ void Simulator::add_routes(net::Router& router) {
   api("POST", "/cgi-bin/qrcode/create",
       [this](const std::string& appid, const HttpRequest&, const Json& b) { return platform_.qrcode_create(appid, b); });
   router.add("GET", "/cgi-bin/showqrcode", [this](HttpRequest& req) -> asio::awaitable<HttpResponse> {
+    auto fault = answer_fault(take_fault("/cgi-bin/showqrcode"), rng_, clock_.unix_seconds());
+    if (auto answer = co_await std::move(fault); answer) co_return std::move(*answer);
     auto task = on_pool(pool_->pool, [this, ticket = req.query_param("ticket")] {
       HttpResponse r;
       auto bytes = image(ticket);
@@ -503,6 +563,41 @@ void Simulator::add_routes(net::Router& router) {
     return b.contains(k) && b[k].is_string() ? b[k].get<std::string>() : std::string();
   };
 
+  control("POST", "/sim/faults", [this](HttpRequest&, const Json& b) -> Result<Json> {
+    ApiFault f;
+    std::vector<std::string> problems;
+    for (const auto& [key, value] : b.items()) {
+      if (key == "path" && value.is_string()) {
+        f.path = value.get<std::string>();
+      } else if (key == "errcode" && value.is_number_integer()) {
+        f.errcode = value.get<int>();
+      } else if (key == "status" && value.is_number_unsigned() && value.get<unsigned>() >= 100 && value.get<unsigned>() < 600) {
+        f.status = value.get<unsigned>();
+      } else if (key == "malformed" && value.is_boolean()) {
+        f.malformed = value.get<bool>();
+      } else if (key == "delay_ms" && value.is_number_unsigned()) {
+        f.delay_ms = value.get<std::int64_t>();
+      } else if (key == "times" && value.is_number_integer() && value.get<std::int64_t>() >= -1) {
+        f.times = value.get<std::int64_t>();
+      } else {
+        problems.push_back(fmt::format("{}: not a fault field, or a bad value", key));
+      }
+    }
+    if (!problems.empty()) return unexpected(ErrorCode::kInvalidArgument, fmt::format("{}", fmt::join(problems, "; ")));
+    add_fault(std::move(f));
+    Json list = Json::array();
+    for (const auto& x : faults()) list.push_back(fault_json(x));
+    return Json{{"faults", list}};
+  });
+  control("GET", "/sim/faults", [this](HttpRequest&, const Json&) -> Result<Json> {
+    Json list = Json::array();
+    for (const auto& x : faults()) list.push_back(fault_json(x));
+    return Json{{"faults", list}};
+  });
+  control("DELETE", "/sim/faults", [this](HttpRequest&, const Json&) -> Result<Json> {
+    clear_faults();
+    return Json{{"faults", Json::array()}};
+  });
   control("GET", "/sim/health", [this](HttpRequest&, const Json&) -> Result<Json> {
     return Json{{"ok", true}, {"seed", rng_.seed()}, {"time", clock_.unix_seconds()}};
   });

@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,19 @@ struct SimulatorOptions {
   int image_size = 430;
   int push_threads = 8;
   std::size_t push_log_limit = 100'000;  // older records are dropped
+};
+
+// A fault the API host (and the image host) answers with instead of the real answer, for the
+// tests of what qrscene does when WeChat misbehaves: an errcode (-1 system busy, 45009 quota, a
+// storm of 40001…), an HTTP status, a body that is not JSON, or a delay before the answer.
+struct ApiFault {
+  std::string path;         // "/cgi-bin/…" or "/cgi-bin/showqrcode"; "" hits every API path
+  int errcode = 0;          // answered as WeChat's JSON error
+  unsigned status = 0;      // an HTTP status with an HTML body instead
+  bool malformed = false;   // HTTP 200 with a truncated JSON body
+  std::int64_t delay_ms = 0;  // before answering (alone: the real answer, late)
+  std::int64_t times = 1;   // calls it hits; -1: until cleared
+  std::int64_t hits = 0;    // calls it has hit
 };
 
 // One action of a virtual user and what came of it.
@@ -110,6 +124,11 @@ class Simulator {
   [[nodiscard]] Status save(const std::string& path) const;
   [[nodiscard]] Status load(const std::string& path);
 
+  // Faults, first added first used; a fault hits the calls to its path until `times` is used up.
+  void add_fault(ApiFault fault);
+  void clear_faults();
+  [[nodiscard]] std::vector<ApiFault> faults() const;
+
   Platform& platform() noexcept { return platform_; }
   TokenAuthority& tokens() noexcept { return tokens_; }
   PushEngine& push_engine() noexcept { return push_; }
@@ -126,7 +145,11 @@ class Simulator {
   Platform platform_;
   PushEngine push_;
   std::unique_ptr<Pool> pool_;
+  // The fault for a call to `path`, counted as hit, if one applies.
+  std::optional<ApiFault> take_fault(std::string_view path);
+
   mutable std::mutex mu_;
+  std::vector<ApiFault> faults_;  // under mu_
   std::deque<PushRecord> log_;
   std::uint64_t next_seq_ = 1;
   std::map<std::string, std::string, std::less<>> images_;

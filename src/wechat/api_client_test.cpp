@@ -306,6 +306,18 @@ TEST_F(ApiClientTest, ServerErrorsAndTimeoutsAreRetriedForIdempotentCalls) {
   EXPECT_EQ(n, 3);
 }
 
+// Found by the WeChat-faults integration test: a cut-off "ok" once counted as a tagging done.
+TEST_F(ApiClientTest, ACutOffOrGarbledAnswerIsNoSuccess) {
+  for (const char* body : {R"({"errcode":0,"errmsg":"ok","access_tok)", "", "ok", "<html>busy</html>", "[]"}) {
+    api = [body](const HttpCall&) -> Result<HttpReply> { return json_reply(body); };
+    std::vector<std::string> openids{"o1"};
+    auto done = client_->tag_users(100, openids);
+    ASSERT_FALSE(done) << body;
+    EXPECT_EQ(done.error().code, ErrorCode::kUnavailable);
+    EXPECT_NE(done.error().message.find("not a JSON object"), std::string::npos) << done.error().message;
+  }
+}
+
 TEST_F(ApiClientTest, CallsWithSideEffectsAreNeverRetriedBlindly) {
   int n = 0;
   api = [&n](const HttpCall&) -> Result<HttpReply> {

@@ -77,6 +77,8 @@ Result<std::int64_t> parse_timestamp(std::string_view text) {
 Status SignatureVerifier::verify(std::string_view signature, std::string_view timestamp,
                                  std::string_view nonce) const {
   QRSCENE_ASSIGN_OR_RETURN(const std::int64_t ts, parse_timestamp(timestamp));
+  // WeChat always sends one; without it a captured signature of (token, timestamp) alone would do.
+  if (nonce.empty()) return unexpected(ErrorCode::kUnauthenticated, "nonce is missing");
   QRSCENE_TRY(check_equal(compute_signature(token_, timestamp, nonce), signature, "signature"));
   // The window is checked after the signature so that a forged request learns nothing about it.
   const std::int64_t now = clock_->unix_seconds();

@@ -81,6 +81,10 @@ TEST_F(VerifierTest, RejectsForgedOrMissingSignature) {
   EXPECT_FALSE(verifier_.verify("", "1714037059", "486452656"));
   EXPECT_FALSE(verifier_.verify(good_, "1714037059", "486452657"));  // another nonce
   EXPECT_FALSE(verifier_.verify("899CF89E464EFB63F54DDAC96B0A0A235F53AA78", "1714037059", "486452656"));
+  // A signature over (token, timestamp) alone, sent without a nonce: found by the bad-input suite.
+  const auto no_nonce = verifier_.verify(compute_signature("AAAAA", "1714037059", ""), "1714037059", "");
+  ASSERT_FALSE(no_nonce);
+  EXPECT_EQ(no_nonce.error().message, "nonce is missing");
 }
 
 TEST_F(VerifierTest, TimestampWindowIsInclusiveAndConfigurable) {

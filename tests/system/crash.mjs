@@ -102,6 +102,13 @@ token = "${APP.token}"
   const acknowledged = storedAreTheAcknowledged(log, sqlite);
   rollupsEqualARecount(sqlite);
   assert.equal(sqlite('PRAGMA integrity_check'), 'ok');
+  // No secret in any serve log: the AppSecret, the callback token, the admin token, access tokens.
+  for (const c of children.filter((c) => c.spawnargs.includes('serve'))) {
+    for (const secret of [APP.secret, APP.token, ADMIN]) {
+      assert.ok(!c.log.includes(secret), `a serve log holds a secret (${secret.slice(0, 4)}…)`);
+    }
+    assert.ok(!/access_token=(?!\*\*\*)[A-Za-z0-9_-]{8,}/.test(c.log), 'a serve log holds an access token');
+  }
   console.log('crash safety: all checks passed');
 } finally {
   for (const c of children) c.kill('SIGKILL');
