@@ -1,4 +1,6 @@
 # Helpers the CLI tests source: fail, wait_for, and start_sim (sets $sim and adds its pid to $pids).
+# With pipefail, `cmd | grep -q x` fails when grep exits at its first match and cmd is then
+# killed by SIGPIPE (seen with xlsx2csv): the scripts write `cmd | grep x >/dev/null` instead.
 fail() { echo "FAIL: $*" >&2; exit 1; }
 wait_for() {  # wait_for FILE PATTERN
   for _ in $(seq 100); do grep -q "$2" "$1" && return 0; sleep 0.1; done

@@ -57,14 +57,14 @@ service=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.out" | head -1)
 curl -sf -X POST "$sim/sim/accounts" -H 'Content-Type: application/json' -d "{\"appid\":\"$appid\",
   \"secret\":\"$DEMO_SECRET\",\"token\":\"qrscenedemo\",\"encoding_aes_key\":\"$key\",\"mode\":\"safe\",
   \"callback_url\":\"$service/wechat/$appid\"}" >/dev/null || fail "could not point the simulator at the service"
-curl -sf -X POST "$sim/sim/accounts/$appid/verify-url" | grep -q '"verified":true' || fail "URL check failed"
+curl -sf -X POST "$sim/sim/accounts/$appid/verify-url" | grep '"verified":true' >/dev/null || fail "URL check failed"
 openid=$(curl -sf -X POST "$sim/sim/accounts/$appid/users" -H 'Content-Type: application/json' -d '{"count":1}' |
   grep -o '"openid":"[^"]*"' | head -1 | cut -d'"' -f4)
 [ -n "$openid" ] || fail "no user"
 curl -sf -X POST "$sim/sim/accounts/$appid/users/$openid/follow" -H 'Content-Type: application/json' -d '{}' \
   >"$work/push.json" || fail "follow failed"
 grep -q "感谢关注 serve" "$work/push.json" || fail "the user did not see the reply: $(cat "$work/push.json")"
-curl -s "$service/metrics" | grep -q "^qrscene_callback_events_total 1$" || fail "metrics: $(curl -s "$service/metrics")"
+curl -s "$service/metrics" | grep "^qrscene_callback_events_total 1$" >/dev/null || fail "metrics: $(curl -s "$service/metrics")"
 
 kill -TERM "$serve_pid"
 wait "$serve_pid" || fail "serve exited $? on SIGTERM"
