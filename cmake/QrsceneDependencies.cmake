@@ -3,6 +3,7 @@ find_package(OpenSSL 3 REQUIRED)                  # OpenSSL::Crypto (SHA-1, AES-
 find_package(fmt 9 REQUIRED CONFIG)               # fmt::fmt
 find_package(pugixml 1.13 REQUIRED CONFIG)        # pugixml::pugixml
 find_package(nlohmann_json 3.11 REQUIRED CONFIG)  # nlohmann_json::nlohmann_json
+find_package(tomlplusplus 3.3 REQUIRED CONFIG)    # tomlplusplus::tomlplusplus (qrscene.toml)
 
 if(NOT QRSCENE_BUILD_FUZZ)
   find_package(Boost 1.74 REQUIRED)               # Boost::headers (Asio, Beast)
@@ -10,7 +11,6 @@ if(NOT QRSCENE_BUILD_FUZZ)
   find_package(CURL 7.85 REQUIRED)                # CURL::libcurl (the WeChat API client's transport)
   find_package(spdlog 1.10 REQUIRED CONFIG)       # spdlog::spdlog (compiled, external fmt)
   find_package(SQLite3 3.40 REQUIRED)             # SQLite::SQLite3 (the embedded store)
-  find_package(tomlplusplus 3.3 REQUIRED CONFIG)  # tomlplusplus::tomlplusplus (qrscene.toml)
   find_package(CLI11 2.1 REQUIRED CONFIG)         # CLI11::CLI11
   find_package(PNG 1.6 REQUIRED)                  # PNG::PNG (QR images)
   find_package(JPEG 62 REQUIRED)                  # JPEG::JPEG (libjpeg-turbo: showqrcode's JPEG)

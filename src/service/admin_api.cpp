@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/csv.h"
 #include "base/encoding.h"
 #include "qr/qr_render.h"
 #include "service/api_support.h"
@@ -209,58 +210,6 @@ std::string token_sha256(std::string_view token) {
   unsigned int n = 0;
   EVP_Digest(token.data(), token.size(), md.data(), &n, EVP_sha256(), nullptr);
   return to_hex(std::span<const std::uint8_t>(md.data(), n));
-}
-
-Result<std::vector<std::vector<std::string>>> parse_csv(std::string_view text) {
-  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> row;
-  std::string field;
-  bool quoted = false, field_started = false;
-  std::size_t line = 1, quote_line = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char ch = text[i];
-    if (quoted) {
-      if (ch == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') {
-          field += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        if (ch == '\n') ++line;
-        field += ch;
-      }
-      continue;
-    }
-    if (ch == '"' && !field_started) {
-      quoted = true;
-      field_started = true;
-      quote_line = line;
-    } else if (ch == ',') {
-      row.push_back(std::move(field));
-      field.clear();
-      field_started = false;
-    } else if (ch == '\n' || ch == '\r') {
-      if (ch == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      row.push_back(std::move(field));
-      field.clear();
-      field_started = false;
-      if (!(row.size() == 1 && row[0].empty())) rows.push_back(std::move(row));  // blank lines are skipped
-      row.clear();
-      ++line;
-    } else {
-      field += ch;
-      field_started = true;
-    }
-  }
-  if (quoted) return invalid(fmt::format("csv: the quote opened on line {} is never closed", quote_line));
-  if (field_started || !row.empty()) {
-    row.push_back(std::move(field));
-    rows.push_back(std::move(row));
-  }
-  return rows;
 }
 
 AdminApi::AdminApi(AdminApiOptions options, std::vector<AdminAccount> accounts, ChannelService& channels,

@@ -49,10 +49,6 @@ struct AdminApiOptions {
 // SHA-256 of a token, lowercase hex (what [admin] token_sha256 holds).
 [[nodiscard]] std::string token_sha256(std::string_view token);
 
-// A parsed CSV (RFC 4180: quotes, doubled quotes, CRLF or LF; a UTF-8 BOM is skipped).
-// Errors: kInvalidArgument with the line of an unterminated quote.
-[[nodiscard]] Result<std::vector<std::vector<std::string>>> parse_csv(std::string_view text);
-
 // A table as an attachment: ?format=csv (the default) or xlsx; 400 for another format.
 [[nodiscard]] net::HttpResponse download(const Table& table, std::string_view format, std::string_view filename);
 

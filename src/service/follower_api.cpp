@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "base/csv.h"
 #include "domain/analytics.h"
 #include "service/api_support.h"
 

@@ -1,0 +1,16 @@
+// CSV as the imports read it (channels, conversions): RFC 4180 — quoted fields, doubled quotes,
+// CRLF or LF line ends; a UTF-8 BOM is skipped and blank lines are dropped.
+// Errors: kInvalidArgument naming the line where an unterminated quote opened.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace qrscene {
+
+[[nodiscard]] Result<std::vector<std::vector<std::string>>> parse_csv(std::string_view text);
+
+}  // namespace qrscene
