@@ -7,12 +7,11 @@
 // rollups equal a recount from the event log.
 //   node crash.mjs QRSCENE        (QRSCENE_CRASH_PUSHES=N for another size)
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { call, children, freePort, rollupsEqualARecount, sleep, start as startIn, storedAreTheAcknowledged } from './lib.mjs';
+import { call, children, freePort, rollupsEqualARecount, sleep, start as startIn, storedAreTheAcknowledged, writeConfig } from './lib.mjs';
 
 const [qrscene] = process.argv.slice(2);
 const PUSHES = Number(process.env.QRSCENE_CRASH_PUSHES || 100000);
@@ -28,22 +27,13 @@ try {
     '--push-timeout-ms', '5000', '--push-retry-delay-ms', '1000', '--push-log', String(PUSHES * 2)], 'sim.log');
   const port = await freePort();
   const config = join(work, 'qrscene.toml');
-  writeFileSync(config, `
-[wechat]
-api_base = "${sim}"
-mp_base = "${sim}"
+  writeConfig(config, { sim, app: APP, admin: ADMIN, sections: `
 [server]
 port = ${port}
 threads = 2
 [store]
 path = "${database}"
-[admin]
-token_sha256 = "${createHash('sha256').update(ADMIN).digest('hex')}"
-[[accounts]]
-appid = "${APP.appid}"
-secret = "${APP.secret}"
-token = "${APP.token}"
-`);
+` });
   const serve = () => start(qrscene, ['serve', '--config', config], `serve${Date.now()}.log`);
   let server = await serve();
   await call(`${sim}/sim/accounts`, { ...APP, mode: 'plain', callback_url: `${server.url}/wechat/${APP.appid}` });

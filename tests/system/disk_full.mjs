@@ -6,12 +6,11 @@
 // Mounting the tmpfs needs root (CI runs as root); elsewhere the test says it was skipped.
 //   node disk_full.mjs QRSCENE
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { call, children, rollupsEqualARecount, start as startIn, storedAreTheAcknowledged } from './lib.mjs';
+import { call, children, rollupsEqualARecount, start as startIn, storedAreTheAcknowledged, writeConfig } from './lib.mjs';
 
 const [qrscene] = process.argv.slice(2);
 const work = mkdtempSync(join(tmpdir(), 'qrscene-disk-'));
@@ -42,18 +41,9 @@ try {
   }
   const { url: sim } = await start(qrscene, ['sim', '--port', '0', '--seed', '12', '--push-attempts', '1'], 'sim.log');
   const config = join(work, 'qrscene.toml');
-  execFileSync('sh', ['-c', `cat > ${config}`], { input: `
-[wechat]
-api_base = "${sim}"
-mp_base = "${sim}"
+  writeConfig(config, { sim, app: APP, admin: ADMIN, sections: `
 [store]
 path = "${database}"
-[admin]
-token_sha256 = "${createHash('sha256').update(ADMIN).digest('hex')}"
-[[accounts]]
-appid = "${APP.appid}"
-secret = "${APP.secret}"
-token = "${APP.token}"
 ` });
   const server = await start(qrscene, ['serve', '--config', config, '--port', '0'], 'serve.log');
   await call(`${sim}/sim/accounts`, { ...APP, mode: 'plain', callback_url: `${server.url}/wechat/${APP.appid}` });

@@ -1,6 +1,7 @@
 // What the system tests share: starting and stopping processes, free ports, JSON calls, the
 // simulator's push log and what a recount from the event log must equal.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -37,6 +38,23 @@ export function start(work, cmd, args, logName, ready = /(?:on|listening on) (ht
       if (m) { clearInterval(timer); clearTimeout(deadline); resolve({ child, url: m[1] }); }
     }, 50);
   });
+}
+
+// Writes a qrscene.toml for a test: the simulator as WeChat, one account in plain mode, an admin
+// token (only its SHA-256 is written), and `sections` ([server], [store], [redis] …) as TOML text.
+export function writeConfig(path, { sim, app, admin, sections }) {
+  writeFileSync(path, `
+[wechat]
+api_base = "${sim}"
+mp_base = "${sim}"
+${sections.trim()}
+[admin]
+token_sha256 = "${createHash('sha256').update(admin).digest('hex')}"
+[[accounts]]
+appid = "${app.appid}"
+secret = "${app.secret}"
+token = "${app.token}"
+`);
 }
 
 export async function call(url, body, headers = {}) {

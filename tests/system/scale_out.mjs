@@ -6,12 +6,11 @@
 // instance falls back to a stable_token of its own and says so in its log and its metrics.
 //   node scale_out.mjs QRSCENE SOURCE_DIR
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { call, children, distinctPushes, freePort, sleep, start as startIn } from './lib.mjs';
+import { call, children, distinctPushes, freePort, sleep, start as startIn, writeConfig } from './lib.mjs';
 
 const [qrscene, root] = process.argv.slice(2);
 const work = mkdtempSync(join(tmpdir(), 'qrscene-scale-'));
@@ -34,10 +33,7 @@ try {
     '--push-timeout-ms', '3000'], 'sim.log');
 
   const config = join(work, 'qrscene.toml');
-  writeFileSync(config, `
-[wechat]
-api_base = "${sim}"
-mp_base = "${sim}"
+  writeConfig(config, { sim, app: APP, admin: ADMIN, sections: `
 [server]
 threads = 2
 [store]
@@ -48,13 +44,7 @@ readers = 2
 auto_migrate = false
 [redis]
 url = "${redis}"
-[admin]
-token_sha256 = "${createHash('sha256').update(ADMIN).digest('hex')}"
-[[accounts]]
-appid = "${APP.appid}"
-secret = "${APP.secret}"
-token = "${APP.token}"
-`);
+` });
   // The schema once, before any instance starts (they are told not to migrate).
   const migrated = execFileSync(qrscene, ['migrate', '--config', config]).toString();
   assert.match(migrated, /schema version 0 → \d+/);
