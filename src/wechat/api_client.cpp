@@ -221,11 +221,10 @@ Result<std::string> ApiClient::call(std::string_view method, std::string_view pa
       return with_context(*e, what);
     }
     // A cut-off or garbled answer is no "ok": the call may not have happened.
-    if (const auto first = reply->body.find_first_not_of(" \t\r\n");
-        first == std::string::npos || reply->body[first] != '{' || !Json::accept(reply->body)) {
-      return unexpected(ErrorCode::kUnavailable,
-                        fmt::format("{}: WeChat answered something that is not a JSON object{}", what,
-                                    idempotent ? "" : kNotRetried));
+    if (auto whole = parse_json(reply->body, what); !whole) {
+      Error e = std::move(whole).error();
+      if (!idempotent) e.message += kNotRetried;
+      return e;
     }
     return std::move(reply->body);
   }
