@@ -143,6 +143,7 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
   rt->analytics_ = std::make_unique<service::AnalyticsService>(*rt->store_, clock);
   service::AdminApiOptions admin;
   admin.token_sha256 = config.admin.token_hashes();
+  admin.max_failures_per_minute = static_cast<std::size_t>(config.admin.failures_per_minute);
   std::vector<service::AdminAccount> admin_accounts;
   for (const auto& a : config.accounts) admin_accounts.push_back({a.appid, a.name, a.mode});
   rt->admin_ = std::make_unique<service::AdminApi>(admin, std::move(admin_accounts), *rt->channels_, *rt->analytics_,

@@ -68,6 +68,7 @@ class ServiceRuntime {
 
   [[nodiscard]] std::uint16_t port() const noexcept { return server_->port(); }
   [[nodiscard]] std::string base_url() const;
+  [[nodiscard]] net::HttpServer& server() noexcept { return *server_; }
   [[nodiscard]] store::SqlStore& store() noexcept { return *store_; }
   [[nodiscard]] service::ChannelService& channels() noexcept { return *channels_; }
   [[nodiscard]] service::CallbackEndpoint& callback() noexcept { return *callback_; }

@@ -339,7 +339,8 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
                 {"profile_followers", &c.jobs.profile_followers}},
                env, p);
   read_section(root, "conversions", {{"currency", &c.conversions.currency}}, env, p);
-  read_section(root, "admin", {{"token_sha256", &c.admin.token_sha256}}, env, p);
+  read_section(root, "admin",
+               {{"token_sha256", &c.admin.token_sha256}, {"failures_per_minute", &c.admin.failures_per_minute}}, env, p);
   read_section(root, "login",
                {{"public", &c.login.public_sessions},
                 {"session_seconds", &c.login.session_seconds},
@@ -462,6 +463,9 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
   }
   if (c.jobs.renew_ahead_hours < 1 || c.jobs.renew_ahead_hours > 24 * 29) {
     p.add("jobs.renew_ahead_hours: must be 1..696 (under 29 days), got {}", c.jobs.renew_ahead_hours);
+  }
+  if (c.admin.failures_per_minute < 1 || c.admin.failures_per_minute > 1'000'000) {
+    p.add("admin.failures_per_minute: must be 1..1000000, got {}", c.admin.failures_per_minute);
   }
   for (const auto& h : c.admin.token_hashes()) {
     if (h.size() != 64 || h.find_first_not_of("0123456789abcdef") != std::string::npos) {

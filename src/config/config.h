@@ -107,6 +107,8 @@ struct AdminOptions {
   // SHA-256 (hex) of each bearer token the admin API and the dashboard accept, comma-separated;
   // the tokens themselves are never stored (`qrscene admin-token` makes one and prints its hash).
   std::string token_sha256;
+  // Failed sign-ins from one address in a minute before it is refused (429) for a minute.
+  std::int64_t failures_per_minute = 10;
   [[nodiscard]] std::vector<std::string> token_hashes() const;
 };
 

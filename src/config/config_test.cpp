@@ -189,6 +189,8 @@ session_seconds = 5
 cookie_secure = "sometimes"
 [conversions]
 currency = "rmb"
+[admin]
+failures_per_minute = 0
 [[accounts]]
 appid = "wx0a1b2c3d4e5f6789"
 previous_encoding_aes_key = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
@@ -207,6 +209,7 @@ previous_key_until = 2026-12-01
   EXPECT_THAT(m, HasSubstr("login.session_seconds: must be 30..1800"));
   EXPECT_THAT(m, HasSubstr("login.cookie_secure: auto, always or never"));
   EXPECT_THAT(m, HasSubstr("conversions.currency: 'rmb' is not an ISO 4217 code"));
+  EXPECT_THAT(m, HasSubstr("admin.failures_per_minute: must be 1..1000000, got 0"));
 }
 
 TEST(Config, ConversionsAndProfilesAreRead) {
@@ -220,18 +223,21 @@ TEST(Config, ConversionsAndProfilesAreRead) {
   EXPECT_TRUE(d->jobs.profile_followers);
 }
 
-TEST(Config, LoginTextsAndLimitsAreRead) {
+TEST(Config, LoginTextsAndRateLimitsAreRead) {
   auto c = parse_config(R"(
 [login]
 public = false
 reply_logged_in = "欢迎回来"
 sessions_per_minute_per_ip = 3
+[admin]
+failures_per_minute = 50
 )",
                         "login.toml", env_of({{"QRSCENE_LOGIN_SESSION_SECONDS", "120"}}));
   ASSERT_TRUE(c) << c.error().to_string();
   EXPECT_FALSE(c->login.public_sessions);
   EXPECT_EQ(c->login.reply_logged_in, "欢迎回来");
   EXPECT_EQ(c->login.sessions_per_minute_per_ip, 3);
+  EXPECT_EQ(c->admin.failures_per_minute, 50);
   EXPECT_EQ(c->login.session_seconds, 120);
   EXPECT_EQ(c->login.reply_bound, "绑定成功");  // defaults stay
 }

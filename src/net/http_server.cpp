@@ -5,6 +5,7 @@
 #include <array>
 #include <cctype>
 #include <mutex>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
@@ -222,6 +223,86 @@ unsigned status_for_read_error(const beast::error_code& ec) {
   return 400;  // bad method, bad target, bad or conflicting framing, bad chunk, ...
 }
 
+void limit(http::request_parser<http::string_body>& parser, const HttpServerOptions& options) {
+  parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+  parser.body_limit(options.body_limit);
+}
+
+// The route's handler (an exception is a 500 that names the request), or 404 / 405.
+asio::awaitable<HttpResponse> dispatch(const Router& router, HttpRequest& request) {
+  unsigned status = 0;
+  std::string allow;
+  const Handler* handler = router.match(request, status, allow);
+  if (handler == nullptr) {
+    HttpResponse response = HttpResponse::text(status, status == 404 ? "not found\n" : "method not allowed\n");
+    if (status == 405) response.headers.emplace_back("Allow", allow);
+    co_return response;
+  }
+  try {
+    co_return co_await (*handler)(request);
+  } catch (const std::exception&) {
+    co_return HttpResponse::error(Error{ErrorCode::kInternal, "internal error (request " + request.request_id + ")"});
+  }
+}
+
+// What a connection would be sent, without the socket (HttpServer::answer).
+asio::awaitable<std::string> answer_bytes(std::shared_ptr<State> state, std::string bytes, std::string remote_ip) {
+  const auto& opt = state->options;
+  std::string out;
+  std::string_view rest = bytes;
+  auto append = [&out](const auto& message) {
+    std::ostringstream os;
+    os << message;
+    out += os.str();
+  };
+  while (!rest.empty()) {
+    http::request_parser<http::string_body> parser;
+    limit(parser, opt);
+    parser.eager(true);
+    beast::error_code ec;
+    while (!parser.is_done()) {
+      const std::size_t n = parser.put(asio::buffer(rest.data(), rest.size()), ec);
+      rest.remove_prefix(n);
+      if (ec == http::error::need_more) ec = {};
+      if (ec) break;
+      if (n == 0) {  // the bytes ran out, or what is left is not enough: as the peer closing
+        parser.put_eof(ec);
+        if (!ec && !parser.is_done()) ec = http::error::partial_message;
+        break;
+      }
+    }
+    if (ec) {
+      if (const unsigned status = status_for_read_error(ec); status != 0) {
+        append(to_beast(HttpResponse::text(status, fmt::format("{}\n", ec.message())), 11, false, opt, {}));
+      }
+      break;
+    }
+    http::request<http::string_body> req = parser.release();
+    const unsigned version = req.version();
+    const bool keep_alive = req.keep_alive();
+    HttpRequest request = to_request(std::move(req), remote_ip);
+    HttpResponse response = co_await dispatch(state->router, request);
+    if (response.stream) {  // its first chunk, as one body
+      struct FirstChunk final : ResponseStream {
+        std::string data;
+        asio::awaitable<bool> write(std::string chunk) override {
+          data = std::move(chunk);
+          co_return false;
+        }
+      } first;
+      const StreamProducer producer = std::move(response.stream);
+      response.stream = nullptr;
+      co_await producer(first);
+      response.body = std::move(first.data);
+      append(to_beast(std::move(response), version, false, opt, request.request_id));
+      break;
+    }
+    append(to_beast(std::move(response), version, keep_alive, opt, request.request_id));
+    if (!keep_alive) break;
+  }
+  co_return out;
+}
+
 // The chunks of a streamed response, on the connection's stream.
 class ChunkWriter final : public ResponseStream {
  public:
@@ -280,8 +361,7 @@ asio::awaitable<void> serve_connection(std::shared_ptr<State> state, tcp::socket
 
   while (!state->stopping.load()) {
     http::request_parser<http::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
-    parser.body_limit(opt.body_limit);
+    limit(parser, opt);
     // Waiting for a request to begin is bounded by the idle timeout (keep-alive); once its first
     // byte is here, the whole request must arrive within read_timeout (slowloris).
     if (buffer.size() == 0) {
@@ -308,21 +388,8 @@ asio::awaitable<void> serve_connection(std::shared_ptr<State> state, tcp::socket
     const unsigned version = req.version();
     const bool keep_alive = req.keep_alive();
     HttpRequest request = to_request(std::move(req), remote_ip);
-
-    HttpResponse response;
-    unsigned status = 0;
-    std::string allow;
-    if (const Handler* handler = state->router.match(request, status, allow); handler != nullptr) {
-      stream->expires_never();  // the handler's own deadlines apply while it works
-      try {
-        response = co_await (*handler)(request);
-      } catch (const std::exception&) {
-        response = HttpResponse::error(Error{ErrorCode::kInternal, "internal error (request " + request.request_id + ")"});
-      }
-    } else {
-      response = HttpResponse::text(status, status == 404 ? "not found\n" : "method not allowed\n");
-      if (status == 405) response.headers.emplace_back("Allow", allow);
-    }
+    stream->expires_never();  // the handler's own deadlines apply while it works
+    HttpResponse response = co_await dispatch(state->router, request);
 
     if (response.stream) {
       co_await write_streamed(*stream, *state, std::move(response), version, request.request_id);
@@ -424,5 +491,12 @@ void HttpServer::stop() {
 }
 
 std::size_t HttpServer::active_connections() const noexcept { return state_->connections.load(); }
+
+std::string HttpServer::answer(std::string_view bytes, std::string remote_ip) {
+  asio::io_context io;
+  auto answer = asio::co_spawn(io, answer_bytes(state_, std::string(bytes), std::move(remote_ip)), asio::use_future);
+  io.run();
+  return answer.get();
+}
 
 }  // namespace qrscene::net

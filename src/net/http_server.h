@@ -124,6 +124,13 @@ class HttpServer {
   [[nodiscard]] std::uint16_t port() const noexcept { return port_.load(); }
   [[nodiscard]] std::size_t active_connections() const noexcept;
 
+  // What a connection would be sent for `bytes`, without a socket: each request read with the
+  // same parser and limits (a refused one answered 400/413/431 and the rest dropped), routed and
+  // handled as on a socket, the answers serialized, until the bytes run out or a request does not
+  // keep the connection alive; of a streamed answer, its first chunk. The handlers run on the
+  // calling thread (not one of the io_context's). For the fuzz targets (fuzz/service_harness.h).
+  [[nodiscard]] std::string answer(std::string_view bytes, std::string remote_ip = "127.0.0.1");
+
   struct State;  // shared with the connection coroutines
 
  private:

@@ -256,6 +256,41 @@ TEST_F(HttpServerTest, PortInUseIsAClearError) {
   EXPECT_EQ(HttpServer(other, bad, Router{}).start().error().code, ErrorCode::kInvalidArgument);
 }
 
+// HttpServer::answer (what the fuzz targets drive) sends the very bytes a connection is sent.
+TEST_F(HttpServerTest, AnswerWithoutASocketIsWhatTheConnectionIsSent) {
+  start();
+  const std::string bytes =
+      "GET /hello/%E5%B0%8F?x=a+b HTTP/1.1\r\nX-Request-Id: r1\r\n\r\n"
+      "POST /echo HTTP/1.1\r\nX-Request-Id: r2\r\nContent-Length: 5\r\n\r\nhello"
+      "PUT /echo HTTP/1.1\r\nX-Request-Id: r3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+      "DELETE /echo HTTP/1.1\r\nX-Request-Id: r4\r\n\r\n"
+      "GET /nowhere HTTP/1.1\r\nX-Request-Id: r5\r\nConnection: close\r\n\r\n"
+      "GET /hello/never HTTP/1.1\r\n\r\n";  // after Connection: close: not answered
+  tcp::socket s = connect();
+  asio::write(s, asio::buffer(bytes));
+  std::string sent;
+  beast::error_code ec;
+  asio::read(s, asio::dynamic_buffer(sent), ec);  // to the server's close
+  ASSERT_EQ(ec, asio::error::eof);
+  EXPECT_EQ(server_->answer(bytes), sent);
+  EXPECT_NE(sent.find("hello \xe5\xb0\x8f a b"), std::string::npos);
+  EXPECT_NE(sent.find("HTTP/1.1 201"), std::string::npos);
+  EXPECT_NE(sent.find("HTTP/1.1 405"), std::string::npos);
+  EXPECT_NE(sent.find("HTTP/1.1 404"), std::string::npos);
+  EXPECT_EQ(sent.find("never"), std::string::npos);
+
+  // Refused framing ends the exchange, as on the socket.
+  const std::string smuggled = "POST /echo HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               "0\r\n\r\nGET /hello/x HTTP/1.1\r\n\r\n";
+  const std::string refused = server_->answer(smuggled);
+  EXPECT_TRUE(refused.starts_with("HTTP/1.1 400")) << refused;
+  EXPECT_EQ(refused.find("hello"), std::string::npos);
+  // A cut-off request is not answered; a streamed answer gives its first chunk.
+  EXPECT_EQ(server_->answer("POST /echo HTTP/1.1\r\nContent-Length: 9\r\n\r\nabc"), "");
+  EXPECT_NE(server_->answer("GET /stream HTTP/1.1\r\n\r\n").find("data: 0\n\n"), std::string::npos);
+  EXPECT_NE(server_->answer("GET /throw HTTP/1.1\r\n\r\n").find("HTTP/1.1 500"), std::string::npos);
+}
+
 TEST(HttpResponse, ErrorBodyIsJsonWithTheMappedStatus) {
   const auto r = HttpResponse::error(Error{ErrorCode::kUnauthenticated, "bad \"sig\"", -40001});
   EXPECT_EQ(r.status, 401u);
