@@ -2,7 +2,7 @@
 // the callback endpoint, the admin, follower and login APIs, the dashboard's files), on SQLite in a
 // temp directory, with the simulator's routes standing in for WeChat (channel codes, tokens,
 // profiles). Requests go through HttpServer::answer: the server's own parser, limits,
-// router and handlers, without a socket, so that a run does tens of thousands of requests a second.
+// router and handlers, without a socket, so that a run does thousands of requests a second.
 //
 // The clock is fixed at kStart, so a seed signed for that time reaches the XML reader and the store.
 // Every kRebuildEvery inputs the whole service is built afresh, so that what the inputs stored
