@@ -7,12 +7,12 @@ find_package(tomlplusplus 3.3 REQUIRED CONFIG)    # tomlplusplus::tomlplusplus (
 
 find_package(Boost 1.74 REQUIRED)                 # Boost::headers (Asio, Beast)
 find_package(Threads REQUIRED)
-find_package(CURL 7.85 REQUIRED)                # CURL::libcurl (the WeChat API client's transport)
-find_package(spdlog 1.10 REQUIRED CONFIG)       # spdlog::spdlog (compiled, external fmt)
-find_package(SQLite3 3.40 REQUIRED)             # SQLite::SQLite3 (the embedded store)
-find_package(CLI11 2.1 REQUIRED CONFIG)         # CLI11::CLI11
-find_package(PNG 1.6 REQUIRED)                  # PNG::PNG (QR images)
-find_package(JPEG 62 REQUIRED)                  # JPEG::JPEG (libjpeg-turbo: showqrcode's JPEG)
+find_package(CURL 7.85 REQUIRED)                  # CURL::libcurl (the WeChat API client's transport)
+find_package(spdlog 1.10 REQUIRED CONFIG)         # spdlog::spdlog (compiled, external fmt)
+find_package(SQLite3 3.40 REQUIRED)               # SQLite::SQLite3 (the embedded store)
+find_package(CLI11 2.1 REQUIRED CONFIG)           # CLI11::CLI11
+find_package(PNG 1.6 REQUIRED)                    # PNG::PNG (QR images)
+find_package(JPEG 62 REQUIRED)                    # JPEG::JPEG (libjpeg-turbo: showqrcode's JPEG)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(QRCODEGEN REQUIRED IMPORTED_TARGET qrcodegencpp)  # Nayuki's QR encoder
 pkg_check_modules(ZBAR REQUIRED IMPORTED_TARGET zbar)               # QR decoding (the sim's scans)
@@ -20,10 +20,10 @@ pkg_check_modules(XLSXWRITER REQUIRED IMPORTED_TARGET xlsxwriter)   # follower e
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx libpq)       # the PostgreSQL store (store/postgres)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)         # the shared token, dedup and notifications (store/redis)
 if(QRSCENE_BUILD_TESTS AND NOT QRSCENE_BUILD_FUZZ)
-  find_package(GTest 1.12 REQUIRED CONFIG)      # GTest::gtest_main, GTest::gmock
+  find_package(GTest 1.12 REQUIRED CONFIG)        # GTest::gtest_main, GTest::gmock
 endif()
 if(QRSCENE_BUILD_BENCH AND NOT QRSCENE_BUILD_FUZZ)
-  find_package(benchmark 1.7 REQUIRED CONFIG)   # benchmark::benchmark
+  find_package(benchmark 1.7 REQUIRED CONFIG)     # benchmark::benchmark
 endif()
 
 # Warnings for our own targets only (never for the libraries we include).
