@@ -50,6 +50,7 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
     so.replies.organic_subscribe.text = config.replies.organic_subscribe;
   }
   so.forward_events = !config.jobs.webhook_url.empty();
+  so.forward_kinds = config.jobs.forwarded_kinds();
   so.unlink_on_unfollow = config.privacy.on_unfollow == "delete";
   const auto& lc = config.login;
   so.login_texts = domain::LoginTexts{lc.reply_logged_in, lc.reply_bound,    lc.reply_denied, lc.reply_expired,
@@ -115,6 +116,7 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
   QRSCENE_ASSIGN_OR_RETURN(auto accounts, callback_accounts(config));
   service::CallbackOptions co;
   co.max_body = static_cast<std::size_t>(config.server.max_body_bytes);
+  co.forward_kinds = config.jobs.forwarded_kinds();
   co.signature.max_age = std::chrono::seconds(config.server.timestamp_window_seconds);
   co.signature.max_ahead = std::chrono::seconds(config.server.timestamp_window_seconds);
   QRSCENE_ASSIGN_OR_RETURN(rt->callback_, service::CallbackEndpoint::create(accounts, *ingestor, clock, co));
@@ -284,6 +286,13 @@ std::string ServiceRuntime::metrics_text() {
          c.rejected_signature);
   metric("qrscene_callback_rejected_total", "", "", "{reason=\"request\"}", c.rejected_request);
   metric("qrscene_callback_rejected_total", "", "", "{reason=\"too_large\"}", c.rejected_too_large);
+  bool first_unlogged = true;
+  for (const auto& [name, count] : c.unlogged) {
+    metric("qrscene_callback_unlogged_total",
+           first_unlogged ? "Pushes of kinds nothing reads, answered \"success\" and never stored, by event" : "",
+           first_unlogged ? "counter" : "", fmt::format("{{event=\"{}\"}}", name), count);
+    first_unlogged = false;
+  }
   std::int64_t token_requests = 0, token_fallbacks = 0;
   for (const auto& appid : clients_->appids()) {
     if (auto client = clients_->get(appid); client) {

@@ -336,7 +336,8 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
                 {"webhook_secret", &c.jobs.webhook_secret},
                 {"max_attempts", &c.jobs.max_attempts},
                 {"renew_ahead_hours", &c.jobs.renew_ahead_hours},
-                {"profile_followers", &c.jobs.profile_followers}},
+                {"profile_followers", &c.jobs.profile_followers},
+                {"forward_kinds", &c.jobs.forward_kinds}},
                env, p);
   read_section(root, "conversions", {{"currency", &c.conversions.currency}}, env, p);
   read_section(root, "admin",
@@ -437,6 +438,16 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
     check_base_url(c.jobs.webhook_url, "jobs.webhook_url", p);
     if (c.jobs.webhook_secret.empty()) p.add("jobs.webhook_secret: needed with webhook_url (the receiver checks the HMAC)");
   }
+  for (const auto& kind : c.jobs.forwarded_kinds()) {
+    if (kind.size() > 64 || kind.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+                                std::string::npos) {
+      p.add("jobs.forward_kinds: '{}' is not a WeChat Event or MsgType name (like CLICK or TEMPLATESENDJOBFINISH)",
+            kind);
+    }
+  }
+  if (!c.jobs.forward_kinds.empty() && c.jobs.webhook_url.empty()) {
+    p.add("jobs.forward_kinds: needs webhook_url (the kinds are stored only to be forwarded)");
+  }
   const auto& login = c.login;
   if (login.session_seconds < 30 || login.session_seconds > 1800) {
     p.add("login.session_seconds: must be 30..1800, got {}", login.session_seconds);
@@ -499,18 +510,27 @@ Result<Config> load_config(const std::string& path, const Environment& env) {
   return parse_config(buf.str(), path, env);
 }
 
-std::vector<std::string> AdminOptions::token_hashes() const {
+namespace {
+
+// The non-empty items of a comma-separated list, trimmed.
+std::vector<std::string> split_list(std::string_view text) {
   std::vector<std::string> out;
   std::size_t at = 0;
-  while (at <= token_sha256.size()) {
-    std::size_t end = token_sha256.find(',', at);
-    if (end == std::string::npos) end = token_sha256.size();
-    std::string item = token_sha256.substr(at, end - at);
+  while (at <= text.size()) {
+    std::size_t end = text.find(',', at);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view item = text.substr(at, end - at);
     const auto first = item.find_first_not_of(" \t");
-    if (first != std::string::npos) out.push_back(item.substr(first, item.find_last_not_of(" \t") - first + 1));
+    if (first != std::string_view::npos) out.emplace_back(item.substr(first, item.find_last_not_of(" \t") - first + 1));
     at = end + 1;
   }
   return out;
 }
+
+}  // namespace
+
+std::vector<std::string> AdminOptions::token_hashes() const { return split_list(token_sha256); }
+
+std::vector<std::string> JobsOptions::forwarded_kinds() const { return split_list(forward_kinds); }
 
 }  // namespace qrscene::config

@@ -78,6 +78,10 @@ struct JobsOptions {
   std::int64_t max_attempts = 8;
   std::int64_t renew_ahead_hours = 24;  // evergreen temporary codes
   bool profile_followers = true;         // fetch each new follower's unionid and tags (user/info)
+  // Kinds nothing in qrscene reads that the webhook still wants, comma-separated WeChat Event or
+  // MsgType names ("CLICK, TEMPLATESENDJOBFINISH"): only these of them are stored and forwarded.
+  std::string forward_kinds;
+  [[nodiscard]] std::vector<std::string> forwarded_kinds() const;
 };
 
 // Conversions sent by the account's backend (docs/metrics.md).

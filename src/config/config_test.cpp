@@ -223,6 +223,19 @@ TEST(Config, ConversionsAndProfilesAreRead) {
   EXPECT_TRUE(d->jobs.profile_followers);
 }
 
+TEST(Config, ForwardKindsAreAListOfEventNamesForTheWebhook) {
+  auto c = parse_config(
+      "[jobs]\nwebhook_url = \"https://b.example.com/h\"\nwebhook_secret = \"s\"\n"
+      "forward_kinds = \" CLICK, TEMPLATESENDJOBFINISH ,\"\n",
+      "c.toml", env_of({}));
+  ASSERT_TRUE(c) << c.error().to_string();
+  EXPECT_EQ(c->jobs.forwarded_kinds(), (std::vector<std::string>{"CLICK", "TEMPLATESENDJOBFINISH"}));
+  auto bad = parse_config("[jobs]\nforward_kinds = \"CLICK, <script>\"\n", "b.toml", env_of({}));
+  ASSERT_FALSE(bad);
+  EXPECT_THAT(bad.error().message, HasSubstr("jobs.forward_kinds: '<script>' is not a WeChat Event or MsgType name"));
+  EXPECT_THAT(bad.error().message, HasSubstr("jobs.forward_kinds: needs webhook_url"));
+}
+
 TEST(Config, LoginTextsAndRateLimitsAreRead) {
   auto c = parse_config(R"(
 [login]

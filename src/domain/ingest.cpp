@@ -32,6 +32,8 @@ std::string make_dedup_key(std::optional<std::uint64_t> msg_id, std::string_view
                      event_key.size(), event_key);
 }
 
+bool is_consumed(const Event& event) noexcept { return event.kind != EventKind::kOther || event.name == "text"; }
+
 std::int64_t local_day(std::int64_t unix_seconds, std::int64_t utc_offset_seconds) noexcept {
   const std::int64_t t = unix_seconds + utc_offset_seconds;
   return t >= 0 ? t / 86400 : (t - 86399) / 86400;

@@ -33,6 +33,7 @@ struct Event {
   std::string name;         // WeChat's Event or MsgType ("subscribe", "CLICK", "text", …)
   std::string dedup_key;    // see make_dedup_key
   std::string content;      // a text message's Content ("" otherwise): a login confirmation answer
+  std::string key;          // other kinds: the EventKey of a menu event, the URL of VIEW ("" otherwise)
 };
 
 // MsgId when the push has one; otherwise FromUserName + CreateTime + Event + EventKey, which is
@@ -40,6 +41,14 @@ struct Event {
 [[nodiscard]] std::string make_dedup_key(std::optional<std::uint64_t> msg_id, std::string_view from_user,
                                          std::int64_t create_time, std::string_view event,
                                          std::string_view event_key);
+
+// Whether anything in qrscene reads an event of this kind once it is stored: follows, scans and
+// unfollows (attribution, the subscription ledger, rollups, jobs) and text messages (the answer to
+// a login confirmation). Every other kind — TEMPLATESENDJOBFINISH, MASSSENDJOBFINISH, LOCATION,
+// CLICK, VIEW, media messages, … — is verified, parsed, counted and answered "success", but never
+// written, unless the webhook asks for it ([jobs] forward_kinds): a template send to 30,000
+// followers pushes 30,000 of them at once, and none of them may cost a scan its answer.
+[[nodiscard]] bool is_consumed(const Event& event) noexcept;
 
 // The day an event counts on, in the account's time zone (UTC offset in seconds; Beijing +8 h).
 [[nodiscard]] std::int64_t local_day(std::int64_t unix_seconds, std::int64_t utc_offset_seconds) noexcept;

@@ -39,6 +39,20 @@ TEST(DedupKey, MsgIdWhenThereIsOneElseTheEventFields) {
   EXPECT_NE(make_dedup_key(std::nullopt, "o", 1, "ab", "c"), make_dedup_key(std::nullopt, "o", 1, "a", "bc"));
 }
 
+TEST(IsConsumed, FollowsScansUnfollowsAndTextsAreReadTheRestIsNot) {
+  for (auto kind : {EventKind::kSubscribe, EventKind::kScan, EventKind::kUnsubscribe}) {
+    EXPECT_TRUE(is_consumed(event(kind))) << to_string(kind);
+  }
+  Event text = event(EventKind::kOther);
+  text.name = "text";  // a login confirmation's answer
+  EXPECT_TRUE(is_consumed(text));
+  for (const char* name : {"TEMPLATESENDJOBFINISH", "MASSSENDJOBFINISH", "LOCATION", "CLICK", "VIEW", "image", ""}) {
+    Event other = event(EventKind::kOther);
+    other.name = name;
+    EXPECT_FALSE(is_consumed(other)) << name;
+  }
+}
+
 TEST(LocalDay, BeijingDaysStartAtSixteenHundredUtc) {
   constexpr std::int64_t kBeijing = 8 * 3600;
   // 2024-04-25 00:00 Beijing is 2024-04-24 16:00 UTC (1713974400).

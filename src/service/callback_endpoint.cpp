@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
+#include <mutex>
 
 #include "base/encoding.h"
 #include "service/event_mapping.h"
@@ -41,6 +43,21 @@ struct CallbackEndpoint::Account {
 struct CallbackEndpoint::Counters {
   std::atomic<std::int64_t> accepted{0}, duplicates{0}, replies{0}, rejected_signature{0}, rejected_request{0},
       rejected_too_large{0}, store_failures{0};
+  std::mutex unlogged_mu;
+  std::map<std::string, std::int64_t, std::less<>> unlogged;  // guarded by unlogged_mu
+
+  void count_unlogged(std::string_view name) {
+    constexpr std::size_t kMaxNames = 32;  // names come from the push: bound the label set
+    std::lock_guard lock(unlogged_mu);
+    auto it = unlogged.find(name);
+    if (it == unlogged.end()) {
+      const bool plain = !name.empty() && name.size() <= 64 &&
+                         name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") ==
+                             std::string_view::npos;  // it becomes a metric label
+      it = unlogged.try_emplace(unlogged.size() < kMaxNames && plain ? std::string(name) : "other", 0).first;
+    }
+    ++it->second;
+  }
 };
 
 CallbackEndpoint::CallbackEndpoint(domain::Ingestor& ingestor, const Clock& clock, CallbackOptions options)
@@ -92,10 +109,13 @@ void CallbackEndpoint::add_routes(net::Router& router) {
 }
 
 CallbackCounters CallbackEndpoint::counters() const {
-  const Counters& c = *counters_;
-  return CallbackCounters{c.accepted.load(),           c.duplicates.load(),       c.replies.load(),
-                          c.rejected_signature.load(), c.rejected_request.load(), c.rejected_too_large.load(),
-                          c.store_failures.load()};
+  Counters& c = *counters_;
+  CallbackCounters out{c.accepted.load(),           c.duplicates.load(),       c.replies.load(),
+                       c.rejected_signature.load(), c.rejected_request.load(), c.rejected_too_large.load(),
+                       c.store_failures.load(),     {}};
+  std::lock_guard lock(c.unlogged_mu);
+  out.unlogged = c.unlogged;
+  return out;
 }
 
 Result<const CallbackEndpoint::Account*> CallbackEndpoint::account_for(const net::HttpRequest& request) const {
@@ -234,7 +254,14 @@ asio::awaitable<net::HttpResponse> CallbackEndpoint::receive(net::HttpRequest& r
                      counters_->rejected_request);
   }
 
-  auto outcome = co_await ingest(ingestor_, to_event(*inbound, a.config.appid));
+  domain::Event event = to_event(*inbound, a.config.appid);
+  if (!domain::is_consumed(event) &&
+      std::find(options_.forward_kinds.begin(), options_.forward_kinds.end(), event.name) ==
+          options_.forward_kinds.end()) {
+    counters_->count_unlogged(event.name);
+    co_return net::HttpResponse::text(200, "success");
+  }
+  auto outcome = co_await ingest(ingestor_, std::move(event));
   if (!outcome) {
     counters_->store_failures.fetch_add(1, std::memory_order_relaxed);
     spdlog::error("callback store_failed request_id={} appid={} reason=\"{}\"", request.request_id, a.config.appid,

@@ -2,7 +2,9 @@
 // section 3). GET /wechat/{appid} answers the URL check with echostr once the signature holds;
 // POST /wechat/{appid} verifies, decrypts and parses a push, hands it to the Ingestor, waits until
 // it is durable and only then answers with the passive reply (encrypted when the push was) or
-// "success". With one account, /wechat serves it too.
+// "success". With one account, /wechat serves it too. Kinds nothing reads (domain::is_consumed:
+// template and mass-send reports, locations, menu clicks, …) are counted and answered "success" at
+// once, never written — unless [jobs] forward_kinds names them for the webhook.
 //
 // Rejections store nothing and say why: 401 for a missing or bad signature or a timestamp outside
 // the window, 400 for malformed XML, a wrong ToUserName or AppID, or a push in the wrong mode, 413
@@ -50,6 +52,9 @@ struct CallbackAccount {
 struct CallbackOptions {
   wechat::SignatureOptions signature;
   std::size_t max_body = 64 * 1024;  // WeChat's pushes are a few hundred bytes
+  // Kinds nothing in qrscene reads (domain::is_consumed) that are still stored, because the
+  // webhook forwards them: WeChat's Event or MsgType names ("CLICK", "TEMPLATESENDJOBFINISH").
+  std::vector<std::string> forward_kinds;
 };
 
 struct CallbackCounters {
@@ -60,6 +65,9 @@ struct CallbackCounters {
   std::int64_t rejected_request = 0;  // malformed, wrong account, wrong mode
   std::int64_t rejected_too_large = 0;
   std::int64_t store_failures = 0;
+  // Answered "success" and never stored (nothing reads them), by WeChat's Event or MsgType name;
+  // names beyond the first 32 seen are counted as "other".
+  std::map<std::string, std::int64_t, std::less<>> unlogged;
 };
 
 // A reply choice as WeChat's reply type ({channel}-style templates already rendered).

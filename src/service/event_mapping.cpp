@@ -82,6 +82,7 @@ domain::Event to_event(const Inbound& inbound, std::string_view appid) {
           e.content = push.content;
         } else {
           e.kind = domain::EventKind::kOther;
+          e.key = key;  // a menu's key, VIEW's URL: what a webhook that asked for the kind needs
         }
       },
       inbound);

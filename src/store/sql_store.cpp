@@ -625,11 +625,19 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
             .bind(6, now);
         QRSCENE_TRY(w.insert_job.run());
       }
-      if (options_.forward_events && plan.channel_id) {
+      const bool forward_kind = std::find(options_.forward_kinds.begin(), options_.forward_kinds.end(), e.name) !=
+                                options_.forward_kinds.end();
+      if (options_.forward_events && (plan.channel_id || forward_kind)) {
         // Not tied to the follower (no subject): the backend is told of the unfollow too.
-        const Json forward{{"event_id", o.event_id},  {"appid", e.appid},           {"openid", e.openid},
-                           {"event", e.name},         {"kind", domain::to_string(e.kind)},
-                           {"channel_id", *plan.channel_id}, {"scene", e.scene}, {"ticket", e.ticket},
+        const Json forward{{"event_id", o.event_id},
+                           {"appid", e.appid},
+                           {"openid", e.openid},
+                           {"event", e.name},
+                           {"kind", domain::to_string(e.kind)},
+                           {"channel_id", plan.channel_id ? Json(*plan.channel_id) : Json()},
+                           {"scene", e.scene},
+                           {"ticket", e.ticket},
+                           {"key", e.key},
                            {"create_time", e.create_time}};
         w.insert_job.reset();
         w.insert_job.bind(1, e.appid).bind(2, "webhook").bind(3, "").bind(4, forward.dump()).bind(5, now).bind(6, now);

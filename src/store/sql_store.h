@@ -41,6 +41,7 @@ struct StoreOptions {
   std::int64_t utc_offset_seconds = 8 * 3600;  // days of the rollups (Asia/Shanghai)
   domain::ReplyDefaults replies;
   bool forward_events = false;       // a webhook job per attributed event
+  std::vector<std::string> forward_kinds;  // and per event of these kinds (WeChat's Event or MsgType)
   bool unlink_on_unfollow = false;   // privacy "delete": also unlink the follower's hashed rows
   domain::LoginTexts login_texts;    // what a follower is answered when scanning a login code
   std::int64_t login_code_cooldown = 60;  // seconds a decided session's code rests before it is lent again
