@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 
@@ -57,6 +58,7 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
                                       lc.reply_already_bound, lc.confirm_prompt, lc.confirm_hint};
   so.login_code_cooldown = lc.code_cooldown_seconds;
   so.profile_followers = config.jobs.profile_followers;
+  so.project = config.store.projector;
   if (config.store.backend == "postgres") {
     store::postgres::PostgresStoreOptions po;
     static_cast<store::StoreOptions&>(po) = so;
@@ -134,8 +136,15 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
   net::Router router;
   rt->callback_->add_routes(router);
   ServiceRuntime* self = rt.get();
-  router.add("GET", "/healthz", [](net::HttpRequest&) -> asio::awaitable<net::HttpResponse> {
-    co_return net::HttpResponse::text(200, "ok");
+  // Up while it can answer pushes; the projection's lag is reported, not a reason to be taken out
+  // of a load balancer (the answer path does not wait for it).
+  router.add("GET", "/healthz", [self](net::HttpRequest&) -> asio::awaitable<net::HttpResponse> {
+    const auto p = self->store_->projection();
+    co_return net::HttpResponse::json(
+        200, fmt::format(R"({{"status":"ok","projection":{{"leader":{},"position":{},"head":{},"lag_events":{},)"
+                         R"("lag_seconds":{}}}}})",
+                         p.leader, p.position, p.head, std::max<std::int64_t>(0, p.head - p.position),
+                         p.lag_seconds));
   });
   router.add("GET", "/metrics", [self](net::HttpRequest&) -> asio::awaitable<net::HttpResponse> {
     net::HttpResponse r = net::HttpResponse::text(200, self->metrics_text());
@@ -321,6 +330,18 @@ std::string ServiceRuntime::metrics_text() {
   metric("qrscene_callback_store_failures_total", "Pushes answered 503 because the store failed", "counter", "",
          c.store_failures);
   metric("qrscene_store_commits_total", "Group commits of the event writer", "counter", "", store_->commits());
+  const auto projection = store_->projection();
+  metric("qrscene_projection_leader", "1 when this instance runs the projector (PostgreSQL: elected)", "gauge", "",
+         projection.leader ? 1 : 0);
+  metric("qrscene_projection_lag_events", "Logged events the projector has not applied yet", "gauge", "",
+         std::max<std::int64_t>(0, projection.head - projection.position));
+  metric("qrscene_projection_lag_seconds", "How long the oldest event not yet applied has waited", "gauge", "",
+         projection.lag_seconds);
+  metric("qrscene_projected_events_total", "Events this instance's projector applied", "counter", "",
+         projection.projected);
+  metric("qrscene_projection_batches_total", "Projection transactions committed", "counter", "", projection.batches);
+  metric("qrscene_projection_failures_total", "Projection transactions that failed and were retried", "counter", "",
+         projection.failures);
   const auto wal = sqlite_ != nullptr ? sqlite_->checkpoints() : store::sqlite::CheckpointStats{};
   metric("qrscene_store_checkpoints_total", "WAL checkpoints (on their own thread), by outcome", "counter",
          "{outcome=\"done\"}", wal.runs);

@@ -325,7 +325,8 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
                 {"url", &c.store.url},
                 {"writers", &c.store.writers},
                 {"readers", &c.store.readers},
-                {"auto_migrate", &c.store.auto_migrate}},
+                {"auto_migrate", &c.store.auto_migrate},
+                {"projector", &c.store.projector}},
                env, p);
   read_section(root, "redis",
                {{"url", &c.redis.url}, {"prefix", &c.redis.prefix}, {"timeout_ms", &c.redis.timeout_ms}}, env, p);

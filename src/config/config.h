@@ -56,6 +56,7 @@ struct StoreOptions {
   std::int64_t writers = 4;         // postgres: connections committing events
   std::int64_t readers = 4;         // postgres: connections for everything else
   bool auto_migrate = true;         // false: refuse to start on a schema `qrscene migrate` must upgrade
+  bool projector = true;            // false: answer pushes, never apply the log (another instance does)
 };
 
 struct RedisOptions {

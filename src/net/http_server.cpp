@@ -57,10 +57,24 @@ bool sane_request_id(std::string_view id) {
   return true;
 }
 
+// 16 hex digits, unique enough to find a request's log lines: a per-thread splitmix64 sequence
+// seeded once from the kernel, not a getrandom(2) call per request (an id is no secret).
 std::string new_request_id() {
-  std::array<std::uint8_t, 8> b{};
-  secure_random_bytes(b);
-  return to_hex(b);
+  thread_local std::uint64_t state = [] {
+    std::array<std::uint8_t, 8> seed{};
+    secure_random_bytes(seed);
+    std::uint64_t s = 0;
+    for (auto b : seed) s = (s << 8) | b;
+    return s;
+  }();
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(16, '0');
+  for (int i = 15; i >= 0; --i, z >>= 4) id[static_cast<std::size_t>(i)] = kHex[z & 0xf];
+  return id;
 }
 
 }  // namespace
@@ -371,8 +385,20 @@ asio::awaitable<void> serve_connection(std::shared_ptr<State> state, tcp::socket
       buffer.commit(n);
       if (ec) break;
     }
-    stream->expires_after(opt.read_timeout);
-    co_await http::async_read(*stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    // Usually the whole request came with that read: parse it from the buffer, with no second
+    // asynchronous read and no timer to arm and cancel. Only a request still arriving is read on
+    // (within read_timeout).
+    parser.eager(true);
+    while (!parser.is_done() && buffer.size() > 0) {
+      const std::size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec == http::error::need_more) ec = {};
+      if (ec || used == 0) break;
+    }
+    if (!ec && !parser.is_done()) {
+      stream->expires_after(opt.read_timeout);
+      co_await http::async_read(*stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    }
     first = false;
     if (ec) {
       if (const unsigned status = status_for_read_error(ec); status != 0) {

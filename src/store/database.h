@@ -89,6 +89,14 @@ class Database {
   // A statement with one text parameter that holds, until the transaction ends, a lock on that key
   // among every connection to the database; "" when the database has one writer anyway.
   [[nodiscard]] virtual std::string_view key_lock_sql() const = 0;
+  // The log's order (DESIGN.md §3) with several writers: each append transaction first runs
+  // log_append_lock_sql (a shared lock); the projector runs log_settle_lock_sql (the same lock,
+  // exclusive) before reading the log's head, so no append with a lower id is still in flight.
+  // leader_lock_sql (no parameters) answers true when this connection holds, for its lifetime, the
+  // one projector's place. All "" when the database has one writer anyway.
+  [[nodiscard]] virtual std::string_view log_append_lock_sql() const { return ""; }
+  [[nodiscard]] virtual std::string_view log_settle_lock_sql() const { return ""; }
+  [[nodiscard]] virtual std::string_view leader_lock_sql() const { return ""; }
   // The file or server, for messages (no password).
   [[nodiscard]] virtual const std::string& name() const noexcept = 0;
 };

@@ -56,6 +56,9 @@ class FaultyDatabase final : public Database {
     return inner_->begin();
   }
   std::string_view key_lock_sql() const override { return inner_->key_lock_sql(); }
+  std::string_view log_append_lock_sql() const override { return inner_->log_append_lock_sql(); }
+  std::string_view log_settle_lock_sql() const override { return inner_->log_settle_lock_sql(); }
+  std::string_view leader_lock_sql() const override { return inner_->leader_lock_sql(); }
   const std::string& name() const noexcept override { return inner_->name(); }
 
  private:

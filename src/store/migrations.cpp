@@ -243,6 +243,42 @@ CREATE INDEX conversions_by_person ON conversions (appid, openid_hash);
 -- per event (docs/benchmarks.md).
 UPDATE events SET dedup_key = printf('%010d', create_time) || dedup_key;
 )sql"},
+      {6, "the event log first, projections behind it", R"sql(
+-- The answer path appends here and nowhere else (DESIGN.md §3): one row per push, found again by
+-- its dedup key, with the channel and reply decided before the answer. No index keyed by a
+-- person: new rows and new keys go to the right-most pages. The openid, a text's content and a
+-- menu key stay only until the projector has applied the event.
+CREATE TABLE event_log (
+  id          INTEGER PRIMARY KEY,
+  appid       TEXT NOT NULL,
+  dedup_key   TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  name        TEXT NOT NULL,
+  openid      TEXT NOT NULL DEFAULT '',
+  channel_id  INTEGER,
+  scene       TEXT NOT NULL DEFAULT '',
+  ticket      TEXT NOT NULL DEFAULT '',
+  create_time INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  reply       TEXT NOT NULL DEFAULT '{}',
+  content     TEXT NOT NULL DEFAULT '',
+  event_key   TEXT NOT NULL DEFAULT '',
+  UNIQUE (appid, dedup_key)
+);
+-- The events stored so far are the log's beginning, already applied.
+INSERT INTO event_log (id, appid, dedup_key, kind, name, channel_id, scene, ticket, create_time, received_at, reply)
+  SELECT id, appid, dedup_key, kind, name, channel_id, scene, ticket, create_time, received_at, reply FROM events;
+-- on postgres: SELECT setval(pg_get_serial_sequence('event_log', 'id'), GREATEST((SELECT MAX(id) FROM event_log), 1));
+-- Where each projection stands in the log; it moves in the transaction that applies the events.
+CREATE TABLE projections (
+  name       TEXT PRIMARY KEY,
+  position   INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+INSERT INTO projections (name, position, updated_at) SELECT 'ingest', COALESCE(MAX(id), 0), 0 FROM events;
+-- Bumped by every channel change: each instance reloads its channel directory when it moves.
+INSERT INTO settings (key, value) VALUES ('channels_version', '0') ON CONFLICT (key) DO NOTHING;
+)sql"},
   };
   return kAll;
 }

@@ -26,6 +26,7 @@ std::vector<std::string> tag_names(const std::string& text) {
 }  // namespace
 
 Result<domain::FollowerPage> SqlStore::follower_page(const domain::FollowerQuery& query) {
+  catch_up_for_read();
   const Where w = channel_where(domain::ChannelFilter{query.appid, query.channel_ids, query.group, query.owner});
   std::string where = w.sql;
   std::vector<std::variant<std::int64_t, std::string>> args = w.args;
@@ -106,6 +107,7 @@ Result<domain::FollowerPage> SqlStore::follower_page(const domain::FollowerQuery
 
 Status SqlStore::set_follower_profiles(std::string_view appid, std::span<const domain::FollowerProfile> profiles,
                                           std::int64_t now) {
+  catch_up_for_read();  // the follower's row comes from the projector
   auto reader = readers_->lease();
   return in_transaction(*reader, [&]() -> Status {
     QRSCENE_ASSIGN_OR_RETURN(
@@ -120,6 +122,7 @@ Status SqlStore::set_follower_profiles(std::string_view appid, std::span<const d
 
 Result<domain::RecordedConversion> SqlStore::record_conversion(const domain::ConversionInput& input,
                                                                   std::int64_t now) {
+  catch_up_for_read();
   const bool by_openid = !input.openid.empty();
   const std::string subject = by_openid ? pseudonym(input.appid, input.openid)
                                         : pseudonym(input.appid, "unionid:" + input.unionid);
@@ -215,6 +218,7 @@ Result<domain::RecordedConversion> SqlStore::record_conversion(const domain::Con
 Result<std::vector<domain::CreditedConversion>> SqlStore::credited_conversions(
     const domain::ChannelFilter& filter, domain::Breakdown by, domain::Touch touch, std::string_view currency,
     std::int64_t from, std::int64_t to) {
+  catch_up_for_read();
   const bool account = filter.whole_account();
   const Where w = account ? Where{"1 = 1", {}} : channel_where(filter);
   const std::string_view prefix = touch == domain::Touch::kFirst ? "first" : "last";

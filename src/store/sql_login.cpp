@@ -183,6 +183,7 @@ Result<domain::LoginSession> SqlStore::redeem_login_exchange(std::string_view ex
 
 Result<std::vector<domain::LoginBinding>> SqlStore::login_bindings(std::string_view appid, std::string_view user_id,
                                                                       std::string_view openid) {
+  catch_up_for_read();
   auto reader = readers_->lease();
   QRSCENE_ASSIGN_OR_RETURN(auto q, reader->prepare("SELECT appid, openid, user_id, created_at FROM login_bindings "
                                                     "WHERE appid = ? AND (? = '' OR user_id = ?) AND (? = '' OR "

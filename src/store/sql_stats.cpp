@@ -26,6 +26,7 @@ void read_sums(const Statement& q, int column, domain::Counters& c, domain::Coho
 
 Result<std::vector<domain::PeriodTotals>> SqlStore::daily(const domain::ChannelFilter& filter,
                                                              std::int64_t first_day, std::int64_t last_day) {
+  catch_up_for_read();
   auto reader = readers_->lease();
   // The whole account reads its own rollup: one row a day, whatever the number of channels.
   const bool account = filter.whole_account();
@@ -50,6 +51,7 @@ Result<std::vector<domain::PeriodTotals>> SqlStore::daily(const domain::ChannelF
 
 Result<std::vector<domain::AccountDay>> SqlStore::account_days(std::string_view appid, std::int64_t first_day,
                                                                   std::int64_t last_day) {
+  catch_up_for_read();
   auto reader = readers_->lease();
   QRSCENE_ASSIGN_OR_RETURN(
       auto q, reader->prepare(fmt::format("SELECT d.day, {}, SUM(d.organic_follows), SUM(d.organic_unfollows) "
@@ -73,6 +75,7 @@ Result<std::vector<domain::AccountDay>> SqlStore::account_days(std::string_view 
 
 Result<std::vector<domain::PeriodTotals>> SqlStore::hourly(const domain::ChannelFilter& filter,
                                                               std::int64_t first_hour, std::int64_t last_hour) {
+  catch_up_for_read();
   auto reader = readers_->lease();
   const Where w = channel_where(filter);
   const std::int64_t offset = options_.utc_offset_seconds;
@@ -103,6 +106,7 @@ Result<std::vector<domain::PeriodTotals>> SqlStore::hourly(const domain::Channel
 
 Result<std::int64_t> SqlStore::unique_scanners(const domain::ChannelFilter& filter, std::int64_t from,
                                                   std::int64_t to) {
+  catch_up_for_read();
   auto reader = readers_->lease();
   const Where w = channel_where(filter);
   QRSCENE_ASSIGN_OR_RETURN(
@@ -129,6 +133,7 @@ Result<std::int64_t> SqlStore::spend_cents(const domain::ChannelFilter& filter) 
 Result<std::vector<domain::BreakdownRow>> SqlStore::breakdown(const domain::ChannelFilter& filter,
                                                                  domain::Breakdown by, std::int64_t first_day,
                                                                  std::int64_t last_day) {
+  catch_up_for_read();
   auto reader = readers_->lease();
   const Where w = channel_where(filter);
   // One row per channel (its range's sums, zeros when idle); grouped below by what was asked.

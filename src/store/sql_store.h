@@ -1,21 +1,35 @@
 // SqlStore: qrscene's store of record on SQL (DESIGN.md sections 3 and 4), the same code on SQLite
-// (store/sqlite: one machine) and PostgreSQL (store/postgres: many instances). Writer threads, each
-// with its own connection, commit events in groups: a writer takes every event waiting (up to
-// max_batch), applies each inside its own savepoint (one bad event cannot spoil the others),
-// commits once, and only then tells each event's caller — so nothing is acknowledged before it is
-// durable. SQLite has one writer; PostgreSQL several, and several instances, so each event first
-// takes a lock on its follower (Database::key_lock_sql) and a retry that another writer stored
-// first is found as the duplicate it is. Reads, channel changes and job bookkeeping use a pool of
-// reader connections (short transactions). It implements every storage port of domain/ports.h.
+// (store/sqlite: one machine) and PostgreSQL (store/postgres: many instances).
+//
+// The log first, everything else behind the answer. submit() appends a pushed event to
+// `event_log` and nothing else: writer threads, each with its own connection, take every event
+// waiting (up to max_batch), decide each one's channel and reply from the in-memory channel
+// directory, append it inside its own savepoint (one bad event cannot spoil the others), commit
+// once, and only then tell each event's caller — so nothing is acknowledged before it is durable.
+// A login scene is decided there too (its reply depends on the session). A retry is found by the
+// log's unique key and answered as the first delivery was.
+//
+// The projector (one thread; on PostgreSQL one per database among all instances, elected with an
+// advisory lock) applies the log in order behind the answer: events (the analytics' copy, with
+// their indexes), the subscription ledger, followers, rollups (summed per batch in memory, one
+// upsert per key, in key order), jobs. Each batch commits with its cursor, so every logged event
+// is applied exactly once across crashes; the log's openids are cleared as they are applied.
+// Reads of projected figures first wait (up to read_wait) for the projector to reach the log's
+// head as of the read, so an admin read sees every push answered before it.
+//
+// Reads, channel changes and job bookkeeping use a pool of reader connections (short
+// transactions). It implements every storage port of domain/ports.h.
 //
 // Privacy: events and subscriptions keep a keyed hash of the openid (HMAC-SHA256 with a
 // per-installation key kept in the database); only `followers` holds openids, and an unfollow
-// deletes the row.
+// deletes the row. The log holds an event's openid only until it is projected.
 //
 // Errors: as Database's; submit() reports kUnavailable once the store is stopping.
 // Thread safety: all public methods may be called concurrently.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -29,6 +43,7 @@
 #include "base/clock.h"
 #include "base/result.h"
 #include "domain/channel.h"
+#include "domain/channel_directory.h"
 #include "domain/ports.h"
 #include "store/database.h"
 #include "store/fault_injection.h"
@@ -46,7 +61,24 @@ struct StoreOptions {
   domain::LoginTexts login_texts;    // what a follower is answered when scanning a login code
   std::int64_t login_code_cooldown = 60;  // seconds a decided session's code rests before it is lent again
   bool profile_followers = true;     // a profile job (unionid, tags) per new follower
-  std::shared_ptr<FaultPlan> faults;  // tests only: every connection's steps counted, one failed
+  std::shared_ptr<FaultPlan> faults;  // tests only: the writers' and readers' steps counted, one failed
+  bool project = true;                // false: never apply the log here (an answer-only instance)
+  std::size_t project_batch = 2048;   // events per projection transaction at most
+  std::chrono::milliseconds read_wait{2000};  // how long a read of projected figures waits for the projector
+  std::chrono::milliseconds project_retry{200};  // first pause after a failed projection batch (doubles to 5 s)
+  std::shared_ptr<FaultPlan> projector_faults;  // tests only: the projector's steps
+};
+
+// Where the projector stands (/metrics and /healthz).
+struct ProjectionStats {
+  bool leader = false;           // this instance projects (PostgreSQL: it holds the election lock)
+  std::int64_t head = 0;         // the log's last event id, as the projector last saw it
+  std::int64_t position = 0;     // the last event id applied
+  std::int64_t lag_seconds = 0;  // how long the oldest event not yet applied has waited (0: none)
+  std::int64_t projected = 0;    // events this instance applied
+  std::int64_t batches = 0;      // projection transactions committed
+  std::int64_t failures = 0;     // projection transactions that failed (each retried)
+  std::string last_error;        // why the last one failed ("" until one has)
 };
 
 // Connections lent one at a time (the store's readers).
@@ -180,6 +212,11 @@ class SqlStore : public domain::Ingestor,
   // Transactions committed so far (to see the grouping).
   [[nodiscard]] std::int64_t commits() const;
 
+  // Waits until the projector has applied every event logged before the call, at most `bound`.
+  // Errors: kDeadlineExceeded when it has not by then (the projection lags); a store error.
+  [[nodiscard]] Status catch_up(std::chrono::milliseconds bound);
+  [[nodiscard]] ProjectionStats projection() const;
+
   // The keyed hash stored in place of an openid.
   [[nodiscard]] std::string pseudonym(std::string_view appid, std::string_view openid) const;
   // The database's name (file or server), for messages.
@@ -189,8 +226,9 @@ class SqlStore : public domain::Ingestor,
   SqlStore(StoreOptions options, const Clock& clock);
   // Once the schema is current (`setup` migrated it): reads or makes the pseudonym key, then starts
   // one writer thread per writer connection and lends the readers.
+  // `projector` is the projector's own connection.
   [[nodiscard]] Status start(Database& setup, std::vector<std::unique_ptr<Database>> writers,
-                             std::vector<std::unique_ptr<Database>> readers);
+                             std::vector<std::unique_ptr<Database>> readers, std::unique_ptr<Database> projector);
   // Finishes every submitted event, then stops the writers. A backend whose members the writers
   // use calls it in its own destructor.
   void stop();
@@ -201,10 +239,30 @@ class SqlStore : public domain::Ingestor,
     Done done;
   };
   struct Writer;
+  struct Projector;
 
   void writer_loop(Writer& writer);
   Status hash_followers(Database& db) const;
   std::vector<Result<domain::IngestOutcome>> write_batch(Writer& w, std::vector<Item>& batch);
+
+  // The channel directory (sql_projector.cpp): a snapshot, reloaded once channels changed.
+  [[nodiscard]] std::shared_ptr<const domain::ChannelDirectory> directory() const;
+  Status reload_directory(Database& db);
+  Status refresh_directory(Database& db);  // reloads when marked stale
+  // A channel write bumps settings.channels_version, so every instance reloads its directory; once
+  // the write is committed, directory_stale_ makes this one reload before its next append.
+  [[nodiscard]] Status channels_changed(Database& db);
+  // The projector (sql_projector.cpp).
+  Status start_projector(std::unique_ptr<Database> db);
+  void stop_projector();  // drains the log first (a few seconds at most)
+  void projector_loop();
+  Result<std::size_t> project_once(Projector& p);
+  void catch_up_for_read();  // catch_up(read_wait), a lagging projection logged, not an error
+
+  // SQLite has one writer: the event writer and the projector take turns instead of waiting in
+  // SQLite's busy handler. Unused on PostgreSQL.
+  std::mutex single_writer_mu_;
+  bool single_writer_ = false;
 
   StoreOptions options_;
   const Clock& clock_;
@@ -218,6 +276,20 @@ class SqlStore : public domain::Ingestor,
   bool stopping_ = false;
   std::int64_t commits_ = 0;
   std::vector<std::thread> threads_;
+
+  std::mutex directory_load_mu_;  // one reload at a time
+  mutable std::mutex directory_mu_;
+  std::shared_ptr<const domain::ChannelDirectory> directory_;  // guarded by directory_mu_
+  std::atomic<bool> directory_stale_{true};
+  std::string channels_version_;  // the projector thread's last reading of settings.channels_version
+
+  std::unique_ptr<Projector> projector_;
+  std::thread projector_thread_;
+  mutable std::mutex projection_mu_;
+  std::condition_variable projection_moved_;  // the position moved, or the log grew (guarded by projection_mu_)
+  ProjectionStats projection_;                 // guarded by projection_mu_
+  bool log_grew_ = false;                      // guarded by projection_mu_
+  bool projector_stopping_ = false;            // guarded by projection_mu_
 };
 
 }  // namespace qrscene::store

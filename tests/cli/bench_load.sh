@@ -20,6 +20,10 @@ done
 grep -q '^| \*\*qrscene\*\*, plaintext, SQLite durable | [0-9]' "$work/table.md" || fail "table: $(cat "$work/table.md")"
 grep -q '^| \*\*qrscene\*\*, safe mode, SQLite durable | [0-9]' "$work/table.md" || fail "table: $(cat "$work/table.md")"
 grep -q '^- safe/plaintext: [0-9.]*×' "$work/table.md" || fail "no ratio: $(cat "$work/table.md")"
+grep -q 'projector: lag at most [0-9]* events, [0-9]* left when the load stopped, drained in [0-9.]* s' "$work/table.md" ||
+  fail "no projector figures: $(cat "$work/table.md")"
+grep -q 'bytes written per push: answer path [0-9]*, projector [0-9]*' "$work/table.md" ||
+  fail "no bytes per push: $(cat "$work/table.md")"
 
 # Replies without the channel's name: the check must catch it and the run must fail.
 set +e

@@ -12,7 +12,9 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, unlinkSync, writeS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { call, children, rollupsEqualARecount, start as startIn, storedAreTheAcknowledged, writeConfig } from './lib.mjs';
+import {
+  call, children, projectionDrained, projectionsEqualARecount, start as startIn, storedAreTheAcknowledged, writeConfig,
+} from './lib.mjs';
 
 const [qrscene] = process.argv.slice(2);
 const work = mkdtempSync(join(tmpdir(), 'qrscene-disk-'));
@@ -86,10 +88,11 @@ path = "${database}"
   assert.equal(recovered.failed, 0, 'pushes are stored again without a restart');
   assert.ok(server.child.exitCode === null, 'serve kept running');
 
+  await projectionDrained(server.url);  // the projector's batches that met the full disk were applied again
   server.child.kill('SIGTERM');
   assert.equal((await server.child.exited).code, 0);
   storedAreTheAcknowledged((await call(`${sim}/sim/accounts/${APP.appid}/pushes?since=0`)).pushes, sqlite);
-  rollupsEqualARecount(sqlite);
+  projectionsEqualARecount(sqlite);
   assert.equal(sqlite('PRAGMA integrity_check'), 'ok');
   console.log('disk full: all checks passed');
 } finally {

@@ -81,44 +81,77 @@ export function distinctPushes(pushes, acknowledged) {
     });
 }
 
-// The stored events are the acknowledged pushes: each once, none lost, none extra. `sqlite` runs
-// a query on the store and returns its text output. Returns how many events were acknowledged.
-export function storedAreTheAcknowledged(log, sqlite) {
+// The stored events are the acknowledged pushes: each once in the log, each applied once, none
+// lost, none extra. `query` runs SQL on the store (SQLite or PostgreSQL) and returns its text
+// output. Returns how many events were acknowledged.
+export function storedAreTheAcknowledged(log, query) {
   const kinds = { subscribe: 'subscribe', SCAN: 'scan', unsubscribe: 'unsubscribe' };
   const count = (keys) => keys.reduce((m, k) => m.set(k, (m.get(k) || 0) + 1), new Map());
   const acked = count(distinctPushes(log, true).map((p) => `${p.create_time}|${kinds[p.event]}|${p.ticket || ''}`));
-  const events = count(sqlite('SELECT create_time, kind, ticket FROM events').split('\n').filter((l) => l));
+  const logged = count(query('SELECT create_time, kind, ticket FROM event_log').split('\n').filter((l) => l));
+  const events = count(query('SELECT create_time, kind, ticket FROM events').split('\n').filter((l) => l));
   let acknowledged = 0;
   for (const [key, n] of acked) {
     acknowledged += n;
-    assert.equal(events.get(key) || 0, n, `events stored for ${key}`);
+    assert.equal(logged.get(key) || 0, n, `events logged for ${key}`);
+    assert.equal(events.get(key) || 0, n, `events applied for ${key}`);
   }
-  const total = Number(sqlite('SELECT count(*) FROM events'));
-  assert.equal(total, acknowledged, 'no event stored that was not acknowledged, none twice');
-  console.log(`acknowledged ${acknowledged} events, stored ${total}`);
+  assert.equal(Number(query('SELECT count(*) FROM event_log')), acknowledged, 'no event logged that was not acknowledged, none twice');
+  const total = Number(query('SELECT count(*) FROM events'));
+  assert.equal(total, acknowledged, 'no event applied that was not acknowledged, none twice');
+  console.log(`acknowledged ${acknowledged} events, logged and applied ${total}`);
   return acknowledged;
 }
 
-// The rollups equal a recount from the event log, channel by channel and for the account.
+// The projections equal a recount from the event log: the rollups channel by channel and for the
+// account, the subscription ledger, the followers and their jobs; and the log keeps no openid once
+// applied. SQL both SQLite (3.39+) and PostgreSQL run.
 // (A user's unfollow and follow again within one second are merged by WeChat's event identity, as
 // by qrscene's, so the ledger is not compared with the unfollow events; the log is.)
-export function rollupsEqualARecount(sqlite) {
-  const channels = sqlite(`
-    WITH e AS (SELECT channel_id,
-                      SUM(kind = 'subscribe') AS follows, SUM(kind = 'scan') AS scans, SUM(kind = 'unsubscribe') AS unfollows
+export function projectionsEqualARecount(query) {
+  const n = (kind) => `SUM(CASE WHEN kind = '${kind}' THEN 1 ELSE 0 END)`;
+  const channels = query(`
+    WITH e AS (SELECT channel_id, ${n('subscribe')} AS follows, ${n('scan')} AS scans, ${n('unsubscribe')} AS unfollows
                FROM events WHERE channel_id IS NOT NULL GROUP BY channel_id),
          d AS (SELECT channel_id, SUM(new_follows) AS follows, SUM(existing_scans) AS scans, SUM(unfollows) AS unfollows,
                       SUM(scans) AS all_scans, SUM(first_follows + re_follows) AS split
                FROM channel_daily GROUP BY channel_id)
     SELECT COUNT(*) FROM e FULL JOIN d USING (channel_id)
-    WHERE e.follows IS NOT d.follows OR e.scans IS NOT d.scans OR e.unfollows IS NOT d.unfollows
-       OR d.all_scans IS NOT d.follows + d.scans OR d.split IS NOT d.follows`);
+    WHERE e.follows IS DISTINCT FROM d.follows OR e.scans IS DISTINCT FROM d.scans
+       OR e.unfollows IS DISTINCT FROM d.unfollows OR d.all_scans IS DISTINCT FROM d.follows + d.scans
+       OR d.split IS DISTINCT FROM d.follows`);
   assert.equal(channels, '0', 'each channel\'s rollup equals its events');
-  const account = sqlite(`SELECT
-      (SELECT TOTAL(new_follows) FROM account_daily) = (SELECT COUNT(*) FROM events WHERE kind = 'subscribe' AND channel_id IS NOT NULL),
-      (SELECT TOTAL(organic_follows) FROM account_daily) = (SELECT COUNT(*) FROM events WHERE kind = 'subscribe' AND channel_id IS NULL),
-      (SELECT TOTAL(unfollows) FROM account_daily) = (SELECT COUNT(*) FROM events WHERE kind = 'unsubscribe' AND channel_id IS NOT NULL),
-      (SELECT TOTAL(existing_scans) FROM account_daily) = (SELECT COUNT(*) FROM events WHERE kind = 'scan' AND channel_id IS NOT NULL),
-      (SELECT COUNT(*) FROM followers) = (SELECT COUNT(*) FROM subscriptions WHERE ended_at IS NULL)`);
-  assert.equal(account, '1|1|1|1|1', 'the account\'s rollups equal the event log');
+  const same = (a, b) => `CASE WHEN (${a}) = (${b}) THEN 1 ELSE 0 END`;
+  const events = (where) => `SELECT COUNT(*) FROM events WHERE ${where}`;
+  const account = query(`SELECT
+      ${same('SELECT COALESCE(SUM(new_follows), 0) FROM account_daily', events("kind = 'subscribe' AND channel_id IS NOT NULL"))},
+      ${same('SELECT COALESCE(SUM(organic_follows), 0) FROM account_daily', events("kind = 'subscribe' AND channel_id IS NULL"))},
+      ${same('SELECT COALESCE(SUM(unfollows), 0) FROM account_daily', events("kind = 'unsubscribe' AND channel_id IS NOT NULL"))},
+      ${same('SELECT COALESCE(SUM(existing_scans), 0) FROM account_daily', events("kind = 'scan' AND channel_id IS NOT NULL"))}`);
+  assert.equal(account, '1|1|1|1', 'the account\'s rollups equal the event log');
+  const ledger = query(`SELECT
+      ${same('SELECT COUNT(*) FROM subscriptions', events("kind = 'subscribe'"))},
+      ${same('SELECT COUNT(*) FROM followers', 'SELECT COUNT(*) FROM subscriptions WHERE ended_at IS NULL')},
+      ${same(`SELECT COUNT(*) FROM (SELECT appid, openid_hash FROM subscriptions WHERE ended_at IS NULL
+                GROUP BY appid, openid_hash HAVING COUNT(*) > 1) twice`, '0')},
+      ${same(`SELECT COUNT(*) FROM followers f WHERE NOT EXISTS
+                (SELECT 1 FROM jobs j WHERE j.kind = 'profile' AND j.subject = f.openid_hash)`, '0')},
+      ${same(`SELECT COUNT(*) FROM jobs j WHERE j.state = 'pending' AND j.attempts = 0 AND j.subject <> ''
+                AND NOT EXISTS (SELECT 1 FROM followers f WHERE f.openid_hash = j.subject)`, '0')},
+      ${same("SELECT COUNT(*) FROM event_log WHERE openid <> ''", '0')}`);
+  assert.equal(ledger, '1|1|1|1|1|1', 'one subscription per follow, one follower per open subscription, a profile '
+    + 'job per follower, no untried job for one who left (one running when they left may be retried), no openid '
+    + 'left in the log');
+}
+
+// Waits (at most two minutes) until the instance's projector has applied every logged event, as
+// its /healthz says; returns what it said last.
+export async function projectionDrained(url) {
+  let projection;
+  for (let i = 0; i < 1200; ++i) {
+    projection = (await (await fetch(`${url}/healthz`)).json()).projection;
+    if (projection.lag_events === 0) return projection;
+    await sleep(100);
+  }
+  assert.fail(`the projection did not drain: ${JSON.stringify(projection)}`);
 }

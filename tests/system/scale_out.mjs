@@ -1,7 +1,8 @@
 // Scale-out, end to end: a real PostgreSQL and redis-server (tests/support), three `qrscene serve`
 // instances behind nginx (round robin), the simulator pushing a load with WeChat's retries to the
-// balancer, one instance killed (SIGKILL) mid-run. Then: every push the simulator saw acknowledged
-// is stored exactly once, the channels' figures equal the simulator's own record of what it
+// balancer, the instance running the projector killed (SIGKILL) mid-run. Then: another instance
+// takes the projector over and drains the log, every push the simulator saw acknowledged is
+// logged and applied exactly once, the channels' figures equal the simulator's own record of what it
 // pushed, all three instances together asked WeChat for one access_token, and with Redis gone an
 // instance falls back to a stable_token of its own and says so in its log and its metrics.
 //   node scale_out.mjs QRSCENE SOURCE_DIR
@@ -107,20 +108,40 @@ ${ports.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=30s;`).jo
     users: 400, actions: 3000, rate: 500, threads: 4, follow_probability: 0.7, unfollow_probability: 0.1,
   });
   await sleep(2500);
-  instances[1].child.kill('SIGKILL');
+  // The instance that runs the projector (one among all, elected in PostgreSQL) is the one killed:
+  // another must take over and apply what it left.
+  const health = async (i) => (await (await fetch(`${instances[i].url}/healthz`)).json()).projection;
+  const leaders = [];
+  for (let i = 0; i < 3; ++i) if ((await health(i)).leader) leaders.push(i);
+  assert.equal(leaders.length, 1, `one projector among the instances (leaders: ${leaders})`);
+  const killed = leaders[0];
+  instances[killed].child.kill('SIGKILL');
+  const survivors = [0, 1, 2].filter((i) => i !== killed);
   const report = await load;
   console.log('load:', JSON.stringify(report));
   assert.equal(report.failed, 0, 'every push was answered in the end (retries through the balancer)');
   assert.ok(report.retried > 0 || report.answered === report.pushes_sent, 'the kill cost some pushes a retry');
 
-  // Every acknowledged push stored exactly once.
+  // The log drained behind the answers by a survivor that took the projector over.
+  const lag = () => Number(psql(db, `SELECT (SELECT COALESCE(MAX(id), 0) FROM event_log) -
+    (SELECT position FROM projections WHERE name = 'ingest')`));
+  for (let i = 0; i < 600 && lag() > 0; ++i) await sleep(100);
+  assert.equal(lag(), 0, 'the projection reached the log\'s head');
+  const newLeaders = [];
+  for (const i of survivors) if ((await health(i)).leader) newLeaders.push(i);
+  assert.equal(newLeaders.length, 1, `a survivor took the projector over (leaders: ${newLeaders})`);
+  console.log(`projector: instance ${killed} killed, instance ${newLeaders[0]} took over`);
+
+  // Every acknowledged push stored exactly once: in the log, and applied once.
+  const logged = Number(psql(db, `SELECT count(*) FROM event_log WHERE appid = '${APP.appid}'`));
   const pushes = distinctPushes((await call(`${sim}/sim/accounts/${APP.appid}/pushes?since=0`)).pushes, true);
   const acked = pushes.length;
   const stored = Number(psql(db, `SELECT count(*) FROM events WHERE appid = '${APP.appid}'`));
   console.log(`acknowledged ${acked}, stored ${stored}, retried ${report.retried}`);
   assert.ok(acked >= 3000 * 0.5, `the load pushed (${acked} acknowledged)`);
   assert.ok(report.answered >= acked);
-  assert.equal(stored, acked, 'each acknowledged push is one event: none lost, none twice');
+  assert.equal(logged, acked, 'each acknowledged push is one logged event: none lost, none twice');
+  assert.equal(stored, acked, 'each logged event applied once');
 
   // The figures equal the simulator's record, channel by channel.
   const byTicket = new Map(channels.map((c) => [c.ticket, { follows: 0, scans: 0 }]));
@@ -152,7 +173,7 @@ ${ports.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=30s;`).jo
 
   // Redis gone: an instance still makes channels, with a stable_token of its own, and says so.
   support('redis', 'stop', join(work, 'redis'));
-  const survivor = instances[0];
+  const survivor = instances[survivors[0]];
   await call(`${survivor.url}/api/v1/channels`, { appid: APP.appid, name: '无 Redis', kind: 'permanent' }, auth);
   const metrics = await (await fetch(`${survivor.url}/metrics`)).text();
   const fallbacks = Number((metrics.match(/^qrscene_token_store_fallbacks_total (\d+)/m) || [])[1]);

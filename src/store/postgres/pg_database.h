@@ -40,6 +40,15 @@ class PgDatabase final : public Database {
   [[nodiscard]] std::string_view key_lock_sql() const override {
     return "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))";
   }
+  [[nodiscard]] std::string_view log_append_lock_sql() const override {
+    return "SELECT pg_advisory_xact_lock_shared(hashtextextended('qrscene event log', 0))";
+  }
+  [[nodiscard]] std::string_view log_settle_lock_sql() const override {
+    return "SELECT pg_advisory_xact_lock(hashtextextended('qrscene event log', 0))";
+  }
+  [[nodiscard]] std::string_view leader_lock_sql() const override {
+    return "SELECT pg_try_advisory_lock(hashtextextended('qrscene projector', 0))";
+  }
   [[nodiscard]] const std::string& name() const noexcept override { return name_; }
 
   // Runs a statement made by prepare(): `prepared` names it ("" runs `sql` as a plain command).

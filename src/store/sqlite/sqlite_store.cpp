@@ -20,12 +20,17 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(SqliteStoreOptions option
   }
   QRSCENE_ASSIGN_OR_RETURN(store->checkpointer_, Checkpointer::start(*db, options.checkpoints));
   QRSCENE_ASSIGN_OR_RETURN(auto reader, SqliteDatabase::open(options.path, db_options));
+  // The projector's commits need no fsync of their own: its cursor commits with its rows, so a
+  // projection lost with the power is applied again from the log (which the writer fsyncs).
+  DatabaseOptions projector_options = db_options;
+  projector_options.durable = false;
+  QRSCENE_ASSIGN_OR_RETURN(auto projector, SqliteDatabase::open(options.path, projector_options));
   SqliteDatabase& setup = *db;
   std::vector<std::unique_ptr<Database>> writers;
   writers.push_back(std::move(db));
   std::vector<std::unique_ptr<Database>> readers;
   readers.push_back(std::move(reader));
-  QRSCENE_TRY(store->start(setup, std::move(writers), std::move(readers)));
+  QRSCENE_TRY(store->start(setup, std::move(writers), std::move(readers), std::move(projector)));
   return store;
 }
 

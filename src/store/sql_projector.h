@@ -1,0 +1,155 @@
+// SqlStore's projector connection and its prepared statements (sql_projector.cpp runs it; the
+// store's constructor and destructor need the whole type). Internal to store/.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include "store/sql_store.h"
+
+namespace qrscene::store {
+
+// The projector's connection and its statements, prepared once.
+struct SqlStore::Projector {
+  std::unique_ptr<Database> db;
+  std::optional<Statement> leader;  // PostgreSQL: the election
+  std::optional<Statement> settle;  // PostgreSQL: no append in flight below the head
+  Statement head;
+  Statement oldest_waiting;
+  Statement read_position;
+  Statement move_position;
+  Statement read_log;
+  Statement clear_log;
+  Statement channels_version;
+  Statement find_event;
+  Statement insert_event;
+  Statement open_subscription;
+  Statement any_subscription;
+  Statement close_subscription;
+  Statement insert_subscription;
+  Statement add_channel_day;
+  Statement add_account_day;
+  Statement remember_follower;
+  Statement forget_follower;
+  Statement insert_job;
+  Statement forget_jobs;
+  Statement forget_bindings;
+  Statement unlink_events;
+  Statement unlink_subscriptions;
+  bool leading = false;
+  std::int64_t position = -1;  // -1: read it from the database first
+  std::chrono::steady_clock::time_point version_checked{};
+
+  static Result<std::unique_ptr<Projector>> make(std::unique_ptr<Database> db) {
+    auto p = [&db](std::string_view sql) { return db->prepare(sql); };
+    std::optional<Statement> leader, settle;
+    if (!db->leader_lock_sql().empty()) {
+      QRSCENE_ASSIGN_OR_RETURN(auto l, p(db->leader_lock_sql()));
+      leader.emplace(std::move(l));
+      QRSCENE_ASSIGN_OR_RETURN(auto s, p(db->log_settle_lock_sql()));
+      settle.emplace(std::move(s));
+    }
+    QRSCENE_ASSIGN_OR_RETURN(auto head, p("SELECT COALESCE(MAX(id), 0) FROM event_log"));
+    QRSCENE_ASSIGN_OR_RETURN(auto oldest_waiting,
+                             p("SELECT received_at FROM event_log WHERE id > ? ORDER BY id LIMIT 1"));
+    QRSCENE_ASSIGN_OR_RETURN(auto read_position, p("SELECT position FROM projections WHERE name = 'ingest'"));
+    // The cursor moves only from where this projector left it: a second projector cannot apply twice.
+    QRSCENE_ASSIGN_OR_RETURN(auto move_position, p("UPDATE projections SET position = ?, updated_at = ? WHERE name = "
+                                                   "'ingest' AND position = ?"));
+    QRSCENE_ASSIGN_OR_RETURN(auto read_log,
+                             p("SELECT id, appid, dedup_key, kind, name, openid, channel_id, scene, ticket, "
+                               "create_time, received_at, reply, content, event_key FROM event_log WHERE id > ? AND "
+                               "id <= ? ORDER BY id LIMIT ?"));
+    // Applied: the log keeps no openid (privacy) — only the key WeChat's retries are found by.
+    QRSCENE_ASSIGN_OR_RETURN(auto clear_log, p("UPDATE event_log SET openid = '', content = '', event_key = '' "
+                                               "WHERE id > ? AND id <= ?"));
+    QRSCENE_ASSIGN_OR_RETURN(auto channels_version, p("SELECT value FROM settings WHERE key = 'channels_version'"));
+    QRSCENE_ASSIGN_OR_RETURN(auto find_event, p("SELECT 1 FROM events WHERE appid = ? AND dedup_key = ?"));
+    QRSCENE_ASSIGN_OR_RETURN(
+        auto insert_event, p("INSERT INTO events (id, appid, dedup_key, kind, name, openid_hash, channel_id, scene, "
+                             "ticket, create_time, received_at, reply) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    QRSCENE_ASSIGN_OR_RETURN(auto open_subscription,
+                             p("SELECT id, channel_id, started_at FROM subscriptions WHERE appid = ? AND "
+                               "openid_hash = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1"));
+    QRSCENE_ASSIGN_OR_RETURN(auto any_subscription,
+                             p("SELECT 1 FROM subscriptions WHERE appid = ? AND openid_hash = ? LIMIT 1"));
+    QRSCENE_ASSIGN_OR_RETURN(auto close_subscription, p("UPDATE subscriptions SET ended_at = ? WHERE id = ?"));
+    QRSCENE_ASSIGN_OR_RETURN(auto insert_subscription, p("INSERT INTO subscriptions (appid, openid_hash, channel_id, "
+                                                         "started_at) VALUES (?, ?, ?, ?)"));
+    // A channel-day's counters and its cohort's losses, summed over a batch: one upsert per key.
+    QRSCENE_ASSIGN_OR_RETURN(
+        auto add_channel_day,
+        p("INSERT INTO channel_daily (channel_id, day, scans, new_follows, first_follows, re_follows, existing_scans, "
+          "unfollows, left_5m, left_24h, left_7d, left_30d) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT (channel_id, day) DO UPDATE SET scans = channel_daily.scans + excluded.scans, "
+          "new_follows = channel_daily.new_follows + excluded.new_follows, first_follows = "
+          "channel_daily.first_follows + excluded.first_follows, re_follows = channel_daily.re_follows + "
+          "excluded.re_follows, existing_scans = channel_daily.existing_scans + excluded.existing_scans, unfollows = "
+          "channel_daily.unfollows + excluded.unfollows, left_5m = channel_daily.left_5m + excluded.left_5m, "
+          "left_24h = channel_daily.left_24h + excluded.left_24h, left_7d = channel_daily.left_7d + "
+          "excluded.left_7d, left_30d = channel_daily.left_30d + excluded.left_30d"));
+    // The account's day: the same counters summed over its channels, plus organic follows.
+    QRSCENE_ASSIGN_OR_RETURN(
+        auto add_account_day,
+        p("INSERT INTO account_daily (appid, day, scans, new_follows, first_follows, re_follows, "
+          "existing_scans, unfollows, organic_follows, organic_unfollows, left_5m, left_24h, left_7d, "
+          "left_30d) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (appid, day) DO UPDATE SET "
+          "scans = account_daily.scans + excluded.scans, new_follows = account_daily.new_follows + "
+          "excluded.new_follows, first_follows = account_daily.first_follows + excluded.first_follows, "
+          "re_follows = account_daily.re_follows + excluded.re_follows, existing_scans = "
+          "account_daily.existing_scans + excluded.existing_scans, unfollows = account_daily.unfollows + "
+          "excluded.unfollows, organic_follows = account_daily.organic_follows + excluded.organic_follows, "
+          "organic_unfollows = account_daily.organic_unfollows + excluded.organic_unfollows, left_5m = "
+          "account_daily.left_5m + excluded.left_5m, left_24h = account_daily.left_24h + excluded.left_24h, "
+          "left_7d = account_daily.left_7d + excluded.left_7d, left_30d = account_daily.left_30d + "
+          "excluded.left_30d"));
+    QRSCENE_ASSIGN_OR_RETURN(
+        auto remember_follower,
+        p("INSERT INTO followers (appid, openid, first_channel_id, subscribed_at, openid_hash) VALUES (?, ?, ?, ?, ?) "
+          "ON CONFLICT (appid, openid) DO UPDATE SET subscribed_at = excluded.subscribed_at, "
+          "openid_hash = excluded.openid_hash"));
+    QRSCENE_ASSIGN_OR_RETURN(auto forget_follower, p("DELETE FROM followers WHERE appid = ? AND openid = ?"));
+    QRSCENE_ASSIGN_OR_RETURN(auto insert_job, p("INSERT INTO jobs (appid, kind, subject, payload, run_after, "
+                                                "created_at) VALUES (?, ?, ?, ?, ?, ?)"));
+    QRSCENE_ASSIGN_OR_RETURN(auto forget_jobs,
+                             p("DELETE FROM jobs WHERE appid = ? AND subject = ? AND state <> 'running'"));
+    QRSCENE_ASSIGN_OR_RETURN(auto forget_bindings, p("DELETE FROM login_bindings WHERE appid = ? AND openid = ?"));
+    // privacy = "delete": the follower's rows keep no link to each other (a hash per row).
+    QRSCENE_ASSIGN_OR_RETURN(auto unlink_events, p("UPDATE events SET openid_hash = 'gone:' || id WHERE appid = ? AND "
+                                                   "openid_hash = ?"));
+    QRSCENE_ASSIGN_OR_RETURN(auto unlink_subscriptions, p("UPDATE subscriptions SET openid_hash = 'gone:' || id WHERE "
+                                                          "appid = ? AND openid_hash = ?"));
+    return std::unique_ptr<Projector>(new Projector{
+        std::move(db), std::move(leader), std::move(settle), std::move(head), std::move(oldest_waiting),
+        std::move(read_position), std::move(move_position), std::move(read_log), std::move(clear_log),
+        std::move(channels_version), std::move(find_event), std::move(insert_event), std::move(open_subscription),
+        std::move(any_subscription), std::move(close_subscription), std::move(insert_subscription),
+        std::move(add_channel_day), std::move(add_account_day), std::move(remember_follower),
+        std::move(forget_follower), std::move(insert_job), std::move(forget_jobs), std::move(forget_bindings),
+        std::move(unlink_events), std::move(unlink_subscriptions)});
+  }
+
+  // See Writer::reset_all: no statement may keep a read snapshot open past its transaction.
+  void reset_all() {
+    for (Statement* s :
+         {&head, &oldest_waiting, &read_position, &move_position, &read_log, &clear_log, &channels_version, &find_event,
+          &insert_event, &open_subscription, &any_subscription, &close_subscription, &insert_subscription,
+          &add_channel_day, &add_account_day, &remember_follower, &forget_follower, &insert_job, &forget_jobs,
+          &forget_bindings, &unlink_events, &unlink_subscriptions}) {
+      s->reset();
+    }
+    if (leader) leader->reset();
+    if (settle) settle->reset();
+  }
+
+  Result<std::int64_t> one_int(Statement& q) {
+    q.reset();
+    QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
+    const std::int64_t value = row ? q.int64(0) : 0;
+    q.reset();
+    return value;
+  }
+};
+
+}  // namespace qrscene::store
