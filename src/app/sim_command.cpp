@@ -180,6 +180,14 @@ void configure_sim_command(CLI::App& cmd, std::function<int()>& run) {
                  "pause before each retry after a refused connection or a non-200 answer")
       ->capture_default_str();
   cmd.add_flag("--resign-retries", o.push.resign_retries, "retries get a new timestamp, nonce and signature");
+  cmd.add_option("--markfail-failures", o.push.markfail_failures,
+                 "MarkFail: after this many failed tries to a callback URL within the window, nothing is pushed "
+                 "to it for a while (not documented; 0: never)")
+      ->check(CLI::Range(0, 1'000'000))->capture_default_str();
+  cmd.add_option("--markfail-window-seconds", o.push.markfail_window, "MarkFail: the window the failures are counted in")
+      ->capture_default_str();
+  cmd.add_option("--markfail-seconds", o.push.markfail_pause, "MarkFail: how long nothing is pushed (a minute)")
+      ->capture_default_str();
   cmd.add_option("--qr-default-expire", o.platform.qr_default_expire_seconds,
                  "expire_seconds when a temporary code omits it (60 now, 30 in older docs)")->capture_default_str();
   cmd.add_flag("--qr-expire-error", o.platform.qr_expire_out_of_range_is_error,

@@ -712,7 +712,8 @@ std::string Platform::mint_openid(const AccountState& a) {
   return id;
 }
 
-Result<std::vector<SimUser>> Platform::create_users(std::string_view appid, int count, std::string openid) {
+Result<std::vector<SimUser>> Platform::create_users(std::string_view appid, int count, std::string openid,
+                                                    bool following) {
   std::lock_guard lock(mu_);
   QRSCENE_ASSIGN_OR_RETURN(AccountState * a, state(appid));
   if (count < 1 || count > 1'000'000) return unexpected(ErrorCode::kInvalidArgument, "count must be 1..1000000");
@@ -726,6 +727,7 @@ Result<std::vector<SimUser>> Platform::create_users(std::string_view appid, int 
     u.appid = std::string(appid);
     u.openid = openid.empty() ? mint_openid(*a) : openid;
     if (a->account.unionid) u.unionid = "o" + rng_.text(27, Rng::kAlnum);
+    u.subscribed = following;
     openid_owner_[u.openid] = std::string(appid);
     a->users[u.openid] = u;
     made.push_back(std::move(u));
@@ -876,6 +878,16 @@ Result<Action> Platform::click(std::string_view appid, std::string_view openid, 
   if (!u->subscribed) return unexpected(ErrorCode::kFailedPrecondition, "only followers see the menu");
   open_event_window(*u, clock_.unix_seconds());
   return push_event(*a, *u, "CLICK", cdata("EventKey", key));
+}
+
+Result<Action> Platform::template_send_finished(std::string_view appid, std::string_view openid) {
+  std::lock_guard lock(mu_);
+  QRSCENE_ASSIGN_OR_RETURN(AccountState * a, state(appid));
+  QRSCENE_ASSIGN_OR_RETURN(SimUser * u, find_user(*a, openid));
+  if (!u->subscribed) return unexpected(ErrorCode::kFailedPrecondition, "template messages go to followers only");
+  const std::int64_t msg_id = ++next_msg_id_;
+  return push_event(*a, *u, "TEMPLATESENDJOBFINISH",
+                    fmt::format("<MsgID>{}</MsgID>", msg_id) + cdata("Status", "success"));
 }
 
 Result<Action> Platform::view(std::string_view appid, std::string_view openid, std::string_view url) {

@@ -141,7 +141,9 @@ class Platform {
 
   // --- virtual users ---
   // Creates `count` users of an account (openids minted, or `openid` when given and count is 1).
-  [[nodiscard]] Result<std::vector<SimUser>> create_users(std::string_view appid, int count, std::string openid = {});
+  // `following`: users who followed before (no push): the account's existing followers.
+  [[nodiscard]] Result<std::vector<SimUser>> create_users(std::string_view appid, int count, std::string openid = {},
+                                                          bool following = false);
   [[nodiscard]] Result<SimUser> user(std::string_view appid, std::string_view openid) const;
   [[nodiscard]] std::vector<SimUser> users(std::string_view appid) const;
   [[nodiscard]] std::vector<SimTicket> tickets(std::string_view appid) const;
@@ -157,6 +159,9 @@ class Platform {
   [[nodiscard]] Result<Action> location(std::string_view appid, std::string_view openid, double latitude,
                                         double longitude, double precision);
   [[nodiscard]] Result<Action> text(std::string_view appid, std::string_view openid, std::string_view content);
+  // The report WeChat pushes to a follower's account after a template message reached them
+  // (TEMPLATESENDJOBFINISH, Status success): one push per recipient of a template send.
+  [[nodiscard]] Result<Action> template_send_finished(std::string_view appid, std::string_view openid);
 
   [[nodiscard]] std::vector<ReceivedMessage> received(std::string_view appid, std::string_view openid) const;
 

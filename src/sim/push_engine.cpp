@@ -111,6 +111,7 @@ const char* to_string(Delivery::Outcome outcome) noexcept {
     case Delivery::Outcome::kNothing: return "nothing";
     case Delivery::Outcome::kBadReply: return "bad_reply";
     case Delivery::Outcome::kNoAnswer: return "no_answer";
+    case Delivery::Outcome::kMarkFailed: return "markfail";
   }
   return "not_pushed";
 }
@@ -118,9 +119,41 @@ const char* to_string(Delivery::Outcome outcome) noexcept {
 PushEngine::PushEngine(wechat::HttpTransport& transport, const Clock& clock, Rng& rng, PushOptions options)
     : transport_(transport), clock_(clock), rng_(rng), options_(options) {}
 
+std::int64_t PushEngine::markfails() const {
+  std::lock_guard lock(markfail_mu_);
+  return markfails_;
+}
+
+bool PushEngine::blocked(const std::string& url) {
+  if (options_.markfail_failures <= 0) return false;
+  std::lock_guard lock(markfail_mu_);
+  auto it = endpoints_.find(url);
+  return it != endpoints_.end() && clock_.unix_seconds() < it->second.blocked_until;
+}
+
+bool PushEngine::count_failure(const std::string& url) {
+  if (options_.markfail_failures <= 0) return false;
+  const std::int64_t now = clock_.unix_seconds();
+  std::lock_guard lock(markfail_mu_);
+  Endpoint& e = endpoints_[url];
+  e.failures.push_back(now);
+  while (!e.failures.empty() && e.failures.front() <= now - options_.markfail_window.count()) e.failures.pop_front();
+  if (static_cast<int>(e.failures.size()) < options_.markfail_failures) return false;
+  e.failures.clear();
+  e.blocked_until = now + options_.markfail_pause.count();
+  ++markfails_;
+  return true;
+}
+
 Delivery PushEngine::deliver(const SimAccount& account, std::string_view openid, std::string_view xml) {
   Delivery d;
   if (account.callback_url.empty()) return d;
+  if (blocked(account.callback_url)) {
+    d.outcome = Delivery::Outcome::kMarkFailed;
+    d.user_sees = std::string(kServiceUnavailable);
+    d.problem = "MarkFail: the callback URL failed too often; nothing is pushed to it for a while";
+    return d;
+  }
 
   std::optional<wechat::MsgCrypt> cipher;
   if (account.mode != PushMode::kPlain) {
@@ -177,15 +210,21 @@ Delivery PushEngine::deliver(const SimAccount& account, std::string_view openid,
     auto reply = transport_.send(call);
     Attempt a;
     a.elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+    const bool failed = !reply || reply->status != 200;
     if (!reply) {
       a.error = reply.error().message;
-      d.attempts.push_back(std::move(a));
-      continue;
+    } else {
+      a.status = reply->status;
+      if (failed) a.error = fmt::format("HTTP {}", reply->status);
     }
-    a.status = reply->status;
-    if (reply->status != 200) {
-      a.error = fmt::format("HTTP {}", reply->status);
+    if (failed) {
       d.attempts.push_back(std::move(a));
+      if (count_failure(account.callback_url)) {  // this failure blocks the URL: no more tries
+        d.outcome = Delivery::Outcome::kMarkFailed;
+        d.user_sees = std::string(kServiceUnavailable);
+        d.problem = fmt::format("MarkFail after {} tries", d.attempts.size());
+        return d;
+      }
       continue;
     }
     d.attempts.push_back(std::move(a));

@@ -16,6 +16,9 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
+#include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +39,13 @@ struct PushOptions {
   std::chrono::milliseconds retry_delay{0};  // pause before a retry (a timed-out try has waited already)
   bool resign_retries = false;   // false: a retry repeats timestamp, nonce and signatures
   bool openid_param = true;      // the openid query parameter SDKs read (section 10.12)
+  // MarkFail (WeChat's alarm guide: after repeated failures nothing is pushed to the server, and
+  // the block lifts after a minute). How many failures, over what window, is not documented:
+  // after `markfail_failures` failed tries to one callback URL within `markfail_window`, nothing
+  // is pushed to it for `markfail_pause`, and each push in that time is lost (0: never).
+  int markfail_failures = 0;
+  std::chrono::seconds markfail_window{60};
+  std::chrono::seconds markfail_pause{60};
 };
 
 struct Attempt {
@@ -45,7 +55,8 @@ struct Attempt {
 };
 
 struct Delivery {
-  enum class Outcome { kNotPushed, kReplied, kNothing, kBadReply, kNoAnswer };
+  // kMarkFailed: not pushed because the URL is blocked (MarkFail), or the try that blocked it.
+  enum class Outcome { kNotPushed, kReplied, kNothing, kBadReply, kNoAnswer, kMarkFailed };
   Outcome outcome = Outcome::kNotPushed;
   std::vector<Attempt> attempts;
   std::string reply_type;   // text, image, news, … for a good reply
@@ -67,8 +78,20 @@ class PushEngine {
   [[nodiscard]] Status verify_url(const SimAccount& account);
 
   [[nodiscard]] const PushOptions& options() const noexcept { return options_; }
+  // Times a callback URL was blocked by MarkFail so far.
+  [[nodiscard]] std::int64_t markfails() const;
 
  private:
+  struct Endpoint {
+    std::deque<std::int64_t> failures;  // when each recent failed try was (Unix seconds)
+    std::int64_t blocked_until = 0;
+  };
+  bool blocked(const std::string& url);
+  bool count_failure(const std::string& url);  // true: this failure blocks the URL
+
+  mutable std::mutex markfail_mu_;
+  std::map<std::string, Endpoint, std::less<>> endpoints_;  // by callback URL (guarded by markfail_mu_)
+  std::int64_t markfails_ = 0;                              // guarded by markfail_mu_
   wechat::HttpTransport& transport_;
   const Clock& clock_;
   Rng& rng_;

@@ -137,9 +137,17 @@ bool valid_token(std::string_view t) {
 }  // namespace
 
 Json to_json(const LoadReport& r) {
-  return Json{{"actions", r.actions}, {"pushes_sent", r.pushes_sent}, {"answered", r.answered},
-              {"retried", r.retried}, {"failed", r.failed},           {"by_event", r.by_event},
-              {"seconds", r.seconds}};
+  return Json{{"actions", r.actions},
+              {"pushes_sent", r.pushes_sent},
+              {"answered", r.answered},
+              {"retried", r.retried},
+              {"failed", r.failed},
+              {"by_event", r.by_event},
+              {"seconds", r.seconds},
+              {"template_pushes", r.template_pushes},
+              {"markfailed", r.markfailed},
+              {"slowest_ms", r.slowest_ms},
+              {"over_5s", r.over_5s}};
 }
 
 Result<SimAccount> account_from_json(const Json& j) {
@@ -275,9 +283,12 @@ Result<std::string> Simulator::image(std::string_view ticket) {
 Result<LoadReport> Simulator::run_load(const LoadOptions& o) {
   if (!platform_.account(o.appid)) return unexpected(ErrorCode::kNotFound, "no account " + o.appid);
   if (o.users < 1 || o.actions < 1 || o.threads < 1 || o.rate < 0 || o.zipf < 0 || o.follow_probability < 0 ||
-      o.follow_probability > 1 || o.unfollow_probability < 0 || o.unfollow_probability > 1) {
+      o.follow_probability > 1 || o.unfollow_probability < 0 || o.unfollow_probability > 1 ||
+      o.template_pushes < 0 || o.template_rate < 0 || o.template_threads < 1 || o.template_followers < 1 ||
+      o.template_followers > 1'000'000) {
     return unexpected(ErrorCode::kInvalidArgument,
-                      "load: users, actions and threads must be ≥ 1; rate and zipf ≥ 0; probabilities within 0..1");
+                      "load: users, actions, threads and template_threads must be ≥ 1; template_followers 1..1000000; "
+                      "rate, template_rate, template_pushes and zipf ≥ 0; probabilities within 0..1");
   }
   std::vector<std::string> tickets = o.tickets;
   if (tickets.empty()) {
@@ -312,18 +323,54 @@ Result<LoadReport> Simulator::run_load(const LoadOptions& o) {
     s.roll = rng_.unit();
   }
 
+  std::vector<SimUser> recipients;
+  if (o.template_pushes > 0) {
+    QRSCENE_ASSIGN_OR_RETURN(recipients, platform_.create_users(o.appid, o.template_followers, {}, /*following=*/true));
+  }
+
   LoadReport report;
   std::mutex report_mu;
   const auto start = std::chrono::steady_clock::now();
   const auto deadline = start + std::chrono::duration<double>(o.max_seconds);
+  // Counts one delivery (report_mu held).
+  auto tally = [&report](const PushRecord& r) {
+    ++report.pushes_sent;
+    ++report.by_event[r.action.event];
+    if (r.delivery.attempts.size() > 1) ++report.retried;
+    for (const auto& a : r.delivery.attempts) {
+      report.slowest_ms = std::max(report.slowest_ms, a.elapsed_ms);
+      if (a.elapsed_ms >= 5000) ++report.over_5s;
+    }
+    const auto out = r.delivery.outcome;
+    if (out == Delivery::Outcome::kReplied || out == Delivery::Outcome::kNothing) {
+      ++report.answered;
+    } else if (out != Delivery::Outcome::kNotPushed) {
+      ++report.failed;
+      if (out == Delivery::Outcome::kMarkFailed) ++report.markfailed;
+    }
+  };
+  auto pace = [&start](std::int64_t i, double rate) {
+    if (rate <= 0) return;
+    std::this_thread::sleep_until(start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                              std::chrono::duration<double>(static_cast<double>(i) / rate)));
+  };
+  auto template_worker = [&](int w) {
+    for (std::int64_t i = w; i < o.template_pushes; i += o.template_threads) {
+      pace(i, o.template_rate);
+      if (std::chrono::steady_clock::now() > deadline) return;
+      const SimUser& u = recipients[static_cast<std::size_t>(i) % recipients.size()];
+      auto r = act(platform_.template_send_finished(o.appid, u.openid));
+      if (!r || r->action.xml.empty()) continue;
+      std::lock_guard lock(report_mu);
+      ++report.template_pushes;
+      tally(*r);
+    }
+  };
   auto worker = [&](int w) {
     for (std::size_t i = 0; i < plan.size(); ++i) {
       const Step& s = plan[i];
       if (s.user % static_cast<std::size_t>(o.threads) != static_cast<std::size_t>(w)) continue;
-      if (o.rate > 0) {
-        std::this_thread::sleep_until(start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                  std::chrono::duration<double>(static_cast<double>(i) / o.rate)));
-      }
+      pace(static_cast<std::int64_t>(i), o.rate);
       if (std::chrono::steady_clock::now() > deadline) return;
       const SimUser& u = users[s.user];
       auto now_following = platform_.user(o.appid, u.openid);
@@ -335,19 +382,14 @@ Result<LoadReport> Simulator::run_load(const LoadOptions& o) {
       std::lock_guard lock(report_mu);
       ++report.actions;
       if (!r || r->action.xml.empty()) continue;
-      ++report.pushes_sent;
-      ++report.by_event[r->action.event];
-      if (r->delivery.attempts.size() > 1) ++report.retried;
-      const auto out = r->delivery.outcome;
-      if (out == Delivery::Outcome::kReplied || out == Delivery::Outcome::kNothing) {
-        ++report.answered;
-      } else if (out != Delivery::Outcome::kNotPushed) {
-        ++report.failed;
-      }
+      tally(*r);
     }
   };
   std::vector<std::thread> threads;
   for (int w = 0; w < o.threads; ++w) threads.emplace_back(worker, w);
+  if (o.template_pushes > 0) {
+    for (int w = 0; w < o.template_threads; ++w) threads.emplace_back(template_worker, w);
+  }
   for (auto& t : threads) t.join();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
@@ -722,6 +764,10 @@ void Simulator::add_routes(net::Router& router) {
       o.tickets = b.value("tickets", o.tickets);
       o.threads = b.value("threads", o.threads);
       o.max_seconds = b.value("max_seconds", o.max_seconds);
+      o.template_pushes = b.value("template_pushes", o.template_pushes);
+      o.template_rate = b.value("template_rate", o.template_rate);
+      o.template_threads = b.value("template_threads", o.template_threads);
+      o.template_followers = b.value("template_followers", o.template_followers);
     } catch (const Json::exception& e) {
       return unexpected(ErrorCode::kInvalidArgument, std::string("load options: ") + e.what());
     }

@@ -81,6 +81,12 @@ struct LoadOptions {
   std::vector<std::string> tickets;  // default: every live ticket of the account
   int threads = 4;
   double max_seconds = 300;        // stop after this long whatever is left
+  // A template send at the same time: TEMPLATESENDJOBFINISH pushes to followers (made for the run,
+  // following already), at template_rate a second on template_threads of their own.
+  std::int64_t template_pushes = 0;
+  double template_rate = 0;        // 0: as fast as possible
+  int template_threads = 8;
+  int template_followers = 30'000;  // the send's recipients (each gets one push per round)
 };
 
 struct LoadReport {
@@ -91,6 +97,10 @@ struct LoadReport {
   std::int64_t failed = 0;        // no answer, or a reply WeChat rejects
   std::map<std::string, std::int64_t> by_event;
   double seconds = 0;
+  std::int64_t template_pushes = 0;   // of pushes_sent, the template send's reports
+  std::int64_t markfailed = 0;        // pushes lost to MarkFail (counted in failed too)
+  std::int64_t slowest_ms = 0;        // the longest a single try waited for its answer
+  std::int64_t over_5s = 0;           // tries that got no answer within 5 s
 };
 
 [[nodiscard]] Json to_json(const LoadReport& report);

@@ -432,6 +432,26 @@ TEST_F(SimulatorHttpTest, LoadModeReportsWhatHappened) {
   EXPECT_EQ(log["pushes"].size(), 200u);
 }
 
+// A template send beside the scans: one TEMPLATESENDJOBFINISH per push, to followers of before.
+TEST_F(SimulatorHttpTest, LoadModeCanSendATemplateBesideTheScans) {
+  add_account(PushMode::kPlain);
+  script(ReceiverScript{"success", 0});
+  create_qr(token(), Json{{"action_name", "QR_LIMIT_SCENE"}, {"action_info", {{"scene", {{"scene_id", 1}}}}}});
+  const Json report = post_json(fmt::format("/sim/accounts/{}/load", kAppId),
+                                Json{{"users", 10}, {"actions", 20}, {"rate", 0}, {"threads", 2},
+                                     {"template_pushes", 60}, {"template_rate", 0}, {"template_threads", 3},
+                                     {"template_followers", 25}});
+  EXPECT_EQ(report["template_pushes"], 60);
+  EXPECT_EQ(report["by_event"].value("TEMPLATESENDJOBFINISH", 0), 60);
+  EXPECT_EQ(report["failed"], 0);
+  EXPECT_EQ(report["markfailed"], 0);
+  EXPECT_EQ(report["answered"], report["pushes_sent"]);
+  std::size_t templates = 0;
+  for (const auto& r : received()) templates += r.plain.find("TEMPLATESENDJOBFINISH") != std::string::npos ? 1 : 0;
+  EXPECT_EQ(templates, 60U);
+  EXPECT_EQ(post(fmt::format("/sim/accounts/{}/load", kAppId), R"({"template_threads":0})").status, 400u);
+}
+
 TEST_F(SimulatorHttpTest, EveryOtherRouteOverHttp) {
   add_account(PushMode::kPlain);
   const std::string tok = token();
