@@ -1,6 +1,7 @@
 #include "app/service_runtime.h"
 
 #include "app/web_assets.h"
+#include "base/thread_name.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -209,7 +210,10 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
   rt->server_ = std::make_unique<net::HttpServer>(rt->io_, ho, std::move(router));
   QRSCENE_TRY(rt->server_->start());
   for (std::int64_t i = 0; i < config.server.threads; ++i) {
-    rt->io_threads_.emplace_back([self] { self->io_.run(); });
+    rt->io_threads_.emplace_back([self] {
+      name_this_thread("qrs-io");
+      self->io_.run();
+    });
   }
   if (background) rt->loop_thread_ = std::thread([self] { self->loop(); });
   return rt;

@@ -97,6 +97,10 @@ class Database {
   [[nodiscard]] virtual std::string_view log_append_lock_sql() const { return ""; }
   [[nodiscard]] virtual std::string_view log_settle_lock_sql() const { return ""; }
   [[nodiscard]] virtual std::string_view leader_lock_sql() const { return ""; }
+  // For a connection whose commits need no durability of their own (the projector's: what it
+  // loses with the power it applies again from the log): PostgreSQL stops waiting for the WAL
+  // flush at each commit; SQLite's is opened that way (synchronous=NORMAL).
+  [[nodiscard]] virtual Status relax_durability() { return {}; }
   // The file or server, for messages (no password).
   [[nodiscard]] virtual const std::string& name() const noexcept = 0;
 };

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <tuple>
 
+#include "base/thread_name.h"
 #include "domain/analytics.h"
 #include "store/sql_projector.h"
 
@@ -115,6 +116,7 @@ Status SqlStore::channels_changed(Database& db) {
 // --- the projector ---
 
 Status SqlStore::start_projector(std::unique_ptr<Database> db) {
+  QRSCENE_TRY(db->relax_durability());
   QRSCENE_ASSIGN_OR_RETURN(projector_, Projector::make(std::move(db)));
   if (options_.project) projector_thread_ = std::thread([this] { projector_loop(); });
   return {};
@@ -135,6 +137,7 @@ ProjectionStats SqlStore::projection() const {
 }
 
 void SqlStore::projector_loop() {
+  name_this_thread("qrs-projector");
   auto pause = options_.project_retry;
   std::optional<Clock::time_point> drain_until;
   for (;;) {
@@ -273,11 +276,6 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
   // One logged event: decided as the domain says, against the ledger as the batch has left it.
   auto apply = [&](const LoggedEvent& le) -> Status {
     const domain::Event& e = le.event;
-    p.find_event.reset();
-    p.find_event.bind(1, e.appid).bind(2, e.dedup_key);
-    QRSCENE_ASSIGN_OR_RETURN(bool stored, p.find_event.step());
-    p.find_event.reset();
-    if (stored) return {};  // stored before the log existed (or by an older qrscene): applied then
     const std::string who = pseudonym(e.appid, e.openid);
     domain::IngestContext context;
     if (le.channel_id) {
@@ -291,23 +289,16 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
     }
     std::int64_t open_id = 0;
     if (e.kind != domain::EventKind::kOther) {
-      p.open_subscription.reset();
-      p.open_subscription.bind(1, e.appid).bind(2, who);
-      QRSCENE_ASSIGN_OR_RETURN(bool open, p.open_subscription.step());
-      if (open) {
+      p.last_subscription.reset();
+      p.last_subscription.bind(1, e.appid).bind(2, who);
+      QRSCENE_ASSIGN_OR_RETURN(context.followed_before, p.last_subscription.step());
+      if (context.followed_before && p.last_subscription.int64(3) == 1) {
         context.has_open_subscription = true;
-        context.followed_before = true;
-        open_id = p.open_subscription.int64(0);
-        context.open_subscription_channel = p.open_subscription.is_null(1) ? 0 : p.open_subscription.int64(1);
-        context.open_subscription_started_at = p.open_subscription.int64(2);
+        open_id = p.last_subscription.int64(0);
+        context.open_subscription_channel = p.last_subscription.is_null(1) ? 0 : p.last_subscription.int64(1);
+        context.open_subscription_started_at = p.last_subscription.int64(2);
       }
-      p.open_subscription.reset();
-      if (!open) {
-        p.any_subscription.reset();
-        p.any_subscription.bind(1, e.appid).bind(2, who);
-        QRSCENE_ASSIGN_OR_RETURN(context.followed_before, p.any_subscription.step());
-        p.any_subscription.reset();
-      }
+      p.last_subscription.reset();
     }
     const domain::IngestPlan plan = domain::plan_ingest(e, context, options_.replies);
 
@@ -325,6 +316,7 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
         .bind(11, le.received_at)
         .bind(12, le.reply);
     QRSCENE_TRY(p.insert_event.run());
+    if (db.changes() == 0) return {};  // stored before the log existed (or by an older qrscene): applied then
     if (plan.close_subscription && open_id != 0) {
       p.close_subscription.reset();
       QRSCENE_TRY(p.close_subscription.bind(1, e.create_time).bind(2, open_id).run());
@@ -406,43 +398,23 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
 
   auto apply_all = [&]() -> Status {
     for (const auto& le : batch) QRSCENE_TRY(apply(le));
-    for (const auto& [key, d] : channel_days) {
+    // Parameters 1 and 2 are the key; then the six counters, [the organic pair,] the four losses.
+    auto bind_day = [](Statement& q, const DayDelta& d, bool organic) -> Statement& {
       const auto& c = d.counters;
       const auto& l = d.losses;
+      q.bind(3, c.scans).bind(4, c.new_follows).bind(5, c.first_follows).bind(6, c.re_follows);
+      q.bind(7, c.existing_scans).bind(8, c.unfollows);
+      const int at = organic ? 11 : 9;
+      if (organic) q.bind(9, d.organic_follows).bind(10, d.organic_unfollows);
+      return q.bind(at, l.within_5m).bind(at + 1, l.within_24h).bind(at + 2, l.within_7d).bind(at + 3, l.within_30d);
+    };
+    for (const auto& [key, d] : channel_days) {
       p.add_channel_day.reset();
-      QRSCENE_TRY(p.add_channel_day.bind(1, key.first)
-                      .bind(2, key.second)
-                      .bind(3, c.scans)
-                      .bind(4, c.new_follows)
-                      .bind(5, c.first_follows)
-                      .bind(6, c.re_follows)
-                      .bind(7, c.existing_scans)
-                      .bind(8, c.unfollows)
-                      .bind(9, l.within_5m)
-                      .bind(10, l.within_24h)
-                      .bind(11, l.within_7d)
-                      .bind(12, l.within_30d)
-                      .run());
+      QRSCENE_TRY(bind_day(p.add_channel_day.bind(1, key.first).bind(2, key.second), d, false).run());
     }
     for (const auto& [key, d] : account_days) {
-      const auto& c = d.counters;
-      const auto& l = d.losses;
       p.add_account_day.reset();
-      QRSCENE_TRY(p.add_account_day.bind(1, key.first)
-                      .bind(2, key.second)
-                      .bind(3, c.scans)
-                      .bind(4, c.new_follows)
-                      .bind(5, c.first_follows)
-                      .bind(6, c.re_follows)
-                      .bind(7, c.existing_scans)
-                      .bind(8, c.unfollows)
-                      .bind(9, d.organic_follows)
-                      .bind(10, d.organic_unfollows)
-                      .bind(11, l.within_5m)
-                      .bind(12, l.within_24h)
-                      .bind(13, l.within_7d)
-                      .bind(14, l.within_30d)
-                      .run());
+      QRSCENE_TRY(bind_day(p.add_account_day.bind(1, key.first).bind(2, key.second), d, true).run());
     }
     p.move_position.reset();
     QRSCENE_TRY(p.move_position.bind(1, last).bind(2, now).bind(3, p.position).run());

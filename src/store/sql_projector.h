@@ -22,10 +22,8 @@ struct SqlStore::Projector {
   Statement read_log;
   Statement clear_log;
   Statement channels_version;
-  Statement find_event;
   Statement insert_event;
-  Statement open_subscription;
-  Statement any_subscription;
+  Statement last_subscription;
   Statement close_subscription;
   Statement insert_subscription;
   Statement add_channel_day;
@@ -65,15 +63,16 @@ struct SqlStore::Projector {
     QRSCENE_ASSIGN_OR_RETURN(auto clear_log, p("UPDATE event_log SET openid = '', content = '', event_key = '' "
                                                "WHERE id > ? AND id <= ?"));
     QRSCENE_ASSIGN_OR_RETURN(auto channels_version, p("SELECT value FROM settings WHERE key = 'channels_version'"));
-    QRSCENE_ASSIGN_OR_RETURN(auto find_event, p("SELECT 1 FROM events WHERE appid = ? AND dedup_key = ?"));
+    // An event stored before the log existed is found by its key and not applied again.
     QRSCENE_ASSIGN_OR_RETURN(
         auto insert_event, p("INSERT INTO events (id, appid, dedup_key, kind, name, openid_hash, channel_id, scene, "
-                             "ticket, create_time, received_at, reply) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    QRSCENE_ASSIGN_OR_RETURN(auto open_subscription,
-                             p("SELECT id, channel_id, started_at FROM subscriptions WHERE appid = ? AND "
-                               "openid_hash = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1"));
-    QRSCENE_ASSIGN_OR_RETURN(auto any_subscription,
-                             p("SELECT 1 FROM subscriptions WHERE appid = ? AND openid_hash = ? LIMIT 1"));
+                             "ticket, create_time, received_at, reply) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                             "ON CONFLICT (appid, dedup_key) DO NOTHING"));
+    // The follower's open subscription if any, else their latest: one lookup tells both.
+    QRSCENE_ASSIGN_OR_RETURN(auto last_subscription,
+                             p("SELECT id, channel_id, started_at, CASE WHEN ended_at IS NULL THEN 1 ELSE 0 END "
+                               "AS is_open FROM subscriptions WHERE appid = ? AND openid_hash = ? "
+                               "ORDER BY is_open DESC, id DESC LIMIT 1"));
     QRSCENE_ASSIGN_OR_RETURN(auto close_subscription, p("UPDATE subscriptions SET ended_at = ? WHERE id = ?"));
     QRSCENE_ASSIGN_OR_RETURN(auto insert_subscription, p("INSERT INTO subscriptions (appid, openid_hash, channel_id, "
                                                          "started_at) VALUES (?, ?, ?, ?)"));
@@ -123,8 +122,8 @@ struct SqlStore::Projector {
     return std::unique_ptr<Projector>(new Projector{
         std::move(db), std::move(leader), std::move(settle), std::move(head), std::move(oldest_waiting),
         std::move(read_position), std::move(move_position), std::move(read_log), std::move(clear_log),
-        std::move(channels_version), std::move(find_event), std::move(insert_event), std::move(open_subscription),
-        std::move(any_subscription), std::move(close_subscription), std::move(insert_subscription),
+        std::move(channels_version), std::move(insert_event), std::move(last_subscription),
+        std::move(close_subscription), std::move(insert_subscription),
         std::move(add_channel_day), std::move(add_account_day), std::move(remember_follower),
         std::move(forget_follower), std::move(insert_job), std::move(forget_jobs), std::move(forget_bindings),
         std::move(unlink_events), std::move(unlink_subscriptions)});
@@ -133,8 +132,8 @@ struct SqlStore::Projector {
   // See Writer::reset_all: no statement may keep a read snapshot open past its transaction.
   void reset_all() {
     for (Statement* s :
-         {&head, &oldest_waiting, &read_position, &move_position, &read_log, &clear_log, &channels_version, &find_event,
-          &insert_event, &open_subscription, &any_subscription, &close_subscription, &insert_subscription,
+         {&head, &oldest_waiting, &read_position, &move_position, &read_log, &clear_log, &channels_version,
+          &insert_event, &last_subscription, &close_subscription, &insert_subscription,
           &add_channel_day, &add_account_day, &remember_follower, &forget_follower, &insert_job, &forget_jobs,
           &forget_bindings, &unlink_events, &unlink_subscriptions}) {
       s->reset();

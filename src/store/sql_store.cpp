@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
+#include "base/thread_name.h"
 #include "domain/analytics.h"
 
 namespace qrscene::store {
@@ -313,17 +314,25 @@ void SqlStore::submit(domain::Event event, Done done) {
 }
 
 void SqlStore::writer_loop(Writer& writer) {
+  name_this_thread("qrs-writer");
+  std::size_t last = 0;  // the last group's size
   for (;;) {
     std::vector<Item> batch;
     {
       std::unique_lock lock(mu_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything submitted is done
+      // Under load (the last group had company), wait a moment for more of it: one commit and
+      // one fsync for more pushes, fewer pages written per push (PostgreSQL's commit_delay).
+      if (options_.commit_delay.count() > 0 && last > 1 && queue_.size() < last) {
+        wake_.wait_for(lock, options_.commit_delay, [&] { return stopping_ || queue_.size() >= last; });
+      }
       while (!queue_.empty() && batch.size() < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
+    last = batch.size();
     auto results = write_batch(writer, batch);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       auto done = std::move(batch[i].done);  // released as soon as it ran

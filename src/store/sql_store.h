@@ -53,6 +53,8 @@ namespace qrscene::store {
 // What the store does with events, whatever the database.
 struct StoreOptions {
   std::size_t max_batch = 512;          // events per transaction at most
+  // Under load, how long a writer waits for as many pushes as its last group before committing.
+  std::chrono::microseconds commit_delay{1000};
   std::int64_t utc_offset_seconds = 8 * 3600;  // days of the rollups (Asia/Shanghai)
   domain::ReplyDefaults replies;
   bool forward_events = false;       // a webhook job per attributed event
@@ -63,7 +65,7 @@ struct StoreOptions {
   bool profile_followers = true;     // a profile job (unionid, tags) per new follower
   std::shared_ptr<FaultPlan> faults;  // tests only: the writers' and readers' steps counted, one failed
   bool project = true;                // false: never apply the log here (an answer-only instance)
-  std::size_t project_batch = 2048;   // events per projection transaction at most
+  std::size_t project_batch = 512;    // events per projection transaction at most (SQLite's writer waits for one)
   std::chrono::milliseconds read_wait{2000};  // how long a read of projected figures waits for the projector
   std::chrono::milliseconds project_retry{200};  // first pause after a failed projection batch (doubles to 5 s)
   std::shared_ptr<FaultPlan> projector_faults;  // tests only: the projector's steps

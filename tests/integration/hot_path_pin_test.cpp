@@ -182,30 +182,7 @@ TEST(CallbackEndpointTest, AStoreFailureIsAnswered503AndCounted) {
   account.token = kToken;
   auto endpoint = service::CallbackEndpoint::create({account}, ingestor, clock);
   ASSERT_TRUE(endpoint) << endpoint.error().to_string();
-  net::Router router;
-  (*endpoint)->add_routes(router);
-  net::HttpRequest request;
-  request.method = "POST";
-  request.path = std::string("/wechat/") + kPlainApp;
-  const std::string ts = std::to_string(kStart);
-  request.query = fmt::format("signature={}&timestamp={}&nonce=7&openid=o-fail",
-                              wechat::compute_signature(kToken, ts, "7"), ts);
-  request.target = request.path + "?" + request.query;
-  request.body = fmt::format(
-      "<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[o-fail]]></FromUserName>"
-      "<CreateTime>{}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event>"
-      "<EventKey><![CDATA[]]></EventKey></xml>",
-      kStart);
-  unsigned status = 0;
-  std::string allow;
-  const net::Handler* handler = router.match(request, status, allow);
-  ASSERT_NE(handler, nullptr);
-  asio::io_context io;
-  std::optional<net::HttpResponse> response;
-  asio::co_spawn(io, (*handler)(request), [&response](std::exception_ptr e, net::HttpResponse r) {
-    if (!e) response = std::move(r);
-  });
-  io.run();
+  const auto response = push_to(**endpoint, "o-fail");
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(ingestor.calls, 1);
   EXPECT_EQ(response->status, 503U);

@@ -39,6 +39,37 @@ constexpr const char* kNewKey = "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkj";
 constexpr std::int64_t kStart = 1'714'010'400;  // 2024-04-25 10:00 Beijing
 constexpr const char* kAdminToken = "admin-token-for-tests-0123456789";
 
+// A signed plaintext subscribe push from `openid`, straight to an endpoint's POST handler (no
+// socket): the handler runs on an io_context of its own until nothing is left to do. Returns
+// the response, or none when io_context::run() returned without one.
+inline std::optional<net::HttpResponse> push_to(service::CallbackEndpoint& endpoint, const std::string& openid) {
+  net::Router router;
+  endpoint.add_routes(router);
+  net::HttpRequest request;
+  request.method = "POST";
+  request.path = std::string("/wechat/") + kPlainApp;
+  const std::string ts = std::to_string(kStart);
+  request.query = fmt::format("signature={}&timestamp={}&nonce=42&openid={}", wechat::compute_signature(kToken, ts, "42"),
+                              ts, openid);
+  request.target = request.path + "?" + request.query;
+  request.body = fmt::format(
+      "<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[{}]]></FromUserName>"
+      "<CreateTime>{}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event>"
+      "<EventKey><![CDATA[]]></EventKey></xml>",
+      openid, kStart);
+  unsigned status = 0;
+  std::string allow;
+  const net::Handler* handler = router.match(request, status, allow);
+  if (handler == nullptr) return std::nullopt;
+  asio::io_context io;
+  std::optional<net::HttpResponse> response;
+  asio::co_spawn(io, (*handler)(request), [&response](std::exception_ptr e, net::HttpResponse r) {
+    if (!e) response = std::move(r);
+  });
+  io.run();
+  return response;
+}
+
 class ServiceSimTest : public ::testing::Test {
  protected:
   ServiceSimTest() {

@@ -587,32 +587,7 @@ TEST(CallbackEndpointTest, AWaitForTheCommitKeepsTheIoContextRunning) {
   account.token = kToken;
   auto endpoint = service::CallbackEndpoint::create({account}, ingestor, clock);
   ASSERT_TRUE(endpoint) << endpoint.error().to_string();
-  net::Router router;
-  (*endpoint)->add_routes(router);
-
-  net::HttpRequest request;
-  request.method = "POST";
-  request.path = std::string("/wechat/") + kPlainApp;
-  const std::string ts = std::to_string(kStart);
-  request.query = fmt::format("signature={}&timestamp={}&nonce=42&openid=o-late",
-                              wechat::compute_signature(kToken, ts, "42"), ts);
-  request.target = request.path + "?" + request.query;
-  request.body = fmt::format(
-      "<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[o-late]]></FromUserName>"
-      "<CreateTime>{}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event>"
-      "<EventKey><![CDATA[]]></EventKey></xml>",
-      kStart);
-  unsigned status = 0;
-  std::string allow;
-  const net::Handler* handler = router.match(request, status, allow);
-  ASSERT_NE(handler, nullptr);
-
-  asio::io_context io;
-  std::optional<net::HttpResponse> response;
-  asio::co_spawn(io, (*handler)(request), [&response](std::exception_ptr e, net::HttpResponse r) {
-    if (!e) response = std::move(r);
-  });
-  io.run();  // returns once nothing is left to do
+  const auto response = push_to(**endpoint, "o-late");  // runs the io_context until nothing is left
   ASSERT_TRUE(response.has_value()) << "io_context::run() returned while the commit was pending";
   EXPECT_EQ(ingestor.held(), 0) << "io_context::run() returned while the store still held the callback";
   EXPECT_EQ(response->status, 200U);

@@ -49,6 +49,7 @@ class PgDatabase final : public Database {
   [[nodiscard]] std::string_view leader_lock_sql() const override {
     return "SELECT pg_try_advisory_lock(hashtextextended('qrscene projector', 0))";
   }
+  [[nodiscard]] Status relax_durability() override { return exec("SET synchronous_commit = off"); }
   [[nodiscard]] const std::string& name() const noexcept override { return name_; }
 
   // Runs a statement made by prepare(): `prepared` names it ("" runs `sql` as a plain command).

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include "base/thread_name.h"
+
 namespace qrscene::store::sqlite {
 
 Result<std::unique_ptr<Checkpointer>> Checkpointer::start(SqliteDatabase& writer, CheckpointOptions options) {
@@ -9,8 +11,15 @@ Result<std::unique_ptr<Checkpointer>> Checkpointer::start(SqliteDatabase& writer
   std::unique_ptr<Checkpointer> c(new Checkpointer(std::move(db), options));
   // Replaces SQLite's own autocheckpoint hook on the writer's connection.
   sqlite3_wal_hook(writer.handle(), &Checkpointer::on_commit, c.get());
-  c->thread_ = std::thread([p = c.get()] { p->loop(); });
+  c->thread_ = std::thread([p = c.get()] {
+    name_this_thread("qrs-checkpoint");
+    p->loop();
+  });
   return c;
+}
+
+void Checkpointer::watch(SqliteDatabase& connection) {
+  sqlite3_wal_hook(connection.handle(), &Checkpointer::on_commit, this);
 }
 
 Checkpointer::Checkpointer(std::unique_ptr<SqliteDatabase> db, CheckpointOptions options)

@@ -40,6 +40,9 @@ class Checkpointer {
  public:
   // Opens its own connection to `path` and takes over checkpointing from `writer`.
   [[nodiscard]] static Result<std::unique_ptr<Checkpointer>> start(SqliteDatabase& writer, CheckpointOptions options);
+  // Another connection that commits (the projector's): its commits are handled as the writer's,
+  // instead of by SQLite's autocheckpoint on its own thread. Call before it first commits.
+  void watch(SqliteDatabase& connection);
   ~Checkpointer();  // after the writer's last commit: a final checkpoint, then the thread ends
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;

@@ -82,6 +82,7 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const std::string& 
   // Deleted rows are overwritten, not just unlinked: an unfollower's openid must not linger in
   // free pages (DESIGN.md section 4, privacy).
   QRSCENE_TRY(out->exec("PRAGMA secure_delete = ON"));
+  QRSCENE_TRY(out->exec(fmt::format("PRAGMA cache_size = -{}", options.cache_kib)));
   if (!options.read_only) {
     QRSCENE_TRY(out->exec("PRAGMA journal_mode = WAL"));
     QRSCENE_TRY(out->exec(options.durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));

@@ -22,6 +22,7 @@ struct DatabaseOptions {
   bool durable = true;     // synchronous=FULL; false: NORMAL (faster, may lose the last commits on power loss)
   int busy_timeout_ms = 5'000;
   bool read_only = false;
+  int cache_kib = 2'000;   // SQLite's page cache for this connection (its default: 2,000 KiB)
 };
 
 class SqliteDatabase final : public Database {

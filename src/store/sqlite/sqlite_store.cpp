@@ -24,7 +24,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(SqliteStoreOptions option
   // projection lost with the power is applied again from the log (which the writer fsyncs).
   DatabaseOptions projector_options = db_options;
   projector_options.durable = false;
+  // It reads every follower's ledger and the rollups' pages, at random: a cache that holds them
+  // instead of reading them again from the OS on every batch (perf: most of its time was pread).
+  projector_options.cache_kib = 32 * 1024;
   QRSCENE_ASSIGN_OR_RETURN(auto projector, SqliteDatabase::open(options.path, projector_options));
+  store->checkpointer_->watch(*projector);  // no autocheckpoint on the projector's thread
   SqliteDatabase& setup = *db;
   std::vector<std::unique_ptr<Database>> writers;
   writers.push_back(std::move(db));
