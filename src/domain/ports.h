@@ -23,7 +23,7 @@ namespace qrscene::domain {
 struct IngestOutcome {
   std::int64_t event_id = 0;
   bool duplicate = false;  // WeChat's retry of an event already stored: nothing changed
-  std::optional<std::int64_t> channel_id;
+  std::optional<std::int64_t> channel_id;  // the code's channel (an unfollow's is the projector's to find)
   ReplyChoice reply;       // for a duplicate, the reply the first delivery got
   std::string login_session;  // a login session this event changed ("" = none): wake its waiters
 };
