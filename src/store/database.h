@@ -101,6 +101,9 @@ class Database {
   // loses with the power it applies again from the log): PostgreSQL stops waiting for the WAL
   // flush at each commit; SQLite's is opened that way (synchronous=NORMAL).
   [[nodiscard]] virtual Status relax_durability() { return {}; }
+  // True when one statement appending many rows beats one per row: each statement is a network
+  // round trip (PostgreSQL), not a call into the same process (SQLite).
+  [[nodiscard]] virtual bool appends_many_rows() const { return false; }
   // The file or server, for messages (no password).
   [[nodiscard]] virtual const std::string& name() const noexcept = 0;
 };

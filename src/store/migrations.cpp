@@ -279,6 +279,42 @@ INSERT INTO projections (name, position, updated_at) SELECT 'ingest', COALESCE(M
 -- Bumped by every channel change: each instance reloads its channel directory when it moves.
 INSERT INTO settings (key, value) VALUES ('channels_version', '0') ON CONFLICT (key) DO NOTHING;
 )sql"},
+      {7, "rollups per group and per owner", R"sql(
+-- A group's or an owner's days: its channels' rows summed, kept by the projector beside
+-- channel_daily, and moved with a channel when the channel changes group or owner, so a
+-- leaderboard reads one row per segment-day rather than one per channel-day: a range of days is
+-- one run of the key, read without a second lookup per row (SQLite: WITHOUT ROWID).
+CREATE TABLE segment_daily (
+  appid          TEXT NOT NULL,
+  axis           TEXT NOT NULL CHECK (axis IN ('group', 'owner')),
+  segment        TEXT NOT NULL,
+  day            INTEGER NOT NULL,
+  scans          INTEGER NOT NULL DEFAULT 0,
+  new_follows    INTEGER NOT NULL DEFAULT 0,
+  first_follows  INTEGER NOT NULL DEFAULT 0,
+  re_follows     INTEGER NOT NULL DEFAULT 0,
+  existing_scans INTEGER NOT NULL DEFAULT 0,
+  unfollows      INTEGER NOT NULL DEFAULT 0,
+  left_5m        INTEGER NOT NULL DEFAULT 0,
+  left_24h       INTEGER NOT NULL DEFAULT 0,
+  left_7d        INTEGER NOT NULL DEFAULT 0,
+  left_30d       INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (appid, axis, day, segment)
+) WITHOUT ROWID;
+INSERT INTO segment_daily
+  SELECT c.appid, 'group', c.grp, d.day, SUM(d.scans), SUM(d.new_follows), SUM(d.first_follows), SUM(d.re_follows),
+         SUM(d.existing_scans), SUM(d.unfollows), SUM(d.left_5m), SUM(d.left_24h), SUM(d.left_7d), SUM(d.left_30d)
+  FROM channel_daily d JOIN channels c ON c.id = d.channel_id GROUP BY c.appid, c.grp, d.day;
+INSERT INTO segment_daily
+  SELECT c.appid, 'owner', c.owner, d.day, SUM(d.scans), SUM(d.new_follows), SUM(d.first_follows), SUM(d.re_follows),
+         SUM(d.existing_scans), SUM(d.unfollows), SUM(d.left_5m), SUM(d.left_24h), SUM(d.left_7d), SUM(d.left_30d)
+  FROM channel_daily d JOIN channels c ON c.id = d.channel_id GROUP BY c.appid, c.owner, d.day;
+-- The leaderboard's channel counts and spend per group or owner, read from the index alone.
+DROP INDEX channels_by_group;
+DROP INDEX channels_by_owner;
+CREATE INDEX channels_by_group ON channels (appid, grp, spend_cents);
+CREATE INDEX channels_by_owner ON channels (appid, owner, spend_cents);
+)sql"},
   };
   return kAll;
 }

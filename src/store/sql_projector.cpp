@@ -398,23 +398,57 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
 
   auto apply_all = [&]() -> Status {
     for (const auto& le : batch) QRSCENE_TRY(apply(le));
-    // Parameters 1 and 2 are the key; then the six counters, [the organic pair,] the four losses.
-    auto bind_day = [](Statement& q, const DayDelta& d, bool organic) -> Statement& {
+    // The key's parameters come first; from `at` on, the six counters, [the organic pair,] the four losses.
+    auto bind_day = [](Statement& q, const DayDelta& d, int at, bool organic) -> Statement& {
       const auto& c = d.counters;
       const auto& l = d.losses;
-      q.bind(3, c.scans).bind(4, c.new_follows).bind(5, c.first_follows).bind(6, c.re_follows);
-      q.bind(7, c.existing_scans).bind(8, c.unfollows);
-      const int at = organic ? 11 : 9;
-      if (organic) q.bind(9, d.organic_follows).bind(10, d.organic_unfollows);
+      q.bind(at, c.scans).bind(at + 1, c.new_follows).bind(at + 2, c.first_follows).bind(at + 3, c.re_follows);
+      q.bind(at + 4, c.existing_scans).bind(at + 5, c.unfollows);
+      at += 6;
+      if (organic) {
+        q.bind(at, d.organic_follows).bind(at + 1, d.organic_unfollows);
+        at += 2;
+      }
       return q.bind(at, l.within_5m).bind(at + 1, l.within_24h).bind(at + 2, l.within_7d).bind(at + 3, l.within_30d);
     };
+    if (!channel_days.empty() && p.segments_lock) {
+      p.segments_lock->reset();
+      QRSCENE_TRY(p.segments_lock->bind(1, kSegmentsLockKey).run());
+    }
+    // (appid, axis, day, segment): the channels' days summed by their group and by their owner
+    std::map<std::tuple<std::string, std::string_view, std::int64_t, std::string>, DayDelta> segment_days;
+    std::int64_t segments_known_for = 0;
+    std::string appid, group, owner;
     for (const auto& [key, d] : channel_days) {
       p.add_channel_day.reset();
-      QRSCENE_TRY(bind_day(p.add_channel_day.bind(1, key.first).bind(2, key.second), d, false).run());
+      QRSCENE_TRY(bind_day(p.add_channel_day.bind(1, key.first).bind(2, key.second), d, 3, false).run());
+      if (segments_known_for != key.first) {  // the map is in channel order: one lookup per channel
+        p.segments_of.reset();
+        p.segments_of.bind(1, key.first);
+        QRSCENE_ASSIGN_OR_RETURN(bool found, p.segments_of.step());
+        if (!found) return unexpected(ErrorCode::kInternal, fmt::format("channel {} is not in channels", key.first));
+        appid = p.segments_of.text(0);
+        group = p.segments_of.text(1);
+        owner = p.segments_of.text(2);
+        p.segments_of.reset();
+        segments_known_for = key.first;
+      }
+      for (auto [axis, segment] : {std::pair<std::string_view, const std::string&>{"group", group}, {"owner", owner}}) {
+        DayDelta& s = segment_days[{appid, axis, key.second, segment}];
+        s.counters += d.counters;
+        s.losses += d.losses;
+      }
+    }
+    for (const auto& [key, d] : segment_days) {
+      const auto& [segment_appid, axis, day, segment] = key;
+      p.add_segment_day.reset();
+      QRSCENE_TRY(bind_day(p.add_segment_day.bind(1, segment_appid).bind(2, axis).bind(3, day).bind(4, segment), d,
+                           5, false)
+                      .run());
     }
     for (const auto& [key, d] : account_days) {
       p.add_account_day.reset();
-      QRSCENE_TRY(bind_day(p.add_account_day.bind(1, key.first).bind(2, key.second), d, true).run());
+      QRSCENE_TRY(bind_day(p.add_account_day.bind(1, key.first).bind(2, key.second), d, 3, true).run());
     }
     p.move_position.reset();
     QRSCENE_TRY(p.move_position.bind(1, last).bind(2, now).bind(3, p.position).run());

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 
+#include "store/rollup_sql.h"
 #include "store/sql_store.h"
 
 namespace qrscene::store {
@@ -15,6 +16,7 @@ struct SqlStore::Projector {
   std::unique_ptr<Database> db;
   std::optional<Statement> leader;  // PostgreSQL: the election
   std::optional<Statement> settle;  // PostgreSQL: no append in flight below the head
+  std::optional<Statement> segments_lock;  // PostgreSQL: no channel changes group or owner meanwhile
   Statement head;
   Statement oldest_waiting;
   Statement read_position;
@@ -28,6 +30,8 @@ struct SqlStore::Projector {
   Statement insert_subscription;
   Statement add_channel_day;
   Statement add_account_day;
+  Statement add_segment_day;
+  Statement segments_of;
   Statement remember_follower;
   Statement forget_follower;
   Statement insert_job;
@@ -42,6 +46,11 @@ struct SqlStore::Projector {
   static Result<std::unique_ptr<Projector>> make(std::unique_ptr<Database> db) {
     auto p = [&db](std::string_view sql) { return db->prepare(sql); };
     std::optional<Statement> leader, settle;
+    std::optional<Statement> segments_lock;
+    if (!db->key_lock_sql().empty()) {
+      QRSCENE_ASSIGN_OR_RETURN(auto l, p(db->key_lock_sql()));
+      segments_lock.emplace(std::move(l));
+    }
     if (!db->leader_lock_sql().empty()) {
       QRSCENE_ASSIGN_OR_RETURN(auto l, p(db->leader_lock_sql()));
       leader.emplace(std::move(l));
@@ -76,33 +85,17 @@ struct SqlStore::Projector {
     QRSCENE_ASSIGN_OR_RETURN(auto close_subscription, p("UPDATE subscriptions SET ended_at = ? WHERE id = ?"));
     QRSCENE_ASSIGN_OR_RETURN(auto insert_subscription, p("INSERT INTO subscriptions (appid, openid_hash, channel_id, "
                                                          "started_at) VALUES (?, ?, ?, ?)"));
-    // A channel-day's counters and its cohort's losses, summed over a batch: one upsert per key.
-    QRSCENE_ASSIGN_OR_RETURN(
-        auto add_channel_day,
-        p("INSERT INTO channel_daily (channel_id, day, scans, new_follows, first_follows, re_follows, existing_scans, "
-          "unfollows, left_5m, left_24h, left_7d, left_30d) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-          "ON CONFLICT (channel_id, day) DO UPDATE SET scans = channel_daily.scans + excluded.scans, "
-          "new_follows = channel_daily.new_follows + excluded.new_follows, first_follows = "
-          "channel_daily.first_follows + excluded.first_follows, re_follows = channel_daily.re_follows + "
-          "excluded.re_follows, existing_scans = channel_daily.existing_scans + excluded.existing_scans, unfollows = "
-          "channel_daily.unfollows + excluded.unfollows, left_5m = channel_daily.left_5m + excluded.left_5m, "
-          "left_24h = channel_daily.left_24h + excluded.left_24h, left_7d = channel_daily.left_7d + "
-          "excluded.left_7d, left_30d = channel_daily.left_30d + excluded.left_30d"));
-    // The account's day: the same counters summed over its channels, plus organic follows.
+    // A channel-day's, an account-day's and a group's or owner's day's counters and cohort losses,
+    // summed over a batch: one upsert per key (rollup_sql.h).
+    QRSCENE_ASSIGN_OR_RETURN(auto add_channel_day,
+                             p(upsert_adding("channel_daily", {"channel_id", "day"}, rollup_columns())));
     QRSCENE_ASSIGN_OR_RETURN(
         auto add_account_day,
-        p("INSERT INTO account_daily (appid, day, scans, new_follows, first_follows, re_follows, "
-          "existing_scans, unfollows, organic_follows, organic_unfollows, left_5m, left_24h, left_7d, "
-          "left_30d) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (appid, day) DO UPDATE SET "
-          "scans = account_daily.scans + excluded.scans, new_follows = account_daily.new_follows + "
-          "excluded.new_follows, first_follows = account_daily.first_follows + excluded.first_follows, "
-          "re_follows = account_daily.re_follows + excluded.re_follows, existing_scans = "
-          "account_daily.existing_scans + excluded.existing_scans, unfollows = account_daily.unfollows + "
-          "excluded.unfollows, organic_follows = account_daily.organic_follows + excluded.organic_follows, "
-          "organic_unfollows = account_daily.organic_unfollows + excluded.organic_unfollows, left_5m = "
-          "account_daily.left_5m + excluded.left_5m, left_24h = account_daily.left_24h + excluded.left_24h, "
-          "left_7d = account_daily.left_7d + excluded.left_7d, left_30d = account_daily.left_30d + "
-          "excluded.left_30d"));
+        p(upsert_adding("account_daily", {"appid", "day"}, rollup_columns({"organic_follows", "organic_unfollows"}))));
+    QRSCENE_ASSIGN_OR_RETURN(auto add_segment_day,
+                             p(upsert_adding("segment_daily", {"appid", "axis", "day", "segment"}, rollup_columns())));
+    // The group and owner a channel's counts go to; a channel changing them waits for the batch.
+    QRSCENE_ASSIGN_OR_RETURN(auto segments_of, p("SELECT appid, grp, owner FROM channels WHERE id = ?"));
     QRSCENE_ASSIGN_OR_RETURN(
         auto remember_follower,
         p("INSERT INTO followers (appid, openid, first_channel_id, subscribed_at, openid_hash) VALUES (?, ?, ?, ?, ?) "
@@ -120,11 +113,12 @@ struct SqlStore::Projector {
     QRSCENE_ASSIGN_OR_RETURN(auto unlink_subscriptions, p("UPDATE subscriptions SET openid_hash = 'gone:' || id WHERE "
                                                           "appid = ? AND openid_hash = ?"));
     return std::unique_ptr<Projector>(new Projector{
-        std::move(db), std::move(leader), std::move(settle), std::move(head), std::move(oldest_waiting),
+        std::move(db), std::move(leader), std::move(settle), std::move(segments_lock), std::move(head), std::move(oldest_waiting),
         std::move(read_position), std::move(move_position), std::move(read_log), std::move(clear_log),
         std::move(channels_version), std::move(insert_event), std::move(last_subscription),
         std::move(close_subscription), std::move(insert_subscription),
-        std::move(add_channel_day), std::move(add_account_day), std::move(remember_follower),
+        std::move(add_channel_day), std::move(add_account_day), std::move(add_segment_day), std::move(segments_of),
+        std::move(remember_follower),
         std::move(forget_follower), std::move(insert_job), std::move(forget_jobs), std::move(forget_bindings),
         std::move(unlink_events), std::move(unlink_subscriptions)});
   }
@@ -134,12 +128,13 @@ struct SqlStore::Projector {
     for (Statement* s :
          {&head, &oldest_waiting, &read_position, &move_position, &read_log, &clear_log, &channels_version,
           &insert_event, &last_subscription, &close_subscription, &insert_subscription,
-          &add_channel_day, &add_account_day, &remember_follower, &forget_follower, &insert_job, &forget_jobs,
+          &add_channel_day, &add_account_day, &add_segment_day, &segments_of, &remember_follower, &forget_follower, &insert_job, &forget_jobs,
           &forget_bindings, &unlink_events, &unlink_subscriptions}) {
       s->reset();
     }
     if (leader) leader->reset();
     if (settle) settle->reset();
+    if (segments_lock) segments_lock->reset();
   }
 
   Result<std::int64_t> one_int(Statement& q) {

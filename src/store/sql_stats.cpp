@@ -5,7 +5,9 @@
 
 #include <map>
 
+#include "domain/analytics.h"
 #include "store/channel_where.h"
+#include "store/rollup_sql.h"
 #include "store/sql_store.h"
 
 namespace qrscene::store {
@@ -136,6 +138,52 @@ Result<std::vector<domain::BreakdownRow>> SqlStore::breakdown(const domain::Chan
   catch_up_for_read();
   auto reader = readers_->lease();
   const Where w = channel_where(filter);
+  // Groups or owners of the whole account (or of one of them): their own rollups, one row per
+  // segment-day. Any other filter cuts across segments and reads the channels' rows.
+  const bool by_group = by == domain::Breakdown::kGroup, by_owner = by == domain::Breakdown::kOwner;
+  if (filter.channel_ids.empty() && ((by_group && filter.owner.empty()) || (by_owner && filter.group.empty()))) {
+    const std::string_view axis = by_group ? "group" : "owner";
+    const std::string_view column = by_group ? "c.grp" : "c.owner";
+    const std::string& only = by_group ? filter.group : filter.owner;
+    // Its channels (idle or not, as below) and their spend, in the order of each one's first channel
+    // (from the index on (appid, group or owner, spend_cents) alone).
+    QRSCENE_ASSIGN_OR_RETURN(auto segments, reader->prepare(fmt::format(
+                                                "SELECT {0}, COUNT(*), COALESCE(SUM(c.spend_cents), 0) FROM channels "
+                                                "c WHERE {1} GROUP BY {0} ORDER BY MIN(c.id)",
+                                                column, w.sql)));
+    bind_where(segments, w, 1);
+    std::vector<domain::BreakdownRow> out;
+    std::map<std::string, std::size_t, std::less<>> index;
+    for (;;) {
+      QRSCENE_ASSIGN_OR_RETURN(bool row, segments.step());
+      if (!row) break;
+      domain::BreakdownRow& r = out.emplace_back();
+      r.key = segments.text(0);
+      r.channels = segments.int64(1);
+      r.spend_cents = segments.int64(2);
+      index.emplace(r.key, out.size() - 1);
+    }
+    // Summed here rather than by SQL's SUM() (ten aggregates cost SQLite more than the reading):
+    // the range is one run of segment_daily's key (appid, axis, day, segment).
+    QRSCENE_ASSIGN_OR_RETURN(auto q, reader->prepare(fmt::format(
+                                         "SELECT d.segment, {} FROM segment_daily d WHERE d.appid = ? AND d.axis = ? "
+                                         "AND d.day BETWEEN ? AND ?{}",
+                                         fmt::join(rollup_columns(), ", "), only.empty() ? "" : " AND d.segment = ?")));
+    q.bind(1, filter.appid).bind(2, axis).bind(3, first_day).bind(4, last_day);
+    if (!only.empty()) q.bind(5, only);
+    for (;;) {
+      QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
+      if (!row) break;
+      const auto it = index.find(q.text(0));
+      if (it == index.end()) continue;  // no channel left in it: its rows are zeros
+      domain::Counters c;
+      domain::CohortLosses l;
+      read_sums(q, 1, c, l);
+      out[it->second].counters += c;
+      out[it->second].losses += l;
+    }
+    return out;
+  }
   // One row per channel (its range's sums, zeros when idle); grouped below by what was asked.
   QRSCENE_ASSIGN_OR_RETURN(
       auto q, reader->prepare(fmt::format(

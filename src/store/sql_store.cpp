@@ -6,12 +6,16 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <array>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "base/encoding.h"
 #include "base/thread_name.h"
 #include "domain/analytics.h"
+#include "store/rollup_sql.h"
 
 namespace qrscene::store {
 namespace {
@@ -83,6 +87,17 @@ Result<std::string> load_or_make_key(Database& db) {
 
 // A write connection of the answer path and its statements, prepared once. It appends to the log
 // and, for login scans and answers, writes the session's change (decided before the answer).
+namespace {
+
+// An event the writer appends with others in one statement (Writer::append_rows).
+struct PlainAppend {
+  std::size_t index = 0;  // in the batch
+  std::string dedup;
+  domain::IngestPlan plan;
+};
+
+}  // namespace
+
 struct SqlStore::Writer {
   std::unique_ptr<Database> db;
   std::optional<Statement> append_lock;  // PostgreSQL: lets the projector see when the log has no gaps
@@ -98,6 +113,11 @@ struct SqlStore::Writer {
   Statement savepoint;  // each event in a savepoint of its own, prepared once like the rest
   Statement release;
   Statement rollback_to;
+  // PostgreSQL: plain events (no login session involved) appended up to kRowsPerAppend in one
+  // statement, a duplicate skipped; prepared once per row count.
+  std::map<std::size_t, Statement> append_rows;
+  static constexpr std::size_t kRowsPerAppend = 64;
+  static constexpr int kLogColumns = 13;
 
   static Result<std::unique_ptr<Writer>> make(std::unique_ptr<Database> db) {
     auto p = [&db](std::string_view sql) { return db->prepare(sql); };
@@ -144,7 +164,7 @@ struct SqlStore::Writer {
         std::move(db), std::move(lock), std::move(find_event), std::move(insert_event), std::move(login_holder),
         std::move(login_awaiting), std::move(login_bound), std::move(login_update), std::move(login_release),
         std::move(login_unbind_user), std::move(login_bind), std::move(savepoint), std::move(release),
-        std::move(rollback_to)});
+        std::move(rollback_to), {}});
   }
 
   // A statement left on a row keeps a read snapshot open after COMMIT; the next BEGIN IMMEDIATE
@@ -156,6 +176,22 @@ struct SqlStore::Writer {
       s->reset();
     }
     if (append_lock) append_lock->reset();
+    for (auto& [rows, st] : append_rows) st.reset();
+  }
+
+  Result<Statement*> appender(std::size_t rows) {
+    auto it = append_rows.find(rows);
+    if (it == append_rows.end()) {
+      std::string sql =
+          "INSERT INTO event_log (appid, dedup_key, kind, name, openid, channel_id, scene, ticket, create_time, "
+          "received_at, reply, content, event_key) VALUES ";
+      for (std::size_t r = 0; r < rows; ++r) sql += r == 0 ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      sql += " ON CONFLICT (appid, dedup_key) DO NOTHING RETURNING id, appid, dedup_key";
+      QRSCENE_ASSIGN_OR_RETURN(auto st, db->prepare(sql));
+      it = append_rows.emplace(rows, std::move(st)).first;
+    }
+    it->second.reset();
+    return &it->second;
   }
 
   // What a login scan or a text answer concerns; for a login scene also the channel it credits.
@@ -374,48 +410,66 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
     }
   }
   const std::int64_t now = clock_.unix_seconds();
-  for (auto& item : batch) {
-    const domain::Event& e = item.event;
+  // The log's row of an event, from parameter `at` on (Writer::kLogColumns of them).
+  auto bind_row = [&](Statement& q, int at, const domain::Event& e, const std::string& dedup,
+                      const domain::IngestPlan& plan) {
+    q.bind(at, e.appid)
+        .bind(at + 1, dedup)
+        .bind(at + 2, domain::to_string(e.kind))
+        .bind(at + 3, e.name)
+        .bind(at + 4, e.openid)
+        .bind(at + 5, plan.channel_id)
+        .bind(at + 6, e.scene)
+        .bind(at + 7, e.ticket)
+        .bind(at + 8, e.create_time)
+        .bind(at + 9, now)
+        .bind(at + 10, reply_to_json(plan.reply))
+        .bind(at + 11, e.content)
+        .bind(at + 12, e.key);
+  };
+  // A found duplicate: the first copy's id, channel and reply.
+  auto duplicate = [&]() {
+    domain::IngestOutcome o;
+    o.event_id = w.find_event.int64(0);
+    o.duplicate = true;
+    if (!w.find_event.is_null(1)) o.channel_id = w.find_event.int64(1);
+    o.reply = reply_from_json(w.find_event.text(2));
+    return o;
+  };
+  // Events that involve no login session, left to append_plain() when the database appends many
+  // rows per statement: their channel and reply come from the directory alone.
+  std::vector<PlainAppend> plain;
+  results.assign(batch.size(), unexpected(ErrorCode::kInternal, "not applied"));
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const domain::Event& e = batch[i].event;
+    // The dedup key holds the openid: only its keyed hash is stored, after the CreateTime that
+    // keeps the index in time order (migration 5).
+    std::string dedup = fmt::format("{:010d}", e.create_time) + pseudonym(e.appid, e.dedup_key);
+    const bool scan = e.kind == domain::EventKind::kSubscribe || e.kind == domain::EventKind::kScan;
+    const bool login_free = !(scan && e.scene.starts_with(domain::kLoginScenePrefix)) &&
+                            !(e.kind == domain::EventKind::kOther && e.name == "text");
+    if (w.db->appends_many_rows() && login_free) {
+      domain::IngestContext context;
+      if (scan) context.channel = directory->attribute(e);
+      plain.push_back(PlainAppend{i, std::move(dedup), domain::plan_ingest(e, context, options_.replies)});
+      continue;
+    }
     // Decide and append: nothing but the log (and a login session's change) before the answer.
     auto apply = [&]() -> Result<domain::IngestOutcome> {
-      // The dedup key holds the openid: only its keyed hash is stored, after the CreateTime that
-      // keeps the index in time order (migration 5).
-      const std::string dedup = fmt::format("{:010d}", e.create_time) + pseudonym(e.appid, e.dedup_key);
       w.find_event.reset();
       w.find_event.bind(1, e.appid).bind(2, dedup);
       QRSCENE_ASSIGN_OR_RETURN(bool seen, w.find_event.step());
-      if (seen) {
-        domain::IngestOutcome o;
-        o.event_id = w.find_event.int64(0);
-        o.duplicate = true;
-        if (!w.find_event.is_null(1)) o.channel_id = w.find_event.int64(1);
-        o.reply = reply_from_json(w.find_event.text(2));
-        return o;
-      }
+      if (seen) return duplicate();
       domain::IngestContext context;
       QRSCENE_ASSIGN_OR_RETURN(const domain::LoginContext login, w.login_context(e, *directory, context.channel));
-      if (!login.login_scene && (e.kind == domain::EventKind::kSubscribe || e.kind == domain::EventKind::kScan)) {
-        context.channel = directory->attribute(e);
-      }
+      if (!login.login_scene && scan) context.channel = directory->attribute(e);
       // The reply and the channel depend on the code alone; the ledger is the projector's.
       domain::IngestPlan plan = domain::plan_ingest(e, context, options_.replies);
       const domain::LoginPlan login_plan = domain::plan_login(e, login, options_.login_texts);
       if (login_plan.handled) plan.reply = login_plan.reply;  // the login's answer, not the channel's
 
       w.insert_event.reset();
-      w.insert_event.bind(1, e.appid)
-          .bind(2, dedup)
-          .bind(3, domain::to_string(e.kind))
-          .bind(4, e.name)
-          .bind(5, e.openid)
-          .bind(6, plan.channel_id)
-          .bind(7, e.scene)
-          .bind(8, e.ticket)
-          .bind(9, e.create_time)
-          .bind(10, now)
-          .bind(11, reply_to_json(plan.reply))
-          .bind(12, e.content)
-          .bind(13, e.key);
+      bind_row(w.insert_event, 1, e, dedup, plan);
       QRSCENE_TRY(w.insert_event.step());
       domain::IngestOutcome o;
       o.event_id = w.insert_event.int64(0);
@@ -457,7 +511,56 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
       results.assign(batch.size(), *broken);
       return results;
     }
-    results.push_back(std::move(r));
+    results[i] = std::move(r);
+  }
+  if (!plain.empty()) {
+    // In key order, so two writers appending the same pushes wait for each other, never deadlock.
+    std::sort(plain.begin(), plain.end(), [&](const PlainAppend& a, const PlainAppend& b) {
+      return std::tie(batch[a.index].event.appid, a.dedup) < std::tie(batch[b.index].event.appid, b.dedup);
+    });
+    auto append_plain = [&]() -> Status {
+      std::map<std::pair<std::string, std::string>, std::int64_t> appended;  // (appid, dedup key) → id
+      for (std::size_t from = 0; from < plain.size(); from += Writer::kRowsPerAppend) {
+        const std::size_t rows = std::min(Writer::kRowsPerAppend, plain.size() - from);
+        QRSCENE_ASSIGN_OR_RETURN(Statement * q, w.appender(rows));
+        for (std::size_t r = 0; r < rows; ++r) {
+          const PlainAppend& a = plain[from + r];
+          bind_row(*q, 1 + static_cast<int>(r) * Writer::kLogColumns, batch[a.index].event, a.dedup, a.plan);
+        }
+        for (;;) {
+          QRSCENE_ASSIGN_OR_RETURN(bool row, q->step());
+          if (!row) break;
+          appended.emplace(std::pair{q->text(1), q->text(2)}, q->int64(0));
+        }
+        q->reset();
+      }
+      // Skipped rows were stored before (a retry, or a copy in this batch or another writer's).
+      for (const PlainAppend& a : plain) {
+        const domain::Event& e = batch[a.index].event;
+        auto found = appended.extract(std::pair{e.appid, a.dedup});
+        if (found) {
+          domain::IngestOutcome o;
+          o.event_id = found.mapped();
+          o.channel_id = a.plan.channel_id;
+          o.reply = a.plan.reply;
+          results[a.index] = std::move(o);
+          continue;
+        }
+        w.find_event.reset();
+        w.find_event.bind(1, e.appid).bind(2, a.dedup);
+        QRSCENE_ASSIGN_OR_RETURN(bool seen, w.find_event.step());
+        if (!seen) return unexpected(ErrorCode::kUnavailable, "an appended push is neither new nor stored: retry");
+        results[a.index] = duplicate();
+        w.find_event.reset();
+      }
+      return {};
+    };
+    if (auto appended = append_plain(); !appended) {
+      w.reset_all();
+      (void)w.db->exec("ROLLBACK");
+      results.assign(batch.size(), appended.error());
+      return results;
+    }
   }
   w.reset_all();
   if (auto committed = w.db->exec("COMMIT"); !committed) {
@@ -625,23 +728,63 @@ Status SqlStore::set_status(std::int64_t id, domain::ChannelStatus status) {
 
 Status SqlStore::update_channel(const domain::Channel& c) {
   auto reader = readers_->lease();
-  QRSCENE_ASSIGN_OR_RETURN(auto up, reader->prepare("UPDATE channels SET name = ?, grp = ?, owner = ?, "
-                                                     "reply_subscribe = ?, reply_scan = ?, wechat_tag_id = ?, "
-                                                     "evergreen = ?, spend_cents = ? WHERE id = ?"));
-  QRSCENE_TRY(up.bind(1, c.name)
-                  .bind(2, c.group)
-                  .bind(3, c.owner)
-                  .bind(4, reply_to_json(c.on_subscribe))
-                  .bind(5, reply_to_json(c.on_scan))
-                  .bind(6, c.wechat_tag_id)
-                  .bind(7, std::int64_t{c.evergreen})
-                  .bind(8, c.spend_cents)
-                  .bind(9, c.id)
-                  .run());
-  if (reader->changes() == 0) return unexpected(ErrorCode::kNotFound, fmt::format("no channel {}", c.id));
-  QRSCENE_TRY(channels_changed(*reader));
-  directory_stale_.store(true);
-  return {};
+  Database& db = *reader;
+  const Status updated = in_transaction(db, [&]() -> Status {
+    if (!db.key_lock_sql().empty()) {  // the projector credits no batch to the old segments meanwhile
+      QRSCENE_ASSIGN_OR_RETURN(auto lock, db.prepare(db.key_lock_sql()));
+      QRSCENE_TRY(lock.bind(1, kSegmentsLockKey).run());
+    }
+    QRSCENE_ASSIGN_OR_RETURN(auto was, db.prepare("SELECT appid, grp, owner FROM channels WHERE id = ?"));
+    was.bind(1, c.id);
+    QRSCENE_ASSIGN_OR_RETURN(bool found, was.step());
+    if (!found) return unexpected(ErrorCode::kNotFound, fmt::format("no channel {}", c.id));
+    const std::string appid = was.text(0), group = was.text(1), owner = was.text(2);
+    was.reset();
+    QRSCENE_ASSIGN_OR_RETURN(auto up, db.prepare("UPDATE channels SET name = ?, grp = ?, owner = ?, "
+                                                 "reply_subscribe = ?, reply_scan = ?, wechat_tag_id = ?, "
+                                                 "evergreen = ?, spend_cents = ? WHERE id = ?"));
+    QRSCENE_TRY(up.bind(1, c.name)
+                    .bind(2, c.group)
+                    .bind(3, c.owner)
+                    .bind(4, reply_to_json(c.on_subscribe))
+                    .bind(5, reply_to_json(c.on_scan))
+                    .bind(6, c.wechat_tag_id)
+                    .bind(7, std::int64_t{c.evergreen})
+                    .bind(8, c.spend_cents)
+                    .bind(9, c.id)
+                    .run());
+    if (group != c.group) QRSCENE_TRY(move_segment(db, c.id, appid, "group", group, c.group));
+    if (owner != c.owner) QRSCENE_TRY(move_segment(db, c.id, appid, "owner", owner, c.owner));
+    return channels_changed(db);
+  });
+  if (updated) directory_stale_.store(true);
+  return updated;
+}
+
+Status SqlStore::move_segment(Database& db, std::int64_t channel_id, std::string_view appid, std::string_view axis,
+                              std::string_view from, std::string_view to) {
+  // The channel's days leave the old segment's rows (sign -1) and join the new one's (+1).
+  const auto columns = rollup_columns();
+  std::string signed_columns;
+  for (std::string_view c : columns) signed_columns += fmt::format(", ? * d.{}", c);
+  // SQLite parses an upsert after INSERT ... SELECT only when the SELECT has a WHERE clause.
+  QRSCENE_ASSIGN_OR_RETURN(
+      auto add, db.prepare(fmt::format("INSERT INTO segment_daily (appid, axis, segment, day, {}) SELECT ?, ?, ?, "
+                                       "d.day{} FROM channel_daily d WHERE d.channel_id = ?{}",
+                                       fmt::join(columns, ", "), signed_columns,
+                                       on_conflict_adding("segment_daily", {"appid", "axis", "day", "segment"},
+                                                          columns))));
+  for (auto [segment, sign] : {std::pair{from, std::int64_t{-1}}, std::pair{to, std::int64_t{1}}}) {
+    add.reset();
+    add.bind(1, appid).bind(2, axis).bind(3, segment);
+    for (std::size_t i = 0; i < columns.size(); ++i) add.bind(4 + static_cast<int>(i), sign);
+    QRSCENE_TRY(add.bind(4 + static_cast<int>(columns.size()), channel_id).run());
+  }
+  // What the channel leaves behind is zero where it alone made the row.
+  QRSCENE_ASSIGN_OR_RETURN(auto empty, db.prepare(fmt::format("DELETE FROM segment_daily WHERE appid = ? AND axis = ? "
+                                                              "AND segment = ? AND {} = 0",
+                                                              fmt::join(columns, " = 0 AND "))));
+  return empty.bind(1, appid).bind(2, axis).bind(3, from).run();
 }
 
 Status SqlStore::set_ticket(std::int64_t id, std::string_view ticket, std::string_view url,

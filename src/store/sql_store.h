@@ -254,6 +254,9 @@ class SqlStore : public domain::Ingestor,
   // A channel write bumps settings.channels_version, so every instance reloads its directory; once
   // the write is committed, directory_stale_ makes this one reload before its next append.
   [[nodiscard]] Status channels_changed(Database& db);
+  // A channel's rollup rows moved from one group (or owner) to another in segment_daily.
+  [[nodiscard]] static Status move_segment(Database& db, std::int64_t channel_id, std::string_view appid,
+                                           std::string_view axis, std::string_view from, std::string_view to);
   // The projector (sql_projector.cpp).
   Status start_projector(std::unique_ptr<Database> db);
   void stop_projector();  // drains the log first (a few seconds at most)

@@ -10,6 +10,8 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <future>
 #include <thread>
 
@@ -137,7 +139,9 @@ class SqlStoreTest : public ::testing::TestWithParam<Backend> {
           "SELECT COALESCE(SUM(scans + new_follows + first_follows + re_follows + existing_scans + unfollows), 0) "
           "FROM channel_daily",
           "SELECT COALESCE(SUM(scans + new_follows + first_follows + re_follows + existing_scans + unfollows + "
-          "organic_follows + organic_unfollows + left_5m + left_24h + left_7d + left_30d), 0) FROM account_daily"}) {
+          "organic_follows + organic_unfollows + left_5m + left_24h + left_7d + left_30d), 0) FROM account_daily",
+          "SELECT COALESCE(SUM(scans + new_follows + first_follows + re_follows + existing_scans + unfollows + "
+          "left_5m + left_24h + left_7d + left_30d), 0) FROM segment_daily"}) {
       auto q = db->prepare(sql);
       if (!q) return q.error().to_string();
       auto row = q->step();
@@ -467,6 +471,50 @@ TEST_P(SqlStoreTest, ManyConcurrentEventsAreCommittedInGroupsAndAllCounted) {
   EXPECT_LT(store_->commits(), kEvents);  // grouped: fewer transactions than events
 }
 
+// WeChat's copies of a push (its retries, or the same push reaching two writers) arriving together:
+// whether they meet in one group commit or in several, one is stored and every copy is answered
+// with its id, channel and reply.
+TEST_P(SqlStoreTest, CopiesOfPushesSubmittedTogetherAreStoredOnceEach) {
+  const auto c = channel("A", "a", "TA");
+  constexpr int kPushes = 50, kCopies = 4;
+  std::mutex mu;
+  std::map<std::string, std::vector<domain::IngestOutcome>> answers;
+  std::vector<std::future<void>> waits;
+  for (int copy = 0; copy < kCopies; ++copy) {
+    for (int i = 0; i < kPushes; ++i) {
+      const std::string openid = "o" + std::to_string(i);
+      auto p = std::make_shared<std::promise<void>>();
+      waits.push_back(p->get_future());
+      store_->submit(event(i % 2 == 0 ? EventKind::kSubscribe : EventKind::kScan, openid, kT0 + i, "a", "TA"),
+                     [p, openid, &mu, &answers](Result<domain::IngestOutcome> r) {
+                       EXPECT_TRUE(r) << r.error().to_string();
+                       if (r) {
+                         std::lock_guard lock(mu);
+                         answers[openid].push_back(*r);
+                       }
+                       p->set_value();
+                     });
+    }
+  }
+  for (auto& w : waits) w.get();
+  ASSERT_EQ(answers.size(), static_cast<std::size_t>(kPushes));
+  for (const auto& [openid, copies] : answers) {
+    ASSERT_EQ(copies.size(), static_cast<std::size_t>(kCopies)) << openid;
+    int stored = 0;
+    for (const auto& o : copies) {
+      stored += o.duplicate ? 0 : 1;
+      EXPECT_EQ(o.event_id, copies[0].event_id) << openid;
+      EXPECT_EQ(o.channel_id, std::optional<std::int64_t>(c.id)) << openid;
+      EXPECT_EQ(o.reply.text, copies[0].reply.text) << openid;
+    }
+    EXPECT_EQ(stored, 1) << openid;
+  }
+  ASSERT_TRUE(store_->catch_up(kWait));
+  EXPECT_EQ(*store_->event_count(kAppId), kPushes);
+  EXPECT_EQ(day0(c.id).new_follows, kPushes / 2);
+  EXPECT_EQ(day0(c.id).scans, kPushes);
+}
+
 TEST_P(SqlStoreTest, EventsSubmittedBeforeStoppingAreAllCommitted) {
   const auto c = channel("A", "a", "TA");
   std::atomic<int> done{0};
@@ -660,6 +708,85 @@ TEST_P(SqlStoreTest, RollupsServeTheAnalytics) {
   EXPECT_EQ((*per_channel)[2].channel_id, c.id);
   EXPECT_EQ((*per_channel)[2].counters, domain::Counters{});
   EXPECT_EQ((*per_channel)[1].counters.new_follows, 1);
+}
+
+// Groups and owners have rollups of their own (the leaderboard reads them); a channel that changes
+// group or owner takes its history along, and they always equal the channels' rows summed.
+TEST_P(SqlStoreTest, GroupAndOwnerRollupsFollowAChannelThatMoves) {
+  auto with = [this](std::string name, std::string scene, std::string ticket, std::string group, std::string owner) {
+    domain::Channel c = channel(std::move(name), std::move(scene), std::move(ticket));
+    c.group = std::move(group);
+    c.owner = std::move(owner);
+    EXPECT_TRUE(store_->update_channel(c));
+    return c;
+  };
+  auto a = with("A", "a", "TA", "地推", "小王");
+  const auto b = with("B", "b", "TB", "地推", "小李");
+  const auto c = with("C", "c", "TC", "线上", "小王");
+  constexpr std::int64_t kDaySeconds = 86400;
+  for (const auto& e : {event(EventKind::kSubscribe, "o1", kT0, "a", "TA"),
+                        event(EventKind::kUnsubscribe, "o1", kT0 + kDaySeconds),  // a loss for day 0's cohort
+                        event(EventKind::kSubscribe, "o2", kT0, "b", "TB"),
+                        event(EventKind::kSubscribe, "o3", kT0 + 60, "c", "TC"),
+                        event(EventKind::kScan, "o3", kT0 + 120, "a", "TA")}) {
+    ASSERT_TRUE(ingest(e));
+  }
+  domain::ChannelFilter all;
+  all.appid = kAppId;
+  // The same breakdown from the channels' rows: a filter naming every channel cannot use the rollups.
+  domain::ChannelFilter each = all;
+  each.channel_ids = {a.id, b.id, c.id};
+  auto same = [&](domain::Breakdown by) {
+    auto rolled = store_->breakdown(all, by, kDay0, kDay0 + 5);
+    auto summed = store_->breakdown(each, by, kDay0, kDay0 + 5);
+    ASSERT_TRUE(rolled) << rolled.error().to_string();
+    ASSERT_TRUE(summed) << summed.error().to_string();
+    ASSERT_EQ(rolled->size(), summed->size());
+    for (std::size_t i = 0; i < rolled->size(); ++i) {
+      const auto &r = (*rolled)[i], &s = (*summed)[i];
+      EXPECT_EQ(r.key, s.key);
+      EXPECT_EQ(r.channels, s.channels) << r.key;
+      EXPECT_EQ(r.counters, s.counters) << r.key;
+      EXPECT_EQ(r.losses, s.losses) << r.key;
+    }
+  };
+  auto of = [&](domain::Breakdown by, const std::string& key) {
+    const auto rows = store_->breakdown(all, by, kDay0, kDay0 + 5);
+    for (const auto& r : *rows) {
+      if (r.key == key) return r;
+    }
+    return domain::BreakdownRow{};
+  };
+  same(domain::Breakdown::kOwner);
+  same(domain::Breakdown::kGroup);
+  EXPECT_EQ(of(domain::Breakdown::kOwner, "小王").counters.new_follows, 2);
+  EXPECT_EQ(of(domain::Breakdown::kOwner, "小王").losses.within_7d, 1);
+  EXPECT_EQ(of(domain::Breakdown::kGroup, "地推").counters.scans, 3);
+
+  a.owner = "小李";  // A and its history go to 小李 and to 线上
+  a.group = "线上";
+  ASSERT_TRUE(store_->update_channel(a));
+  same(domain::Breakdown::kOwner);
+  same(domain::Breakdown::kGroup);
+  EXPECT_EQ(of(domain::Breakdown::kOwner, "小王").counters, (domain::Counters{1, 1, 1, 0, 0, 0}));
+  EXPECT_EQ(of(domain::Breakdown::kOwner, "小王").losses, domain::CohortLosses{});
+  EXPECT_EQ(of(domain::Breakdown::kOwner, "小李").counters.new_follows, 2);
+  EXPECT_EQ(of(domain::Breakdown::kOwner, "小李").losses.within_7d, 1);
+  EXPECT_EQ(of(domain::Breakdown::kGroup, "地推").counters.scans, 1);
+
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o4", kT0 + 2 * kDaySeconds, "a", "TA")));  // after the move
+  same(domain::Breakdown::kOwner);
+  same(domain::Breakdown::kGroup);
+  EXPECT_EQ(of(domain::Breakdown::kOwner, "小李").counters.new_follows, 3);
+  EXPECT_EQ(of(domain::Breakdown::kOwner, "小王").counters.new_follows, 1);
+
+  domain::ChannelFilter li = all;  // one owner's own row
+  li.owner = "小李";
+  auto one = store_->breakdown(li, domain::Breakdown::kOwner, kDay0, kDay0 + 5);
+  ASSERT_TRUE(one);
+  ASSERT_EQ(one->size(), 1U);
+  EXPECT_EQ((*one)[0].channels, 2);
+  EXPECT_EQ((*one)[0].counters.new_follows, 3);
 }
 
 // Login codes are lent one session at a time and come back after their cooldown; a scan decides the

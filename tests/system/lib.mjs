@@ -129,6 +129,19 @@ export function projectionsEqualARecount(query) {
       ${same('SELECT COALESCE(SUM(unfollows), 0) FROM account_daily', events("kind = 'unsubscribe' AND channel_id IS NOT NULL"))},
       ${same('SELECT COALESCE(SUM(existing_scans), 0) FROM account_daily', events("kind = 'scan' AND channel_id IS NOT NULL"))}`);
   assert.equal(account, '1|1|1|1', 'the account\'s rollups equal the event log');
+  // Groups' and owners' rollups: their channels' rows summed (all ten columns), both ways round.
+  const columns = ['scans', 'new_follows', 'first_follows', 're_follows', 'existing_scans', 'unfollows', 'left_5m',
+    'left_24h', 'left_7d', 'left_30d'];
+  const summed = (axis, column) => `SELECT c.appid, '${axis}' AS axis, c.${column} AS segment, d.day,
+      ${columns.map((c) => `SUM(d.${c}) AS ${c}`).join(', ')}
+    FROM channel_daily d JOIN channels c ON c.id = d.channel_id GROUP BY c.appid, c.${column}, d.day`;
+  const nonzero = `(${columns.join(' <> 0 OR ')} <> 0)`;
+  const channelsSummed = `SELECT * FROM (${summed('group', 'grp')} UNION ALL ${summed('owner', 'owner')}) s
+    WHERE ${nonzero}`;
+  const segments = `SELECT appid, axis, segment, day, ${columns.join(', ')} FROM segment_daily WHERE ${nonzero}`;
+  const differ = query(`SELECT (SELECT COUNT(*) FROM (${channelsSummed} EXCEPT ${segments}) a)
+    + (SELECT COUNT(*) FROM (${segments} EXCEPT ${channelsSummed}) b)`);
+  assert.equal(differ, '0', 'each group\'s and owner\'s rollup equals its channels\' rows summed');
   const ledger = query(`SELECT
       ${same('SELECT COUNT(*) FROM subscriptions', events("kind = 'subscribe'"))},
       ${same('SELECT COUNT(*) FROM followers', 'SELECT COUNT(*) FROM subscriptions WHERE ended_at IS NULL')},

@@ -50,6 +50,7 @@ class PgDatabase final : public Database {
     return "SELECT pg_try_advisory_lock(hashtextextended('qrscene projector', 0))";
   }
   [[nodiscard]] Status relax_durability() override { return exec("SET synchronous_commit = off"); }
+  [[nodiscard]] bool appends_many_rows() const override { return true; }
   [[nodiscard]] const std::string& name() const noexcept override { return name_; }
 
   // Runs a statement made by prepare(): `prepared` names it ("" runs `sql` as a plain command).
