@@ -36,14 +36,22 @@ inline std::string on_conflict_adding(std::string_view table, std::initializer_l
   return fmt::format(" ON CONFLICT ({}) DO UPDATE SET {}", fmt::join(key, ", "), adds);
 }
 
-// INSERT INTO `table` (key..., columns...) VALUES (?, ...) plus on_conflict_adding: a delta
-// added to the row, made if missing.
+// "(?, ?), (?, ?)": `rows` rows of `columns` parameters, for VALUES.
+inline std::string value_rows(std::size_t rows, std::size_t columns) {
+  std::string row = "(?";
+  for (std::size_t c = 1; c < columns; ++c) row += ", ?";
+  row += ")";
+  std::string out = row;
+  for (std::size_t r = 1; r < rows; ++r) out += ", " + row;
+  return out;
+}
+
+// INSERT INTO `table` (key..., columns...) VALUES `rows` rows plus on_conflict_adding: a delta
+// added to each row, made if missing (no key twice in one statement).
 inline std::string upsert_adding(std::string_view table, std::initializer_list<std::string_view> key,
-                                 const std::vector<std::string_view>& columns) {
-  std::string marks;
-  for (std::size_t i = 0; i < key.size() + columns.size(); ++i) marks += i == 0 ? "?" : ", ?";
-  return fmt::format("INSERT INTO {} ({}, {}) VALUES ({}){}", table, fmt::join(key, ", "), fmt::join(columns, ", "),
-                     marks, on_conflict_adding(table, key, columns));
+                                 const std::vector<std::string_view>& columns, std::size_t rows = 1) {
+  return fmt::format("INSERT INTO {} ({}, {}) VALUES {}{}", table, fmt::join(key, ", "), fmt::join(columns, ", "),
+                     value_rows(rows, key.size() + columns.size()), on_conflict_adding(table, key, columns));
 }
 
 }  // namespace qrscene::store

@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <tuple>
@@ -270,13 +272,60 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
 
   const auto directory = this->directory();
   const std::int64_t now = clock_.unix_seconds();
+  using Follower = std::pair<std::string, std::string>;  // (appid, keyed hash of the openid)
+  // A follower's ledger as the batch leaves it: read for the whole batch first, then kept here.
+  struct Ledger {
+    bool followed_before = false;
+    bool open = false;
+    std::int64_t open_id = 0;
+    std::int64_t channel = 0;  // the open subscription's (0: organic)
+    std::int64_t started_at = 0;
+  };
+  std::vector<std::string> who(batch.size());
+  std::map<Follower, Ledger> ledgers;
   std::map<std::pair<std::int64_t, std::int64_t>, DayDelta> channel_days;  // (channel, day), in key order
   std::map<std::pair<std::string, std::int64_t>, DayDelta> account_days;   // (appid, day)
+  // Rows written together after the batch's events were decided, many to a statement.
+  struct EventRow {
+    const LoggedEvent* le;
+    std::string who;
+    std::optional<std::int64_t> channel_id;
+  };
+  struct JobRow {
+    std::string appid, kind, subject, payload;
+  };
+  std::vector<EventRow> event_rows;
+  std::vector<JobRow> job_rows;
 
+  // The batch's reads, one statement per kManyRows keys (padded with the last key).
+  auto read_ledgers = [&]() -> Status {
+    std::vector<const Follower*> keys;
+    for (const auto& [key, ledger] : ledgers) keys.push_back(&key);
+    for (std::size_t from = 0; from < keys.size(); from += Projector::kManyRows) {
+      QRSCENE_ASSIGN_OR_RETURN(Statement * q, p.many(Projector::Many::kLedgers, Projector::kManyRows));
+      for (std::size_t r = 0; r < Projector::kManyRows; ++r) {
+        const Follower& k = *keys[std::min(from + r, keys.size() - 1)];
+        q->bind(static_cast<int>(2 * r + 1), k.first).bind(static_cast<int>(2 * r + 2), k.second);
+      }
+      for (;;) {
+        QRSCENE_ASSIGN_OR_RETURN(bool row, q->step());
+        if (!row) break;
+        Ledger& l = ledgers[{q->text(0), q->text(1)}];
+        l.followed_before = true;
+        if (q->int64(5) == 1) {
+          l.open = true;
+          l.open_id = q->int64(2);
+          l.channel = q->is_null(3) ? 0 : q->int64(3);
+          l.started_at = q->int64(4);
+        }
+      }
+      q->reset();
+    }
+    return {};
+  };
   // One logged event: decided as the domain says, against the ledger as the batch has left it.
-  auto apply = [&](const LoggedEvent& le) -> Status {
+  auto apply = [&](const LoggedEvent& le, const std::string& follower) -> Status {
     const domain::Event& e = le.event;
-    const std::string who = pseudonym(e.appid, e.openid);
     domain::IngestContext context;
     if (le.channel_id) {
       if (const domain::ChannelRef* c = directory->find(*le.channel_id)) {
@@ -287,44 +336,31 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
         context.channel = bare;
       }
     }
-    std::int64_t open_id = 0;
+    Ledger* ledger = nullptr;
     if (e.kind != domain::EventKind::kOther) {
-      p.last_subscription.reset();
-      p.last_subscription.bind(1, e.appid).bind(2, who);
-      QRSCENE_ASSIGN_OR_RETURN(context.followed_before, p.last_subscription.step());
-      if (context.followed_before && p.last_subscription.int64(3) == 1) {
+      ledger = &ledgers[{e.appid, follower}];
+      context.followed_before = ledger->followed_before;
+      if (ledger->open) {
         context.has_open_subscription = true;
-        open_id = p.last_subscription.int64(0);
-        context.open_subscription_channel = p.last_subscription.is_null(1) ? 0 : p.last_subscription.int64(1);
-        context.open_subscription_started_at = p.last_subscription.int64(2);
+        context.open_subscription_channel = ledger->channel;
+        context.open_subscription_started_at = ledger->started_at;
       }
-      p.last_subscription.reset();
     }
     const domain::IngestPlan plan = domain::plan_ingest(e, context, options_.replies);
+    event_rows.push_back(EventRow{&le, follower, plan.channel_id});
 
-    p.insert_event.reset();
-    p.insert_event.bind(1, le.id)
-        .bind(2, e.appid)
-        .bind(3, e.dedup_key)
-        .bind(4, domain::to_string(e.kind))
-        .bind(5, e.name)
-        .bind(6, who)
-        .bind(7, plan.channel_id)
-        .bind(8, e.scene)
-        .bind(9, e.ticket)
-        .bind(10, e.create_time)
-        .bind(11, le.received_at)
-        .bind(12, le.reply);
-    QRSCENE_TRY(p.insert_event.run());
-    if (db.changes() == 0) return {};  // stored before the log existed (or by an older qrscene): applied then
-    if (plan.close_subscription && open_id != 0) {
+    if (plan.close_subscription && ledger != nullptr && ledger->open) {
       p.close_subscription.reset();
-      QRSCENE_TRY(p.close_subscription.bind(1, e.create_time).bind(2, open_id).run());
+      QRSCENE_TRY(p.close_subscription.bind(1, e.create_time).bind(2, ledger->open_id).run());
+      ledger->open = false;
     }
     if (plan.open_subscription) {
       p.insert_subscription.reset();
-      QRSCENE_TRY(
-          p.insert_subscription.bind(1, e.appid).bind(2, who).bind(3, plan.channel_id).bind(4, e.create_time).run());
+      p.insert_subscription.bind(1, e.appid).bind(2, follower).bind(3, plan.channel_id).bind(4, e.create_time);
+      QRSCENE_ASSIGN_OR_RETURN(bool row, p.insert_subscription.step());
+      if (!row) return unexpected(ErrorCode::kInternal, "a new subscription returned no id");
+      *ledger = Ledger{true, true, p.insert_subscription.int64(0), plan.channel_id.value_or(0), e.create_time};
+      p.insert_subscription.reset();
     }
     const std::int64_t day = domain::local_day(e.create_time, options_.utc_offset_seconds);
     if (plan.counters_channel) channel_days[{*plan.counters_channel, day}].counters += plan.counters;
@@ -341,15 +377,8 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
       channel_days[{*plan.cohort_channel, cohort_day}].losses += losses;
       account_days[{e.appid, cohort_day}].losses += losses;
     }
-    auto job = [&](std::string_view kind, std::string_view subject, const Json& payload) -> Status {
-      p.insert_job.reset();
-      return p.insert_job.bind(1, e.appid)
-          .bind(2, kind)
-          .bind(3, subject)
-          .bind(4, payload.dump())
-          .bind(5, now)
-          .bind(6, now)
-          .run();
+    auto job = [&](std::string_view kind, std::string_view subject, const Json& payload) {
+      job_rows.push_back(JobRow{e.appid, std::string(kind), std::string(subject), payload.dump()});
     };
     if (plan.remember_follower) {
       p.remember_follower.reset();
@@ -357,99 +386,163 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
                       .bind(2, e.openid)
                       .bind(3, plan.channel_id)
                       .bind(4, e.create_time)
-                      .bind(5, who)
+                      .bind(5, follower)
                       .run());
       // unionid and tags for the follower list (JobRunner)
-      if (options_.profile_followers) QRSCENE_TRY(job("profile", who, Json{{"openid", e.openid}}));
+      if (options_.profile_followers) job("profile", follower, Json{{"openid", e.openid}});
     }
     if (plan.forget_follower) {
       p.forget_follower.reset();
       QRSCENE_TRY(p.forget_follower.bind(1, e.appid).bind(2, e.openid).run());
       p.forget_jobs.reset();
-      QRSCENE_TRY(p.forget_jobs.bind(1, e.appid).bind(2, who).run());
+      QRSCENE_TRY(p.forget_jobs.bind(1, e.appid).bind(2, follower).run());
+      std::erase_if(job_rows, [&](const JobRow& j) { return j.appid == e.appid && j.subject == follower; });
       p.forget_bindings.reset();
       QRSCENE_TRY(p.forget_bindings.bind(1, e.appid).bind(2, e.openid).run());
       if (options_.unlink_on_unfollow) {
         for (Statement* st : {&p.unlink_events, &p.unlink_subscriptions}) {
           st->reset();
-          QRSCENE_TRY(st->bind(1, e.appid).bind(2, who).run());
+          QRSCENE_TRY(st->bind(1, e.appid).bind(2, follower).run());
         }
+        for (EventRow& r : event_rows) {  // this batch's rows of the follower, not written yet
+          if (r.le->event.appid == e.appid && r.who == follower) r.who = fmt::format("gone:{}", r.le->id);
+        }
+        if (ledger != nullptr) *ledger = Ledger{};  // no row is theirs any more
       }
     }
-    if (plan.tag_job != 0) QRSCENE_TRY(job("tag", who, Json{{"openid", e.openid}, {"tag_id", plan.tag_job}}));
+    if (plan.tag_job != 0) job("tag", follower, Json{{"openid", e.openid}, {"tag_id", plan.tag_job}});
     const bool forward_kind =
         std::find(options_.forward_kinds.begin(), options_.forward_kinds.end(), e.name) != options_.forward_kinds.end();
     if (options_.forward_events && (plan.channel_id || forward_kind)) {
       // Not tied to the follower (no subject): the backend is told of the unfollow too.
-      QRSCENE_TRY(job("webhook", "",
-                      Json{{"event_id", le.id},
-                           {"appid", e.appid},
-                           {"openid", e.openid},
-                           {"event", e.name},
-                           {"kind", domain::to_string(e.kind)},
-                           {"channel_id", plan.channel_id ? Json(*plan.channel_id) : Json()},
-                           {"scene", e.scene},
-                           {"ticket", e.ticket},
-                           {"key", e.key},
-                           {"create_time", e.create_time}}));
+      job("webhook", "",
+          Json{{"event_id", le.id},
+               {"appid", e.appid},
+               {"openid", e.openid},
+               {"event", e.name},
+               {"kind", domain::to_string(e.kind)},
+               {"channel_id", plan.channel_id ? Json(*plan.channel_id) : Json()},
+               {"scene", e.scene},
+               {"ticket", e.ticket},
+               {"key", e.key},
+               {"create_time", e.create_time}});
     }
     return {};
   };
 
-  auto apply_all = [&]() -> Status {
-    for (const auto& le : batch) QRSCENE_TRY(apply(le));
-    // The key's parameters come first; from `at` on, the six counters, [the organic pair,] the four losses.
-    auto bind_day = [](Statement& q, const DayDelta& d, int at, bool organic) -> Statement& {
-      const auto& c = d.counters;
-      const auto& l = d.losses;
-      q.bind(at, c.scans).bind(at + 1, c.new_follows).bind(at + 2, c.first_follows).bind(at + 3, c.re_follows);
-      q.bind(at + 4, c.existing_scans).bind(at + 5, c.unfollows);
-      at += 6;
-      if (organic) {
-        q.bind(at, d.organic_follows).bind(at + 1, d.organic_unfollows);
-        at += 2;
+  // Runs `bind_row` for each of `rows` in statements of up to kManyRows rows.
+  auto write_many = [&](Projector::Many what, std::size_t rows, int columns,
+                        const std::function<void(Statement&, std::size_t row, int at)>& bind_row) -> Status {
+    for (std::size_t from = 0; from < rows; from += Projector::kManyRows) {
+      const std::size_t n = std::min(Projector::kManyRows, rows - from);
+      QRSCENE_ASSIGN_OR_RETURN(Statement * q, p.many(what, n));
+      for (std::size_t r = 0; r < n; ++r) bind_row(*q, from + r, 1 + static_cast<int>(r) * columns);
+      QRSCENE_TRY(q->run());
+      q->reset();
+    }
+    return {};
+  };
+  // The key's parameters come first; from `at` on, the six counters, [the organic pair,] the four losses.
+  auto bind_day = [](Statement& q, const DayDelta& d, int at, bool organic) {
+    const auto& c = d.counters;
+    const auto& l = d.losses;
+    q.bind(at, c.scans).bind(at + 1, c.new_follows).bind(at + 2, c.first_follows).bind(at + 3, c.re_follows);
+    q.bind(at + 4, c.existing_scans).bind(at + 5, c.unfollows);
+    at += 6;
+    if (organic) {
+      q.bind(at, d.organic_follows).bind(at + 1, d.organic_unfollows);
+      at += 2;
+    }
+    q.bind(at, l.within_5m).bind(at + 1, l.within_24h).bind(at + 2, l.within_7d).bind(at + 3, l.within_30d);
+  };
+  // The group and owner of each channel the batch counted for, read together.
+  auto read_segments = [&]() -> Result<std::map<std::int64_t, std::array<std::string, 3>>> {
+    std::vector<std::int64_t> ids;
+    for (const auto& [key, d] : channel_days) {
+      if (ids.empty() || ids.back() != key.first) ids.push_back(key.first);
+    }
+    std::map<std::int64_t, std::array<std::string, 3>> segments;  // id → appid, group, owner
+    for (std::size_t from = 0; from < ids.size(); from += Projector::kManyRows) {
+      QRSCENE_ASSIGN_OR_RETURN(Statement * q, p.many(Projector::Many::kSegments, Projector::kManyRows));
+      for (std::size_t r = 0; r < Projector::kManyRows; ++r) {
+        q->bind(static_cast<int>(r + 1), ids[std::min(from + r, ids.size() - 1)]);
       }
-      return q.bind(at, l.within_5m).bind(at + 1, l.within_24h).bind(at + 2, l.within_7d).bind(at + 3, l.within_30d);
-    };
+      for (;;) {
+        QRSCENE_ASSIGN_OR_RETURN(bool row, q->step());
+        if (!row) break;
+        segments[q->int64(0)] = {q->text(1), q->text(2), q->text(3)};
+      }
+      q->reset();
+    }
+    for (std::int64_t id : ids) {
+      if (!segments.contains(id)) return unexpected(ErrorCode::kInternal, fmt::format("channel {} is not in channels", id));
+    }
+    return segments;
+  };
+
+  auto apply_all = [&]() -> Status {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      who[i] = pseudonym(batch[i].event.appid, batch[i].event.openid);
+      if (batch[i].event.kind != domain::EventKind::kOther) ledgers.try_emplace({batch[i].event.appid, who[i]});
+    }
+    QRSCENE_TRY(read_ledgers());
+    for (std::size_t i = 0; i < batch.size(); ++i) QRSCENE_TRY(apply(batch[i], who[i]));
+    QRSCENE_TRY(write_many(Projector::Many::kEvents, event_rows.size(), 12, [&](Statement& q, std::size_t i, int at) {
+      const EventRow& r = event_rows[i];
+      const domain::Event& e = r.le->event;
+      q.bind(at, r.le->id)
+          .bind(at + 1, e.appid)
+          .bind(at + 2, e.dedup_key)
+          .bind(at + 3, domain::to_string(e.kind))
+          .bind(at + 4, e.name)
+          .bind(at + 5, r.who)
+          .bind(at + 6, r.channel_id)
+          .bind(at + 7, e.scene)
+          .bind(at + 8, e.ticket)
+          .bind(at + 9, e.create_time)
+          .bind(at + 10, r.le->received_at)
+          .bind(at + 11, r.le->reply);
+    }));
+    QRSCENE_TRY(write_many(Projector::Many::kJobs, job_rows.size(), 6, [&](Statement& q, std::size_t i, int at) {
+      const JobRow& j = job_rows[i];
+      q.bind(at, j.appid).bind(at + 1, j.kind).bind(at + 2, j.subject).bind(at + 3, j.payload);
+      q.bind(at + 4, now).bind(at + 5, now);
+    }));
     if (!channel_days.empty() && p.segments_lock) {
       p.segments_lock->reset();
       QRSCENE_TRY(p.segments_lock->bind(1, kSegmentsLockKey).run());
     }
+    QRSCENE_ASSIGN_OR_RETURN(const auto segments, read_segments());
     // (appid, axis, day, segment): the channels' days summed by their group and by their owner
     std::map<std::tuple<std::string, std::string_view, std::int64_t, std::string>, DayDelta> segment_days;
-    std::int64_t segments_known_for = 0;
-    std::string appid, group, owner;
     for (const auto& [key, d] : channel_days) {
-      p.add_channel_day.reset();
-      QRSCENE_TRY(bind_day(p.add_channel_day.bind(1, key.first).bind(2, key.second), d, 3, false).run());
-      if (segments_known_for != key.first) {  // the map is in channel order: one lookup per channel
-        p.segments_of.reset();
-        p.segments_of.bind(1, key.first);
-        QRSCENE_ASSIGN_OR_RETURN(bool found, p.segments_of.step());
-        if (!found) return unexpected(ErrorCode::kInternal, fmt::format("channel {} is not in channels", key.first));
-        appid = p.segments_of.text(0);
-        group = p.segments_of.text(1);
-        owner = p.segments_of.text(2);
-        p.segments_of.reset();
-        segments_known_for = key.first;
-      }
+      const auto& [appid, group, owner] = segments.at(key.first);
       for (auto [axis, segment] : {std::pair<std::string_view, const std::string&>{"group", group}, {"owner", owner}}) {
         DayDelta& s = segment_days[{appid, axis, key.second, segment}];
         s.counters += d.counters;
         s.losses += d.losses;
       }
     }
-    for (const auto& [key, d] : segment_days) {
-      const auto& [segment_appid, axis, day, segment] = key;
-      p.add_segment_day.reset();
-      QRSCENE_TRY(bind_day(p.add_segment_day.bind(1, segment_appid).bind(2, axis).bind(3, day).bind(4, segment), d,
-                           5, false)
-                      .run());
-    }
-    for (const auto& [key, d] : account_days) {
-      p.add_account_day.reset();
-      QRSCENE_TRY(bind_day(p.add_account_day.bind(1, key.first).bind(2, key.second), d, 3, true).run());
-    }
+    std::vector<const std::pair<const std::pair<std::int64_t, std::int64_t>, DayDelta>*> cd;
+    for (const auto& kv : channel_days) cd.push_back(&kv);
+    QRSCENE_TRY(write_many(Projector::Many::kChannelDays, cd.size(), 12, [&](Statement& q, std::size_t i, int at) {
+      q.bind(at, cd[i]->first.first).bind(at + 1, cd[i]->first.second);
+      bind_day(q, cd[i]->second, at + 2, false);
+    }));
+    std::vector<const std::pair<const std::pair<std::string, std::int64_t>, DayDelta>*> ad;
+    for (const auto& kv : account_days) ad.push_back(&kv);
+    QRSCENE_TRY(write_many(Projector::Many::kAccountDays, ad.size(), 14, [&](Statement& q, std::size_t i, int at) {
+      q.bind(at, ad[i]->first.first).bind(at + 1, ad[i]->first.second);
+      bind_day(q, ad[i]->second, at + 2, true);
+    }));
+    std::vector<const std::pair<const std::tuple<std::string, std::string_view, std::int64_t, std::string>, DayDelta>*>
+        sd;
+    for (const auto& kv : segment_days) sd.push_back(&kv);
+    QRSCENE_TRY(write_many(Projector::Many::kSegmentDays, sd.size(), 14, [&](Statement& q, std::size_t i, int at) {
+      const auto& [appid, axis, day, segment] = sd[i]->first;
+      q.bind(at, appid).bind(at + 1, axis).bind(at + 2, day).bind(at + 3, segment);
+      bind_day(q, sd[i]->second, at + 4, false);
+    }));
     p.move_position.reset();
     QRSCENE_TRY(p.move_position.bind(1, last).bind(2, now).bind(3, p.position).run());
     if (db.changes() != 1) {

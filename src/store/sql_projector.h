@@ -24,21 +24,18 @@ struct SqlStore::Projector {
   Statement read_log;
   Statement clear_log;
   Statement channels_version;
-  Statement insert_event;
-  Statement last_subscription;
   Statement close_subscription;
   Statement insert_subscription;
-  Statement add_channel_day;
-  Statement add_account_day;
-  Statement add_segment_day;
-  Statement segments_of;
   Statement remember_follower;
   Statement forget_follower;
-  Statement insert_job;
   Statement forget_jobs;
   Statement forget_bindings;
   Statement unlink_events;
   Statement unlink_subscriptions;
+  // The batch's reads and writes many rows to a statement (many()), prepared once per row count.
+  enum class Many { kLedgers, kSegments, kEvents, kJobs, kChannelDays, kAccountDays, kSegmentDays };
+  static constexpr std::size_t kManyRows = 64;
+  std::map<std::pair<Many, std::size_t>, Statement> many_rows;
   bool leading = false;
   std::int64_t position = -1;  // -1: read it from the database first
   std::chrono::steady_clock::time_point version_checked{};
@@ -72,38 +69,15 @@ struct SqlStore::Projector {
     QRSCENE_ASSIGN_OR_RETURN(auto clear_log, p("UPDATE event_log SET openid = '', content = '', event_key = '' "
                                                "WHERE id > ? AND id <= ?"));
     QRSCENE_ASSIGN_OR_RETURN(auto channels_version, p("SELECT value FROM settings WHERE key = 'channels_version'"));
-    // An event stored before the log existed is found by its key and not applied again.
-    QRSCENE_ASSIGN_OR_RETURN(
-        auto insert_event, p("INSERT INTO events (id, appid, dedup_key, kind, name, openid_hash, channel_id, scene, "
-                             "ticket, create_time, received_at, reply) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                             "ON CONFLICT (appid, dedup_key) DO NOTHING"));
-    // The follower's open subscription if any, else their latest: one lookup tells both.
-    QRSCENE_ASSIGN_OR_RETURN(auto last_subscription,
-                             p("SELECT id, channel_id, started_at, CASE WHEN ended_at IS NULL THEN 1 ELSE 0 END "
-                               "AS is_open FROM subscriptions WHERE appid = ? AND openid_hash = ? "
-                               "ORDER BY is_open DESC, id DESC LIMIT 1"));
     QRSCENE_ASSIGN_OR_RETURN(auto close_subscription, p("UPDATE subscriptions SET ended_at = ? WHERE id = ?"));
     QRSCENE_ASSIGN_OR_RETURN(auto insert_subscription, p("INSERT INTO subscriptions (appid, openid_hash, channel_id, "
-                                                         "started_at) VALUES (?, ?, ?, ?)"));
-    // A channel-day's, an account-day's and a group's or owner's day's counters and cohort losses,
-    // summed over a batch: one upsert per key (rollup_sql.h).
-    QRSCENE_ASSIGN_OR_RETURN(auto add_channel_day,
-                             p(upsert_adding("channel_daily", {"channel_id", "day"}, rollup_columns())));
-    QRSCENE_ASSIGN_OR_RETURN(
-        auto add_account_day,
-        p(upsert_adding("account_daily", {"appid", "day"}, rollup_columns({"organic_follows", "organic_unfollows"}))));
-    QRSCENE_ASSIGN_OR_RETURN(auto add_segment_day,
-                             p(upsert_adding("segment_daily", {"appid", "axis", "day", "segment"}, rollup_columns())));
-    // The group and owner a channel's counts go to; a channel changing them waits for the batch.
-    QRSCENE_ASSIGN_OR_RETURN(auto segments_of, p("SELECT appid, grp, owner FROM channels WHERE id = ?"));
+                                                         "started_at) VALUES (?, ?, ?, ?) RETURNING id"));
     QRSCENE_ASSIGN_OR_RETURN(
         auto remember_follower,
         p("INSERT INTO followers (appid, openid, first_channel_id, subscribed_at, openid_hash) VALUES (?, ?, ?, ?, ?) "
           "ON CONFLICT (appid, openid) DO UPDATE SET subscribed_at = excluded.subscribed_at, "
           "openid_hash = excluded.openid_hash"));
     QRSCENE_ASSIGN_OR_RETURN(auto forget_follower, p("DELETE FROM followers WHERE appid = ? AND openid = ?"));
-    QRSCENE_ASSIGN_OR_RETURN(auto insert_job, p("INSERT INTO jobs (appid, kind, subject, payload, run_after, "
-                                                "created_at) VALUES (?, ?, ?, ?, ?, ?)"));
     QRSCENE_ASSIGN_OR_RETURN(auto forget_jobs,
                              p("DELETE FROM jobs WHERE appid = ? AND subject = ? AND state <> 'running'"));
     QRSCENE_ASSIGN_OR_RETURN(auto forget_bindings, p("DELETE FROM login_bindings WHERE appid = ? AND openid = ?"));
@@ -115,26 +89,62 @@ struct SqlStore::Projector {
     return std::unique_ptr<Projector>(new Projector{
         std::move(db), std::move(leader), std::move(settle), std::move(segments_lock), std::move(head), std::move(oldest_waiting),
         std::move(read_position), std::move(move_position), std::move(read_log), std::move(clear_log),
-        std::move(channels_version), std::move(insert_event), std::move(last_subscription),
-        std::move(close_subscription), std::move(insert_subscription),
-        std::move(add_channel_day), std::move(add_account_day), std::move(add_segment_day), std::move(segments_of),
-        std::move(remember_follower),
-        std::move(forget_follower), std::move(insert_job), std::move(forget_jobs), std::move(forget_bindings),
-        std::move(unlink_events), std::move(unlink_subscriptions)});
+        std::move(channels_version), std::move(close_subscription), std::move(insert_subscription),
+        std::move(remember_follower), std::move(forget_follower), std::move(forget_jobs), std::move(forget_bindings),
+        std::move(unlink_events), std::move(unlink_subscriptions), {}});
   }
 
   // See Writer::reset_all: no statement may keep a read snapshot open past its transaction.
   void reset_all() {
     for (Statement* s :
          {&head, &oldest_waiting, &read_position, &move_position, &read_log, &clear_log, &channels_version,
-          &insert_event, &last_subscription, &close_subscription, &insert_subscription,
-          &add_channel_day, &add_account_day, &add_segment_day, &segments_of, &remember_follower, &forget_follower, &insert_job, &forget_jobs,
+          &close_subscription, &insert_subscription, &remember_follower, &forget_follower, &forget_jobs,
           &forget_bindings, &unlink_events, &unlink_subscriptions}) {
       s->reset();
     }
+    for (auto& [key, st] : many_rows) st.reset();
     if (leader) leader->reset();
     if (settle) settle->reset();
     if (segments_lock) segments_lock->reset();
+  }
+
+  // The statement for `what` over `rows` rows (reads take kManyRows keys, padded by the caller).
+  Result<Statement*> many(Many what, std::size_t rows) {
+    auto it = many_rows.find({what, rows});
+    if (it == many_rows.end()) {
+      QRSCENE_ASSIGN_OR_RETURN(auto st, db->prepare(many_sql(what, rows)));
+      it = many_rows.emplace(std::pair{what, rows}, std::move(st)).first;
+    }
+    it->second.reset();
+    return &it->second;
+  }
+
+  static std::string many_sql(Many what, std::size_t rows) {
+    auto values = [rows](int columns) { return value_rows(rows, static_cast<std::size_t>(columns)); };
+    switch (what) {
+      case Many::kLedgers:  // each follower's open subscription if any, else their latest
+        return "SELECT s.appid, s.openid_hash, s.id, s.channel_id, s.started_at, CASE WHEN s.ended_at IS NULL THEN 1 "
+               "ELSE 0 END FROM subscriptions s WHERE s.id IN (SELECT (SELECT x.id FROM subscriptions x WHERE "
+               "x.appid = v.column1 AND x.openid_hash = v.column2 ORDER BY CASE WHEN x.ended_at IS NULL THEN 1 ELSE "
+               "0 END DESC, x.id DESC LIMIT 1) FROM (VALUES " + values(2) + ") v)";
+      case Many::kSegments:
+        return "SELECT id, appid, grp, owner FROM channels WHERE id IN " + value_rows(1, rows);  // one row: a list
+      // Every event in `events` came through the log (migration 6 copied those from before it, and
+      // an older qrscene refuses the newer schema), once: the cursor commits with the rows.
+      case Many::kEvents:
+        return "INSERT INTO events (id, appid, dedup_key, kind, name, openid_hash, channel_id, scene, ticket, "
+               "create_time, received_at, reply) VALUES " + values(12);
+      case Many::kJobs:
+        return "INSERT INTO jobs (appid, kind, subject, payload, run_after, created_at) VALUES " + values(6);
+      case Many::kChannelDays:  // a delta per key, summed over the batch (rollup_sql.h)
+        return upsert_adding("channel_daily", {"channel_id", "day"}, rollup_columns(), rows);
+      case Many::kAccountDays:
+        return upsert_adding("account_daily", {"appid", "day"}, rollup_columns({"organic_follows", "organic_unfollows"}),
+                           rows);
+      case Many::kSegmentDays:
+        return upsert_adding("segment_daily", {"appid", "axis", "day", "segment"}, rollup_columns(), rows);
+    }
+    return "";
   }
 
   Result<std::int64_t> one_int(Statement& q) {

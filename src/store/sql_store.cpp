@@ -117,7 +117,7 @@ struct SqlStore::Writer {
   // statement, a duplicate skipped; prepared once per row count.
   std::map<std::size_t, Statement> append_rows;
   static constexpr std::size_t kRowsPerAppend = 64;
-  static constexpr int kLogColumns = 13;
+  static constexpr std::size_t kLogColumns = 13;
 
   static Result<std::unique_ptr<Writer>> make(std::unique_ptr<Database> db) {
     auto p = [&db](std::string_view sql) { return db->prepare(sql); };
@@ -182,12 +182,11 @@ struct SqlStore::Writer {
   Result<Statement*> appender(std::size_t rows) {
     auto it = append_rows.find(rows);
     if (it == append_rows.end()) {
-      std::string sql =
-          "INSERT INTO event_log (appid, dedup_key, kind, name, openid, channel_id, scene, ticket, create_time, "
-          "received_at, reply, content, event_key) VALUES ";
-      for (std::size_t r = 0; r < rows; ++r) sql += r == 0 ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-      sql += " ON CONFLICT (appid, dedup_key) DO NOTHING RETURNING id, appid, dedup_key";
-      QRSCENE_ASSIGN_OR_RETURN(auto st, db->prepare(sql));
+      QRSCENE_ASSIGN_OR_RETURN(
+          auto st, db->prepare("INSERT INTO event_log (appid, dedup_key, kind, name, openid, channel_id, scene, ticket, "
+                               "create_time, received_at, reply, content, event_key) VALUES " +
+                               value_rows(rows, kLogColumns) +
+                               " ON CONFLICT (appid, dedup_key) DO NOTHING RETURNING id, appid, dedup_key"));
       it = append_rows.emplace(rows, std::move(st)).first;
     }
     it->second.reset();
@@ -525,7 +524,7 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
         QRSCENE_ASSIGN_OR_RETURN(Statement * q, w.appender(rows));
         for (std::size_t r = 0; r < rows; ++r) {
           const PlainAppend& a = plain[from + r];
-          bind_row(*q, 1 + static_cast<int>(r) * Writer::kLogColumns, batch[a.index].event, a.dedup, a.plan);
+          bind_row(*q, 1 + static_cast<int>(r * Writer::kLogColumns), batch[a.index].event, a.dedup, a.plan);
         }
         for (;;) {
           QRSCENE_ASSIGN_OR_RETURN(bool row, q->step());
