@@ -12,14 +12,14 @@
 
 namespace qrscene::app {
 
-Result<std::vector<service::CallbackAccount>> callback_accounts(const config::Config& config) {
-  std::vector<service::CallbackAccount> out;
+Result<std::vector<wechat::PushAccount>> callback_accounts(const config::Config& config) {
+  std::vector<wechat::PushAccount> out;
   for (const auto& a : config.accounts) {
-    service::CallbackAccount c;
+    wechat::PushAccount c;
     c.appid = a.appid;
     c.original_id = a.original_id;
     c.token = a.token;
-    auto mode = service::callback_mode_from(a.mode);
+    auto mode = wechat::push_mode_from(a.mode);
     if (!mode) return unexpected(ErrorCode::kInvalidArgument, fmt::format("account {}: unknown mode {}", a.appid, a.mode));
     c.mode = *mode;
     c.encoding_aes_key = a.encoding_aes_key.reveal();

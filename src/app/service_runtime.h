@@ -117,6 +117,6 @@ class ServiceRuntime {
 };
 
 // The config's accounts as the callback endpoint wants them. Errors: an unknown mode.
-[[nodiscard]] Result<std::vector<service::CallbackAccount>> callback_accounts(const config::Config& config);
+[[nodiscard]] Result<std::vector<wechat::PushAccount>> callback_accounts(const config::Config& config);
 
 }  // namespace qrscene::app

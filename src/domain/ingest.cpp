@@ -1,5 +1,7 @@
 #include "domain/ingest.h"
 
+#include <algorithm>
+
 #include "base/strings.h"
 #include "domain/channel.h"
 
@@ -24,6 +26,13 @@ std::string_view to_string(EventKind kind) noexcept {
   return "other";
 }
 
+EventKind event_kind_from(std::string_view text) noexcept {
+  for (auto k : {EventKind::kSubscribe, EventKind::kScan, EventKind::kUnsubscribe}) {
+    if (to_string(k) == text) return k;
+  }
+  return EventKind::kOther;
+}
+
 std::string make_dedup_key(std::optional<std::uint64_t> msg_id, std::string_view from_user, std::int64_t create_time,
                            std::string_view event, std::string_view event_key) {
   if (msg_id) return fmt::format("m:{}", *msg_id);
@@ -33,6 +42,10 @@ std::string make_dedup_key(std::optional<std::uint64_t> msg_id, std::string_view
 }
 
 bool is_consumed(const Event& event) noexcept { return event.kind != EventKind::kOther || event.name == "text"; }
+
+bool is_forwarded(const Event& event, std::span<const std::string> forward_kinds) noexcept {
+  return std::find(forward_kinds.begin(), forward_kinds.end(), event.name) != forward_kinds.end();
+}
 
 std::int64_t local_day(std::int64_t unix_seconds, std::int64_t utc_offset_seconds) noexcept {
   const std::int64_t t = unix_seconds + utc_offset_seconds;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,8 @@ enum class EventKind : std::uint8_t {
   kOther,        // any other event or message: stored, no counters
 };
 [[nodiscard]] std::string_view to_string(EventKind kind) noexcept;
+// The kind to_string() named; anything else is kOther.
+[[nodiscard]] EventKind event_kind_from(std::string_view text) noexcept;
 
 // One push, as the service hands it over (already verified and parsed).
 struct Event {
@@ -49,6 +52,10 @@ struct Event {
 // written, unless the webhook asks for it ([jobs] forward_kinds): a template send to 30,000
 // followers pushes 30,000 of them at once, and none of them may cost a scan its answer.
 [[nodiscard]] bool is_consumed(const Event& event) noexcept;
+
+// Whether the webhook asked for events of this kind: `forward_kinds` are WeChat's Event or MsgType
+// names ([jobs] forward_kinds). Such an event is logged and forwarded even when nothing consumes it.
+[[nodiscard]] bool is_forwarded(const Event& event, std::span<const std::string> forward_kinds) noexcept;
 
 // The day an event counts on, in the account's time zone (UTC offset in seconds; Beijing +8 h).
 [[nodiscard]] std::int64_t local_day(std::int64_t unix_seconds, std::int64_t utc_offset_seconds) noexcept;

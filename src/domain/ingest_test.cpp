@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace qrscene::domain {
 namespace {
 
@@ -51,6 +54,19 @@ TEST(IsConsumed, FollowsScansUnfollowsAndTextsAreReadTheRestIsNot) {
     other.name = name;
     EXPECT_FALSE(is_consumed(other)) << name;
   }
+}
+
+TEST(IsForwarded, OnlyTheNamedKindsExactlyAsWeChatSpellsThem) {
+  const std::vector<std::string> kinds = {"CLICK", "TEMPLATESENDJOBFINISH"};
+  Event click = event(EventKind::kOther);
+  click.name = "CLICK";
+  EXPECT_TRUE(is_forwarded(click, kinds));
+  for (const char* name : {"click", "VIEW", "CLICK ", ""}) {
+    Event other = event(EventKind::kOther);
+    other.name = name;
+    EXPECT_FALSE(is_forwarded(other, kinds)) << name;
+  }
+  EXPECT_FALSE(is_forwarded(click, {}));
 }
 
 TEST(LocalDay, BeijingDaysStartAtSixteenHundredUtc) {

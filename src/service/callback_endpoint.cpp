@@ -13,13 +13,6 @@
 
 namespace qrscene::service {
 
-std::optional<CallbackMode> callback_mode_from(std::string_view text) noexcept {
-  if (text == "plain") return CallbackMode::kPlain;
-  if (text == "compatible") return CallbackMode::kCompatible;
-  if (text == "safe") return CallbackMode::kSafe;
-  return std::nullopt;
-}
-
 std::optional<wechat::Reply> to_wechat_reply(const domain::ReplyChoice& choice) {
   using Kind = domain::ReplyChoice::Kind;
   switch (choice.kind) {
@@ -32,13 +25,6 @@ std::optional<wechat::Reply> to_wechat_reply(const domain::ReplyChoice& choice) 
   }
   return std::nullopt;
 }
-
-struct CallbackEndpoint::Account {
-  CallbackAccount config;
-  wechat::SignatureVerifier verifier;
-  std::optional<wechat::MsgCrypt> crypt;
-  std::optional<wechat::MsgCrypt> previous_crypt;
-};
 
 struct CallbackEndpoint::Counters {
   std::atomic<std::int64_t> accepted{0}, duplicates{0}, replies{0}, rejected_signature{0}, rejected_request{0},
@@ -65,32 +51,14 @@ CallbackEndpoint::CallbackEndpoint(domain::Ingestor& ingestor, const Clock& cloc
 
 CallbackEndpoint::~CallbackEndpoint() = default;
 
-Result<std::unique_ptr<CallbackEndpoint>> CallbackEndpoint::create(std::vector<CallbackAccount> accounts,
+Result<std::unique_ptr<CallbackEndpoint>> CallbackEndpoint::create(std::vector<wechat::PushAccount> accounts,
                                                                    domain::Ingestor& ingestor, const Clock& clock,
                                                                    CallbackOptions options) {
   std::unique_ptr<CallbackEndpoint> endpoint(new CallbackEndpoint(ingestor, clock, options));
   for (auto& a : accounts) {
-    auto account = std::make_unique<Account>(
-        Account{a, wechat::SignatureVerifier(a.token, options.signature, clock), std::nullopt, std::nullopt});
-    if (a.mode != CallbackMode::kPlain || !a.encoding_aes_key.empty()) {
-      if (a.encoding_aes_key.empty()) {
-        return unexpected(ErrorCode::kInvalidArgument,
-                          fmt::format("account {}: compatible and safe mode need encoding_aes_key", a.appid));
-      }
-      auto crypt = wechat::MsgCrypt::create(a.token, a.encoding_aes_key, a.appid);
-      if (!crypt) return unexpected(crypt.error().code, fmt::format("account {}: {}", a.appid, crypt.error().message));
-      account->crypt.emplace(std::move(*crypt));
-    }
-    if (!a.previous_encoding_aes_key.empty()) {
-      auto crypt = wechat::MsgCrypt::create(a.token, a.previous_encoding_aes_key, a.appid);
-      if (!crypt) {
-        return unexpected(crypt.error().code,
-                          fmt::format("account {} previous key: {}", a.appid, crypt.error().message));
-      }
-      account->previous_crypt.emplace(std::move(*crypt));
-    }
     const std::string appid = a.appid;
-    if (!endpoint->accounts_.emplace(appid, std::move(account)).second) {
+    QRSCENE_ASSIGN_OR_RETURN(auto codec, wechat::PushCodec::create(std::move(a), options.signature, clock));
+    if (!endpoint->accounts_.emplace(appid, std::make_unique<wechat::PushCodec>(std::move(codec))).second) {
       return unexpected(ErrorCode::kInvalidArgument, fmt::format("account {} is configured twice", appid));
     }
   }
@@ -118,7 +86,7 @@ CallbackCounters CallbackEndpoint::counters() const {
   return out;
 }
 
-Result<const CallbackEndpoint::Account*> CallbackEndpoint::account_for(const net::HttpRequest& request) const {
+Result<const wechat::PushCodec*> CallbackEndpoint::account_for(const net::HttpRequest& request) const {
   std::string_view appid = request.path_param("appid");
   if (appid.empty() && accounts_.size() == 1) return accounts_.begin()->second.get();
   auto it = accounts_.find(appid);
@@ -168,13 +136,20 @@ std::string random_nonce() {
 
 }  // namespace
 
+namespace {
+
+wechat::PushQuery query_of(const net::HttpRequest& request) {
+  return wechat::PushQuery{request.query_param("signature"), request.query_param("timestamp"),
+                           request.query_param("nonce"), request.query_param("msg_signature"),
+                           request.query_param("encrypt_type")};
+}
+
+}  // namespace
+
 asio::awaitable<net::HttpResponse> CallbackEndpoint::verify_url(net::HttpRequest& request) {
   auto account = account_for(request);
   if (!account) co_return reject(account.error(), request, counters_->rejected_request);
-  const Account& a = **account;
-  if (auto ok = a.verifier.verify(request.query_param("signature"), request.query_param("timestamp"),
-                                  request.query_param("nonce"));
-      !ok) {
+  if (auto ok = (*account)->verify_url(query_of(request)); !ok) {
     co_return reject(ok.error(), request, counters_->rejected_signature);
   }
   co_return net::HttpResponse::text(200, request.query_param("echostr"));
@@ -183,88 +158,29 @@ asio::awaitable<net::HttpResponse> CallbackEndpoint::verify_url(net::HttpRequest
 asio::awaitable<net::HttpResponse> CallbackEndpoint::receive(net::HttpRequest& request) {
   auto account = account_for(request);
   if (!account) co_return reject(account.error(), request, counters_->rejected_request);
-  const Account& a = **account;
+  const wechat::PushCodec& codec = **account;
   if (request.body.size() > options_.max_body) {
     co_return reject(Error{ErrorCode::kTooLarge,
                            fmt::format("body of {} bytes exceeds {} bytes", request.body.size(), options_.max_body)},
                      request, counters_->rejected_too_large);
   }
-  const std::string timestamp = request.query_param("timestamp");
-  const std::string nonce = request.query_param("nonce");
-  if (auto ok = a.verifier.verify(request.query_param("signature"), timestamp, nonce); !ok) {
-    co_return reject(ok.error(), request, counters_->rejected_signature);
+  auto opened = codec.open(query_of(request), request.body);
+  if (auto* refused = std::get_if<wechat::PushRefusal>(&opened)) {
+    co_return reject(refused->error, request,
+                     refused->signature ? counters_->rejected_signature : counters_->rejected_request);
   }
-  const bool encrypted = request.query_param("encrypt_type") == "aes";
-  if (encrypted && a.config.mode == CallbackMode::kPlain) {
-    co_return reject(Error{ErrorCode::kInvalidArgument,
-                           "an encrypted push to an account configured for plain mode: set its mode to compatible or "
-                           "safe (as in WeChat's console)"},
-                     request, counters_->rejected_request);
-  }
-  if (!encrypted && a.config.mode == CallbackMode::kSafe) {
-    co_return reject(Error{ErrorCode::kInvalidArgument,
-                           "a plaintext push to an account configured for safe mode: set its mode to match WeChat's "
-                           "console"},
-                     request, counters_->rejected_request);
-  }
+  const wechat::OpenedPush& push = std::get<wechat::OpenedPush>(opened);
+  const wechat::PushHeader& header = wechat::header_of(push.message);
 
-  std::string xml;
-  const wechat::MsgCrypt* sealer = nullptr;
-  if (encrypted) {
-    auto envelope = wechat::parse_encrypted_envelope(request.body);
-    if (!envelope) co_return reject(envelope.error(), request, counters_->rejected_request);
-    if (auto ok = a.verifier.verify_msg(request.query_param("msg_signature"), timestamp, nonce, envelope->encrypt);
-        !ok) {
-      co_return reject(ok.error(), request, counters_->rejected_signature);
-    }
-    auto opened = a.crypt->decrypt(envelope->encrypt);
-    sealer = &*a.crypt;
-    if (!opened && a.previous_crypt && clock_.unix_seconds() < a.config.previous_key_until) {
-      if (auto old = a.previous_crypt->decrypt(envelope->encrypt)) {
-        opened = std::move(old);
-        sealer = &*a.previous_crypt;
-      }
-    }
-    if (!opened) {
-      co_return reject(Error{ErrorCode::kInvalidArgument,
-                             fmt::format("cannot decrypt the push ({}): check encoding_aes_key against WeChat's "
-                                         "console; after changing it there, keep the old one as "
-                                         "previous_encoding_aes_key for a while",
-                                         opened.error().message),
-                             opened.error().detail},
-                       request, counters_->rejected_request);
-    }
-    xml = std::move(*opened);
-  } else {
-    xml = request.body;
-  }
-
-  auto inbound = wechat::parse_inbound(xml);
-  if (!inbound) co_return reject(inbound.error(), request, counters_->rejected_request);
-  const wechat::PushHeader& header = wechat::header_of(*inbound);
-  if (!a.config.original_id.empty() && header.to_user != a.config.original_id) {
-    co_return reject(Error{ErrorCode::kInvalidArgument,
-                           fmt::format("ToUserName '{}' is not this account's original id '{}': the push is for "
-                                       "another account",
-                                       header.to_user, a.config.original_id)},
-                     request, counters_->rejected_request);
-  }
-  if (header.from_user.empty()) {
-    co_return reject(Error{ErrorCode::kInvalidArgument, "FromUserName is empty"}, request,
-                     counters_->rejected_request);
-  }
-
-  domain::Event event = to_event(*inbound, a.config.appid);
-  if (!domain::is_consumed(event) &&
-      std::find(options_.forward_kinds.begin(), options_.forward_kinds.end(), event.name) ==
-          options_.forward_kinds.end()) {
+  domain::Event event = to_event(push.message, codec.account().appid);
+  if (!domain::is_consumed(event) && !domain::is_forwarded(event, options_.forward_kinds)) {
     counters_->count_unlogged(event.name);
     co_return net::HttpResponse::text(200, "success");
   }
   auto outcome = co_await ingest(ingestor_, std::move(event));
   if (!outcome) {
     counters_->store_failures.fetch_add(1, std::memory_order_relaxed);
-    spdlog::error("callback store_failed request_id={} appid={} reason=\"{}\"", request.request_id, a.config.appid,
+    spdlog::error("callback store_failed request_id={} appid={} reason=\"{}\"", request.request_id, codec.account().appid,
                   outcome.error().message);
     // 503: WeChat retries, and the retry is deduplicated if this one did land after all.
     co_return net::HttpResponse::error(Error{ErrorCode::kUnavailable, "the event could not be stored; retry"});
@@ -285,7 +201,7 @@ asio::awaitable<net::HttpResponse> CallbackEndpoint::receive(net::HttpRequest& r
   counters_->replies.fetch_add(1, std::memory_order_relaxed);
   net::HttpResponse response;
   response.content_type = "application/xml; charset=utf-8";
-  response.body = sealer != nullptr ? sealer->seal(*rendered, now, random_nonce()) : std::move(*rendered);
+  response.body = codec.seal(push, std::move(*rendered), now, random_nonce());
   co_return response;
 }
 

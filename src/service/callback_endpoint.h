@@ -11,9 +11,8 @@
 // for a body over max_body, 404 for an AppID we do not serve, 503 when the store cannot take the
 // event (WeChat retries; the retry is deduplicated).
 //
-// AES key rotation: when an account's EncodingAESKey is changed in WeChat's console, the previous
-// key stays accepted until `previous_key_until`, so pushes signed before the switch still decrypt;
-// the reply is sealed with the key the push came with.
+// The protocol (signatures, modes, AES and its key rotation, ToUserName) is wechat::PushCodec's;
+// this handler opens the push with it, decides, and has it seal the reply.
 //
 // Thread safety: handlers may run concurrently; counters are atomic.
 #pragma once
@@ -30,24 +29,11 @@
 #include "base/result.h"
 #include "domain/ports.h"
 #include "net/http_server.h"
-#include "wechat/msg_crypt.h"
+#include "wechat/push_codec.h"
 #include "wechat/reply.h"
 #include "wechat/signature.h"
 
 namespace qrscene::service {
-
-enum class CallbackMode : std::uint8_t { kPlain, kCompatible, kSafe };
-[[nodiscard]] std::optional<CallbackMode> callback_mode_from(std::string_view text) noexcept;
-
-struct CallbackAccount {
-  std::string appid;
-  std::string original_id;  // gh_…: the ToUserName pushes must carry ("" = not checked)
-  std::string token;
-  CallbackMode mode = CallbackMode::kPlain;
-  std::string encoding_aes_key;           // compatible and safe mode
-  std::string previous_encoding_aes_key;  // accepted until previous_key_until ("" = none)
-  std::int64_t previous_key_until = 0;    // Unix seconds
-};
 
 struct CallbackOptions {
   wechat::SignatureOptions signature;
@@ -76,7 +62,7 @@ struct CallbackCounters {
 class CallbackEndpoint {
  public:
   // Errors: kInvalidArgument when an account's AES key is malformed or missing for its mode.
-  [[nodiscard]] static Result<std::unique_ptr<CallbackEndpoint>> create(std::vector<CallbackAccount> accounts,
+  [[nodiscard]] static Result<std::unique_ptr<CallbackEndpoint>> create(std::vector<wechat::PushAccount> accounts,
                                                                         domain::Ingestor& ingestor, const Clock& clock,
                                                                         CallbackOptions options = {});
   ~CallbackEndpoint();
@@ -88,16 +74,15 @@ class CallbackEndpoint {
   void on_login_change(std::function<void(std::string_view)> listener) { login_listener_ = std::move(listener); }
 
  private:
-  struct Account;
   CallbackEndpoint(domain::Ingestor& ingestor, const Clock& clock, CallbackOptions options);
   asio::awaitable<net::HttpResponse> verify_url(net::HttpRequest& request);
   asio::awaitable<net::HttpResponse> receive(net::HttpRequest& request);
-  Result<const Account*> account_for(const net::HttpRequest& request) const;
+  Result<const wechat::PushCodec*> account_for(const net::HttpRequest& request) const;
 
   domain::Ingestor& ingestor_;
   const Clock& clock_;
   CallbackOptions options_;
-  std::map<std::string, std::unique_ptr<Account>, std::less<>> accounts_;
+  std::map<std::string, std::unique_ptr<wechat::PushCodec>, std::less<>> accounts_;
   struct Counters;
   std::unique_ptr<Counters> counters_;
   std::function<void(std::string_view)> login_listener_;

@@ -177,7 +177,7 @@ class FailingIngestor : public domain::Ingestor {
 TEST(CallbackEndpointTest, AStoreFailureIsAnswered503AndCounted) {
   FakeClock clock(kStart);
   FailingIngestor ingestor;
-  service::CallbackAccount account;
+  wechat::PushAccount account;
   account.appid = kPlainApp;
   account.token = kToken;
   auto endpoint = service::CallbackEndpoint::create({account}, ingestor, clock);

@@ -582,7 +582,7 @@ class LateIngestor final : public domain::Ingestor {
 TEST(CallbackEndpointTest, AWaitForTheCommitKeepsTheIoContextRunning) {
   FakeClock clock(kStart);
   LateIngestor ingestor;
-  service::CallbackAccount account;
+  wechat::PushAccount account;
   account.appid = kPlainApp;
   account.token = kToken;
   auto endpoint = service::CallbackEndpoint::create({account}, ingestor, clock);
