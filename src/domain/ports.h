@@ -15,6 +15,7 @@
 #include "domain/channel.h"
 #include "domain/conversion.h"
 #include "domain/ingest.h"
+#include "domain/jobs.h"
 #include "domain/login.h"
 
 namespace qrscene::domain {
@@ -67,13 +68,12 @@ class ChannelRepository {
   [[nodiscard]] virtual Result<bool> permanent_scene_known(std::string_view appid, std::string_view scene) = 0;
 };
 
-// Work done after an event is durable (DESIGN.md section 3): tagging, webhooks.
+// Work done after an event is durable (DESIGN.md section 3): tagging, profiles, webhooks.
 struct Job {
   std::int64_t id = 0;
   std::string appid;
-  std::string kind;     // "tag", "webhook"
-  std::string payload;  // JSON
-  int attempts = 0;     // before this run
+  JobPayload payload;
+  int attempts = 0;  // before this run
 };
 
 struct JobCounts {

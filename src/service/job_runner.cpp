@@ -27,6 +27,20 @@ std::string webhook_signature(std::string_view secret, std::int64_t timestamp, s
   return "sha256=" + to_hex(std::span<const std::uint8_t>(mac.data(), length));
 }
 
+std::string webhook_body(const domain::WebhookJob& event) {
+  return nlohmann::json{{"event_id", event.event_id},
+                        {"appid", event.appid},
+                        {"openid", event.openid},
+                        {"event", event.event},
+                        {"kind", domain::to_string(event.kind)},
+                        {"channel_id", event.channel_id ? nlohmann::json(*event.channel_id) : nlohmann::json()},
+                        {"scene", event.scene},
+                        {"ticket", event.ticket},
+                        {"key", event.key},
+                        {"create_time", event.create_time}}
+      .dump();
+}
+
 JobRunner::JobRunner(domain::JobQueue& queue, domain::FollowerRepository& followers, wechat::AccountClients& clients,
                      wechat::HttpTransport& transport, const Clock& clock, JobRunnerOptions options)
     : queue_(queue), followers_(followers), clients_(clients), transport_(transport), clock_(clock), options_(std::move(options)) {}
@@ -49,19 +63,19 @@ void JobRunner::settle(const domain::Job& job, const Status& outcome, JobRunRepo
   ++report.retried;
 }
 
-Status JobRunner::post_webhook(const domain::Job& job) {
+Status JobRunner::post_webhook(const domain::Job& job, const domain::WebhookJob& event) {
   if (options_.webhook_url.empty()) {
     return unexpected(ErrorCode::kFailedPrecondition, "no webhook URL is configured ([jobs] webhook_url)");
   }
   wechat::HttpCall call;
   call.method = "POST";
   call.url = options_.webhook_url;
-  call.body = job.payload;
+  call.body = webhook_body(event);
   call.timeout = options_.webhook_timeout;
   const std::int64_t now = clock_.unix_seconds();
   call.headers = {{"Content-Type", "application/json"},
                   {"X-Qrscene-Timestamp", std::to_string(now)},
-                  {"X-Qrscene-Signature", webhook_signature(options_.webhook_secret.reveal(), now, job.payload)},
+                  {"X-Qrscene-Signature", webhook_signature(options_.webhook_secret.reveal(), now, call.body)},
                   {"X-Qrscene-Delivery", std::to_string(job.id)}};
   QRSCENE_ASSIGN_OR_RETURN(auto reply, transport_.send(call));
   if (reply.status < 200 || reply.status > 299) {
@@ -78,22 +92,14 @@ Result<JobRunReport> JobRunner::run_once() {
   std::map<std::pair<std::string, std::int64_t>, std::vector<std::pair<domain::Job, std::string>>> tagging;
   std::map<std::string, std::vector<std::pair<domain::Job, std::string>>> profiling;  // by account
   for (const auto& job : jobs) {
-    if (job.kind == "webhook") {
-      settle(job, post_webhook(job), report);
-      continue;
+    if (const auto* event = std::get_if<domain::WebhookJob>(&job.payload)) {
+      settle(job, post_webhook(job, *event), report);
+    } else if (const auto* profile = std::get_if<domain::ProfileJob>(&job.payload)) {
+      profiling[job.appid].emplace_back(job, profile->openid);
+    } else {
+      const auto& tag = std::get<domain::TagJob>(job.payload);
+      tagging[{job.appid, tag.tag_id}].emplace_back(job, tag.openid);
     }
-    const auto payload = nlohmann::json::parse(job.payload, nullptr, false);
-    if (job.kind == "profile" && payload.is_object() && payload.contains("openid") && payload["openid"].is_string()) {
-      profiling[job.appid].emplace_back(job, payload["openid"].get<std::string>());
-      continue;
-    }
-    if (job.kind != "tag" || !payload.is_object() || !payload.contains("openid") || !payload.contains("tag_id")) {
-      settle(job, unexpected(ErrorCode::kInternal, fmt::format("job {} of kind '{}' is malformed", job.id, job.kind)),
-             report);
-      continue;
-    }
-    tagging[{job.appid, payload["tag_id"].get<std::int64_t>()}].emplace_back(job,
-                                                                              payload["openid"].get<std::string>());
   }
   for (auto& [key, members] : tagging) {
     auto client = clients_.get(key.first);

@@ -49,6 +49,10 @@ struct JobRunReport {
 // "sha256=" + lower-case hex HMAC-SHA256(secret, timestamp + "." + body).
 [[nodiscard]] std::string webhook_signature(std::string_view secret, std::int64_t timestamp, std::string_view body);
 
+// The webhook's body (docs/api.md): one JSON object, its keys in alphabetical order, channel_id
+// null for an event without a channel.
+[[nodiscard]] std::string webhook_body(const domain::WebhookJob& event);
+
 class JobRunner {
  public:
   JobRunner(domain::JobQueue& queue, domain::FollowerRepository& followers, wechat::AccountClients& clients, wechat::HttpTransport& transport,
@@ -59,7 +63,7 @@ class JobRunner {
 
  private:
   void settle(const domain::Job& job, const Status& outcome, JobRunReport& report);
-  Status post_webhook(const domain::Job& job);
+  Status post_webhook(const domain::Job& job, const domain::WebhookJob& event);
   // Fetches and stores the profiles of one account's followers (openids in the order of `members`).
   Status fetch_profiles(const std::string& appid, const std::vector<std::string>& openids, JobRunReport& report);
 

@@ -10,6 +10,7 @@
 
 #include "base/thread_name.h"
 #include "domain/analytics.h"
+#include "store/job_codec.h"
 #include "store/sql_projector.h"
 
 namespace qrscene::store {
@@ -23,13 +24,6 @@ constexpr auto kVersionPoll = std::chrono::milliseconds(500);  // other instance
 constexpr auto kIdlePoll = std::chrono::milliseconds(250);     // the log, when no local append wakes us
 constexpr auto kDrainOnStop = std::chrono::seconds(10);
 constexpr auto kMaxRetryPause = std::chrono::seconds(5);
-
-domain::EventKind kind_from(std::string_view text) {
-  if (text == "subscribe") return domain::EventKind::kSubscribe;
-  if (text == "scan") return domain::EventKind::kScan;
-  if (text == "unsubscribe") return domain::EventKind::kUnsubscribe;
-  return domain::EventKind::kOther;
-}
 
 Result<std::shared_ptr<const domain::ChannelDirectory>> load_directory(Database& db) {
   QRSCENE_ASSIGN_OR_RETURN(auto q, db.prepare("SELECT id, name, scene, owner, status, reply_subscribe, reply_scan, "
@@ -253,7 +247,7 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
     le.id = p.read_log.int64(0);
     le.event.appid = p.read_log.text(1);
     le.event.dedup_key = p.read_log.text(2);
-    le.event.kind = kind_from(p.read_log.text(3));
+    le.event.kind = domain::event_kind_from(p.read_log.text(3));
     le.event.name = p.read_log.text(4);
     le.event.openid = p.read_log.text(5);
     if (!p.read_log.is_null(6)) le.channel_id = p.read_log.int64(6);
@@ -269,6 +263,11 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
   p.read_log.reset();
   if (batch.empty()) return publish(0);
   const std::int64_t last = batch.back().id;
+  // Applied in time order: with several writers (PostgreSQL) a follower's follow and unfollow,
+  // appended at the same moment by two of them, may hold their ids the other way round.
+  std::stable_sort(batch.begin(), batch.end(), [](const LoggedEvent& a, const LoggedEvent& b) {
+    return a.event.create_time < b.event.create_time;
+  });
 
   const auto directory = this->directory();
   const std::int64_t now = clock_.unix_seconds();
@@ -296,6 +295,7 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
   };
   std::vector<EventRow> event_rows;
   std::vector<JobRow> job_rows;
+  const domain::JobRules job_rules{options_.profile_followers, options_.forward_events, options_.forward_kinds};
 
   // The batch's reads, one statement per kManyRows keys (padded with the last key).
   auto read_ledgers = [&]() -> Status {
@@ -377,9 +377,6 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
       channel_days[{*plan.cohort_channel, cohort_day}].losses += losses;
       account_days[{e.appid, cohort_day}].losses += losses;
     }
-    auto job = [&](std::string_view kind, std::string_view subject, const Json& payload) {
-      job_rows.push_back(JobRow{e.appid, std::string(kind), std::string(subject), payload.dump()});
-    };
     if (plan.remember_follower) {
       p.remember_follower.reset();
       QRSCENE_TRY(p.remember_follower.bind(1, e.appid)
@@ -388,8 +385,6 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
                       .bind(4, e.create_time)
                       .bind(5, follower)
                       .run());
-      // unionid and tags for the follower list (JobRunner)
-      if (options_.profile_followers) job("profile", follower, Json{{"openid", e.openid}});
     }
     if (plan.forget_follower) {
       p.forget_follower.reset();
@@ -410,22 +405,11 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
         if (ledger != nullptr) *ledger = Ledger{};  // no row is theirs any more
       }
     }
-    if (plan.tag_job != 0) job("tag", follower, Json{{"openid", e.openid}, {"tag_id", plan.tag_job}});
-    const bool forward_kind =
-        std::find(options_.forward_kinds.begin(), options_.forward_kinds.end(), e.name) != options_.forward_kinds.end();
-    if (options_.forward_events && (plan.channel_id || forward_kind)) {
-      // Not tied to the follower (no subject): the backend is told of the unfollow too.
-      job("webhook", "",
-          Json{{"event_id", le.id},
-               {"appid", e.appid},
-               {"openid", e.openid},
-               {"event", e.name},
-               {"kind", domain::to_string(e.kind)},
-               {"channel_id", plan.channel_id ? Json(*plan.channel_id) : Json()},
-               {"scene", e.scene},
-               {"ticket", e.ticket},
-               {"key", e.key},
-               {"create_time", e.create_time}});
+    // Tag and profile jobs name the follower (an unfollow drops them); a webhook names none.
+    for (auto& payload : domain::plan_jobs(e, le.id, plan, job_rules)) {
+      const bool theirs = domain::concerns_follower(payload);
+      job_rows.push_back(JobRow{e.appid, std::string(domain::job_kind(payload)), theirs ? follower : std::string(),
+                                encode_job(payload)});
     }
     return {};
   };

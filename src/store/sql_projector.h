@@ -129,11 +129,12 @@ struct SqlStore::Projector {
                "0 END DESC, x.id DESC LIMIT 1) FROM (VALUES " + values(2) + ") v)";
       case Many::kSegments:
         return "SELECT id, appid, grp, owner FROM channels WHERE id IN " + value_rows(1, rows);  // one row: a list
-      // Every event in `events` came through the log (migration 6 copied those from before it, and
-      // an older qrscene refuses the newer schema), once: the cursor commits with the rows.
+      // Every event in `events` came through the log once (migration 6 copied those from before
+      // it, an older qrscene refuses the newer schema, the cursor commits with the rows); a row put
+      // there by hand (a restore) keeps its place rather than stop the projector for good.
       case Many::kEvents:
         return "INSERT INTO events (id, appid, dedup_key, kind, name, openid_hash, channel_id, scene, ticket, "
-               "create_time, received_at, reply) VALUES " + values(12);
+               "create_time, received_at, reply) VALUES " + values(12) + " ON CONFLICT DO NOTHING";
       case Many::kJobs:
         return "INSERT INTO jobs (appid, kind, subject, payload, run_after, created_at) VALUES " + values(6);
       case Many::kChannelDays:  // a delta per key, summed over the batch (rollup_sql.h)

@@ -15,6 +15,7 @@
 #include "base/encoding.h"
 #include "base/thread_name.h"
 #include "domain/analytics.h"
+#include "store/job_codec.h"
 #include "store/rollup_sql.h"
 
 namespace qrscene::store {
@@ -85,19 +86,18 @@ Result<std::string> load_or_make_key(Database& db) {
 
 }  // namespace
 
-// A write connection of the answer path and its statements, prepared once. It appends to the log
-// and, for login scans and answers, writes the session's change (decided before the answer).
 namespace {
 
 // An event the writer appends with others in one statement (Writer::append_rows).
 struct PlainAppend {
   std::size_t index = 0;  // in the batch
-  std::string dedup;
   domain::IngestPlan plan;
 };
 
 }  // namespace
 
+// A write connection of the answer path and its statements, prepared once. It appends to the log
+// and, for login scans and answers, writes the session's change (decided before the answer).
 struct SqlStore::Writer {
   std::unique_ptr<Database> db;
   std::optional<Statement> append_lock;  // PostgreSQL: lets the projector see when the log has no gaps
@@ -435,25 +435,20 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
     o.reply = reply_from_json(w.find_event.text(2));
     return o;
   };
-  // Events that involve no login session, left to append_plain() when the database appends many
-  // rows per statement: their channel and reply come from the directory alone.
-  std::vector<PlainAppend> plain;
   results.assign(batch.size(), unexpected(ErrorCode::kInternal, "not applied"));
+  // The dedup key holds the openid: only its keyed hash is stored, after the CreateTime that keeps
+  // the index in time order (migration 5).
+  std::vector<std::string> dedups(batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) {
+    dedups[i] = fmt::format("{:010d}", batch[i].event.create_time) + pseudonym(batch[i].event.appid,
+                                                                                 batch[i].event.dedup_key);
+  }
+  // Decide and append one event in a savepoint of its own: nothing but the log (and a login
+  // session's change) before the answer. Returns what broke the batch, if anything did.
+  auto alone = [&](std::size_t i) -> std::optional<Error> {
     const domain::Event& e = batch[i].event;
-    // The dedup key holds the openid: only its keyed hash is stored, after the CreateTime that
-    // keeps the index in time order (migration 5).
-    std::string dedup = fmt::format("{:010d}", e.create_time) + pseudonym(e.appid, e.dedup_key);
+    const std::string& dedup = dedups[i];
     const bool scan = e.kind == domain::EventKind::kSubscribe || e.kind == domain::EventKind::kScan;
-    const bool login_free = !(scan && e.scene.starts_with(domain::kLoginScenePrefix)) &&
-                            !(e.kind == domain::EventKind::kOther && e.name == "text");
-    if (w.db->appends_many_rows() && login_free) {
-      domain::IngestContext context;
-      if (scan) context.channel = directory->attribute(e);
-      plain.push_back(PlainAppend{i, std::move(dedup), domain::plan_ingest(e, context, options_.replies)});
-      continue;
-    }
-    // Decide and append: nothing but the log (and a login session's change) before the answer.
     auto apply = [&]() -> Result<domain::IngestOutcome> {
       w.find_event.reset();
       w.find_event.bind(1, e.appid).bind(2, dedup);
@@ -501,65 +496,105 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
       if (auto released = w.release.run(); !released && !broken) broken = released.error();
       if (broken || r || r.error().code != ErrorCode::kAlreadyExists) break;
     }
-    if (broken) {
-      // Half an event must never be committed: the whole batch goes, and nothing of it is
-      // acknowledged (WeChat sends each push again).
-      w.reset_all();
-      (void)w.db->exec("ROLLBACK");
-      broken->message = "undoing a failed event: " + broken->message;
-      results.assign(batch.size(), *broken);
-      return results;
-    }
     results[i] = std::move(r);
-  }
-  if (!plain.empty()) {
-    // In key order, so two writers appending the same pushes wait for each other, never deadlock.
-    std::sort(plain.begin(), plain.end(), [&](const PlainAppend& a, const PlainAppend& b) {
-      return std::tie(batch[a.index].event.appid, a.dedup) < std::tie(batch[b.index].event.appid, b.dedup);
-    });
-    auto append_plain = [&]() -> Status {
-      std::map<std::pair<std::string, std::string>, std::int64_t> appended;  // (appid, dedup key) → id
-      for (std::size_t from = 0; from < plain.size(); from += Writer::kRowsPerAppend) {
-        const std::size_t rows = std::min(Writer::kRowsPerAppend, plain.size() - from);
-        QRSCENE_ASSIGN_OR_RETURN(Statement * q, w.appender(rows));
-        for (std::size_t r = 0; r < rows; ++r) {
-          const PlainAppend& a = plain[from + r];
-          bind_row(*q, 1 + static_cast<int>(r * Writer::kLogColumns), batch[a.index].event, a.dedup, a.plan);
-        }
-        for (;;) {
-          QRSCENE_ASSIGN_OR_RETURN(bool row, q->step());
-          if (!row) break;
-          appended.emplace(std::pair{q->text(1), q->text(2)}, q->int64(0));
-        }
-        q->reset();
+    return broken;
+  };
+  // PostgreSQL: the events that involve no login session are appended many to a statement; their
+  // channel and reply come from the directory alone. Rows not returned were stored before (a
+  // retry, a copy in this batch or one another writer stored) and are read back as duplicates.
+  std::vector<PlainAppend> plain;
+  auto append_plain = [&]() -> Status {
+    std::map<std::pair<std::string, std::string>, std::int64_t> appended;  // (appid, dedup key) → id
+    for (std::size_t from = 0; from < plain.size(); from += Writer::kRowsPerAppend) {
+      const std::size_t rows = std::min(Writer::kRowsPerAppend, plain.size() - from);
+      QRSCENE_ASSIGN_OR_RETURN(Statement * q, w.appender(rows));
+      for (std::size_t r = 0; r < rows; ++r) {
+        const PlainAppend& a = plain[from + r];
+        bind_row(*q, 1 + static_cast<int>(r * Writer::kLogColumns), batch[a.index].event, dedups[a.index], a.plan);
       }
-      // Skipped rows were stored before (a retry, or a copy in this batch or another writer's).
-      for (const PlainAppend& a : plain) {
-        const domain::Event& e = batch[a.index].event;
-        auto found = appended.extract(std::pair{e.appid, a.dedup});
-        if (found) {
-          domain::IngestOutcome o;
-          o.event_id = found.mapped();
-          o.channel_id = a.plan.channel_id;
-          o.reply = a.plan.reply;
-          results[a.index] = std::move(o);
-          continue;
-        }
-        w.find_event.reset();
-        w.find_event.bind(1, e.appid).bind(2, a.dedup);
-        QRSCENE_ASSIGN_OR_RETURN(bool seen, w.find_event.step());
-        if (!seen) return unexpected(ErrorCode::kUnavailable, "an appended push is neither new nor stored: retry");
-        results[a.index] = duplicate();
-        w.find_event.reset();
+      for (;;) {
+        QRSCENE_ASSIGN_OR_RETURN(bool row, q->step());
+        if (!row) break;
+        appended.emplace(std::pair{q->text(1), q->text(2)}, q->int64(0));
       }
-      return {};
-    };
-    if (auto appended = append_plain(); !appended) {
-      w.reset_all();
-      (void)w.db->exec("ROLLBACK");
-      results.assign(batch.size(), appended.error());
-      return results;
+      q->reset();
     }
+    for (const PlainAppend& a : plain) {
+      const domain::Event& e = batch[a.index].event;
+      if (auto found = appended.extract(std::pair{e.appid, dedups[a.index]})) {
+        domain::IngestOutcome o;
+        o.event_id = found.mapped();
+        o.channel_id = a.plan.channel_id;
+        o.reply = a.plan.reply;
+        results[a.index] = std::move(o);
+        continue;
+      }
+      w.find_event.reset();
+      w.find_event.bind(1, e.appid).bind(2, dedups[a.index]);
+      QRSCENE_ASSIGN_OR_RETURN(bool seen, w.find_event.step());
+      if (!seen) return unexpected(ErrorCode::kUnavailable, "an appended push is neither new nor stored: retry");
+      results[a.index] = duplicate();
+      w.find_event.reset();
+    }
+    return {};
+  };
+  // The rows gathered so far, in one savepoint; should that fail (one row PostgreSQL refuses), each
+  // goes alone, so one bad push does not cost its neighbours their answers.
+  auto flush = [&]() -> std::optional<Error> {
+    if (plain.empty()) return std::nullopt;
+    w.savepoint.reset();
+    if (auto sp = w.savepoint.run(); !sp) return sp.error();
+    const Status appended = append_plain();
+    if (!appended) {
+      w.reset_all();
+      w.rollback_to.reset();
+      if (auto back = w.rollback_to.run(); !back) return back.error();
+    }
+    w.release.reset();
+    if (auto released = w.release.run(); !released) return released.error();
+    if (!appended) {
+      for (const PlainAppend& a : plain) {
+        if (auto broken = alone(a.index)) return broken;
+      }
+    }
+    plain.clear();
+    return std::nullopt;
+  };
+  // In time order (CreateTime, then arrival): a follower's events keep their order in the log, and
+  // two writers appending the same pushes take their keys in the same order (no deadlock).
+  std::vector<std::size_t> order(batch.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  const bool many = w.db->appends_many_rows();
+  if (many) {
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return std::tie(batch[a].event.appid, batch[a].event.create_time) <
+             std::tie(batch[b].event.appid, batch[b].event.create_time);
+    });
+  }
+  std::optional<Error> broken;
+  for (std::size_t i : order) {
+    const domain::Event& e = batch[i].event;
+    const bool scan = e.kind == domain::EventKind::kSubscribe || e.kind == domain::EventKind::kScan;
+    const bool login_free = !(scan && e.scene.starts_with(domain::kLoginScenePrefix)) &&
+                            !(e.kind == domain::EventKind::kOther && e.name == "text");
+    if (many && login_free) {
+      domain::IngestContext context;
+      if (scan) context.channel = directory->attribute(e);
+      plain.push_back(PlainAppend{i, domain::plan_ingest(e, context, options_.replies)});
+      if (plain.size() == Writer::kRowsPerAppend && (broken = flush())) break;
+      continue;
+    }
+    if ((broken = flush()) || (broken = alone(i))) break;  // the rows before it first: the log keeps the order
+  }
+  if (!broken) broken = flush();
+  if (broken) {
+    // Half an event must never be committed: the whole batch goes, and nothing of it is
+    // acknowledged (WeChat sends each push again).
+    w.reset_all();
+    (void)w.db->exec("ROLLBACK");
+    broken->message = "undoing a failed event: " + broken->message;
+    results.assign(batch.size(), *broken);
+    return results;
   }
   w.reset_all();
   if (auto committed = w.db->exec("COMMIT"); !committed) {
@@ -844,16 +879,28 @@ Result<std::vector<domain::Job>> SqlStore::claim_jobs(std::int64_t now, std::siz
                                                 "run_after <= ?) ORDER BY run_after, id LIMIT ?"));
     q.bind(1, now).bind(2, now - stale_after).bind(3, static_cast<std::int64_t>(limit));
     std::vector<domain::Job> jobs;
+    std::vector<std::pair<std::int64_t, std::string>> broken;  // a row no version of qrscene wrote
     for (;;) {
       QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
       if (!row) break;
-      jobs.push_back(domain::Job{q.int64(0), q.text(1), q.text(2), q.text(3), static_cast<int>(q.int64(4))});
+      auto payload = decode_job(q.text(2), q.text(3));
+      if (!payload) {
+        broken.emplace_back(q.int64(0), payload.error().message);
+        continue;
+      }
+      jobs.push_back(domain::Job{q.int64(0), q.text(1), std::move(*payload), static_cast<int>(q.int64(4))});
     }
+    q.reset();
     // run_after of a running job is when it was claimed: how staleness is told.
     QRSCENE_ASSIGN_OR_RETURN(auto up, db.prepare("UPDATE jobs SET state = 'running', run_after = ? WHERE id = ?"));
     for (const auto& j : jobs) {
       up.reset();
       QRSCENE_TRY(up.bind(1, now).bind(2, j.id).run());
+    }
+    QRSCENE_ASSIGN_OR_RETURN(auto fail, db.prepare("UPDATE jobs SET state = 'failed', last_error = ? WHERE id = ?"));
+    for (const auto& [id, why] : broken) {
+      fail.reset();
+      QRSCENE_TRY(fail.bind(1, why).bind(2, id).run());
     }
     return jobs;
   });

@@ -1,0 +1,64 @@
+// The work an applied event leaves for later (DESIGN.md §3): typed, decided here from the event
+// and its ingest plan, kept by the store (as it likes) and run by service::JobRunner.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "domain/ingest.h"
+
+namespace qrscene::domain {
+
+// Put a follower in a WeChat tag (tags/members/batchtagging, up to 50 a call).
+struct TagJob {
+  std::string openid;
+  std::int64_t tag_id = 0;
+  friend bool operator==(const TagJob&, const TagJob&) = default;
+};
+
+// Read a new follower's unionid and tags (user/info/batchget) for the follower list.
+struct ProfileJob {
+  std::string openid;
+  friend bool operator==(const ProfileJob&, const ProfileJob&) = default;
+};
+
+// Tell the account's backend of an event ([jobs] webhook_url; docs/api.md names the fields).
+struct WebhookJob {
+  std::int64_t event_id = 0;
+  std::string appid;
+  std::string openid;
+  std::string event;  // WeChat's Event or MsgType
+  EventKind kind = EventKind::kOther;
+  std::optional<std::int64_t> channel_id;
+  std::string scene;
+  std::string ticket;
+  std::string key;  // a menu event's EventKey
+  std::int64_t create_time = 0;
+  friend bool operator==(const WebhookJob&, const WebhookJob&) = default;
+};
+
+using JobPayload = std::variant<TagJob, ProfileJob, WebhookJob>;
+
+// "tag", "profile" or "webhook": the job's kind as stored and logged.
+[[nodiscard]] std::string_view job_kind(const JobPayload& payload) noexcept;
+
+// The follower a job concerns (their unfollow drops it before it runs): tag and profile jobs.
+// A webhook concerns no follower, so the backend also hears of the unfollow itself.
+[[nodiscard]] bool concerns_follower(const JobPayload& payload) noexcept;
+
+struct JobRules {
+  bool profile_followers = true;                 // a ProfileJob per new follower
+  bool forward_events = false;                   // a WebhookJob per attributed event
+  std::span<const std::string> forward_kinds;    // and per event of these kinds (is_forwarded)
+};
+
+// The jobs an event makes once applied (its plan from plan_ingest); `event_id` is its log id.
+[[nodiscard]] std::vector<JobPayload> plan_jobs(const Event& event, std::int64_t event_id, const IngestPlan& plan,
+                                                const JobRules& rules);
+
+}  // namespace qrscene::domain

@@ -1,0 +1,78 @@
+#include "store/job_codec.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace qrscene::store {
+namespace {
+
+using Json = nlohmann::json;
+
+}  // namespace
+
+std::string encode_job(const domain::JobPayload& payload) {
+  struct Encode {
+    Json operator()(const domain::TagJob& j) const { return {{"openid", j.openid}, {"tag_id", j.tag_id}}; }
+    Json operator()(const domain::ProfileJob& j) const { return {{"openid", j.openid}}; }
+    Json operator()(const domain::WebhookJob& j) const {
+      return {{"event_id", j.event_id},
+              {"appid", j.appid},
+              {"openid", j.openid},
+              {"event", j.event},
+              {"kind", domain::to_string(j.kind)},
+              {"channel_id", j.channel_id ? Json(*j.channel_id) : Json()},
+              {"scene", j.scene},
+              {"ticket", j.ticket},
+              {"key", j.key},
+              {"create_time", j.create_time}};
+    }
+  };
+  return std::visit(Encode{}, payload).dump();
+}
+
+Result<domain::JobPayload> decode_job(std::string_view kind, std::string_view payload) {
+  const Json j = Json::parse(payload, nullptr, false);
+  auto malformed = [&](std::string_view why) {
+    return unexpected(ErrorCode::kInternal, fmt::format("a stored {} job is malformed: {}", kind, why));
+  };
+  if (!j.is_object()) return malformed("not a JSON object");
+  auto text = [&](const char* name) -> std::optional<std::string> {
+    auto it = j.find(name);
+    if (it == j.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  auto number = [&](const char* name) -> std::optional<std::int64_t> {
+    auto it = j.find(name);
+    if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+    return it->get<std::int64_t>();
+  };
+  const auto openid = text("openid");
+  if (!openid) return malformed("no openid");
+  if (kind == "profile") return domain::JobPayload(domain::ProfileJob{*openid});
+  if (kind == "tag") {
+    const auto tag = number("tag_id");
+    if (!tag) return malformed("no tag_id");
+    return domain::JobPayload(domain::TagJob{*openid, *tag});
+  }
+  if (kind == "webhook") {
+    domain::WebhookJob w;
+    const auto id = number("event_id"), created = number("create_time");
+    const auto appid = text("appid"), event = text("event"), event_kind = text("kind");
+    if (!id || !created || !appid || !event || !event_kind) return malformed("a field is missing");
+    w.event_id = *id;
+    w.appid = *appid;
+    w.openid = *openid;
+    w.event = *event;
+    w.kind = domain::event_kind_from(*event_kind);
+    w.channel_id = number("channel_id");
+    w.scene = text("scene").value_or("");
+    w.ticket = text("ticket").value_or("");
+    w.key = text("key").value_or("");
+    w.create_time = *created;
+    return domain::JobPayload(std::move(w));
+  }
+  return malformed("an unknown kind");
+}
+
+}  // namespace qrscene::store
