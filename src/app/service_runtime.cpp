@@ -1,9 +1,11 @@
 #include "app/service_runtime.h"
 
 #include "app/web_assets.h"
+#include "base/log_text.h"
 #include "base/thread_name.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -103,9 +105,9 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
           if (self->logins_) self->logins_->notify(id);
         });
     if (auto ping = rt->redis_->command({"PING"}); !ping) {
-      spdlog::warn("redis unavailable at_start reason=\"{}\" action=\"tokens of this instance's own (stable_token), "
+      spdlog::warn("redis unavailable at_start reason={} action=\"tokens of this instance's own (stable_token), "
                    "retries checked by the database, logins found by polling, until it answers\"",
-                   ping.error().message);
+                   log_text(ping.error().message));
     }
   }
   rt->clients_ = std::make_unique<wechat::AccountClients>(transport, *tokens, clock, ao);
@@ -139,13 +141,19 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
   ServiceRuntime* self = rt.get();
   // Up while it can answer pushes; the projection's lag is reported, not a reason to be taken out
   // of a load balancer (the answer path does not wait for it).
+  // Down (503, with the database's reason) while the store refuses writes: pushes would get 503.
   router.add("GET", "/healthz", [self](net::HttpRequest&) -> asio::awaitable<net::HttpResponse> {
     const auto p = self->store_->projection();
+    const auto writes = self->store_->write_health();
     co_return net::HttpResponse::json(
-        200, fmt::format(R"({{"status":"ok","projection":{{"leader":{},"position":{},"head":{},"lag_events":{},)"
-                         R"("lag_seconds":{}}}}})",
-                         p.leader, p.position, p.head, std::max<std::int64_t>(0, p.head - p.position),
-                         p.lag_seconds));
+        writes.ok ? 200 : 503,
+        fmt::format(R"({{"status":"{}",{}"projection":{{"leader":{},"position":{},"head":{},"lag_events":{},)"
+                    R"("lag_seconds":{}}}}})",
+                    writes.ok ? "ok" : "store_unwritable",
+                    writes.ok ? "" : fmt::format(R"("reason":{},)", nlohmann::json(writes.reason).dump(
+                                                                          -1, ' ', false,
+                                                                          nlohmann::json::error_handler_t::replace)),
+                    p.leader, p.position, p.head, std::max<std::int64_t>(0, p.head - p.position), p.lag_seconds));
   });
   router.add("GET", "/metrics", [self](net::HttpRequest&) -> asio::awaitable<net::HttpResponse> {
     net::HttpResponse r = net::HttpResponse::text(200, self->metrics_text());
@@ -206,6 +214,8 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
   ho.address = config.server.address;
   ho.port = static_cast<std::uint16_t>(config.server.port);
   ho.body_limit = static_cast<std::size_t>(config.server.max_body_bytes);
+  ho.max_connections = static_cast<std::size_t>(config.server.max_connections);
+  QRSCENE_ASSIGN_OR_RETURN(ho.trusted_proxies, TrustedProxies::parse(config.server.trusted_proxies));
   rt->address_ = config.server.address;
   rt->server_ = std::make_unique<net::HttpServer>(rt->io_, ho, std::move(router));
   QRSCENE_TRY(rt->server_->start());
@@ -246,10 +256,10 @@ void ServiceRuntime::loop() {
   std::unique_lock lock(loop_mu_);
   while (!stopping_) {
     lock.unlock();
-    if (auto r = run_jobs(); !r) spdlog::warn("jobs run_failed reason=\"{}\"", r.error().message);
+    if (auto r = run_jobs(); !r) spdlog::warn("jobs run_failed reason={}", log_text(r.error().message));
     if (std::chrono::steady_clock::now() >= next_upkeep) {
       const auto report = upkeep();
-      for (const auto& e : report.errors) spdlog::warn("upkeep problem=\"{}\"", e);
+      for (const auto& e : report.errors) spdlog::warn("upkeep problem={}", log_text(e));
       if (!report.renewed.empty() || !report.expired.empty()) {
         spdlog::info("upkeep renewed={} expired={}", report.renewed.size(), report.expired.size());
       }
@@ -331,6 +341,20 @@ std::string ServiceRuntime::metrics_text() {
     metric("qrscene_login_broadcasts_total", "", "", "{direction=\"heard\"}", broadcast_->received());
     metric("qrscene_login_broadcasts_total", "", "", "{direction=\"failed\"}", broadcast_->errors());
   }
+  const auto http = server_->stats();
+  metric("qrscene_http_connections", "Open HTTP connections", "gauge", "", http.connections);
+  metric("qrscene_http_connection_limit", "Open HTTP connections at most (below the open-files limit)", "gauge", "",
+         http.connection_limit);
+  metric("qrscene_http_connections_closed_total",
+         "Connections the server closed itself: idle keep-alive ones to make room, new ones when full of busy ones",
+         "counter", "{reason=\"idle_for_room\"}", http.idle_closed);
+  metric("qrscene_http_connections_closed_total", "", "", "{reason=\"full\"}", http.refused);
+  metric("qrscene_http_accept_failures_total", "accept() failures for want of file descriptors (each then pauses)",
+         "counter", "", http.accept_failures);
+  metric("qrscene_http_refused_total", "Requests the HTTP layer refused before any handler, by status", "counter",
+         "{status=\"400\"}", http.bad_requests);
+  metric("qrscene_http_refused_total", "", "", "{status=\"413\"}", http.too_large);
+  metric("qrscene_http_refused_total", "", "", "{status=\"431\"}", http.header_too_large);
   metric("qrscene_callback_store_failures_total", "Pushes answered 503 because the store failed", "counter", "",
          c.store_failures);
   metric("qrscene_store_commits_total", "Group commits of the event writer", "counter", "", store_->commits());

@@ -2,10 +2,20 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "base/strings.h"
+
 namespace qrscene {
 
 Result<std::vector<std::vector<std::string>>> parse_csv(std::string_view text) {
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  if (const std::size_t bad = first_invalid_utf8(text); bad != std::string_view::npos) {
+    const auto line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n'));
+    return unexpected(ErrorCode::kInvalidArgument,
+                      fmt::format("line {}: not UTF-8 text (byte 0x{:02x}); save the file as CSV UTF-8 and upload it again",
+                                  line, static_cast<unsigned char>(text[bad])));
+  }
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> row;
   std::string field;

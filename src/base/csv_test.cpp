@@ -25,5 +25,17 @@ TEST(Csv, AnUnclosedQuoteNamesItsLine) {
   EXPECT_EQ(r.error().message, "csv: the quote opened on line 3 is never closed");
 }
 
+
+// Accepted as it was, invalid UTF-8 later made the XLSX export write a corrupt workbook.
+TEST(Csv, TextThatIsNotUtf8IsRefusedNamingItsLine) {
+  auto bad = parse_csv("name,group\r\nA,线下\r\nB,\xd6\xd0\xce\xc4\r\n");  // GBK, as Excel saves by default
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.error().message.find("line 3"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("UTF-8"), std::string::npos) << bad.error().message;
+  EXPECT_FALSE(parse_csv(std::string("a,b\nc,\0d\n", 10)));
+  EXPECT_TRUE(parse_csv("\xEF\xBB\xBFname\n线下\n"));
+}
+
 }  // namespace
 }  // namespace qrscene

@@ -12,6 +12,8 @@
 #include <variant>
 #include <toml++/toml.h>
 
+#include "base/ip_address.h"
+
 namespace qrscene::config {
 namespace {
 
@@ -315,7 +317,9 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
                 {"port", &c.server.port},
                 {"threads", &c.server.threads},
                 {"max_body_bytes", &c.server.max_body_bytes},
-                {"timestamp_window_seconds", &c.server.timestamp_window_seconds}},
+                {"timestamp_window_seconds", &c.server.timestamp_window_seconds},
+                {"trusted_proxies", &c.server.trusted_proxies},
+                {"max_connections", &c.server.max_connections}},
                env, p);
   read_section(root, "store",
                {{"backend", &c.store.backend},
@@ -411,6 +415,14 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
   }
   if (c.server.timestamp_window_seconds < 30 || c.server.timestamp_window_seconds > 86'400) {
     p.add("server.timestamp_window_seconds: must be 30..86400, got {}", c.server.timestamp_window_seconds);
+  }
+  if (auto proxies = TrustedProxies::parse(c.server.trusted_proxies); !proxies) {
+    p.add("server.trusted_proxies: {} (give addresses or CIDR networks, like \"127.0.0.1, 10.0.0.0/8\")",
+          proxies.error().message);
+  }
+  if (c.server.max_connections < 0 || c.server.max_connections > 1'000'000) {
+    p.add("server.max_connections: must be 0 (below the open-files limit) or 1..1000000, got {}",
+          c.server.max_connections);
   }
   if (c.store.backend != "sqlite" && c.store.backend != "postgres") {
     p.add("store.backend: must be sqlite or postgres, got '{}'", c.store.backend);

@@ -45,6 +45,10 @@ struct ServerOptions {
   std::int64_t threads = 2;                     // I/O threads
   std::int64_t max_body_bytes = 64 * 1024;      // callback bodies beyond → 413
   std::int64_t timestamp_window_seconds = 300;  // a push's timestamp may be this far off our clock
+  // Proxies (addresses, CIDR networks; comma-separated) whose X-Forwarded-For names the client.
+  // "" trusts none: the TCP peer is the client. Behind nginx on this machine: "127.0.0.1, ::1".
+  std::string trusted_proxies;
+  std::int64_t max_connections = 0;  // 0: below the open-files limit (raised to its hard limit)
 };
 
 struct StoreOptions {

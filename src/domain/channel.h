@@ -33,6 +33,10 @@ inline constexpr std::size_t kSceneStrMaxBytes = 64;
 // string of 1..64 bytes of printable UTF-8 that is not all digits (that would read as an int).
 [[nodiscard]] Status check_scene(ChannelKind kind, std::string_view scene, bool scene_is_int);
 
+// The most a channel may be said to have cost: ¥10,000,000,000 in fen. Bounded so that the spend of
+// every channel of an account sums within 64 bits; sums also cap each row at it (rows from before).
+inline constexpr std::int64_t kMaxSpendCents = 1'000'000'000'000;
+
 struct Channel {
   std::int64_t id = 0;
   std::string appid;
@@ -50,7 +54,7 @@ struct Channel {
   ReplyChoice on_scan;
   std::int64_t wechat_tag_id = 0;
   bool evergreen = false;     // a temporary code renewed before it expires
-  std::int64_t spend_cents = 0;  // what the channel cost (entered by the marketer), for costs per follower
+  std::int64_t spend_cents = 0;  // what the channel cost (entered by the marketer), 0..kMaxSpendCents
   std::int64_t created_at = 0;
   std::int64_t retired_at = 0;  // 0 unless retired
 };

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <charconv>
 #include <map>
 #include <set>
@@ -67,6 +68,9 @@ Status check_conversion(const ConversionInput& c, std::int64_t now) {
                                    kMaxConversionKindBytes));
   }
   if (c.value_cents < 0) problems.emplace_back("value_cents: must not be negative (record refunds in your backend)");
+  if (c.value_cents > kMaxValueCents) {
+    problems.push_back(fmt::format("value_cents: at most {} (¥10 billion in fen), got {}", kMaxValueCents, c.value_cents));
+  }
   if (c.currency.size() != 3 ||
       !std::all_of(c.currency.begin(), c.currency.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; })) {
     problems.push_back(fmt::format("currency: '{}' is not an ISO 4217 code such as CNY", c.currency));
@@ -94,7 +98,10 @@ std::vector<ConversionFigures> summarize_conversions(std::span<const CreditedCon
     a.figures.key = r.key;
     a.figures.channel_id = r.channel_id;
     ++a.figures.conversions;
-    a.figures.value_cents += r.value_cents;
+    // Each value is at most kMaxValueCents; the sum stops at the largest 64-bit number rather than wrap.
+    if (__builtin_add_overflow(a.figures.value_cents, std::min(r.value_cents, kMaxValueCents), &a.figures.value_cents)) {
+      a.figures.value_cents = std::numeric_limits<std::int64_t>::max();
+    }
     if (r.person.empty()) continue;
     a.people.insert(r.person);
     if (r.touch_at == 0) continue;

@@ -81,6 +81,9 @@ struct FollowerProfile {
 // --- conversions ---
 
 inline constexpr std::size_t kMaxExternalIdBytes = 128;
+// The largest value one conversion may carry: ¥10,000,000,000 in fen. Bounded so that every sum of
+// them fits 64 bits (docs/api.yaml).
+inline constexpr std::int64_t kMaxValueCents = 1'000'000'000'000;
 inline constexpr std::size_t kMaxConversionKindBytes = 32;
 
 struct ConversionInput {

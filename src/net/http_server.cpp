@@ -1,6 +1,8 @@
 #include "net/http_server.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <array>
 #include <cctype>
@@ -10,6 +12,7 @@
 #include <unordered_set>
 
 #include "base/encoding.h"
+#include "base/log_text.h"
 #include "base/strings.h"
 #include "net/http_status.h"
 
@@ -167,9 +170,12 @@ struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
   std::atomic<bool> busy{false};
+  std::atomic<bool> idle{false};  // waiting for a request's first byte: may be closed to make room
+  std::atomic<std::int64_t> idle_since{0};  // steady clock, nanoseconds
+  std::atomic<bool> closing{false};         // chosen to make room
 };
 
-struct HttpServer::State {
+struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   HttpServerOptions options;
   Router router;
   std::unique_ptr<tcp::acceptor> acceptor;
@@ -177,7 +183,45 @@ struct HttpServer::State {
   std::mutex mu;
   std::unordered_set<std::shared_ptr<Connection>> conns;  // guarded by mu
   std::atomic<std::size_t> connections{0};
+  std::size_t max_connections = 0;  // set by start()
+  std::atomic<std::int64_t> idle_closed{0}, refused{0}, accept_failures{0}, bad_requests{0}, too_large{0},
+      header_too_large{0};
+  LogThrottle refusal_log{std::chrono::seconds(10)};
   std::shared_ptr<asio::steady_timer> drain_timer;  // set by stop()
+
+  // Counts and logs a request the server refused itself (repeats within 10 s summed in one line).
+  void refuse(unsigned status, std::string_view client, const beast::error_code& ec) {
+    (status == 413 ? too_large : status == 431 ? header_too_large : bad_requests).fetch_add(1);
+    if (const auto shown = refusal_log.admit(fmt::format("{}", status))) {
+      spdlog::warn("http refused status={} client={} reason={} repeats={}", status, log_text(client),
+                   log_text(ec.message()), *shown);
+    }
+  }
+
+  // Closes the connection idle the longest (on its own strand, if it is still idle there); false
+  // when none is idle.
+  bool close_one_idle() {
+    std::lock_guard lock(mu);
+    std::shared_ptr<Connection> oldest;
+    for (const auto& c : conns) {
+      if (!c->idle.load() || c->busy.load() || c->closing.load()) continue;
+      if (!oldest || c->idle_since.load() < oldest->idle_since.load()) oldest = c;
+    }
+    if (!oldest) return false;
+    oldest->closing.store(true);  // not chosen twice
+    // On its strand it is either still waiting (closed, and counted) or has a request by now (kept,
+    // and may be chosen again later).
+    asio::post(oldest->stream.get_executor(), [c = oldest, self = shared_from_this()] {
+      beast::error_code ignored;
+      if (c->idle.load()) {
+        c->stream.socket().cancel(ignored);
+        self->idle_closed.fetch_add(1);
+      } else {
+        c->closing.store(false);
+      }
+    });
+    return true;
+  }
 
   void track(const std::shared_ptr<Connection>& c) {
     std::lock_guard lock(mu);
@@ -197,7 +241,21 @@ namespace {
 
 using State = HttpServer::State;
 
-HttpRequest to_request(http::request<http::string_body>&& req, const std::string& remote_ip) {
+// Every X-Forwarded-For header's value, in order, joined by commas (RFC 9110 section 5.3).
+template <class Fields>
+std::string forwarded_for(const Fields& fields) {
+  std::string out;
+  for (const auto& f : fields) {
+    const auto name = f.name_string();
+    if (!iequals(std::string_view(name.data(), name.size()), "X-Forwarded-For")) continue;
+    if (!out.empty()) out += ',';
+    out.append(f.value().data(), f.value().size());
+  }
+  return out;
+}
+
+HttpRequest to_request(http::request<http::string_body>&& req, const std::string& remote_ip,
+                       const HttpServerOptions& options) {
   HttpRequest r;
   r.method = std::string(req.method_string());
   r.target = std::string(req.target());
@@ -208,6 +266,7 @@ HttpRequest to_request(http::request<http::string_body>&& req, const std::string
   for (const auto& f : req) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
   r.body = std::move(req.body());
   r.remote_ip = remote_ip;
+  r.client_ip = options.trusted_proxies.empty() ? remote_ip : options.trusted_proxies.client(remote_ip, forwarded_for(req));
   const std::string_view given = r.header("X-Request-Id");
   r.request_id = sane_request_id(given) ? std::string(given) : new_request_id();
   return r;
@@ -226,6 +285,21 @@ http::response<http::string_body> to_beast(HttpResponse&& res, unsigned version,
   return out;
 }
 
+using Parser = http::request_parser<http::string_body>;
+
+// RFC 9112 section 6: a request's body is framed by Content-Length or by one final "chunked"
+// transfer coding. Another coding, a list of them, or both headers at once could be read two ways
+// by two servers (request smuggling): false, and the request is refused.
+bool framing_is_clear(const Parser& parser) {
+  const auto& h = parser.get();
+  const auto codings = h.equal_range(http::field::transfer_encoding);
+  if (codings.first == codings.second) return true;
+  if (h.count(http::field::content_length) != 0) return false;
+  if (std::next(codings.first) != codings.second) return false;
+  const auto value = codings.first->value();
+  return iequals(trim(std::string_view(value.data(), value.size())), "chunked");
+}
+
 // The status for a request Beast refused to parse, or 0 to close without answering.
 unsigned status_for_read_error(const beast::error_code& ec) {
   if (ec == http::error::body_limit) return 413;
@@ -237,7 +311,18 @@ unsigned status_for_read_error(const beast::error_code& ec) {
   return 400;  // bad method, bad target, bad or conflicting framing, bad chunk, ...
 }
 
-void limit(http::request_parser<http::string_body>& parser, const HttpServerOptions& options) {
+std::string refusal_text(const beast::error_code& ec, const HttpServerOptions& options) {
+  if (ec == http::error::bad_transfer_encoding) {
+    return "a request body is framed by Content-Length or by Transfer-Encoding: chunked alone (RFC 9112 section 6)\n";
+  }
+  if (ec == http::error::header_limit) {
+    return fmt::format("the request line and headers exceed {} bytes\n", options.header_limit);
+  }
+  if (ec == http::error::body_limit) return fmt::format("the body exceeds {} bytes\n", options.body_limit);
+  return fmt::format("{}\n", ec.message());
+}
+
+void limit(Parser& parser, const HttpServerOptions& options) {
   parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
   parser.body_limit(options.body_limit);
 }
@@ -259,6 +344,51 @@ asio::awaitable<HttpResponse> dispatch(const Router& router, HttpRequest& reques
   }
 }
 
+// Gives the parser what `data` holds: the header once it is whole (Beast takes the request line,
+// then all the fields at once; until then every byte buffered is header), checked against
+// header_limit and for clear framing, then as much of the body as is there. Returns the bytes
+// used; `header_bytes` carries the header's size over calls.
+std::size_t feed(Parser& parser, asio::const_buffer data, std::size_t& header_bytes, const HttpServerOptions& opt,
+                 beast::error_code& ec) {
+  std::size_t used = 0;
+  auto rest = [&] { return asio::buffer(static_cast<const char*>(data.data()) + used, data.size() - used); };
+  while (!parser.is_header_done()) {
+    parser.eager(false);
+    const std::size_t n = parser.put(rest(), ec);
+    used += n;
+    header_bytes += n;
+    if (ec == http::error::need_more) {
+      ec = header_bytes + (data.size() - used) > opt.header_limit ? beast::error_code(http::error::header_limit)
+                                                                  : beast::error_code();
+      return used;
+    }
+    if (ec) return used;
+    if (n == 0) return used;
+  }
+  if (header_bytes > 0) {  // this call finished the header
+    if (header_bytes > opt.header_limit) {
+      ec = http::error::header_limit;
+      return used;
+    }
+    if (!framing_is_clear(parser)) {
+      ec = http::error::bad_transfer_encoding;
+      return used;
+    }
+    header_bytes = 0;
+  }
+  parser.eager(true);
+  while (!parser.is_done() && used < data.size()) {
+    const std::size_t n = parser.put(rest(), ec);
+    used += n;
+    if (ec == http::error::need_more) {
+      ec = {};
+      break;
+    }
+    if (ec || n == 0) break;
+  }
+  return used;
+}
+
 // What a connection would be sent, without the socket (HttpServer::answer).
 asio::awaitable<std::string> answer_bytes(std::shared_ptr<State> state, std::string bytes, std::string remote_ip) {
   const auto& opt = state->options;
@@ -270,31 +400,26 @@ asio::awaitable<std::string> answer_bytes(std::shared_ptr<State> state, std::str
     out += os.str();
   };
   while (!rest.empty()) {
-    http::request_parser<http::string_body> parser;
+    Parser parser;
     limit(parser, opt);
-    parser.eager(true);
     beast::error_code ec;
-    while (!parser.is_done()) {
-      const std::size_t n = parser.put(asio::buffer(rest.data(), rest.size()), ec);
-      rest.remove_prefix(n);
-      if (ec == http::error::need_more) ec = {};
-      if (ec) break;
-      if (n == 0) {  // the bytes ran out, or what is left is not enough: as the peer closing
-        parser.put_eof(ec);
-        if (!ec && !parser.is_done()) ec = http::error::partial_message;
-        break;
-      }
+    std::size_t header_bytes = 0;
+    const std::size_t n = feed(parser, asio::buffer(rest.data(), rest.size()), header_bytes, opt, ec);
+    rest.remove_prefix(n);
+    if (!ec && !parser.is_done()) {  // the bytes ran out: as the peer closing
+      parser.put_eof(ec);
+      if (!ec && !parser.is_done()) ec = http::error::partial_message;
     }
     if (ec) {
       if (const unsigned status = status_for_read_error(ec); status != 0) {
-        append(to_beast(HttpResponse::text(status, fmt::format("{}\n", ec.message())), 11, false, opt, {}));
+        append(to_beast(HttpResponse::text(status, refusal_text(ec, opt)), 11, false, opt, {}));
       }
       break;
     }
     http::request<http::string_body> req = parser.release();
     const unsigned version = req.version();
     const bool keep_alive = req.keep_alive();
-    HttpRequest request = to_request(std::move(req), remote_ip);
+    HttpRequest request = to_request(std::move(req), remote_ip, opt);
     HttpResponse response = co_await dispatch(state->router, request);
     if (response.stream) {  // its first chunk, as one body
       struct FirstChunk final : ResponseStream {
@@ -361,8 +486,40 @@ asio::awaitable<void> write_streamed(beast::tcp_stream& stream, const State& sta
   co_await asio::async_write(stream, http::make_chunk_last(), asio::redirect_error(asio::use_awaitable, ec));
 }
 
+// Reads one request into `parser`. Its first byte is awaited for `wait` (a new connection, or the
+// idle time between keep-alive requests); from then on the whole request must come within
+// read_timeout (slowloris). Usually the whole request comes with the first read and is parsed from
+// the buffer, with no second read and no timer to arm.
+asio::awaitable<beast::error_code> read_request(Connection& conn, beast::flat_buffer& buffer, Parser& parser,
+                                                const HttpServerOptions& opt, std::chrono::milliseconds wait) {
+  beast::error_code ec;
+  if (buffer.size() == 0) {
+    conn.idle_since.store(std::chrono::steady_clock::now().time_since_epoch().count());
+    conn.idle.store(true);
+    conn.stream.expires_after(wait);
+    const std::size_t n =
+        co_await conn.stream.async_read_some(buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+    conn.idle.store(false);
+    buffer.commit(n);
+    if (ec) co_return ec;
+  }
+  std::size_t header_bytes = 0;
+  bool deadline = false;
+  for (;;) {
+    buffer.consume(feed(parser, buffer.data(), header_bytes, opt, ec));
+    if (ec || parser.is_done()) co_return ec;
+    if (!deadline) {
+      conn.stream.expires_after(opt.read_timeout);
+      deadline = true;
+    }
+    const std::size_t n =
+        co_await conn.stream.async_read_some(buffer.prepare(16 * 1024), asio::redirect_error(asio::use_awaitable, ec));
+    buffer.commit(n);
+    if (ec) co_return ec;
+  }
+}
+
 asio::awaitable<void> serve_connection(std::shared_ptr<State> state, tcp::socket socket) {
-  state->connections.fetch_add(1);
   auto conn = std::make_shared<Connection>(std::move(socket));
   beast::tcp_stream* stream = &conn->stream;
   state->track(conn);
@@ -374,35 +531,15 @@ asio::awaitable<void> serve_connection(std::shared_ptr<State> state, tcp::socket
   bool first = true;
 
   while (!state->stopping.load()) {
-    http::request_parser<http::string_body> parser;
+    Parser parser;
     limit(parser, opt);
-    // Waiting for a request to begin is bounded by the idle timeout (keep-alive); once its first
-    // byte is here, the whole request must arrive within read_timeout (slowloris).
-    if (buffer.size() == 0) {
-      stream->expires_after(first ? opt.read_timeout : opt.idle_timeout);
-      const std::size_t n =
-          co_await stream->async_read_some(buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
-      buffer.commit(n);
-      if (ec) break;
-    }
-    // Usually the whole request came with that read: parse it from the buffer, with no second
-    // asynchronous read and no timer to arm and cancel. Only a request still arriving is read on
-    // (within read_timeout).
-    parser.eager(true);
-    while (!parser.is_done() && buffer.size() > 0) {
-      const std::size_t used = parser.put(buffer.data(), ec);
-      buffer.consume(used);
-      if (ec == http::error::need_more) ec = {};
-      if (ec || used == 0) break;
-    }
-    if (!ec && !parser.is_done()) {
-      stream->expires_after(opt.read_timeout);
-      co_await http::async_read(*stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-    }
+    ec = co_await read_request(*conn, buffer, parser, opt, first ? opt.read_timeout : opt.idle_timeout);
     first = false;
     if (ec) {
       if (const unsigned status = status_for_read_error(ec); status != 0) {
-        auto res = to_beast(HttpResponse::text(status, fmt::format("{}\n", ec.message())), 11, false, opt, {});
+        state->refuse(status, parser.is_header_done() ? to_request(parser.release(), remote_ip, opt).client_ip : remote_ip,
+                      ec);
+        auto res = to_beast(HttpResponse::text(status, refusal_text(ec, opt)), 11, false, opt, {});
         stream->expires_after(opt.read_timeout);
         co_await http::async_write(*stream, res, asio::redirect_error(asio::use_awaitable, ec));
       }
@@ -413,7 +550,7 @@ asio::awaitable<void> serve_connection(std::shared_ptr<State> state, tcp::socket
     http::request<http::string_body> req = parser.release();
     const unsigned version = req.version();
     const bool keep_alive = req.keep_alive();
-    HttpRequest request = to_request(std::move(req), remote_ip);
+    HttpRequest request = to_request(std::move(req), remote_ip, opt);
     stream->expires_never();  // the handler's own deadlines apply while it works
     HttpResponse response = co_await dispatch(state->router, request);
 
@@ -436,7 +573,15 @@ asio::awaitable<void> serve_connection(std::shared_ptr<State> state, tcp::socket
   state->untrack(conn);
 }
 
+bool out_of_descriptors(const beast::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == std::errc::too_many_files_open_in_system ||
+         ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+}
+
 asio::awaitable<void> accept_loop(std::shared_ptr<State> state, asio::io_context& io) {
+  using namespace std::chrono_literals;
+  std::chrono::milliseconds pause{0};
+  asio::steady_timer timer(co_await asio::this_coro::executor);
   while (!state->stopping.load()) {
     beast::error_code ec;
     // Each connection gets its own strand: its handlers never run concurrently.
@@ -444,9 +589,38 @@ asio::awaitable<void> accept_loop(std::shared_ptr<State> state, asio::io_context
     co_await state->acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || state->stopping.load()) break;
-      continue;  // e.g. EMFILE: keep accepting; the next attempt may succeed
+      if (!out_of_descriptors(ec)) continue;  // e.g. ECONNABORTED: the next one is fine
+      // Out of descriptors all the same (the store's files, WeChat's calls): the connection waits in
+      // the backlog. Make room and pause (10 ms, doubling to 1 s) instead of failing again at once,
+      // thousands of times a second.
+      state->accept_failures.fetch_add(1);
+      state->close_one_idle();
+      pause = std::clamp(pause * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+      if (const auto shown = state->refusal_log.admit("accept")) {
+        spdlog::error("http accept_failed reason={} connections={} pause_ms={} repeats={}", log_text(ec.message()),
+                      state->connections.load(), pause.count(), *shown);
+      }
+      timer.expires_after(pause);
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
     }
+    pause = 0ms;
+    // At the cap: the connection idle the longest is closed to make room, and its descriptor
+    // awaited (a few milliseconds) before the next accept, so the count passes the cap by one at
+    // most. With none idle, every connection is at work: the new one is closed unanswered.
+    const bool full = state->connections.load() >= state->max_connections;
+    if (full && !state->close_one_idle()) {
+      state->refused.fetch_add(1);
+      socket.close(ec);
+      continue;
+    }
+    state->connections.fetch_add(1);  // counted here, so a burst of accepts sees itself
     asio::co_spawn(socket.get_executor(), serve_connection(state, std::move(socket)), asio::detached);
+    for (int i = 0; full && i < 50 && state->connections.load() > state->max_connections && !state->stopping.load();
+         ++i) {
+      timer.expires_after(2ms);
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
   }
 }
 
@@ -477,6 +651,12 @@ Status HttpServer::start() {
     return unexpected(ErrorCode::kUnavailable,
                       fmt::format("cannot listen on {}:{}: {}", state_->options.address, state_->options.port, ec.message()));
   }
+  // What a connection costs is a descriptor: stay below the limit, with room for the store's files,
+  // WeChat's calls and the listening socket.
+  const std::size_t files = raise_open_files_limit();
+  const std::size_t ceiling = files > 512 ? files - 256 : std::max<std::size_t>(files / 2, 8);
+  state_->max_connections =
+      state_->options.max_connections == 0 ? ceiling : std::min(state_->options.max_connections, ceiling);
   port_.store(acceptor->local_endpoint().port());
   state_->acceptor = std::move(acceptor);
   asio::co_spawn(state_->acceptor->get_executor(), accept_loop(state_, io_), asio::detached);
@@ -517,6 +697,29 @@ void HttpServer::stop() {
 }
 
 std::size_t HttpServer::active_connections() const noexcept { return state_->connections.load(); }
+
+HttpServerStats HttpServer::stats() const noexcept {
+  const State& s = *state_;
+  return HttpServerStats{static_cast<std::int64_t>(s.connections.load()),
+                         static_cast<std::int64_t>(s.max_connections),
+                         s.idle_closed.load(),
+                         s.refused.load(),
+                         s.accept_failures.load(),
+                         s.bad_requests.load(),
+                         s.too_large.load(),
+                         s.header_too_large.load()};
+}
+
+std::size_t raise_open_files_limit() noexcept {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? std::max<rlim_t>(limit.rlim_cur, 1 << 20) : limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? std::size_t{1} << 20 : static_cast<std::size_t>(limit.rlim_cur);
+}
 
 std::string HttpServer::answer(std::string_view bytes, std::string remote_ip) {
   asio::io_context io;

@@ -7,6 +7,13 @@
 // idle timeout between keep-alive requests, Beast's refusal of ambiguous framing (both
 // Content-Length and Transfer-Encoding, or two Content-Lengths → 400), and a graceful stop.
 //
+// Connections are capped below the open-files limit (raised to its hard limit at start): when the
+// cap is reached an idle keep-alive connection is closed to make room, and a new connection is
+// refused only when none is idle; accept() failing for want of descriptors (EMFILE, ENFILE) backs
+// off instead of spinning. A request's body is framed by Content-Length or by a lone final
+// "Transfer-Encoding: chunked" (RFC 9112 section 6), anything else is 400; every refusal the server
+// makes itself (400, 413, 431) is counted and logged (repeats summarized).
+//
 // Handlers are C++20 coroutines: they may co_await blocking work on another pool and the
 // connection waits for them. A request id (from X-Request-Id when it is sane, else generated) is
 // put on the request and echoed in the response.
@@ -27,6 +34,7 @@
 
 #include "base/result.h"
 #include "net/asio.h"
+#include "base/ip_address.h"
 
 namespace qrscene::net {
 
@@ -37,7 +45,8 @@ struct HttpRequest {
   std::string query;   // target after '?', not decoded
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  std::string remote_ip;
+  std::string remote_ip;   // the TCP peer
+  std::string client_ip;   // the client: the peer, or who a trusted proxy says it is (base/ip_address.h)
   std::string request_id;
   std::vector<std::pair<std::string, std::string>> path_params;  // from "{name}" route segments
 
@@ -102,8 +111,27 @@ struct HttpServerOptions {
   std::chrono::milliseconds read_timeout{10'000};   // to read one whole request (slowloris)
   std::chrono::milliseconds idle_timeout{60'000};   // between keep-alive requests
   std::chrono::milliseconds drain_timeout{5'000};   // how long stop() lets requests in flight finish
+  // Open connections at most; 0: the open-files limit less a reserve for the store and WeChat's
+  // calls. A larger value is lowered to that too (beyond it accept() would fail).
+  std::size_t max_connections = 0;
+  TrustedProxies trusted_proxies;  // whose X-Forwarded-For names the client; none by default
   std::string server_name = "qrscene";
 };
+
+// What the server did on its own, for /metrics.
+struct HttpServerStats {
+  std::int64_t connections = 0;        // open now
+  std::int64_t connection_limit = 0;   // max_connections in effect
+  std::int64_t idle_closed = 0;        // idle keep-alive connections closed to make room
+  std::int64_t refused = 0;            // new connections closed at once: full, none idle
+  std::int64_t accept_failures = 0;    // accept() out of descriptors (each followed by a pause)
+  std::int64_t bad_requests = 0;       // answered 400 by the server (framing, syntax)
+  std::int64_t too_large = 0;          // answered 413
+  std::int64_t header_too_large = 0;   // answered 431
+};
+
+// Raises this process's soft limit on open files to its hard limit; returns the soft limit now.
+std::size_t raise_open_files_limit() noexcept;
 
 class HttpServer {
  public:
@@ -123,6 +151,7 @@ class HttpServer {
 
   [[nodiscard]] std::uint16_t port() const noexcept { return port_.load(); }
   [[nodiscard]] std::size_t active_connections() const noexcept;
+  [[nodiscard]] HttpServerStats stats() const noexcept;
 
   // What a connection would be sent for `bytes`, without a socket: each request read with the
   // same parser and limits (a refused one answered 400/413/431 and the rest dropped), routed and

@@ -5,11 +5,17 @@
 #include <qrcodegen/qrcodegen.hpp>
 #include <zbar.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <condition_variable>
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 namespace qrscene::qr {
 namespace {
@@ -71,6 +77,21 @@ Result<std::string> jpeg_compress(const Gray& image, int quality) {
   return bytes;
 }
 
+// The header's dimensions against the limits, before a byte is allocated for the pixels.
+Status check_dimensions(std::uint64_t width, std::uint64_t height) {
+  if (width == 0 || height == 0 || width > static_cast<std::uint64_t>(kMaxImageSide) ||
+      height > static_cast<std::uint64_t>(kMaxImageSide)) {
+    return unexpected(ErrorCode::kInvalidArgument,
+                      fmt::format("the image is {}×{} pixels: at most {} per side", width, height, kMaxImageSide));
+  }
+  if (width * height > static_cast<std::uint64_t>(kMaxImagePixels)) {
+    return unexpected(ErrorCode::kInvalidArgument,
+                      fmt::format("the image is {}×{} pixels: at most {} million in all", width, height,
+                                  kMaxImagePixels / 1'000'000));
+  }
+  return {};
+}
+
 Result<Gray> jpeg_decompress(std::string_view bytes) {
   jpeg_decompress_struct cinfo{};
   JpegError err{};
@@ -85,6 +106,11 @@ Result<Gray> jpeg_decompress(std::string_view bytes) {
   jpeg_create_decompress(&cinfo);
   jpeg_mem_src(&cinfo, reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<unsigned long>(bytes.size()));
   jpeg_read_header(&cinfo, TRUE);
+  if (auto too_big = check_dimensions(cinfo.image_width, cinfo.image_height); !too_big) {
+    jpeg_destroy_decompress(&cinfo);
+    return too_big.error();
+  }
+  cinfo.mem->max_memory_to_use = 256L * 1024 * 1024;  // progressive files buffer coefficients; bound them
   cinfo.out_color_space = JCS_GRAYSCALE;
   jpeg_start_decompress(&cinfo);
   image.width = static_cast<int>(cinfo.output_width);
@@ -104,6 +130,10 @@ Result<Gray> png_decompress(std::string_view bytes) {
   png.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_memory(&png, bytes.data(), bytes.size())) {
     return unexpected(ErrorCode::kInvalidArgument, std::string("not a readable PNG: ") + png.message);
+  }
+  if (auto too_big = check_dimensions(png.width, png.height); !too_big) {
+    png_image_free(&png);
+    return too_big.error();
   }
   png.format = PNG_FORMAT_GRAY;
   Gray image;
@@ -192,7 +222,65 @@ Result<std::string> encode_png(const Gray& image) {
   return bytes;
 }
 
+namespace {
+
+struct ImageSlots {
+  std::mutex mu;
+  std::condition_variable freed;
+  int slots = std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+  int taken = 0;
+  std::chrono::milliseconds wait{2'000};
+};
+ImageSlots& image_slots() {
+  static ImageSlots s;
+  return s;
+}
+thread_local int held_here = 0;
+
+}  // namespace
+
+ImageWork::ImageWork() {
+  if (held_here > 0) {
+    nested_ = true;
+    return;
+  }
+  ImageSlots& s = image_slots();
+  std::unique_lock lock(s.mu);
+  held_ = s.freed.wait_for(lock, s.wait, [&s] { return s.taken < s.slots; });
+  if (held_) {
+    ++s.taken;
+    ++held_here;
+  }
+}
+
+ImageWork::~ImageWork() {
+  if (!held_) return;
+  --held_here;
+  ImageSlots& s = image_slots();
+  {
+    std::lock_guard lock(s.mu);
+    --s.taken;
+  }
+  s.freed.notify_one();
+}
+
+Error ImageWork::error() const {
+  ImageSlots& s = image_slots();
+  std::lock_guard lock(s.mu);
+  return Error{ErrorCode::kResourceExhausted,
+               fmt::format("{} images are being processed already: retry in a moment", s.slots)};
+}
+
+void ImageWork::configure(int slots, std::chrono::milliseconds wait) {
+  ImageSlots& s = image_slots();
+  std::lock_guard lock(s.mu);
+  s.slots = std::max(1, slots);
+  s.wait = wait;
+}
+
 Result<Gray> decode_image(std::string_view bytes) {
+  const ImageWork work;
+  if (!work.held()) return work.error();
   if (bytes.size() >= 3 && static_cast<unsigned char>(bytes[0]) == 0xFF && static_cast<unsigned char>(bytes[1]) == 0xD8 &&
       static_cast<unsigned char>(bytes[2]) == 0xFF) {
     return jpeg_decompress(bytes);
@@ -204,6 +292,8 @@ Result<Gray> decode_image(std::string_view bytes) {
 }
 
 Result<std::vector<std::string>> scan(const Gray& image) {
+  const ImageWork work;
+  if (!work.held()) return work.error();
   if (image.width <= 0 || image.height <= 0) return unexpected(ErrorCode::kInvalidArgument, "empty image");
   std::unique_ptr<zbar::zbar_image_scanner_t, decltype(&zbar::zbar_image_scanner_destroy)> scanner(
       zbar::zbar_image_scanner_create(), &zbar::zbar_image_scanner_destroy);

@@ -6,11 +6,18 @@
 // decode_image() reads either back, and scan() finds every QR code in a raster with ZBar — the
 // simulator uses it so that a virtual user can "scan" an image file, proving the code scans.
 //
+// Images from outside (a logo, a scan uploaded to the simulator) are checked before anything is
+// allocated for them: kMaxImagePixels and kMaxImageSide, read from the header (a 235-byte PNG
+// once made the server allocate 1.6 GB). Image work is bounded too: at most ImageWork's slots run at
+// once, and a call that cannot get one within its wait is refused (kResourceExhausted).
+//
 // Errors: kInvalidArgument for text that does not fit a QR code (over 2,953 bytes at ECC low),
-// bad sizes, or bytes that are not a JPEG or PNG image; kNotFound when scan() finds no code.
+// bad sizes, or bytes that are not a JPEG or PNG image or one over the limits; kResourceExhausted
+// when the image slots stay taken; kNotFound when scan() finds no code.
 // Thread safety: all functions are reentrant.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -51,7 +58,31 @@ struct Gray {
 [[nodiscard]] Result<std::string> encode_jpeg(const Gray& image, int quality = 90);
 [[nodiscard]] Result<std::string> encode_png(const Gray& image);
 
-// Reads a JPEG or PNG (told apart by their signatures) into grey.
+inline constexpr std::int64_t kMaxImagePixels = 24'000'000;  // a 24 MP photo of a poster; 24 MB in grey
+inline constexpr std::int64_t kMaxImageSide = 12'000;
+
+// A slot for image work (decoding, drawing a styled code), held for the scope. A thread that holds
+// one already is not made to wait for a second.
+class ImageWork {
+ public:
+  ImageWork();
+  ~ImageWork();
+  ImageWork(const ImageWork&) = delete;
+  ImageWork& operator=(const ImageWork&) = delete;
+  // Whether a slot was had (within the wait); when not, error() says why.
+  [[nodiscard]] bool held() const noexcept { return held_ || nested_; }
+  [[nodiscard]] Error error() const;
+
+  // How many slots (default: the machine's cores, at least 2) and how long a call waits (2 s).
+  // For start-up and tests; not while image work runs.
+  static void configure(int slots, std::chrono::milliseconds wait);
+
+ private:
+  bool held_ = false;
+  bool nested_ = false;
+};
+
+// Reads a JPEG or PNG (told apart by their signatures) into grey, within the limits above.
 [[nodiscard]] Result<Gray> decode_image(std::string_view bytes);
 
 // The texts of every QR code ZBar finds in the image, in its order.

@@ -192,10 +192,16 @@ Result<std::string> render(std::string_view text, const QrStyle& style, ImageFor
                                   hex(style.dark), hex(style.light)));
   }
   std::optional<Gray> logo;
+  const bool plain = style.logo.empty() && style.dark == Rgb{0, 0, 0} && style.light == Rgb{255, 255, 255};
+  std::optional<ImageWork> work;  // a styled code is image work: a slot for the whole drawing
+  if (!plain) {
+    work.emplace();
+    if (!work->held()) return work->error();
+  }
   if (!style.logo.empty()) {
     auto decoded = decode_image(style.logo);
     if (!decoded) {
-      return unexpected(ErrorCode::kInvalidArgument, "logo: " + decoded.error().message + " (give a PNG or JPEG)");
+      return unexpected(decoded.error().code, "logo: " + decoded.error().message + " (give a PNG or JPEG)");
     }
     logo = std::move(*decoded);
   }

@@ -235,7 +235,7 @@ bool AdminApi::authorized(std::string_view authorization) const {
 }
 
 std::optional<net::HttpResponse> AdminApi::refuse(const net::HttpRequest& request) {
-  if (failures_.full(request.remote_ip)) {
+  if (failures_.full(client_key(request.client_ip))) {
     net::HttpResponse r = net::HttpResponse::error(
         Error{ErrorCode::kResourceExhausted, "too many failed sign-ins from this address: wait a minute"});
     r.headers.emplace_back("Retry-After", "60");
@@ -244,7 +244,7 @@ std::optional<net::HttpResponse> AdminApi::refuse(const net::HttpRequest& reques
   // A success does not wipe the address's failures: a guesser behind the same NAT as a real
   // operator must not get a fresh allowance each time the operator signs in.
   if (authorized(request.header("Authorization"))) return std::nullopt;
-  failures_.add(request.remote_ip);
+  failures_.add(client_key(request.client_ip));
   net::HttpResponse r = net::HttpResponse::error(
       Error{ErrorCode::kUnauthenticated,
             options_.token_sha256.empty()
@@ -446,7 +446,7 @@ net::HttpResponse AdminApi::import_channels(net::HttpRequest& r) {
     if (made) {
       created.push_back(json{{"row", i + 1}, {"id", made->id}, {"name", made->name}, {"scene", made->scene}});
     } else {
-      errors.push_back(json{{"row", i + 1}, {"message", made.error().message}});
+      errors.push_back(json{{"row", i + 1}, {"message", public_error(made.error()).message}});
     }
   }
   return ok_json(json{{"created", std::move(created)}, {"errors", std::move(errors)}},

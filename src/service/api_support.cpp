@@ -3,16 +3,55 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <spdlog/spdlog.h>
+
+#include <array>
 #include <charconv>
 
+#include "base/encoding.h"
+#include "base/log_text.h"
 #include "domain/analytics.h"
 
 namespace qrscene::service {
 
 using nlohmann::json;
 
-// A 400 whose body names the fields: messages are "field: what is wrong", one per line.
-net::HttpResponse error_response(const Error& e) {
+namespace {
+
+// Text from inside: a database's message (store errors start "sqlite: " or "postgresql: ", and keep
+// it when a caller puts its own words before them) or an internal error's.
+bool internal_text(const Error& e) {
+  return e.code == ErrorCode::kInternal || e.message.find("sqlite: ") != std::string::npos ||
+         e.message.find("postgresql: ") != std::string::npos;
+}
+
+LogThrottle& internal_log() {
+  static LogThrottle throttle{std::chrono::seconds(10)};
+  return throttle;
+}
+
+}  // namespace
+
+Error public_error(const Error& e) {
+  if (!internal_text(e)) return e;
+  std::array<std::uint8_t, 4> id{};
+  secure_random_bytes(id);
+  const std::string ref = to_hex(id);
+  // The same failure over and over (a storage outage) is one line per 10 s; each different one is logged.
+  if (const auto left_out = internal_log().admit(e.message.substr(0, 120))) {
+    spdlog::error("api internal_error ref={} code={} reason={} repeats={}", ref, error_code_name(e.code),
+                  log_text(e.message), *left_out);
+  }
+  if (e.code == ErrorCode::kUnavailable) {
+    return Error{ErrorCode::kUnavailable, fmt::format("the store is unavailable for a moment: retry (ref {})", ref)};
+  }
+  return Error{ErrorCode::kInternal, fmt::format("internal error: the server's log has the details (ref {})", ref)};
+}
+
+// A 400 whose body names the fields: messages are "field: what is wrong", one per line. An internal
+// error (a database's text in it) is logged and answered in general terms (public_error).
+net::HttpResponse error_response(const Error& given) {
+  const Error e = public_error(given);
   net::HttpResponse r = net::HttpResponse::error(e);
   if (e.code != ErrorCode::kInvalidArgument) return r;
   json body = json::parse(r.body);

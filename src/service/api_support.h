@@ -19,6 +19,10 @@ namespace qrscene::service {
 
 // An error as a response; a kInvalidArgument one lists the fields its lines name ("field: what").
 [[nodiscard]] net::HttpResponse error_response(const Error& e);
+// What an answer may say of `e`: itself, unless it carries a database's text or is internal; then
+// it is logged (with a reference) and replaced by "internal error" or "unavailable: retry" naming
+// the reference. Every message that leaves through the API passes here.
+[[nodiscard]] Error public_error(const Error& e);
 [[nodiscard]] Error invalid(std::string message);
 // A JSON answer.
 [[nodiscard]] net::HttpResponse ok_json(const nlohmann::json& j, unsigned status = 200);

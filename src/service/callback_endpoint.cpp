@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "base/encoding.h"
+#include "base/log_text.h"
 #include "service/event_mapping.h"
 #include "wechat/inbound.h"
 
@@ -29,6 +30,7 @@ std::optional<wechat::Reply> to_wechat_reply(const domain::ReplyChoice& choice) 
 struct CallbackEndpoint::Counters {
   std::atomic<std::int64_t> accepted{0}, duplicates{0}, replies{0}, rejected_signature{0}, rejected_request{0},
       rejected_too_large{0}, store_failures{0};
+  LogThrottle log{std::chrono::seconds(10)};  // a store outage fails every push: one line per 10 s
   std::mutex unlogged_mu;
   std::map<std::string, std::int64_t, std::less<>> unlogged;  // guarded by unlogged_mu
 
@@ -99,11 +101,14 @@ Result<const wechat::PushCodec*> CallbackEndpoint::account_for(const net::HttpRe
 
 namespace {
 
-net::HttpResponse reject(const Error& error, const net::HttpRequest& request, std::atomic<std::int64_t>& counter) {
+net::HttpResponse reject(const Error& error, const net::HttpRequest& request, std::atomic<std::int64_t>& counter,
+                         LogThrottle& log) {
   counter.fetch_add(1, std::memory_order_relaxed);
   net::HttpResponse response = net::HttpResponse::error(error);
-  spdlog::warn("callback rejected request_id={} status={} reason=\"{}\" remote={}", request.request_id,
-               response.status, error.message, request.remote_ip);
+  if (const auto left_out = log.admit(error_code_name(error.code))) {
+    spdlog::warn("callback rejected request_id={} status={} reason={} client={} repeats={}", request.request_id,
+                 response.status, log_text(error.message), log_text(request.client_ip), *left_out);
+  }
   return response;
 }
 
@@ -148,26 +153,26 @@ wechat::PushQuery query_of(const net::HttpRequest& request) {
 
 asio::awaitable<net::HttpResponse> CallbackEndpoint::verify_url(net::HttpRequest& request) {
   auto account = account_for(request);
-  if (!account) co_return reject(account.error(), request, counters_->rejected_request);
+  if (!account) co_return reject(account.error(), request, counters_->rejected_request, counters_->log);
   if (auto ok = (*account)->verify_url(query_of(request)); !ok) {
-    co_return reject(ok.error(), request, counters_->rejected_signature);
+    co_return reject(ok.error(), request, counters_->rejected_signature, counters_->log);
   }
   co_return net::HttpResponse::text(200, request.query_param("echostr"));
 }
 
 asio::awaitable<net::HttpResponse> CallbackEndpoint::receive(net::HttpRequest& request) {
   auto account = account_for(request);
-  if (!account) co_return reject(account.error(), request, counters_->rejected_request);
+  if (!account) co_return reject(account.error(), request, counters_->rejected_request, counters_->log);
   const wechat::PushCodec& codec = **account;
   if (request.body.size() > options_.max_body) {
     co_return reject(Error{ErrorCode::kTooLarge,
                            fmt::format("body of {} bytes exceeds {} bytes", request.body.size(), options_.max_body)},
-                     request, counters_->rejected_too_large);
+                     request, counters_->rejected_too_large, counters_->log);
   }
   auto opened = codec.open(query_of(request), request.body);
   if (auto* refused = std::get_if<wechat::PushRefusal>(&opened)) {
     co_return reject(refused->error, request,
-                     refused->signature ? counters_->rejected_signature : counters_->rejected_request);
+                     refused->signature ? counters_->rejected_signature : counters_->rejected_request, counters_->log);
   }
   const wechat::OpenedPush& push = std::get<wechat::OpenedPush>(opened);
   const wechat::PushHeader& header = wechat::header_of(push.message);
@@ -180,8 +185,10 @@ asio::awaitable<net::HttpResponse> CallbackEndpoint::receive(net::HttpRequest& r
   auto outcome = co_await ingest(ingestor_, std::move(event));
   if (!outcome) {
     counters_->store_failures.fetch_add(1, std::memory_order_relaxed);
-    spdlog::error("callback store_failed request_id={} appid={} reason=\"{}\"", request.request_id, codec.account().appid,
-                  outcome.error().message);
+    if (const auto left_out = counters_->log.admit("store_failed")) {
+      spdlog::error("callback store_failed request_id={} appid={} reason={} repeats={}", request.request_id,
+                    codec.account().appid, log_text(outcome.error().message), *left_out);
+    }
     // 503: WeChat retries, and the retry is deduplicated if this one did land after all.
     co_return net::HttpResponse::error(Error{ErrorCode::kUnavailable, "the event could not be stored; retry"});
   }
@@ -195,7 +202,7 @@ asio::awaitable<net::HttpResponse> CallbackEndpoint::receive(net::HttpRequest& r
   auto rendered = wechat::render_reply(*reply, header.from_user, header.to_user, now);
   if (!rendered) {
     // A reply we cannot render must not cost the event (already stored): say nothing.
-    spdlog::error("callback reply_failed request_id={} reason=\"{}\"", request.request_id, rendered.error().message);
+    spdlog::error("callback reply_failed request_id={} reason={}", request.request_id, log_text(rendered.error().message));
     co_return net::HttpResponse::text(200, "success");
   }
   counters_->replies.fetch_add(1, std::memory_order_relaxed);

@@ -84,7 +84,10 @@ Result<domain::Channel> ChannelService::update(std::int64_t id, const ChannelEdi
   if (edit.evergreen && *edit.evergreen && c.kind == ChannelKind::kPermanent) {
     problems.emplace_back("evergreen: only temporary codes expire; a permanent code needs no renewal");
   }
-  if (edit.spend_cents && *edit.spend_cents < 0) problems.emplace_back("spend_cents: must be 0 or more");
+  if (edit.spend_cents && (*edit.spend_cents < 0 || *edit.spend_cents > domain::kMaxSpendCents)) {
+    problems.push_back(fmt::format("spend_cents: must be 0..{} (¥10 billion in fen), got {}", domain::kMaxSpendCents,
+                                   *edit.spend_cents));
+  }
   if (edit.on_subscribe) {
     if (auto ok = check_reply(*edit.on_subscribe, "reply on subscribe"); !ok) problems.push_back(ok.error().message);
   }
@@ -120,7 +123,10 @@ Result<domain::Channel> ChannelService::create(const ChannelSpec& spec) {
   if (spec.kind == ChannelKind::kTemporary && (spec.expire_seconds < 60 || spec.expire_seconds > kMaxExpireSeconds)) {
     problems.emplace_back(fmt::format("expire_seconds: must be 60..2592000 (30 days); got {}", spec.expire_seconds));
   }
-  if (spec.spend_cents < 0) problems.emplace_back("spend_cents: must be 0 or more");
+  if (spec.spend_cents < 0 || spec.spend_cents > domain::kMaxSpendCents) {
+    problems.push_back(fmt::format("spend_cents: must be 0..{} (¥10 billion in fen), got {}", domain::kMaxSpendCents,
+                                   spec.spend_cents));
+  }
   if (auto ok = check_reply(spec.on_subscribe, "reply on subscribe"); !ok) problems.push_back(ok.error().message);
   if (auto ok = check_reply(spec.on_scan, "reply on scan"); !ok) problems.push_back(ok.error().message);
   if (!problems.empty()) return unexpected(ErrorCode::kInvalidArgument, fmt::format("{}", fmt::join(problems, "\n")));

@@ -275,7 +275,7 @@ net::HttpResponse FollowerApi::import(net::HttpRequest& r) {
       made = input ? conversions_.record(std::move(*input)) : Result<domain::RecordedConversion>(input.error());
     }
     if (!made) {
-      errors.push_back(json{{"row", i + 1}, {"message", made.error().message}});
+      errors.push_back(json{{"row", i + 1}, {"message", public_error(made.error()).message}});
     } else if (made->duplicate) {
       ++duplicates;
     } else {

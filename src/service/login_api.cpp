@@ -20,8 +20,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::string_view kCookie = "qrscene_login";
 
-bool is_loopback(std::string_view ip) { return ip.starts_with("127.") || ip == "::1" || ip == "::ffff:127.0.0.1"; }
-
 // The over session's result was read before: 410, the way to say "this is gone for good".
 net::HttpResponse gone(const Error& e) {
   net::HttpResponse r = error_response(e);
@@ -57,15 +55,6 @@ SteadyClock::time_point deadline_for(const domain::LoginSession& s, std::int64_t
 }
 
 }  // namespace
-
-std::string client_address(const net::HttpRequest& r) {
-  if (!is_loopback(r.remote_ip)) return r.remote_ip;
-  if (auto real = trim(r.header("X-Real-IP")); !real.empty()) return std::string(real);
-  std::string_view xff = r.header("X-Forwarded-For");
-  if (const auto comma = xff.rfind(','); comma != std::string_view::npos) xff.remove_prefix(comma + 1);
-  if (auto last = trim(xff); !last.empty()) return std::string(last);
-  return r.remote_ip;
-}
 
 std::string presented_secret(const net::HttpRequest& r) {
   if (auto h = r.header("X-Login-Secret"); !h.empty()) return std::string(h);
@@ -140,6 +129,23 @@ asio::awaitable<net::HttpResponse> LoginApi::create(net::HttpRequest& r) {
   const auto given_ip = f.text("client_ip");
   const auto given_agent = f.text("user_agent");
   const std::string given_appid = f.text("appid").value_or("");
+  const auto given_address = given_ip ? IpAddress::parse(*given_ip) : std::nullopt;
+  if (given_ip && !given_address) f.problem("client_ip: must be an IPv4 or IPv6 address, like 203.0.113.7");
+  // The browser's User-Agent is stored and shown to the follower: UTF-8 text, its first 512 bytes.
+  std::string_view agent_header = r.header("User-Agent");
+  if (!given_agent && first_invalid_utf8(agent_header) != std::string_view::npos) {
+    f.problem("User-Agent header: must be UTF-8 text");
+  }
+  if (agent_header.size() > 512) {
+    agent_header = agent_header.substr(0, 512);
+    while (!agent_header.empty() && (static_cast<unsigned char>(agent_header.back()) & 0xC0) == 0x80) {
+      agent_header.remove_suffix(1);  // a cut character goes whole
+    }
+    if (!agent_header.empty() && static_cast<unsigned char>(agent_header.back()) >= 0xC0) agent_header.remove_suffix(1);
+  }
+  if (given_agent && (given_agent->size() > 512 || first_invalid_utf8(*given_agent) != std::string_view::npos)) {
+    f.problem("user_agent: must be at most 512 bytes of UTF-8");
+  }
   if (auto ok = f.status(); !ok) co_return no_store(error_response(ok.error()));
 
   // A backend with the admin token may start any session and name the browser it is for; anybody
@@ -158,7 +164,7 @@ asio::awaitable<net::HttpResponse> LoginApi::create(net::HttpRequest& r) {
     if (given_ip || given_agent) {
       co_return no_store(error_response(invalid("client_ip: only a backend with the admin token may name the browser")));
     }
-    if (!new_sessions_.try_add(client_address(r))) {
+    if (!new_sessions_.try_add(client_key(r.client_ip))) {
       net::HttpResponse busy = error_response(
           Error{ErrorCode::kResourceExhausted, "too many new login sessions from this address: wait a minute"});
       busy.headers.emplace_back("Retry-After", "60");
@@ -168,8 +174,8 @@ asio::awaitable<net::HttpResponse> LoginApi::create(net::HttpRequest& r) {
   auto appid = admin_.resolve_appid(given_appid);
   if (!appid) co_return no_store(error_response(appid.error()));
   req.appid = *appid;
-  req.requester_ip = given_ip.value_or(client_address(r));
-  req.requester_agent = given_agent.value_or(std::string(r.header("User-Agent")));
+  req.requester_ip = given_address ? given_address->to_string() : r.client_ip;
+  req.requester_agent = given_agent.value_or(std::string(agent_header));
 
   auto made = co_await on_blocking(blocking_, [this, &req] { return logins_.create(req); });
   if (!made) co_return no_store(error_response(made.error()));
@@ -267,7 +273,7 @@ asio::awaitable<net::HttpResponse> LoginApi::events(net::HttpRequest& r) {
       if (domain::is_final(state)) {
         auto result = co_await deliver(session);
         if (!result) {
-          (void)co_await out.write(gone_event(session.version, result.error().message));
+          (void)co_await out.write(gone_event(session.version, public_error(result.error()).message));
         } else {
           (void)co_await out.write(
               sse("result", result->session.version, to_json(*result, logins_.options().exchange_seconds)));
@@ -282,7 +288,7 @@ asio::awaitable<net::HttpResponse> LoginApi::events(net::HttpRequest& r) {
       if (!co_await logins_.wait(session.id, seen, deadline_for(session, now, options_.keepalive))) co_return;
       auto fresh = co_await reload(session.id);
       if (!fresh) {
-        (void)co_await out.write(gone_event(seen, fresh.error().message));
+        (void)co_await out.write(gone_event(seen, public_error(fresh.error()).message));
         co_return;
       }
       session = std::move(*fresh);

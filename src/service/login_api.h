@@ -37,9 +37,6 @@ struct LoginApiOptions {
   std::chrono::seconds keepalive{15};          // a comment line on an idle event stream
 };
 
-// The client's address: the peer, or X-Real-IP / the last X-Forwarded-For hop when the peer is a
-// proxy on this machine (nginx in front).
-[[nodiscard]] std::string client_address(const net::HttpRequest& request);
 // The session secret the request presents: X-Login-Secret, ?secret=, or the qrscene_login cookie.
 [[nodiscard]] std::string presented_secret(const net::HttpRequest& request);
 

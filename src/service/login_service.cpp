@@ -8,6 +8,7 @@
 #include <set>
 
 #include "base/encoding.h"
+#include "base/log_text.h"
 #include "base/strings.h"
 #include "service/admin_api.h"
 #include "wechat/signature.h"
@@ -267,7 +268,7 @@ void LoginService::poll_loop() {
     auto versions = sessions_.login_versions(std::vector<std::string>(ids.begin(), ids.end()));
     lock.lock();
     if (!versions) {
-      spdlog::warn("login poll_failed reason=\"{}\"", versions.error().message);
+      spdlog::warn("login poll_failed reason={}", log_text(versions.error().message));
       continue;
     }
     std::map<std::string, std::int64_t, std::less<>> now(versions->begin(), versions->end());

@@ -1,5 +1,7 @@
 #include "service/rate_limiter.h"
 
+#include <algorithm>
+
 namespace qrscene::service {
 
 std::deque<RateLimiter::Clock::time_point>& RateLimiter::hits(std::string_view key, Clock::time_point now) {
@@ -16,7 +18,10 @@ std::deque<RateLimiter::Clock::time_point>& RateLimiter::hits(std::string_view k
 
 bool RateLimiter::full(std::string_view key, Clock::time_point now) {
   std::lock_guard lock(mu_);
-  return hits(key, now).size() >= max_hits_;
+  const auto it = hits_.find(key);  // a look, not an entry: every request asks, few are counted
+  if (it == hits_.end()) return false;
+  const auto recent = std::count_if(it->second.begin(), it->second.end(), [&](auto t) { return now - t <= window_; });
+  return static_cast<std::size_t>(recent) >= max_hits_;
 }
 
 void RateLimiter::add(std::string_view key, Clock::time_point now) {

@@ -9,13 +9,17 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/strings.h"
+
 namespace qrscene::service {
 
 std::string csv_field(std::string_view value) {
-  // Quoted when needed; a leading =, +, - or @ is defused so a spreadsheet does not run it.
+  // A leading =, +, -, @, TAB or CR is defused so a spreadsheet does not run it (OWASP's CSV
+  // injection list); quoted when it holds a separator (comma, semicolon for European Excel, TAB),
+  // a quote or a line end.
   std::string v(value);
-  if (!v.empty() && std::string_view("=+-@").find(v.front()) != std::string_view::npos) v.insert(0, "'");
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  if (!v.empty() && std::string_view("=+-@\t\r").find(v.front()) != std::string_view::npos) v.insert(0, "'");
+  if (v.find_first_of(",;\t\"\r\n") == std::string::npos) return v;
   std::string out = "\"";
   for (char ch : v) {
     if (ch == '"') out += '"';
@@ -44,6 +48,33 @@ std::string to_csv(const Table& table) {
   return out;
 }
 
+namespace {
+
+// What a workbook's XML can hold: each byte that is not UTF-8, and each control character XML 1.0
+// forbids, becomes U+FFFD (a row stored before input was checked must not corrupt the file).
+std::string xml_text(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  while (!value.empty()) {
+    const std::size_t bad = first_invalid_utf8(value);
+    const std::string_view good = value.substr(0, bad);
+    for (char ch : good) {
+      const auto u = static_cast<unsigned char>(ch);
+      if (u < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') {
+        out += "\xEF\xBF\xBD";
+      } else {
+        out += ch;
+      }
+    }
+    if (bad == std::string_view::npos) break;
+    out += "\xEF\xBF\xBD";
+    value.remove_prefix(bad + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::string> to_xlsx(const Table& table) {
   // libxlsxwriter 1.1.4 writes to a file only: a private temporary one, read back and removed.
   static std::atomic<std::uint64_t> counter{0};
@@ -55,7 +86,7 @@ Result<std::string> to_xlsx(const Table& table) {
   lxw_format* bold = workbook_add_format(book);
   format_set_bold(bold);
   for (std::size_t c = 0; c < table.head.size(); ++c) {
-    worksheet_write_string(sheet, 0, static_cast<lxw_col_t>(c), table.head[c].c_str(), bold);
+    worksheet_write_string(sheet, 0, static_cast<lxw_col_t>(c), xml_text(table.head[c]).c_str(), bold);
   }
   for (std::size_t r = 0; r < table.rows.size(); ++r) {
     const auto row = static_cast<lxw_row_t>(r + 1);
@@ -63,7 +94,7 @@ Result<std::string> to_xlsx(const Table& table) {
       const auto col = static_cast<lxw_col_t>(c);
       const Cell& cell = table.rows[r][c];
       if (const auto* s = std::get_if<std::string>(&cell)) {
-        if (!s->empty()) worksheet_write_string(sheet, row, col, s->c_str(), nullptr);
+        if (!s->empty()) worksheet_write_string(sheet, row, col, xml_text(*s).c_str(), nullptr);
       } else if (const auto* i = std::get_if<std::int64_t>(&cell)) {
         worksheet_write_number(sheet, row, col, static_cast<double>(*i), nullptr);
       } else {

@@ -16,6 +16,11 @@ namespace {
 constexpr std::string_view kSums =
     "SUM(d.scans), SUM(d.new_follows), SUM(d.first_follows), SUM(d.re_follows), SUM(d.existing_scans), "
     "SUM(d.unfollows), SUM(d.left_5m), SUM(d.left_24h), SUM(d.left_7d), SUM(d.left_30d)";
+// A channel's spend as sums take it: 0..domain::kMaxSpendCents, so that an account's sum fits 64
+// bits even with rows written before the limit (SQLite's SUM fails on overflow, with its SQL).
+const std::string kCappedSpend = fmt::format(
+    "CASE WHEN c.spend_cents < 0 THEN 0 WHEN c.spend_cents > {0} THEN {0} ELSE c.spend_cents END",
+    domain::kMaxSpendCents);
 
 // Reads ten sums (kSums) starting at `column`.
 void read_sums(const Statement& q, int column, domain::Counters& c, domain::CohortLosses& l) {
@@ -126,7 +131,7 @@ Result<std::int64_t> SqlStore::spend_cents(const domain::ChannelFilter& filter) 
   auto reader = readers_->lease();
   const Where w = channel_where(filter);
   QRSCENE_ASSIGN_OR_RETURN(
-      auto q, reader->prepare(fmt::format("SELECT COALESCE(SUM(c.spend_cents), 0) FROM channels c WHERE {}", w.sql)));
+      auto q, reader->prepare(fmt::format("SELECT COALESCE(SUM({}), 0) FROM channels c WHERE {}", kCappedSpend, w.sql)));
   bind_where(q, w, 1);
   QRSCENE_TRY(q.step());
   return q.int64(0);
@@ -148,9 +153,9 @@ Result<std::vector<domain::BreakdownRow>> SqlStore::breakdown(const domain::Chan
     // Its channels (idle or not, as below) and their spend, in the order of each one's first channel
     // (from the index on (appid, group or owner, spend_cents) alone).
     QRSCENE_ASSIGN_OR_RETURN(auto segments, reader->prepare(fmt::format(
-                                                "SELECT {0}, COUNT(*), COALESCE(SUM(c.spend_cents), 0) FROM channels "
+                                                "SELECT {0}, COUNT(*), COALESCE(SUM({2}), 0) FROM channels "
                                                 "c WHERE {1} GROUP BY {0} ORDER BY MIN(c.id)",
-                                                column, w.sql)));
+                                                column, w.sql, kCappedSpend)));
     bind_where(segments, w, 1);
     std::vector<domain::BreakdownRow> out;
     std::map<std::string, std::size_t, std::less<>> index;
@@ -187,9 +192,9 @@ Result<std::vector<domain::BreakdownRow>> SqlStore::breakdown(const domain::Chan
   // One row per channel (its range's sums, zeros when idle); grouped below by what was asked.
   QRSCENE_ASSIGN_OR_RETURN(
       auto q, reader->prepare(fmt::format(
-                  "SELECT c.id, c.name, c.grp, c.owner, c.spend_cents, {} FROM channels c LEFT JOIN channel_daily d "
+                  "SELECT c.id, c.name, c.grp, c.owner, {}, {} FROM channels c LEFT JOIN channel_daily d "
                   "ON d.channel_id = c.id AND d.day BETWEEN ? AND ? WHERE {} GROUP BY c.id ORDER BY c.id",
-                  kSums, w.sql)));
+                  kCappedSpend, kSums, w.sql)));
   q.bind(1, first_day).bind(2, last_day);
   bind_where(q, w, 3);
   std::vector<domain::BreakdownRow> out;

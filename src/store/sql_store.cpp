@@ -275,6 +275,26 @@ ConnectionPool::Lease ConnectionPool::lease() {
   return Lease(*this, std::move(db));
 }
 
+namespace {
+
+// Why writes fail, in a few fixed words for /healthz (public behind a balancer): never the
+// database's own message, which may quote a statement or a value. SQLite's primary result codes
+// travel in Error::detail.
+std::string write_failure(const Error& e) {
+  switch (e.detail & 0xff) {
+    case 13: return "the disk is full";                       // SQLITE_FULL
+    case 10: return "the disk reports I/O errors";             // SQLITE_IOERR
+    case 8: return "the database file is read-only";           // SQLITE_READONLY
+    case 14: return "the database file cannot be opened";      // SQLITE_CANTOPEN
+    case 5: case 6: return "the database is locked by another process";  // SQLITE_BUSY, SQLITE_LOCKED
+    default: break;
+  }
+  if (e.message.find("postgresql: ") != std::string::npos) return "PostgreSQL refuses writes or cannot be reached";
+  return "writes fail";
+}
+
+}  // namespace
+
 Status SqlStore::start(Database& setup, std::vector<std::unique_ptr<Database>> writers,
                        std::vector<std::unique_ptr<Database>> readers, std::unique_ptr<Database> projector) {
   if (options_.max_batch == 0) options_.max_batch = 1;
@@ -284,6 +304,12 @@ Status SqlStore::start(Database& setup, std::vector<std::unique_ptr<Database>> w
   QRSCENE_ASSIGN_OR_RETURN(pseudonym_key_, load_or_make_key(setup));
   QRSCENE_TRY(hash_followers(setup));
   QRSCENE_TRY(reload_directory(setup));
+  // A store that cannot be written would answer every push 503: better not to start at all.
+  if (auto probed = writers.empty() ? Status{} : probe_write(*writers.front()); !probed) {
+    return unexpected(ErrorCode::kFailedPrecondition,
+                      fmt::format("cannot write {}: {} ({})", name_, write_failure(probed.error()),
+                                  probed.error().message));
+  }
   if (options_.faults) {
     for (auto& db : writers) db = with_faults(std::move(db), options_.faults);
     for (auto& db : readers) db = with_faults(std::move(db), options_.faults);
@@ -355,7 +381,13 @@ void SqlStore::writer_loop(Writer& writer) {
     std::vector<Item> batch;
     {
       std::unique_lock lock(mu_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (write_health_.ok) {
+        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      } else if (!wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_ || !queue_.empty(); })) {
+        lock.unlock();
+        note_write(probe_write(*writer.db));  // failing, and no push to try with: see whether writes work again
+        continue;
+      }
       if (queue_.empty()) return;  // stopping, and everything submitted is done
       // Under load (the last group had company), wait a moment for more of it: one commit and
       // one fsync for more pushes, fewer pages written per push (PostgreSQL's commit_delay).
@@ -367,8 +399,16 @@ void SqlStore::writer_loop(Writer& writer) {
         queue_.pop_front();
       }
     }
+    if (batch.empty()) continue;  // another writer took the group while this one waited for company
     last = batch.size();
     auto results = write_batch(writer, batch);
+    const bool stored = std::any_of(results.begin(), results.end(), [](const auto& r) { return r.has_value(); });
+    if (stored) {
+      note_write(Status{});
+    } else if (const Error& e = results.front().error();
+               e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kInternal) {
+      note_write(e);
+    }
     for (std::size_t i = 0; i < batch.size(); ++i) {
       auto done = std::move(batch[i].done);  // released as soon as it ran
       done(std::move(results[i]));
@@ -975,6 +1015,30 @@ Result<std::int64_t> SqlStore::open_subscriptions(std::string_view appid, std::i
 std::int64_t SqlStore::commits() const {
   std::lock_guard lock(mu_);
   return commits_;
+}
+
+
+SqlStore::WriteHealth SqlStore::write_health() const {
+  std::lock_guard lock(mu_);
+  return write_health_;
+}
+
+void SqlStore::note_write(const Status& outcome) {
+  std::lock_guard lock(mu_);
+  if (outcome) {
+    write_health_ = WriteHealth{};
+    return;
+  }
+  write_health_ = WriteHealth{false, write_failure(outcome.error())};
+}
+
+Status SqlStore::probe_write(Database& db) {
+  QRSCENE_TRY(db.begin());
+  Status wrote = db.exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (-1, 'write probe', 0)");
+  if (wrote) wrote = db.exec("DELETE FROM schema_migrations WHERE version = -1");
+  if (wrote) wrote = db.exec("COMMIT");
+  if (!wrote) (void)db.exec("ROLLBACK");
+  return wrote;
 }
 
 }  // namespace qrscene::store

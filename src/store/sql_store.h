@@ -214,6 +214,16 @@ class SqlStore : public domain::Ingestor,
   // Transactions committed so far (to see the grouping).
   [[nodiscard]] std::int64_t commits() const;
 
+  // Whether the store takes writes. A group commit that fails for the store's sake (a full disk, a
+  // file that cannot be written, a lost connection) makes it false, with why in fixed words; the
+  // next commit that succeeds makes it true again. While it is false and no push comes (a load
+  // balancer has taken the instance out), each writer tries a write of its own every second.
+  struct WriteHealth {
+    bool ok = true;
+    std::string reason;
+  };
+  [[nodiscard]] WriteHealth write_health() const;
+
   // Waits until the projector has applied every event logged before the call, at most `bound`.
   // Errors: kDeadlineExceeded when it has not by then (the projection lags); a store error.
   [[nodiscard]] Status catch_up(std::chrono::milliseconds bound);
@@ -246,6 +256,9 @@ class SqlStore : public domain::Ingestor,
   void writer_loop(Writer& writer);
   Status hash_followers(Database& db) const;
   std::vector<Result<domain::IngestOutcome>> write_batch(Writer& w, std::vector<Item>& batch);
+  // Commits a write that changes nothing (a row put in and taken out): whether writes work.
+  [[nodiscard]] static Status probe_write(Database& db);
+  void note_write(const Status& outcome);
 
   // The channel directory (sql_projector.cpp): a snapshot, reloaded once channels changed.
   [[nodiscard]] std::shared_ptr<const domain::ChannelDirectory> directory() const;
@@ -280,6 +293,7 @@ class SqlStore : public domain::Ingestor,
   std::deque<Item> queue_;
   bool stopping_ = false;
   std::int64_t commits_ = 0;
+  WriteHealth write_health_;  // guarded by mu_
   std::vector<std::thread> threads_;
 
   std::mutex directory_load_mu_;  // one reload at a time

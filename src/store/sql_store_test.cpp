@@ -255,6 +255,30 @@ TEST_P(SqlStoreTest, AQrFollowIsCreditedRepliedAndTagged) {
   EXPECT_EQ(*store_->follower_count(kAppId), 1);
 }
 
+// An instance whose store refused writes answered /healthz 200 while every push got 503.
+TEST_P(SqlStoreTest, WriteHealthFollowsTheWritesAndRecoversWithoutAPush) {
+  faults_ = std::make_shared<FaultPlan>();
+  reopen(512, /*forward=*/false);
+  EXPECT_TRUE(store_->write_health().ok);
+  faults_->fail_at(1, 1'000'000);  // every step from now on, as a full disk
+  auto failed = ingest(event(EventKind::kSubscribe, "o-health", kT0, "", ""));
+  ASSERT_FALSE(failed);
+  const auto down = store_->write_health();
+  EXPECT_FALSE(down.ok);
+  EXPECT_EQ(down.reason, "writes fail");  // fixed words, never the database's message
+  faults_->fail_at(0);  // the disk has room again; no push comes (the balancer took the instance out)
+  for (int i = 0; i < 100 && !store_->write_health().ok; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(store_->write_health().ok) << "the writer's own probe did not find that writes work again";
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o-health", kT0, "", "")));
+  EXPECT_EQ(*store_->event_count(kAppId), 1);
+  auto db = raw();  // the probes left nothing behind
+  ASSERT_TRUE(db);
+  auto probes = db->prepare("SELECT count(*) FROM schema_migrations WHERE version < 1");
+  ASSERT_TRUE(probes);
+  ASSERT_TRUE(probes->step());
+  EXPECT_EQ(probes->int64(0), 0);
+}
+
 // DESIGN.md §6: the Nth step of the ingest path fails, for N = 1, 2, … until an event goes through
 // without reaching it. A failed event leaves no row behind — no event, no half of the rollups, no
 // job — and the same push sent again (as WeChat does) is stored once, with the store still running.

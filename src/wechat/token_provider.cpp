@@ -7,6 +7,8 @@
 
 #include <thread>
 
+#include "base/log_text.h"
+
 namespace qrscene::wechat {
 namespace {
 
@@ -147,9 +149,9 @@ std::int64_t TokenProvider::fallbacks() const {
 void TokenProvider::note_fallback(const Error& why) {
   ++fallbacks_;
   if (!degraded_) {
-    spdlog::warn("token store_unavailable appid={} reason=\"{}\" action=\"this instance uses a stable_token of its "
+    spdlog::warn("token store_unavailable appid={} reason={} action=\"this instance uses a stable_token of its "
                  "own until the store answers again\"",
-                 options_.appid, why.message);
+                 options_.appid, log_text(why.message));
   }
   degraded_ = true;
 }

@@ -10,7 +10,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/encoding.h"
 #include "integration/service_sim_fixture.h"
+#include "qr/qr_code.h"
 
 namespace qrscene {
 namespace {
@@ -30,6 +32,22 @@ class BadInputTest : public ServiceSimTest {
     const auto at = s.find(what);
     if (at != std::string::npos) s.replace(at, what.size(), with);
     return s;
+  }
+  // A PNG of 64×64 whose header claims 40000×40000 (its CRC made good): 1.6 GB if believed.
+  static std::string bomb_png() {
+    std::string png = *qr::encode_png(*qr::rasterize(*qr::encode("x"), 64));
+    auto put32 = [&png](std::size_t at, std::uint32_t v) {
+      for (int i = 0; i < 4; ++i) png[at + static_cast<std::size_t>(i)] = static_cast<char>((v >> (24 - 8 * i)) & 0xff);
+    };
+    put32(16, 40'000);
+    put32(20, 40'000);
+    std::uint32_t crc = 0xffffffffu;
+    for (std::size_t i = 12; i < 29; ++i) {
+      crc ^= static_cast<unsigned char>(png[i]);
+      for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    }
+    put32(29, crc ^ 0xffffffffu);
+    return png;
   }
   // What the service stores, in one line: compared before and after each case.
   std::string stored() {
@@ -202,6 +220,7 @@ TEST_F(BadInputTest, EachClassIsRefusedClearlyAndStoresNothing) {
   for (const auto& k : cases) {
     auto reply = post(k.path, k.query, k.body);
     ASSERT_TRUE(reply) << k.what;
+    EXPECT_EQ(reply->body.find("sqlite"), std::string::npos) << k.what << ": " << reply->body;
     EXPECT_EQ(reply->status, k.status) << k.what << ": " << reply->body;
     EXPECT_FALSE(reply->body.empty()) << k.what << ": an answer that says what is wrong";
     EXPECT_EQ(stored(), before) << k.what;
@@ -230,6 +249,15 @@ TEST_F(BadInputTest, EachClassIsRefusedClearlyAndStoresNothing) {
       {"a request line that is not HTTP", "HELLO THERE\r\n\r\n", 400},
       {"a wrong method", "PUT " + plain + "?" + signed_query(kStart) + " HTTP/1.1\r\n" + host + "Content-Length: 0\r\n\r\n",
        405},
+      // RFC 9112 section 6: only a lone final "chunked" frames a body.
+      {"Transfer-Encoding: chunked, identity (the chunks read as a second request)",
+       target + host + "Transfer-Encoding: chunked, identity\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 400},
+      {"an unknown transfer coding with Content-Length",
+       target + host + "Transfer-Encoding: xchunked\r\nContent-Length: 5\r\n\r\nhello", 400},
+      {"two Transfer-Encoding headers",
+       target + host + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+      {"a header of 11,974 bytes (the limit is 8 KiB)", target + host + "X-Pad: " + std::string(11'974, 'p') + "\r\n\r\n",
+       431},
   };
   for (const auto& r : raws) {
     EXPECT_EQ(raw(r.bytes), r.status) << r.what;
@@ -242,6 +270,7 @@ TEST_F(BadInputTest, EachClassIsRefusedClearlyAndStoresNothing) {
     std::string method, path, body, token;
     unsigned status;
   };
+  auto with_app = [](std::string fields) { return fmt::format(R"({{"appid":"{}",{}}})", kPlainApp, fields); };
   const std::vector<Admin> admin{
       {"no token", "POST", "/api/v1/channels", R"({"name":"x"})", "", 401},
       {"a wrong token", "POST", "/api/v1/channels", R"({"name":"x"})", "not-the-token", 401},
@@ -252,13 +281,41 @@ TEST_F(BadInputTest, EachClassIsRefusedClearlyAndStoresNothing) {
       {"an unknown kind", "POST", "/api/v1/channels", R"({"name":"x","kind":"forever"})", kAdminToken, 400},
       {"a conversion without a person", "POST", "/api/v1/conversions", R"({"kind":"order","value_cents":5})", kAdminToken,
        400},
+      {"a spend beyond the maximum", "POST", "/api/v1/channels",
+       with_app(R"("name":"x","kind":"permanent","spend_cents":9223372036854775807)"), kAdminToken, 400},
+      {"a spend below zero", "POST", "/api/v1/channels", with_app(R"("name":"x","kind":"permanent","spend_cents":-1)"), kAdminToken,
+       400},
+      {"a spend that is not an integer", "POST", "/api/v1/channels",
+       with_app(R"("name":"x","kind":"permanent","spend_cents":1e300)"), kAdminToken, 400},
+      {"a conversion value beyond the maximum", "POST", "/api/v1/conversions",
+       with_app(R"("external_id":"e1","openid":"o1","kind":"order","value_cents":9223372036854775807,"occurred_at":1714010400)"),
+       kAdminToken, 400},
+      {"a name that is not UTF-8", "POST", "/api/v1/channels", with_app("\"name\":\"\xd6\xd0\xce\xc4\",\"kind\":\"permanent\""),
+       kAdminToken, 400},
+      {"a logo claiming 40000x40000 pixels", "POST", "/api/v1/qr",
+       R"({"url":"http://weixin.qq.com/q/x","logo_base64":")" + encode_base64(bomb_png()) + R"("})", kAdminToken, 400},
+  };
+  // No answer carries a database's words or a statement (SQL once reached an overview's 400).
+  auto internal_text = [](const std::string& body) {
+    for (const char* leak : {"sqlite", "postgresql", "SQLSTATE", "SELECT ", "INSERT ", "UPDATE "}) {
+      if (body.find(leak) != std::string::npos) return true;
+    }
+    return false;
   };
   for (const auto& k : admin) {
     auto reply = api(k.method, k.path, k.body, k.token);
     ASSERT_TRUE(reply) << k.what;
     EXPECT_EQ(reply->status, k.status) << k.what << ": " << reply->body;
+    EXPECT_FALSE(internal_text(reply->body)) << k.what << ": " << reply->body;
     EXPECT_EQ(stored(), before) << k.what;
   }
+  const std::string channels_csv = std::string("/api/v1/channels/import?appid=") + kPlainApp;
+  auto gbk = api("POST", channels_csv, "name,group\r\nA,\xd6\xd0\xce\xc4\r\n", kAdminToken, "text/csv");
+  ASSERT_TRUE(gbk);
+  EXPECT_EQ(gbk->status, 400U) << gbk->body;
+  EXPECT_THAT(gbk->body, HasSubstr("line 2"));
+  EXPECT_THAT(gbk->body, HasSubstr("UTF-8"));
+  EXPECT_EQ(stored(), before);
 
   // The same push, signed and encrypted correctly, is stored: the cases failed for their reason.
   auto ok = post(plain, signed_query(kStart), replace(xml, "<EventKey><![CDATA[]]>", "<EventKey><![CDATA[qrscene_" + a.scene + "]]>"));

@@ -316,6 +316,56 @@ TEST_F(LoginSimTest, NewSessionsAreLimitedPerAddress) {
   start_session({{"purpose", "login"}}, kAdminToken);  // the backend is not limited
 }
 
+// X-Real-IP from a loopback peer was believed: one client sent 60 sessions through a 10-per-minute
+// limit, and the header's text reached the follower's confirmation prompt.
+TEST_F(LoginSimTest, TheClientAddressIsNotWhateverTheClientSays) {
+  start(config());  // no trusted proxies: the TCP peer is the client
+  auto begin = [&](std::vector<std::pair<std::string, std::string>> extra, const Json& body) {
+    std::vector<std::pair<std::string, std::string>> h{{"Content-Type", "application/json"}};
+    for (auto& e : extra) h.push_back(std::move(e));
+    return send(runtime_->base_url(), "POST", "/api/v1/login-sessions", body.dump(), h, transport_);
+  };
+  const Json login{{"purpose", "login"}, {"appid", kPlainApp}};
+  for (int i = 0; i < 10; ++i) {
+    auto r = begin({{"X-Real-IP", fmt::format("198.51.100.{}", i)}, {"X-Forwarded-For", fmt::format("203.0.113.{}", i)}},
+                   login);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201U) << r->body;
+  }
+  auto eleventh = begin({{"X-Real-IP", "198.51.100.99"}, {"X-Forwarded-For", "203.0.113.99"}}, login);
+  ASSERT_TRUE(eleventh);
+  EXPECT_EQ(eleventh->status, 429U) << eleventh->body;
+  // A backend naming the browser must name an address.
+  Json named{{"purpose", "login"}, {"appid", kPlainApp}, {"client_ip", "请在微信中确认 evil.example"}};
+  auto bad = begin({{"Authorization", std::string("Bearer ") + kAdminToken}}, named);
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400U);
+  EXPECT_THAT(bad->body, HasSubstr("client_ip"));
+  named["client_ip"] = "2001:DB8::7";
+  start_session(named, kAdminToken);
+  // A User-Agent that is not UTF-8 is refused by name rather than stored.
+  auto agent = begin({{"Authorization", std::string("Bearer ") + kAdminToken}, {"User-Agent", "Mozilla\xff\xfe"}},
+                     login);
+  ASSERT_TRUE(agent);
+  EXPECT_EQ(agent->status, 400U);
+  EXPECT_THAT(agent->body, HasSubstr("User-Agent"));
+}
+
+// Behind a trusted proxy each client is limited on its own, whatever the others do.
+TEST_F(LoginSimTest, BehindATrustedProxyEachClientHasItsOwnLimit) {
+  auto c = config();
+  c.server.trusted_proxies = "127.0.0.1";
+  start(c);
+  const Json login{{"purpose", "login"}, {"appid", kPlainApp}};
+  auto from = [&](const std::string& client) {
+    return send(runtime_->base_url(), "POST", "/api/v1/login-sessions", login.dump(),
+                {{"Content-Type", "application/json"}, {"X-Forwarded-For", "10.9.9.9, " + client}}, transport_);
+  };
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(from("198.51.100.1")->status, 201U);
+  EXPECT_EQ(from("198.51.100.1")->status, 429U);
+  EXPECT_EQ(from("198.51.100.2")->status, 201U);
+}
+
 // Two instances on one store: the browser waits on B, WeChat pushes the scan to A.
 TEST_F(LoginSimTest, AConfirmationAtOneInstanceReachesABrowserWaitingOnAnother) {
   start(config());

@@ -379,6 +379,68 @@ TEST_F(ServiceSimTest, TheAdminApiWantsAConfiguredToken) {
   EXPECT_EQ(api("GET", "/api/v1/accounts")->status, 429U);
 }
 
+// Behind nginx every client had one address, so ten wrong tokens from anyone locked the dashboard,
+// the CLI and the login exchange out for everyone.
+TEST_F(ServiceSimTest, WrongTokensLockOutOnlyTheClientThatSentThem) {
+  auto c = config();
+  c.server.trusted_proxies = "127.0.0.1, ::1";
+  start(c);
+  auto as = [&](const std::string& client, const std::string& token) {
+    wechat::HttpCall call;
+    call.method = "GET";
+    call.url = runtime_->base_url() + "/api/v1/accounts";
+    call.headers.emplace_back("Authorization", "Bearer " + token);
+    if (!client.empty()) call.headers.emplace_back("X-Forwarded-For", client);
+    auto r = transport_.send(call);
+    return r ? r->status : 0U;
+  };
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(as("203.0.113.66", "guess"), 401U);
+  EXPECT_EQ(as("203.0.113.66", "guess"), 429U);
+  EXPECT_EQ(as("203.0.113.66", kAdminToken), 429U);  // the guesser's own address stays shut
+  EXPECT_EQ(as("198.51.100.5", kAdminToken), 200U);  // the operator, through the same proxy
+  EXPECT_EQ(as("", kAdminToken), 200U);              // the CLI on this machine
+  // A forged hop in front of the real one changes nothing: nginx appends the address it saw.
+  EXPECT_EQ(as("198.51.100.5, 203.0.113.66", kAdminToken), 429U);
+}
+
+// Two channels at INT64_MAX spend made the account's overview answer 400 with SQL in it.
+TEST_F(ServiceSimTest, MoneyHasADocumentedMaximumAndSumsNeverOverflow) {
+  start(config());
+  auto a = channel("Poster A");
+  auto b = channel("Poster B");
+  auto too_much = api("PATCH", fmt::format("/api/v1/channels/{}", a.id),
+                      fmt::format(R"({{"spend_cents":{}}})", std::numeric_limits<std::int64_t>::max()));
+  ASSERT_TRUE(too_much);
+  EXPECT_EQ(too_much->status, 400U);
+  EXPECT_THAT(too_much->body, HasSubstr("spend_cents: must be 0..1000000000000"));
+  auto made = api("POST", "/api/v1/channels",
+                  fmt::format(R"({{"appid":"{}","name":"x","kind":"permanent","spend_cents":1000000000001}})", kPlainApp));
+  EXPECT_EQ(made->status, 400U);
+  EXPECT_EQ(api("PATCH", fmt::format("/api/v1/channels/{}", a.id), R"({"spend_cents":1000000000000})")->status, 200U);
+  // Rows from before the limit (or edited by hand): the sums take each at the maximum.
+  for (auto* c : {&a, &b}) {
+    auto row = *runtime_->store().channel(c->id);
+    row.spend_cents = std::numeric_limits<std::int64_t>::max();
+    ASSERT_TRUE(runtime_->store().update_channel(row));
+  }
+  auto overview = api("GET", fmt::format("/api/v1/stats?appid={}", kPlainApp));
+  ASSERT_TRUE(overview);
+  ASSERT_EQ(overview->status, 200U) << overview->body;
+  EXPECT_EQ(nlohmann::json::parse(overview->body)["costs"]["spend_cents"], 2'000'000'000'000);
+  for (const char* by : {"channel", "group", "owner"}) {
+    auto rows = api("GET", fmt::format("/api/v1/stats/breakdown?appid={}&by={}", kPlainApp, by));
+    ASSERT_TRUE(rows);
+    EXPECT_EQ(rows->status, 200U) << by << ": " << rows->body;
+  }
+  auto value = api("POST", "/api/v1/conversions",
+                   fmt::format(R"({{"appid":"{}","external_id":"e1","openid":"o1","kind":"order","value_cents":{},)"
+                               R"("occurred_at":{}}})",
+                               kPlainApp, std::numeric_limits<std::int64_t>::max(), kStart));
+  ASSERT_TRUE(value);
+  EXPECT_EQ(value->status, 400U);
+  EXPECT_THAT(value->body, HasSubstr("value_cents: at most"));
+}
+
 TEST_F(ServiceSimTest, ChannelsAreMadeEditedAndDrawnThroughTheApi) {
   start(config());
   const std::string base = std::string("/api/v1/channels?appid=") + kPlainApp;

@@ -1,8 +1,11 @@
-// A full disk, end to end: `qrscene serve` keeps its SQLite store on a small tmpfs of its own. The
-// disk is filled while the simulator pushes (one try per push, so each answer is seen): pushes are
-// answered 503 — never 200 for an event that was not stored — and counted; the disk is freed and,
-// without a restart, pushes are stored again. Then the stored events are exactly the acknowledged
-// ones, the rollups equal a recount, and the database is intact.
+// A full disk, end to end: `qrscene serve` keeps its SQLite store on a small tmpfs of its own.
+// First the file system is made read-only: `serve` refuses to start (exit 2, saying why) instead of
+// opening the database read-only and answering 503 to every push. Then the disk is filled while the
+// simulator pushes (one try per push, so each answer is seen): pushes are answered 503 — never 200
+// for an event that was not stored — and counted, /healthz says the store refuses writes (503, with
+// the reason), and the log says so in a few lines, not one per push; the disk is freed and, without
+// a restart or a push, /healthz is 200 again, then pushes are stored again. Then the stored events
+// are exactly the acknowledged ones, the rollups equal a recount, and the database is intact.
 // Mounting the tmpfs needs root (CI runs as root). Where it cannot mount, the test fails, unless
 // QRSCENE_ALLOW_SKIP=1 says a skip is allowed (then it says it was skipped): a silent skip would
 // leave the 503 path untested.
@@ -54,7 +57,27 @@ try {
 [store]
 path = "${database}"
 ` });
+  // The database made, then its file system read-only: serve must not start.
+  execFileSync(qrscene, ['migrate', '--config', config]);
+  execFileSync('mount', ['-o', 'remount,ro', disk]);
+  let refusal;
+  try {
+    execFileSync(qrscene, ['serve', '--config', config, '--port', '0'], { stdio: 'pipe', timeout: 20000 });
+  } catch (e) {
+    refusal = e;
+  } finally {
+    execFileSync('mount', ['-o', 'remount,rw', disk]);
+  }
+  assert.ok(refusal, 'serve started on a read-only database');
+  assert.equal(refusal.status, 2, `exit status ${refusal.status}`);
+  assert.match(String(refusal.stderr), /cannot write .*qrscene\.db/);
+
   const server = await start(qrscene, ['serve', '--config', config, '--port', '0'], 'serve.log');
+  const health = async () => {
+    const r = await fetch(`${server.url}/healthz`);
+    return { status: r.status, body: await r.json() };
+  };
+  assert.equal((await health()).status, 200);
   await call(`${sim}/sim/accounts`, { ...APP, mode: 'plain', callback_url: `${server.url}/wechat/${APP.appid}` });
   for (let i = 1; i <= 4; ++i) {
     await call(`${server.url}/api/v1/channels`, { appid: APP.appid, name: `渠道 ${i}`, kind: 'permanent' },
@@ -72,8 +95,25 @@ path = "${database}"
   assert.equal(healthy.failed, 0, `a disk with room: every push stored (${JSON.stringify(healthy)})`);
 
   fill();
+  const seen = [];  // /healthz while the disk is full
+  let watching = true;
+  const watch = (async () => {
+    while (watching) {
+      seen.push(await health());
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
   const full = await load(3000);
+  watching = false;
+  await watch;
   console.log('disk full:', JSON.stringify(full));
+  const down = seen.filter((h) => h.status === 503);
+  assert.ok(down.length > 0, `/healthz stayed 200 while pushes failed: ${JSON.stringify(seen.slice(-3))}`);
+  assert.equal(down[0].body.status, 'store_unwritable');
+  assert.match(down[0].body.reason, /full|disk|I\/O/i, JSON.stringify(down[0].body));
+  const lines = server.child.log.split('\n').filter((l) => l.includes('callback store_failed'));
+  assert.ok(lines.length >= 1 && lines.length <= 20, `${lines.length} log lines for ${full.failed} failed pushes`);
+  assert.match(lines.at(-1) ?? '', /repeats=\d+/);
   assert.ok(full.failed > 0, 'a full disk refuses pushes');
   const failures = await metric('qrscene_callback_store_failures_total');
   assert.ok(failures > 0, `qrscene_callback_store_failures_total: ${failures}`);
@@ -82,7 +122,13 @@ path = "${database}"
   assert.ok(refused.length > 0);
   for (const p of refused) assert.equal(p.delivery.attempts[0].status, 503, JSON.stringify(p.delivery));
 
-  unlinkSync(filler);  // room again; the same process goes on
+  unlinkSync(filler);  // room again; the same process goes on, and finds so by itself
+  let back = await health();
+  for (let i = 0; i < 100 && back.status !== 200; ++i) {
+    await new Promise((r) => setTimeout(r, 100));
+    back = await health();
+  }
+  assert.equal(back.status, 200, `without a push, /healthz is up again: ${JSON.stringify(back.body)}`);
   const recovered = await load(1000);
   console.log('disk freed:', JSON.stringify(recovered));
   assert.equal(recovered.failed, 0, 'pushes are stored again without a restart');

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 namespace qrscene::store::sqlite {
 
@@ -74,6 +75,15 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const std::string& 
     Error e = sqlite_error(rc, fmt::format("open {}", path), db != nullptr ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_close(db);
     return e;
+  }
+  // SQLite opens a file it may not write read-only, without a word: every push would then fail.
+  if (!options.read_only && sqlite3_db_readonly(db, "main") == 1) {
+    sqlite3_close(db);
+    return unexpected(ErrorCode::kFailedPrecondition,
+                      fmt::format("cannot write {0}: the file, its directory or its file system is read-only for this "
+                                  "user (uid {1}); qrscene writes it and creates {0}-wal and {0}-shm beside it: fix "
+                                  "the owner, the mode or the mount",
+                                  path, ::getuid()));
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
