@@ -47,51 +47,54 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
     }
   }
 
-  store::StoreOptions so;
-  so.utc_offset_seconds = config.store.utc_offset_minutes * 60;
+  store::StoreOptions store_options;
+  store_options.utc_offset_seconds = config.store.utc_offset_minutes * 60;
   if (!config.replies.organic_subscribe.empty()) {
-    so.replies.organic_subscribe.kind = domain::ReplyChoice::Kind::kText;
-    so.replies.organic_subscribe.text = config.replies.organic_subscribe;
+    store_options.replies.organic_subscribe.kind = domain::ReplyChoice::Kind::kText;
+    store_options.replies.organic_subscribe.text = config.replies.organic_subscribe;
   }
-  so.forward_events = !config.jobs.webhook_url.empty();
-  so.forward_kinds = config.jobs.forwarded_kinds();
-  so.unlink_on_unfollow = config.privacy.on_unfollow == "delete";
-  const auto& lc = config.login;
-  so.login_texts = domain::LoginTexts{lc.reply_logged_in, lc.reply_bound,    lc.reply_denied, lc.reply_expired,
-                                      lc.reply_already_bound, lc.confirm_prompt, lc.confirm_hint};
-  so.login_code_cooldown = lc.code_cooldown_seconds;
-  so.profile_followers = config.jobs.profile_followers;
-  so.project = config.store.projector;
+  store_options.forward_events = !config.jobs.webhook_url.empty();
+  store_options.forward_kinds = config.jobs.forwarded_kinds();
+  store_options.unlink_on_unfollow = config.privacy.on_unfollow == "delete";
+  const auto& login_config = config.login;
+  store_options.login_texts =
+      domain::LoginTexts{login_config.reply_logged_in,     login_config.reply_bound,    login_config.reply_denied,
+                         login_config.reply_expired,       login_config.reply_already_bound,
+                         login_config.confirm_prompt,      login_config.confirm_hint};
+  store_options.login_code_cooldown = login_config.code_cooldown_seconds;
+  store_options.profile_followers = config.jobs.profile_followers;
+  store_options.project = config.store.projector;
   if (config.store.backend == "postgres") {
-    store::postgres::PostgresStoreOptions po;
-    static_cast<store::StoreOptions&>(po) = so;
-    po.url = config.store.url.reveal();
-    po.writers = static_cast<std::size_t>(config.store.writers);
-    po.readers = static_cast<std::size_t>(config.store.readers);
-    po.auto_migrate = config.store.auto_migrate;
-    QRSCENE_ASSIGN_OR_RETURN(rt->store_, store::postgres::PostgresStore::open(po, clock));
+    store::postgres::PostgresStoreOptions postgres_options;
+    static_cast<store::StoreOptions&>(postgres_options) = store_options;
+    postgres_options.url = config.store.url.reveal();
+    postgres_options.writers = static_cast<std::size_t>(config.store.writers);
+    postgres_options.readers = static_cast<std::size_t>(config.store.readers);
+    postgres_options.auto_migrate = config.store.auto_migrate;
+    QRSCENE_ASSIGN_OR_RETURN(rt->store_, store::postgres::PostgresStore::open(postgres_options, clock));
   } else {
-    store::sqlite::SqliteStoreOptions lo;
-    static_cast<store::StoreOptions&>(lo) = so;
-    lo.path = config.store.path;
-    lo.durable = config.store.durable;
-    lo.auto_migrate = config.store.auto_migrate;
-    QRSCENE_ASSIGN_OR_RETURN(auto sqlite, store::sqlite::SqliteStore::open(lo, clock));
+    store::sqlite::SqliteStoreOptions sqlite_options;
+    static_cast<store::StoreOptions&>(sqlite_options) = store_options;
+    sqlite_options.path = config.store.path;
+    sqlite_options.durable = config.store.durable;
+    sqlite_options.auto_migrate = config.store.auto_migrate;
+    QRSCENE_ASSIGN_OR_RETURN(auto sqlite, store::sqlite::SqliteStore::open(sqlite_options, clock));
     rt->sqlite_ = sqlite.get();
     rt->store_ = std::move(sqlite);
   }
 
-  wechat::ApiClientOptions ao;
-  ao.api_base = config.wechat.api_base;
-  ao.mp_base = config.wechat.mp_base;
-  ao.timeout = std::chrono::milliseconds(config.wechat.timeout_ms);
+  wechat::ApiClientOptions api_options;
+  api_options.api_base = config.wechat.api_base;
+  api_options.mp_base = config.wechat.mp_base;
+  api_options.timeout = std::chrono::milliseconds(config.wechat.timeout_ms);
   // Redis, when configured: tokens shared by every instance, the retries' fast path, login changes
   // told to every instance.
   wechat::TokenStore* tokens = &rt->memory_tokens_;
   domain::Ingestor* ingestor = rt->store_.get();
   if (!config.redis.url.empty()) {
-    store::redis::RedisOptions ro{config.redis.url.reveal(), std::chrono::milliseconds(config.redis.timeout_ms)};
-    rt->redis_ = std::make_unique<store::redis::RedisClient>(ro);
+    store::redis::RedisOptions redis_options{config.redis.url.reveal(),
+                                             std::chrono::milliseconds(config.redis.timeout_ms)};
+    rt->redis_ = std::make_unique<store::redis::RedisClient>(redis_options);
     rt->redis_tokens_ = std::make_unique<store::redis::RedisTokenStore>(*rt->redis_, config.redis.prefix, clock);
     tokens = rt->redis_tokens_.get();
     store::SqlStore* sql = rt->store_.get();
@@ -101,7 +104,7 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
         std::chrono::seconds(300));
     ingestor = rt->dedup_.get();
     rt->broadcast_ = std::make_unique<store::redis::LoginBroadcast>(
-        ro, config.redis.prefix, [self = rt.get()](std::string_view id) {
+        redis_options, config.redis.prefix, [self = rt.get()](std::string_view id) {
           if (self->logins_) self->logins_->notify(id);
         });
     if (auto ping = rt->redis_->command({"PING"}); !ping) {
@@ -110,7 +113,7 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
                    log_text(ping.error().message));
     }
   }
-  rt->clients_ = std::make_unique<wechat::AccountClients>(transport, *tokens, clock, ao);
+  rt->clients_ = std::make_unique<wechat::AccountClients>(transport, *tokens, clock, api_options);
   for (const auto& a : config.accounts) {
     if (a.secret.empty()) continue;  // pushes only: no channels can be made for it
     QRSCENE_TRY(rt->clients_->add({a.appid, a.secret,
@@ -119,22 +122,24 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
   }
 
   QRSCENE_ASSIGN_OR_RETURN(auto accounts, callback_accounts(config));
-  service::CallbackOptions co;
-  co.max_body = static_cast<std::size_t>(config.server.max_body_bytes);
-  co.forward_kinds = config.jobs.forwarded_kinds();
-  co.signature.max_age = std::chrono::seconds(config.server.timestamp_window_seconds);
-  co.signature.max_ahead = std::chrono::seconds(config.server.timestamp_window_seconds);
-  QRSCENE_ASSIGN_OR_RETURN(rt->callback_, service::CallbackEndpoint::create(accounts, *ingestor, clock, co));
+  service::CallbackOptions callback_options;
+  callback_options.max_body = static_cast<std::size_t>(config.server.max_body_bytes);
+  callback_options.forward_kinds = config.jobs.forwarded_kinds();
+  callback_options.signature.max_age = std::chrono::seconds(config.server.timestamp_window_seconds);
+  callback_options.signature.max_ahead = std::chrono::seconds(config.server.timestamp_window_seconds);
+  QRSCENE_ASSIGN_OR_RETURN(rt->callback_,
+                           service::CallbackEndpoint::create(accounts, *ingestor, clock, callback_options));
 
-  service::ChannelServiceOptions cso;
-  cso.renew_ahead_seconds = config.jobs.renew_ahead_hours * 3600;
-  rt->channels_ = std::make_unique<service::ChannelService>(*rt->store_, *rt->clients_, clock, cso);
+  service::ChannelServiceOptions channel_options;
+  channel_options.renew_ahead_seconds = config.jobs.renew_ahead_hours * 3600;
+  rt->channels_ = std::make_unique<service::ChannelService>(*rt->store_, *rt->clients_, clock, channel_options);
 
-  service::JobRunnerOptions jo;
-  jo.webhook_url = config.jobs.webhook_url;
-  jo.webhook_secret = config.jobs.webhook_secret;
-  jo.max_attempts = static_cast<int>(config.jobs.max_attempts);
-  rt->jobs_ = std::make_unique<service::JobRunner>(*rt->store_, *rt->store_, *rt->clients_, transport, clock, jo);
+  service::JobRunnerOptions job_options;
+  job_options.webhook_url = config.jobs.webhook_url;
+  job_options.webhook_secret = config.jobs.webhook_secret;
+  job_options.max_attempts = static_cast<int>(config.jobs.max_attempts);
+  rt->jobs_ =
+      std::make_unique<service::JobRunner>(*rt->store_, *rt->store_, *rt->clients_, transport, clock, job_options);
 
   net::Router router;
   rt->callback_->add_routes(router);
@@ -175,18 +180,19 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
                                                              *rt->conversions_, *rt->analytics_);
   rt->follower_api_->add_routes(router);
 
-  service::LoginOptions lo;
-  lo.session_seconds = lc.session_seconds;
-  lo.code_cooldown_seconds = lc.code_cooldown_seconds;
-  lo.exchange_seconds = lc.exchange_seconds;
-  lo.channel_name = lc.channel;
-  rt->logins_ = std::make_unique<service::LoginService>(*rt->store_, *rt->channels_, *rt->clients_, clock, lo);
-  service::LoginApiOptions lao;
-  lao.public_login = lc.public_sessions;
-  lao.sessions_per_minute_per_ip = static_cast<std::size_t>(lc.sessions_per_minute_per_ip);
-  lao.cookie_secure = lc.cookie_secure;
-  rt->login_api_ = std::make_unique<service::LoginApi>(lao, *rt->logins_, *rt->admin_, *rt->store_, rt->blocking_,
-                                                       clock);
+  service::LoginOptions login_options;
+  login_options.session_seconds = login_config.session_seconds;
+  login_options.code_cooldown_seconds = login_config.code_cooldown_seconds;
+  login_options.exchange_seconds = login_config.exchange_seconds;
+  login_options.channel_name = login_config.channel;
+  rt->logins_ =
+      std::make_unique<service::LoginService>(*rt->store_, *rt->channels_, *rt->clients_, clock, login_options);
+  service::LoginApiOptions login_api_options;
+  login_api_options.public_login = login_config.public_sessions;
+  login_api_options.sessions_per_minute_per_ip = static_cast<std::size_t>(login_config.sessions_per_minute_per_ip);
+  login_api_options.cookie_secure = login_config.cookie_secure;
+  rt->login_api_ = std::make_unique<service::LoginApi>(login_api_options, *rt->logins_, *rt->admin_, *rt->store_,
+                                                       rt->blocking_, clock);
   rt->login_api_->add_routes(router);
   rt->callback_->on_login_change([self](std::string_view id) {
     self->logins_->notify(id);
@@ -210,14 +216,14 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
     });
   }
 
-  net::HttpServerOptions ho;
-  ho.address = config.server.address;
-  ho.port = static_cast<std::uint16_t>(config.server.port);
-  ho.body_limit = static_cast<std::size_t>(config.server.max_body_bytes);
-  ho.max_connections = static_cast<std::size_t>(config.server.max_connections);
-  QRSCENE_ASSIGN_OR_RETURN(ho.trusted_proxies, TrustedProxies::parse(config.server.trusted_proxies));
+  net::HttpServerOptions http_options;
+  http_options.address = config.server.address;
+  http_options.port = static_cast<std::uint16_t>(config.server.port);
+  http_options.body_limit = static_cast<std::size_t>(config.server.max_body_bytes);
+  http_options.max_connections = static_cast<std::size_t>(config.server.max_connections);
+  QRSCENE_ASSIGN_OR_RETURN(http_options.trusted_proxies, TrustedProxies::parse(config.server.trusted_proxies));
   rt->address_ = config.server.address;
-  rt->server_ = std::make_unique<net::HttpServer>(rt->io_, ho, std::move(router));
+  rt->server_ = std::make_unique<net::HttpServer>(rt->io_, http_options, std::move(router));
   QRSCENE_TRY(rt->server_->start());
   for (std::int64_t i = 0; i < config.server.threads; ++i) {
     rt->io_threads_.emplace_back([self] {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sys/random.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
@@ -144,6 +145,13 @@ void secure_random_bytes(std::span<std::uint8_t> out) {
     }
     done += static_cast<std::size_t>(n);
   }
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::array<std::uint8_t, 64> b{};
+  bytes = std::min(bytes, b.size());
+  secure_random_bytes(std::span(b.data(), bytes));
+  return to_hex(std::span<const std::uint8_t>(b.data(), bytes));
 }
 
 }  // namespace qrscene

@@ -43,5 +43,7 @@ namespace qrscene {
 // Fills `out` with bytes from the kernel's CSPRNG (getrandom). Aborts the process if the kernel
 // cannot provide them: running on without randomness would be a security bug.
 void secure_random_bytes(std::span<std::uint8_t> out);
+// `bytes` (at most 64) of secure_random_bytes as 2 × bytes lower-case hex digits: ids, secrets, nonces.
+[[nodiscard]] std::string random_hex(std::size_t bytes);
 
 }  // namespace qrscene

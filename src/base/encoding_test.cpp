@@ -78,5 +78,13 @@ TEST(SecureRandom, FillsTheBuffer) {
   EXPECT_NE(a, b);  // 2^-512 chance of a false failure
 }
 
+TEST(SecureRandom, RandomHexIsTwoLowerCaseDigitsPerByte) {
+  const std::string id = random_hex(16);
+  EXPECT_EQ(id.size(), 32u);
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+  EXPECT_NE(random_hex(16), id);
+  EXPECT_EQ(random_hex(100).size(), 128u);  // at most 64 bytes
+}
+
 }  // namespace
 }  // namespace qrscene

@@ -266,7 +266,8 @@ HttpRequest to_request(http::request<http::string_body>&& req, const std::string
   for (const auto& f : req) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
   r.body = std::move(req.body());
   r.remote_ip = remote_ip;
-  r.client_ip = options.trusted_proxies.empty() ? remote_ip : options.trusted_proxies.client(remote_ip, forwarded_for(req));
+  r.client_ip =
+      options.trusted_proxies.empty() ? remote_ip : options.trusted_proxies.client(remote_ip, forwarded_for(req));
   const std::string_view given = r.header("X-Request-Id");
   r.request_id = sane_request_id(given) ? std::string(given) : new_request_id();
   return r;

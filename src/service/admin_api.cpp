@@ -161,17 +161,6 @@ Result<std::int64_t> path_id(const net::HttpRequest& r) {
   return id;
 }
 
-Result<std::int64_t> int_param(const net::HttpRequest& r, std::string_view name, std::int64_t fallback) {
-  if (!r.has_query_param(name)) return fallback;
-  const std::string text = r.query_param(name);
-  std::int64_t v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc{} || end != text.data() + text.size()) {
-    return invalid(fmt::format("{}: '{}' is not an integer", name, text));
-  }
-  return v;
-}
-
 Result<qr::QrStyle> style_from(const net::HttpRequest& r) {
   qr::QrStyle s;
   QRSCENE_ASSIGN_OR_RETURN(const std::int64_t size, int_param(r, "size", s.size));

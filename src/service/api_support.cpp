@@ -34,9 +34,7 @@ LogThrottle& internal_log() {
 
 Error public_error(const Error& e) {
   if (!internal_text(e)) return e;
-  std::array<std::uint8_t, 4> id{};
-  secure_random_bytes(id);
-  const std::string ref = to_hex(id);
+  const std::string ref = random_hex(4);
   // The same failure over and over (a storage outage) is one line per 10 s; each different one is logged.
   if (const auto left_out = internal_log().admit(e.message.substr(0, 120))) {
     spdlog::error("api internal_error ref={} code={} reason={} repeats={}", ref, error_code_name(e.code),
@@ -46,6 +44,20 @@ Error public_error(const Error& e) {
     return Error{ErrorCode::kUnavailable, fmt::format("the store is unavailable for a moment: retry (ref {})", ref)};
   }
   return Error{ErrorCode::kInternal, fmt::format("internal error: the server's log has the details (ref {})", ref)};
+}
+
+Result<std::int64_t> int_param(const net::HttpRequest& r, std::string_view name, std::int64_t fallback,
+                               std::int64_t low, std::int64_t high) {
+  if (!r.has_query_param(name)) return fallback;
+  const std::string text = r.query_param(name);
+  std::int64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  const bool number = ec == std::errc{} && end == text.data() + text.size();
+  if (number && n >= low && n <= high) return n;
+  if (low == std::numeric_limits<std::int64_t>::min() && high == std::numeric_limits<std::int64_t>::max()) {
+    return invalid(fmt::format("{}: '{}' is not an integer", name, text));
+  }
+  return invalid(fmt::format("{}: must be an integer in {}..{}, got '{}'", name, low, high, text));
 }
 
 // A 400 whose body names the fields: messages are "field: what is wrong", one per line. An internal

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <limits>
 #include <optional>
 #include <set>
 #include <string>
@@ -23,6 +24,12 @@ namespace qrscene::service {
 // it is logged (with a reference) and replaced by "internal error" or "unavailable: retry" naming
 // the reference. Every message that leaves through the API passes here.
 [[nodiscard]] Error public_error(const Error& e);
+
+// An integer query parameter: `fallback` when it is absent; an error naming it when it is not an
+// integer in low..high.
+[[nodiscard]] Result<std::int64_t> int_param(const net::HttpRequest& r, std::string_view name, std::int64_t fallback,
+                                             std::int64_t low = std::numeric_limits<std::int64_t>::min(),
+                                             std::int64_t high = std::numeric_limits<std::int64_t>::max());
 [[nodiscard]] Error invalid(std::string message);
 // A JSON answer.
 [[nodiscard]] net::HttpResponse ok_json(const nlohmann::json& j, unsigned status = 200);

@@ -56,5 +56,19 @@ TEST(CsvExport, DefusesEveryFormulaStartAndQuotesEverySeparator) {
   EXPECT_EQ(csv_field("线下"), "线下");
 }
 
+
+TEST(IntParam, FallbackWhenAbsentAndTheNameWhenWrong) {
+  net::HttpRequest r;
+  r.query = "page=3&per_page=x&size=-7&big=99999999999999999999";
+  EXPECT_EQ(*int_param(r, "page", 1, 1, 1'000'000), 3);
+  EXPECT_EQ(*int_param(r, "absent", 50), 50);
+  EXPECT_EQ(*int_param(r, "size", 0), -7);
+  auto bad = int_param(r, "per_page", 50, 1, 200);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "per_page: must be an integer in 1..200, got 'x'");
+  EXPECT_EQ(int_param(r, "size", 300, 64, 1024).error().code, ErrorCode::kInvalidArgument);  // out of range
+  EXPECT_EQ(int_param(r, "big", 0).error().message, "big: '99999999999999999999' is not an integer");
+}
+
 }  // namespace
 }  // namespace qrscene::service

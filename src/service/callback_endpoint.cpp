@@ -133,12 +133,6 @@ asio::awaitable<Result<domain::IngestOutcome>> ingest(domain::Ingestor& ingestor
   co_return outcome;
 }
 
-std::string random_nonce() {
-  std::array<std::uint8_t, 8> bytes{};
-  secure_random_bytes(bytes);
-  return to_hex(bytes);
-}
-
 }  // namespace
 
 namespace {
@@ -208,7 +202,7 @@ asio::awaitable<net::HttpResponse> CallbackEndpoint::receive(net::HttpRequest& r
   counters_->replies.fetch_add(1, std::memory_order_relaxed);
   net::HttpResponse response;
   response.content_type = "application/xml; charset=utf-8";
-  response.body = codec.seal(push, std::move(*rendered), now, random_nonce());
+  response.body = codec.seal(push, std::move(*rendered), now, random_hex(8));
   co_return response;
 }
 

@@ -38,18 +38,6 @@ json touch_json(const std::optional<domain::TouchPoint>& t) {
   return t ? json{{"channel_id", t->channel_id}, {"at", t->at}} : json(nullptr);
 }
 
-Result<std::int64_t> int_param(const net::HttpRequest& r, std::string_view name, std::int64_t fallback,
-                               std::int64_t low, std::int64_t high) {
-  if (!r.has_query_param(name)) return fallback;
-  const std::string v = r.query_param(name);
-  std::int64_t n = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc{} || end != v.data() + v.size() || n < low || n > high) {
-    return invalid(fmt::format("{}: must be an integer in {}..{}, got '{}'", name, low, high, v));
-  }
-  return n;
-}
-
 // A conversion from a JSON object (the POST body, or a CSV row made into one), checked: every
 // problem of the JSON and of the values is named.
 Result<domain::ConversionInput> conversion_from(const json& j, std::string appid, std::int64_t utc_offset,

@@ -32,13 +32,6 @@ net::HttpResponse no_store(net::HttpResponse r) {
   return r;
 }
 
-std::optional<std::int64_t> int_param(const net::HttpRequest& r, std::string_view name) {
-  const std::string v = r.query_param(name);
-  std::int64_t out = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (v.empty() || ec != std::errc() || end != v.data() + v.size()) return std::nullopt;
-  return out;
-}
 
 std::string sse(std::string_view event, std::int64_t id, const std::string& data) {
   return fmt::format("event: {}\nid: {}\ndata: {}\n\n", event, id, data);
@@ -206,7 +199,7 @@ asio::awaitable<net::HttpResponse> LoginApi::qr(net::HttpRequest& r) {
   auto s = co_await open(r);
   if (!s) co_return no_store(error_response(s.error()));
   qr::QrStyle style;
-  style.size = static_cast<int>(std::clamp<std::int64_t>(int_param(r, "size").value_or(300), qr::QrStyle::kMinSize, 1024));
+  style.size = static_cast<int>(std::clamp<std::int64_t>(int_param(r, "size", 300).value_or(300), qr::QrStyle::kMinSize, 1024));
   auto png = co_await on_blocking(blocking_, [this, &s, &style]() -> Result<std::string> {
     QRSCENE_ASSIGN_OR_RETURN(auto url, logins_.code_url(*s));
     return qr::render(url, style, qr::ImageFormat::kPng);
@@ -221,8 +214,11 @@ asio::awaitable<net::HttpResponse> LoginApi::qr(net::HttpRequest& r) {
 asio::awaitable<net::HttpResponse> LoginApi::status(net::HttpRequest& r) {
   auto s = co_await open(r);
   if (!s) co_return no_store(error_response(s.error()));
-  const auto after = int_param(r, "after");
-  const auto wait = std::chrono::seconds(std::clamp<std::int64_t>(int_param(r, "wait").value_or(after ? 25 : 0), 0, 30));
+  // A long poll waits for a version after `after`; a bad number is as none.
+  std::optional<std::int64_t> after;
+  if (auto given = int_param(r, "after", 0); given && r.has_query_param("after")) after = *given;
+  const std::int64_t default_wait = after ? 25 : 0;
+  const auto wait = std::chrono::seconds(std::clamp<std::int64_t>(int_param(r, "wait", default_wait).value_or(default_wait), 0, 30));
   const auto until = SteadyClock::now() + wait;
   for (;;) {
     const std::int64_t now = clock_.unix_seconds();

@@ -19,12 +19,6 @@ namespace {
 using domain::LoginState;
 using Json = nlohmann::json;
 
-std::string random_hex(std::size_t bytes) {
-  std::array<std::uint8_t, 32> b{};
-  secure_random_bytes(std::span(b.data(), bytes));
-  return to_hex(std::span<const std::uint8_t>(b.data(), bytes));
-}
-
 bool is_hex_id(std::string_view s) {
   return s.size() == 32 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }

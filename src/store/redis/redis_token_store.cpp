@@ -34,9 +34,7 @@ return 0
 
 RedisTokenStore::RedisTokenStore(RedisClient& redis, std::string prefix, const Clock& clock)
     : redis_(redis), prefix_(std::move(prefix)), clock_(clock) {
-  std::array<std::uint8_t, 8> random{};
-  secure_random_bytes(random);
-  holder_ = fmt::format("{}-{}", ::getpid(), to_hex(random));
+  holder_ = fmt::format("{}-{}", ::getpid(), random_hex(8));
 }
 
 Result<std::optional<wechat::StoredToken>> RedisTokenStore::get(std::string_view appid) {
