@@ -31,7 +31,7 @@ Result<config::Config> load(const ServeSettings& s) {
 
 // Which store, for messages: the SQLite file or the PostgreSQL server (never its password).
 std::string describe_store(const config::Config& c) {
-  if (c.store.backend == "postgres") return store::postgres::describe_url(c.store.url.reveal());
+  if (c.store.backend == config::StoreBackend::kPostgres) return store::postgres::describe_url(c.store.url.reveal());
   return c.store.path;
 }
 
@@ -103,7 +103,7 @@ void configure_check_config_command(CLI::App& cmd, std::function<int()>& run) {
     fmt::print("  listen {}:{} with {} threads; store {} ({})\n", c->server.address, c->server.port,
                c->server.threads, describe_store(*c), c->store.durable ? "durable" : "not durable: synchronous=NORMAL");
     fmt::print("  WeChat API {} ({} tokens); privacy on unfollow: {}; webhook: {}\n", c->wechat.api_base,
-               c->wechat.token_mode, c->privacy.on_unfollow,
+               config::to_string(c->wechat.token_mode), config::to_string(c->privacy.on_unfollow),
                c->jobs.webhook_url.empty() ? "none" : c->jobs.webhook_url);
     for (const auto& a : c->accounts) {
       fmt::print("  account {}{}: {} mode, secret {}, callback path /wechat/{}{}\n", a.appid,
@@ -134,7 +134,7 @@ void configure_migrate_command(CLI::App& cmd, std::function<int()>& run) {
       fmt::print(stderr, "qrscene migrate: {}\n", c.error().message);
       return 2;
     }
-    const bool postgres = c->store.backend == "postgres";
+    const bool postgres = c->store.backend == config::StoreBackend::kPostgres;
     auto open = [&]() -> Result<std::unique_ptr<store::Database>> {
       if (postgres) {
         QRSCENE_ASSIGN_OR_RETURN(auto pg, store::postgres::PgDatabase::open(c->store.url.reveal()));

@@ -55,7 +55,7 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
   }
   store_options.forward_events = !config.jobs.webhook_url.empty();
   store_options.forward_kinds = config.jobs.forwarded_kinds();
-  store_options.unlink_on_unfollow = config.privacy.on_unfollow == "delete";
+  store_options.unlink_on_unfollow = config.privacy.on_unfollow == config::OnUnfollow::kDelete;
   const auto& login_config = config.login;
   store_options.login_texts =
       domain::LoginTexts{login_config.reply_logged_in,     login_config.reply_bound,    login_config.reply_denied,
@@ -64,7 +64,7 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
   store_options.login_code_cooldown = login_config.code_cooldown_seconds;
   store_options.profile_followers = config.jobs.profile_followers;
   store_options.project = config.store.projector;
-  if (config.store.backend == "postgres") {
+  if (config.store.backend == config::StoreBackend::kPostgres) {
     store::postgres::PostgresStoreOptions postgres_options;
     static_cast<store::StoreOptions&>(postgres_options) = store_options;
     postgres_options.url = config.store.url.reveal();
@@ -117,8 +117,9 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
   for (const auto& a : config.accounts) {
     if (a.secret.empty()) continue;  // pushes only: no channels can be made for it
     QRSCENE_TRY(rt->clients_->add({a.appid, a.secret,
-                                   config.wechat.token_mode == "classic" ? wechat::TokenMode::kClassic
-                                                                         : wechat::TokenMode::kStable}));
+                                   config.wechat.token_mode == config::TokenMode::kClassic
+                                       ? wechat::TokenMode::kClassic
+                                       : wechat::TokenMode::kStable}));
   }
 
   QRSCENE_ASSIGN_OR_RETURN(auto accounts, callback_accounts(config));

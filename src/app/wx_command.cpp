@@ -204,7 +204,7 @@ int run_wx(const WxSettings& s) {
   wechat::TokenProviderOptions token_options;
   token_options.api_base = options.api_base;
   token_options.timeout = options.timeout;
-  const std::string mode = s.token_mode.empty() ? config->wechat.token_mode : s.token_mode;
+  const std::string_view mode = s.token_mode.empty() ? config::to_string(config->wechat.token_mode) : s.token_mode;
   token_options.mode = mode == "classic" ? wechat::TokenMode::kClassic : wechat::TokenMode::kStable;
   if (!s.secret.empty()) {
     auto secret = config::resolve_secret(s.secret, "--secret", config::process_environment());

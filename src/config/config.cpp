@@ -58,6 +58,19 @@ void read(const toml::table& t, std::string_view key, std::string_view path, T& 
   }
 }
 
+// A setting with a few named values, read as text and chosen once, here (an unknown name is a problem).
+template <class E>
+E choose(const std::string& given, std::initializer_list<E> values, std::string_view path, Problems& p) {
+  std::string names;
+  for (E v : values) {
+    if (given == to_string(v)) return v;
+    names += names.empty() ? "" : " or ";
+    names += to_string(v);
+  }
+  p.add("{}: must be {}, got '{}'", path, names, given);
+  return *values.begin();
+}
+
 using Target = std::variant<std::string*, std::int64_t*, bool*, Secret*>;
 struct Key {
   std::string_view name;
@@ -291,6 +304,12 @@ Result<const AccountConfig*> Config::account(std::string_view appid) const {
   return unexpected(ErrorCode::kNotFound, fmt::format("no account {} in the configuration (configured: {})", appid, known));
 }
 
+std::string_view to_string(TokenMode mode) noexcept { return mode == TokenMode::kClassic ? "classic" : "stable"; }
+std::string_view to_string(StoreBackend backend) noexcept {
+  return backend == StoreBackend::kPostgres ? "postgres" : "sqlite";
+}
+std::string_view to_string(OnUnfollow what) noexcept { return what == OnUnfollow::kDelete ? "delete" : "pseudonymize"; }
+
 Result<Config> parse_config(std::string_view text, std::string_view source, const Environment& env) {
   toml::table root;
   try {
@@ -302,6 +321,9 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
   }
   Config c;
   Problems p;
+  std::string token_mode(to_string(c.wechat.token_mode));
+  std::string backend(to_string(c.store.backend));
+  std::string on_unfollow(to_string(c.privacy.on_unfollow));
   reject_unknown(root, {"wechat", "server", "store", "redis", "privacy", "replies", "jobs", "admin", "login", "conversions",
                        "accounts"}, "",
                  p);
@@ -309,7 +331,7 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
   read_section(root, "wechat",
                {{"api_base", &c.wechat.api_base},
                 {"mp_base", &c.wechat.mp_base},
-                {"token_mode", &c.wechat.token_mode},
+                {"token_mode", &token_mode},
                 {"timeout_ms", &c.wechat.timeout_ms}},
                env, p);
   read_section(root, "server",
@@ -322,7 +344,7 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
                 {"max_connections", &c.server.max_connections}},
                env, p);
   read_section(root, "store",
-               {{"backend", &c.store.backend},
+               {{"backend", &backend},
                 {"path", &c.store.path},
                 {"durable", &c.store.durable},
                 {"utc_offset_minutes", &c.store.utc_offset_minutes},
@@ -334,7 +356,7 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
                env, p);
   read_section(root, "redis",
                {{"url", &c.redis.url}, {"prefix", &c.redis.prefix}, {"timeout_ms", &c.redis.timeout_ms}}, env, p);
-  read_section(root, "privacy", {{"on_unfollow", &c.privacy.on_unfollow}}, env, p);
+  read_section(root, "privacy", {{"on_unfollow", &on_unfollow}}, env, p);
   read_section(root, "replies", {{"organic_subscribe", &c.replies.organic_subscribe}}, env, p);
   read_section(root, "jobs",
                {{"webhook_url", &c.jobs.webhook_url},
@@ -402,9 +424,10 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
   c.wechat.mp_base = strip_trailing_slash(c.wechat.mp_base);
   check_base_url(c.wechat.api_base, "wechat.api_base", p);
   check_base_url(c.wechat.mp_base, "wechat.mp_base", p);
-  if (c.wechat.token_mode != "stable" && c.wechat.token_mode != "classic") {
-    p.add("wechat.token_mode: must be stable or classic, got '{}'", c.wechat.token_mode);
-  }
+  c.wechat.token_mode = choose(token_mode, {TokenMode::kStable, TokenMode::kClassic}, "wechat.token_mode", p);
+  c.store.backend = choose(backend, {StoreBackend::kSqlite, StoreBackend::kPostgres}, "store.backend", p);
+  c.privacy.on_unfollow =
+      choose(on_unfollow, {OnUnfollow::kPseudonymize, OnUnfollow::kDelete}, "privacy.on_unfollow", p);
   if (c.wechat.timeout_ms < 100 || c.wechat.timeout_ms > 60'000) {
     p.add("wechat.timeout_ms: must be 100..60000, got {}", c.wechat.timeout_ms);
   }
@@ -424,11 +447,8 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
     p.add("server.max_connections: must be 0 (below the open-files limit) or 1..1000000, got {}",
           c.server.max_connections);
   }
-  if (c.store.backend != "sqlite" && c.store.backend != "postgres") {
-    p.add("store.backend: must be sqlite or postgres, got '{}'", c.store.backend);
-  }
-  if (c.store.backend == "sqlite" && c.store.path.empty()) p.add("store.path: must name the SQLite file");
-  if (c.store.backend == "postgres" && c.store.url.empty()) {
+  if (c.store.backend == StoreBackend::kSqlite && c.store.path.empty()) p.add("store.path: must name the SQLite file");
+  if (c.store.backend == StoreBackend::kPostgres && c.store.url.empty()) {
     p.add("store.url: backend = \"postgres\" needs a connection string, e.g. "
           "\"env:QRSCENE_DATABASE_URL\" holding postgresql://qrscene:…@db:5432/qrscene");
   }
@@ -443,9 +463,6 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
   }
   if (c.store.utc_offset_minutes < -720 || c.store.utc_offset_minutes > 840) {
     p.add("store.utc_offset_minutes: must be -720..840, got {}", c.store.utc_offset_minutes);
-  }
-  if (c.privacy.on_unfollow != "pseudonymize" && c.privacy.on_unfollow != "delete") {
-    p.add("privacy.on_unfollow: must be pseudonymize or delete, got '{}'", c.privacy.on_unfollow);
   }
   if (!c.jobs.webhook_url.empty()) {
     check_base_url(c.jobs.webhook_url, "jobs.webhook_url", p);

@@ -32,10 +32,18 @@ namespace qrscene::config {
 using Environment = std::function<std::optional<std::string>(std::string_view name)>;
 [[nodiscard]] Environment process_environment();
 
+// The settings that name one of a few choices, parsed once at load (their TOML spelling is to_string's).
+enum class TokenMode : std::uint8_t { kStable, kClassic };         // [wechat] token_mode
+enum class StoreBackend : std::uint8_t { kSqlite, kPostgres };     // [store] backend
+enum class OnUnfollow : std::uint8_t { kPseudonymize, kDelete };   // [privacy] on_unfollow
+[[nodiscard]] std::string_view to_string(TokenMode mode) noexcept;
+[[nodiscard]] std::string_view to_string(StoreBackend backend) noexcept;
+[[nodiscard]] std::string_view to_string(OnUnfollow what) noexcept;
+
 struct WechatOptions {
   std::string api_base = "https://api.weixin.qq.com";
   std::string mp_base = "https://mp.weixin.qq.com";
-  std::string token_mode = "stable";  // stable | classic
+  TokenMode token_mode = TokenMode::kStable;
   std::int64_t timeout_ms = 5'000;
 };
 
@@ -52,7 +60,7 @@ struct ServerOptions {
 };
 
 struct StoreOptions {
-  std::string backend = "sqlite";   // sqlite (one machine) | postgres (many instances)
+  StoreBackend backend = StoreBackend::kSqlite;  // sqlite (one machine) | postgres (many instances)
   std::string path = "qrscene.db";  // SQLite file
   bool durable = true;              // synchronous=FULL: a committed event survives power loss
   std::int64_t utc_offset_minutes = 480;  // the days of the statistics (Beijing)
@@ -70,7 +78,7 @@ struct RedisOptions {
 };
 
 struct PrivacyOptions {
-  std::string on_unfollow = "pseudonymize";  // pseudonymize | delete
+  OnUnfollow on_unfollow = OnUnfollow::kPseudonymize;
 };
 
 struct RepliesOptions {

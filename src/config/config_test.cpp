@@ -46,7 +46,7 @@ TEST(Config, ReadsEveryKey) {
   auto c = parse_config(kFull, "qrscene.toml", env_of({{"DEMO_SECRET", "from-env"}}));
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->wechat.api_base, "http://127.0.0.1:9100");  // trailing slash dropped
-  EXPECT_EQ(c->wechat.token_mode, "classic");
+  EXPECT_EQ(c->wechat.token_mode, TokenMode::kClassic);
   EXPECT_EQ(c->wechat.timeout_ms, 3000);
   ASSERT_EQ(c->accounts.size(), 2u);
   EXPECT_EQ(c->accounts[0].secret.reveal(), "from-env");
@@ -64,7 +64,7 @@ TEST(Config, DefaultsAreWeChatsHosts) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->wechat.api_base, "https://api.weixin.qq.com");
   EXPECT_EQ(c->wechat.mp_base, "https://mp.weixin.qq.com");
-  EXPECT_EQ(c->wechat.token_mode, "stable");
+  EXPECT_EQ(c->wechat.token_mode, TokenMode::kStable);
   EXPECT_TRUE(c->accounts.empty());
   EXPECT_THAT(c->account("").error().message, HasSubstr("QRSCENE_APPID"));
 }
@@ -166,7 +166,7 @@ mode = "compatible"
   EXPECT_EQ(c->server.address, "127.0.0.1");
   EXPECT_EQ(c->store.path, "/var/lib/qrscene/qrscene.db");
   EXPECT_TRUE(c->store.durable);
-  EXPECT_EQ(c->privacy.on_unfollow, "delete");
+  EXPECT_EQ(c->privacy.on_unfollow, OnUnfollow::kDelete);
   EXPECT_EQ(c->replies.organic_subscribe, "感谢关注");
   EXPECT_EQ(c->jobs.webhook_secret.reveal(), "s3cret");
   EXPECT_EQ(c->accounts[0].previous_key_until, 1'796'083'200);  // 2026-12-01T00:00:00Z
