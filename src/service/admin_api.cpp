@@ -12,7 +12,7 @@
 #include "base/encoding.h"
 #include "qr/qr_render.h"
 #include "service/api_support.h"
-#include "service/blocking.h"
+#include "net/blocking.h"
 #include "wechat/signature.h"
 
 namespace qrscene::service {
@@ -248,7 +248,7 @@ void AdminApi::route(net::Router& router, std::string method, std::string patter
              [this, handler = std::move(handler)](net::HttpRequest& request) -> asio::awaitable<net::HttpResponse> {
                if (auto refused = refuse(request)) co_return std::move(*refused);
                // The work blocks (SQLite, WeChat): it runs on the pool, and the answer comes back here.
-               auto op = on_blocking(blocking_, [&handler, &request] {
+               auto op = net::on_blocking(blocking_, [&handler, &request] {
                  try {
                    return handler(request);
                  } catch (const std::exception&) {

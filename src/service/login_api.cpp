@@ -9,7 +9,7 @@
 #include "base/strings.h"
 #include "qr/qr_render.h"
 #include "service/api_support.h"
-#include "service/blocking.h"
+#include "net/blocking.h"
 
 namespace qrscene::service {
 namespace {
@@ -88,15 +88,15 @@ void LoginApi::add_routes(net::Router& router) {
 asio::awaitable<Result<domain::LoginSession>> LoginApi::open(const net::HttpRequest& r) {
   std::string id(r.path_param("id"));
   std::string secret = presented_secret(r);
-  co_return co_await on_blocking(blocking_, [this, &id, &secret] { return logins_.open(id, secret); });
+  co_return co_await net::on_blocking(blocking_, [this, &id, &secret] { return logins_.open(id, secret); });
 }
 
 asio::awaitable<Result<domain::LoginSession>> LoginApi::reload(const std::string& id) {
-  co_return co_await on_blocking(blocking_, [this, &id] { return logins_.reload(id); });
+  co_return co_await net::on_blocking(blocking_, [this, &id] { return logins_.reload(id); });
 }
 
 asio::awaitable<Result<LoginResult>> LoginApi::deliver(const domain::LoginSession& s) {
-  co_return co_await on_blocking(blocking_, [this, &s] { return logins_.deliver(s); });
+  co_return co_await net::on_blocking(blocking_, [this, &s] { return logins_.deliver(s); });
 }
 
 asio::awaitable<net::HttpResponse> LoginApi::create(net::HttpRequest& r) {
@@ -170,7 +170,7 @@ asio::awaitable<net::HttpResponse> LoginApi::create(net::HttpRequest& r) {
   req.requester_ip = given_address ? given_address->to_string() : r.client_ip;
   req.requester_agent = given_agent.value_or(std::string(agent_header));
 
-  auto made = co_await on_blocking(blocking_, [this, &req] { return logins_.create(req); });
+  auto made = co_await net::on_blocking(blocking_, [this, &req] { return logins_.create(req); });
   if (!made) co_return no_store(error_response(made.error()));
   const auto& s = made->session;
   const std::string base = "/api/v1/login-sessions/" + s.id;
@@ -200,7 +200,7 @@ asio::awaitable<net::HttpResponse> LoginApi::qr(net::HttpRequest& r) {
   if (!s) co_return no_store(error_response(s.error()));
   qr::QrStyle style;
   style.size = static_cast<int>(std::clamp<std::int64_t>(int_param(r, "size", 300).value_or(300), qr::QrStyle::kMinSize, 1024));
-  auto png = co_await on_blocking(blocking_, [this, &s, &style]() -> Result<std::string> {
+  auto png = co_await net::on_blocking(blocking_, [this, &s, &style]() -> Result<std::string> {
     QRSCENE_ASSIGN_OR_RETURN(auto url, logins_.code_url(*s));
     return qr::render(url, style, qr::ImageFormat::kPng);
   });

@@ -13,6 +13,7 @@
 
 #include "base/encoding.h"
 #include "net/asio.h"
+#include "net/blocking.h"
 #include "qr/qr_code.h"
 #include "sim/wx_error.h"
 #include "wechat/msg_crypt.h"
@@ -100,14 +101,6 @@ asio::awaitable<std::optional<HttpResponse>> answer_fault(std::optional<ApiFault
 Json fault_json(const ApiFault& f) {
   return Json{{"path", f.path},         {"errcode", f.errcode}, {"status", f.status}, {"malformed", f.malformed},
               {"delay_ms", f.delay_ms}, {"times", f.times},     {"hits", f.hits}};
-}
-
-// Runs blocking work on the pool and resumes the caller with its answer. Not a coroutine itself,
-// and the callers keep the awaitable in a named variable: GCC 12 destroys temporaries inside a
-// co_await expression twice.
-asio::awaitable<HttpResponse> on_pool(asio::thread_pool& pool, std::function<HttpResponse()> work) {
-  return asio::co_spawn(
-      pool, [work = std::move(work)]() -> asio::awaitable<HttpResponse> { co_return work(); }, asio::use_awaitable);
 }
 
 // A control API request's JSON body: {} when empty.
@@ -508,7 +501,7 @@ void Simulator::add_routes(net::Router& router) {
   router.add("GET", "/cgi-bin/showqrcode", [this](HttpRequest& req) -> asio::awaitable<HttpResponse> {
     auto fault = answer_fault(take_fault("/cgi-bin/showqrcode"), rng_, clock_.unix_seconds());
     if (auto answer = co_await std::move(fault); answer) co_return std::move(*answer);
-    auto task = on_pool(pool_->pool, [this, ticket = req.query_param("ticket")] {
+    auto task = net::on_blocking(pool_->pool, [this, ticket = req.query_param("ticket")] {
       HttpResponse r;
       auto bytes = image(ticket);
       if (!bytes) {
@@ -586,7 +579,7 @@ void Simulator::add_routes(net::Router& router) {
   using ControlFn = std::function<Result<Json>(HttpRequest&, const Json& body)>;
   auto control = [this, &router](std::string method, std::string path, ControlFn fn) {
     router.add(std::move(method), std::move(path), [this, fn](HttpRequest& req) -> asio::awaitable<HttpResponse> {
-      auto task = on_pool(pool_->pool, [&req, &fn] {
+      auto task = net::on_blocking(pool_->pool, [&req, &fn] {
         auto body = control_body(req);
         if (!body) return HttpResponse::error(body.error());
         auto r = fn(req, *body);

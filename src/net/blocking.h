@@ -1,4 +1,4 @@
-// on_blocking: runs blocking work (SQLite, calls to WeChat) on a thread pool and resumes the
+// on_blocking: runs blocking work (SQLite, calls to WeChat, the simulator's platform) on a thread pool and resumes the
 // awaiting coroutine on its own executor with the result — I/O threads never block. The caller's
 // io_context is kept running (outstanding work) until the result is back.
 //
@@ -10,7 +10,7 @@
 
 #include "net/asio.h"
 
-namespace qrscene::service {
+namespace qrscene::net {
 
 template <typename F>
 asio::awaitable<std::invoke_result_t<F&>> on_blocking(asio::thread_pool& pool, F work) {
@@ -27,4 +27,4 @@ asio::awaitable<std::invoke_result_t<F&>> on_blocking(asio::thread_pool& pool, F
   co_return co_await std::move(op);
 }
 
-}  // namespace qrscene::service
+}  // namespace qrscene::net
