@@ -134,28 +134,44 @@ Result<JobRunReport> JobRunner::run_once() {
     }
   }
   for (auto& [appid, members] : profiling) {
+    std::optional<std::map<std::int64_t, std::string>> tag_names;
     std::vector<std::string> openids;
     for (const auto& m : members) openids.push_back(m.second);
-    const Status outcome = fetch_profiles(appid, openids, report);
-    for (const auto& m : members) settle(m.first, outcome, report);
+    const Status outcome = fetch_profiles(appid, openids, tag_names, report);
+    if (outcome || outcome.error().detail != kInvalidOpenid) {
+      for (const auto& m : members) settle(m.first, outcome, report);
+      continue;
+    }
+    // One openid WeChat does not know fails the whole batchget (40003): each is read alone, and
+    // whoever is refused alone has no profile to read; their job ends, the others' profiles are kept.
+    for (const auto& m : members) {
+      Status alone = members.size() > 1 ? fetch_profiles(appid, {m.second}, tag_names, report) : outcome;
+      if (!alone && alone.error().detail == kInvalidOpenid) {
+        spdlog::info("job profile_skipped job={} reason=\"WeChat does not know the openid (40003)\"", m.first.id);
+        alone = Status{};
+      }
+      settle(m.first, alone, report);
+    }
   }
   return report;
 }
 
 Status JobRunner::fetch_profiles(const std::string& appid, const std::vector<std::string>& openids,
-                                 JobRunReport& report) {
+                                 std::optional<std::map<std::int64_t, std::string>>& tag_names, JobRunReport& report) {
   QRSCENE_ASSIGN_OR_RETURN(auto* client, clients_.get(appid));
   auto users = client->users_info(openids);
   report.api_calls += static_cast<std::int64_t>((openids.size() + 99) / 100);
   if (!users) return Status(users.error());
-  std::map<std::int64_t, std::string> names;
   bool tagged = false;
   for (const auto& u : *users) tagged = tagged || !u.tagid_list.empty();
-  if (tagged) {
+  if (tagged && !tag_names) {
     QRSCENE_ASSIGN_OR_RETURN(auto tags, client->tags());
     ++report.api_calls;
-    for (const auto& t : tags) names[t.id] = t.name;
+    tag_names.emplace();
+    for (const auto& t : tags) (*tag_names)[t.id] = t.name;
   }
+  static const std::map<std::int64_t, std::string> kNone;
+  const auto& names = tag_names ? *tag_names : kNone;
   std::vector<domain::FollowerProfile> profiles;
   for (const auto& u : *users) {
     domain::FollowerProfile p{u.openid, u.unionid, {}};

@@ -18,6 +18,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "base/clock.h"
@@ -64,8 +66,10 @@ class JobRunner {
  private:
   void settle(const domain::Job& job, const Status& outcome, JobRunReport& report);
   Status post_webhook(const domain::Job& job, const domain::WebhookJob& event);
-  // Fetches and stores the profiles of one account's followers (openids in the order of `members`).
-  Status fetch_profiles(const std::string& appid, const std::vector<std::string>& openids, JobRunReport& report);
+  // Reads the followers' profiles (unionid, tags) and stores them; `tag_names` is the account's tag
+  // list, read once a run when a profile names a tag.
+  Status fetch_profiles(const std::string& appid, const std::vector<std::string>& openids,
+                        std::optional<std::map<std::int64_t, std::string>>& tag_names, JobRunReport& report);
 
   domain::JobQueue& queue_;
   domain::FollowerRepository& followers_;

@@ -324,6 +324,43 @@ TEST_F(ServiceSimTest, OneFollowerWhoLeftDoesNotHoldUpTheOthersTags) {
   EXPECT_EQ(runtime_->store().job_counts(kPlainApp)->pending, 0);
 }
 
+// One openid WeChat does not know failed user/info/batchget for every follower batched with it
+// (40003), and all their profile jobs were retried, again and again.
+TEST_F(ServiceSimTest, OneOpenidWeChatDoesNotKnowDoesNotCostTheOthersTheirProfiles) {
+  start(config());
+  const auto a = channel("Store A", domain::ChannelKind::kPermanent, "门店粉丝");
+  std::vector<std::string> followers;
+  for (int i = 0; i < 10; ++i) {
+    followers.push_back(user());
+    act(sim_->platform().scan(kPlainApp, followers.back(), a.ticket, true));
+  }
+  const std::string xml = fmt::format(
+      "<xml><ToUserName><![CDATA[gh_plain000001]]></ToUserName><FromUserName><![CDATA[o-unknown-to-wechat]]>"
+      "</FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]>"
+      "</Event><EventKey><![CDATA[qrscene_{}]]></EventKey></xml>",
+      kStart, a.scene);
+  auto pushed = post(std::string("/wechat/") + kPlainApp, signed_query(kStart), xml);
+  ASSERT_TRUE(pushed);
+  ASSERT_EQ(pushed->status, 200U) << pushed->body;
+  auto report = runtime_->run_jobs();
+  ASSERT_TRUE(report) << report.error().to_string();
+  EXPECT_EQ(report->retried, 0);
+  EXPECT_EQ(report->failed, 0);
+  EXPECT_EQ(runtime_->store().job_counts(kPlainApp)->pending, 0);
+  domain::FollowerQuery q;
+  q.appid = kPlainApp;
+  q.limit = 100;
+  const auto page = runtime_->store().follower_page(q);
+  ASSERT_TRUE(page);
+  int profiled = 0;
+  for (const auto& row : page->rows) {
+    if (row.openid == "o-unknown-to-wechat") continue;
+    EXPECT_EQ(row.tags, std::vector<std::string>{"门店粉丝"}) << row.openid;
+    ++profiled;
+  }
+  EXPECT_EQ(profiled, 10);
+}
+
 TEST_F(ServiceSimTest, AFailingWebhookIsRetriedWithBackoff) {
   start(config());
   const auto a = channel("Store A");
