@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdlib>
@@ -179,8 +180,9 @@ Result<std::string> read_all(const std::string& path) {
 }
 
 // Sends a CSV file in parts of `chunk` rows (each with the header), so that the bar moves and a
-// bad part does not hold up the others. Each part's answer goes to `take`; its row errors are
-// renumbered as lines of the file. Returns 0, 1 (a request or some rows failed) or 2 (bad file).
+// bad part does not hold up the others. Each part's answer goes to `take`; its errors, which name
+// lines of the part, are renumbered as lines of the file. Returns 0, 1 (a request or some rows
+// failed) or 2 (bad file).
 int upload_csv(Api& api, const std::string& file, const std::string& path, std::size_t chunk,
                std::vector<std::string>& errors, const std::function<void(const Json&)>& take) {
   auto text = read_all(file);
@@ -188,37 +190,59 @@ int upload_csv(Api& api, const std::string& file, const std::string& path, std::
     fmt::print(stderr, "{}\n", text.error().message);
     return 2;
   }
-  std::vector<std::string> lines;
+  // The file's rows (a quoted field may hold line ends) and the line each starts on.
+  struct Row {
+    std::string text;
+    std::size_t line;
+  };
+  std::vector<Row> rows;
   std::string cur;
   bool quoted = false;
+  std::size_t line = 1, starts = 1;
   for (char ch : *text) {
     if (ch == '"') quoted = !quoted;
     if (ch == '\n' && !quoted) {
-      if (cur.find_first_not_of(" \r\t") != std::string::npos) lines.push_back(cur);
+      if (cur.find_first_not_of(" \r\t") != std::string::npos) rows.push_back(Row{cur, starts});
       cur.clear();
+      starts = line + 1;
     } else {
       cur += ch;
     }
+    if (ch == '\n') ++line;
   }
-  if (cur.find_first_not_of(" \r\t") != std::string::npos) lines.push_back(cur);
-  if (lines.size() < 2) {
+  if (cur.find_first_not_of(" \r\t") != std::string::npos) rows.push_back(Row{cur, starts});
+  if (rows.size() < 2) {
     fmt::print(stderr, "{}: no rows under the header\n", file);
     return 2;
   }
-  const std::string& header = lines.front();
-  Progress bar("importing", lines.size() - 1);
-  for (std::size_t at = 1; at < lines.size(); at += chunk) {
-    std::string part = header + "\n";
-    const std::size_t end = std::min(lines.size(), at + chunk);
-    for (std::size_t i = at; i < end; ++i) part += lines[i] + "\n";
+  const Row& header = rows.front();
+  Progress bar("importing", rows.size() - 1);
+  for (std::size_t at = 1; at < rows.size(); at += chunk) {
+    const std::size_t end = std::min(rows.size(), at + chunk);
+    // The part, and for each of its lines the file's line.
+    std::string part;
+    std::vector<std::size_t> file_line{0};  // part lines count from 1
+    auto add = [&](const Row& r) {
+      part += r.text + "\n";
+      const auto inner = static_cast<std::size_t>(std::count(r.text.begin(), r.text.end(), '\n'));
+      for (std::size_t k = 0; k <= inner; ++k) file_line.push_back(r.line + k);
+    };
+    add(header);
+    for (std::size_t i = at; i < end; ++i) add(rows[i]);
     auto r = api.call("POST", path, part, "text/csv");
     if (!r) return 1;
     const Json j = Json::parse(r->body, nullptr, false);
     take(j);
     for (const auto& e : j["errors"]) {
-      // Rows in a part count from its header; in the file, from the file's.
-      errors.push_back(fmt::format("row {}: {}", e["row"].get<std::int64_t>() + static_cast<std::int64_t>(at) - 1,
-                                   e["message"].get<std::string>()));
+      const auto in_part = e.value("line", std::int64_t{0});
+      const std::size_t at_line =
+          in_part > 0 && static_cast<std::size_t>(in_part) < file_line.size() ? file_line[static_cast<std::size_t>(in_part)] : 0;
+      std::string message = e.value("message", std::string());
+      // A message that names the part's line ("line 3: …") names the file's instead.
+      if (const std::string prefix = fmt::format("line {}: ", in_part); message.starts_with(prefix)) {
+        message.erase(0, prefix.size());
+      }
+      errors.push_back(fmt::format("line {}: {}", at_line, message));
     }
     bar.update(end - 1);
   }

@@ -37,5 +37,20 @@ TEST(Csv, TextThatIsNotUtf8IsRefusedNamingItsLine) {
   EXPECT_TRUE(parse_csv("\xEF\xBB\xBFname\n线下\n"));
 }
 
+
+// An unclosed quote rejected the whole upload; now it costs its own row, and each row says its line.
+TEST(Csv, AnUnclosedQuoteCostsOneRowAndEveryRowKnowsItsLine) {
+  auto r = read_csv("name,group\nA,\"线下\nB\"\n\nC,\"open\nD,x\nE,y\n");
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->problems.size(), 1u);
+  EXPECT_EQ(r->problems[0].line, 5u);  // C's quote, never closed
+  std::vector<std::pair<std::size_t, std::string>> rows;
+  for (const auto& row : r->rows) rows.emplace_back(row.line, row.cells.front());
+  // A's quoted group runs over lines 2-3; the blank line 4 is skipped; C is left out; D and E kept.
+  const std::vector<std::pair<std::size_t, std::string>> expected{{1, "name"}, {2, "A"}, {6, "D"}, {7, "E"}};
+  EXPECT_EQ(rows, expected);
+  EXPECT_EQ(r->rows[1].cells, (std::vector<std::string>{"A", "线下\nB"}));
+}
+
 }  // namespace
 }  // namespace qrscene

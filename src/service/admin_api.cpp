@@ -366,8 +366,9 @@ net::HttpResponse AdminApi::create_channel(net::HttpRequest& r) {
 net::HttpResponse AdminApi::import_channels(net::HttpRequest& r) {
   auto appid = appid_of(r);
   if (!appid) return error_response(appid.error());
-  auto rows = parse_csv(r.body);
-  if (!rows) return error_response(rows.error());
+  auto upload = read_csv_upload(r.body);
+  if (!upload) return error_response(upload.error());
+  const auto* rows = &upload->rows;
   if (rows->empty()) return error_response(invalid("csv: empty; the first line names the columns (name is required)"));
   const auto& header = rows->front();
   std::map<std::string, std::size_t> column;
@@ -385,7 +386,7 @@ net::HttpResponse AdminApi::import_channels(net::HttpRequest& r) {
     return error_response(Error{ErrorCode::kTooLarge, fmt::format("csv: at most {} rows at a time; split the file",
                                                                   options_.max_import_rows)});
   }
-  json created = json::array(), errors = json::array();
+  json created = json::array(), errors = std::move(upload->errors);
   for (std::size_t i = 1; i < rows->size(); ++i) {
     const auto& row = (*rows)[i];
     auto cell = [&](const std::string& name) -> std::string {
@@ -435,7 +436,8 @@ net::HttpResponse AdminApi::import_channels(net::HttpRequest& r) {
     if (made) {
       created.push_back(json{{"row", i + 1}, {"id", made->id}, {"name", made->name}, {"scene", made->scene}});
     } else {
-      errors.push_back(json{{"row", i + 1}, {"message", public_error(made.error()).message}});
+      errors.push_back(
+          json{{"row", i + 1}, {"line", upload->lines[i]}, {"message", public_error(made.error()).message}});
     }
   }
   return ok_json(json{{"created", std::move(created)}, {"errors", std::move(errors)}},

@@ -8,6 +8,7 @@
 #include <array>
 #include <charconv>
 
+#include "base/csv.h"
 #include "base/encoding.h"
 #include "base/log_text.h"
 #include "domain/analytics.h"
@@ -90,6 +91,19 @@ Error invalid(std::string message) { return Error{ErrorCode::kInvalidArgument, s
 net::HttpResponse ok_json(const json& j, unsigned status) {
   // Invalid UTF-8 (from WeChat or an old row) is replaced rather than failing the answer.
   return net::HttpResponse::json(status, j.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+Result<CsvUpload> read_csv_upload(std::string_view body) {
+  QRSCENE_ASSIGN_OR_RETURN(auto read, read_csv(body));
+  CsvUpload out;
+  for (auto& row : read.rows) {
+    out.lines.push_back(row.line);
+    out.rows.push_back(std::move(row.cells));
+  }
+  for (const auto& p : read.problems) {
+    out.errors.push_back(json{{"line", p.line}, {"message", fmt::format("line {}: {}", p.line, p.message)}});
+  }
+  return out;
 }
 
 Result<json> parse_body(const net::HttpRequest& r) {

@@ -36,6 +36,16 @@ namespace qrscene::service {
 // The request's body as a JSON object.
 [[nodiscard]] Result<nlohmann::json> parse_body(const net::HttpRequest& r);
 
+// A CSV upload read for an import: its rows (the header first), the line each starts on in the
+// upload, and, as the import's first errors, the lines that could not be read ({"line", "message"}).
+// Errors: a body that is not UTF-8.
+struct CsvUpload {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::size_t> lines;
+  nlohmann::json errors = nlohmann::json::array();
+};
+[[nodiscard]] Result<CsvUpload> read_csv_upload(std::string_view body);
+
 // Fields of a JSON object, each checked for its type; unknown keys are errors too.
 class Fields {
  public:

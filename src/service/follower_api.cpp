@@ -210,8 +210,9 @@ net::HttpResponse FollowerApi::record(net::HttpRequest& r) {
 net::HttpResponse FollowerApi::import(net::HttpRequest& r) {
   auto appid = admin_.resolve_appid(r.query_param("appid"));
   if (!appid) return error_response(appid.error());
-  auto rows = parse_csv(r.body);
-  if (!rows) return error_response(rows.error());
+  auto upload = read_csv_upload(r.body);
+  if (!upload) return error_response(upload.error());
+  const auto* rows = &upload->rows;
   if (rows->empty()) {
     return error_response(invalid("csv: empty; the first line names the columns (external_id, openid or unionid, "
                                   "kind, value_cents, occurred_at; currency optional)"));
@@ -237,7 +238,7 @@ net::HttpResponse FollowerApi::import(net::HttpRequest& r) {
                                                                   options_.max_import_rows)});
   }
   std::int64_t recorded = 0, duplicates = 0;
-  json errors = json::array();
+  json errors = std::move(upload->errors);
   for (std::size_t i = 1; i < rows->size(); ++i) {
     const auto& row = (*rows)[i];
     // Each row becomes the JSON a POST would send, so both paths check the same way.
@@ -263,7 +264,8 @@ net::HttpResponse FollowerApi::import(net::HttpRequest& r) {
       made = input ? conversions_.record(std::move(*input)) : Result<domain::RecordedConversion>(input.error());
     }
     if (!made) {
-      errors.push_back(json{{"row", i + 1}, {"message", public_error(made.error()).message}});
+      errors.push_back(
+          json{{"row", i + 1}, {"line", upload->lines[i]}, {"message", public_error(made.error()).message}});
     } else if (made->duplicate) {
       ++duplicates;
     } else {

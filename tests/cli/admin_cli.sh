@@ -87,8 +87,17 @@ printf 'name,group,owner,kind\n门店A,门店,小王,temporary\n,门店,小王,t
 set +e; "$qrscene" channel import "$work/import.csv" --chunk 2 >"$work/import.out" 2>"$work/import.err"; code=$?; set -e
 [ "$code" = 1 ] || fail "import with a bad row exited $code"
 grep -q "2 created, 1 failed" "$work/import.out" || fail "import: $(cat "$work/import.out")"
-grep -q "row 3: name" "$work/import.out" || fail "import did not name row 3: $(cat "$work/import.out")"
+grep -q "line 3: name" "$work/import.out" || fail "import did not name line 3: $(cat "$work/import.out")"
 grep -q "importing: 3/3" "$work/import.err" || fail "no progress: $(cat "$work/import.err")"
+# An unclosed quote (line 3) costs its row, not the rest of the file; errors name the file's lines,
+# also from the second part (--chunk 1), where the quote is on the part's line 2.
+printf 'name,group,owner,kind\n门店C,门店,小王,temporary\n门店D,门店,"小王,temporary\n门店E,门店,小张,permanent\n门店G,门店,小张,temporary\n' \
+  >"$work/quote.csv"
+set +e; "$qrscene" channel import "$work/quote.csv" --chunk 1 >"$work/quote.out" 2>"$work/quote.err"; code=$?; set -e
+[ "$code" = 1 ] || fail "import with an unclosed quote exited $code: $(cat "$work/quote.out")"
+grep -q "line 3: a quote opened on this line is never closed" "$work/quote.out" || fail "the quote's line: $(cat "$work/quote.out")"
+"$qrscene" channel list >"$work/list2.out"
+for n in 门店C 门店E 门店G; do grep -q "$n" "$work/list2.out" || fail "$n was not kept: $(cat "$work/quote.out")"; done
 
 # QR codes: offline from a url, and the channel's from the service; zbarimg reads both.
 "$qrscene" qr render --url "$url" --out "$work/offline.png" --dark '#1a7f37' >/dev/null
@@ -131,7 +140,7 @@ for round in 1 2; do
   [ "$code" = 1 ] || fail "conversions import round $round exited $code"
   want=$([ "$round" = 1 ] && echo "1 recorded, 0 already there, 1 failed" || echo "0 recorded, 1 already there, 1 failed")
   grep -q "$want" "$work/cimport.out" || fail "conversions import round $round: $(cat "$work/cimport.out")"
-  grep -q "row 3: kind" "$work/cimport.out" || fail "the bad row: $(cat "$work/cimport.out")"
+  grep -q "line 3: kind" "$work/cimport.out" || fail "the bad row: $(cat "$work/cimport.out")"
   grep -q "importing: 2/2" "$work/cimport.err" || fail "no progress: $(cat "$work/cimport.err")"
 done
 "$qrscene" conversions report >"$work/report.out"

@@ -552,8 +552,21 @@ TEST_F(ServiceSimTest, ChannelsAreMadeEditedAndDrawnThroughTheApi) {
   ASSERT_EQ(result["errors"].size(), 2U);
   EXPECT_EQ(result["errors"][0]["row"], 3);
   EXPECT_THAT(result["errors"][0]["message"].get<std::string>(), HasSubstr("name"));
+  EXPECT_EQ(result["errors"][0]["line"], 3);
   EXPECT_EQ(result["errors"][1]["row"], 5);
   EXPECT_THAT(result["errors"][1]["message"].get<std::string>(), HasSubstr("kind"));
+  EXPECT_EQ(api_json("GET", base).size(), 3U);
+  // An unclosed quote costs its own row; the rows after it are read, and errors name lines.
+  const std::string quoted = "name,group,owner,kind\n\"门店D,门店,小王,temporary\n门店E,门店,小王,weekly\n,门店,小张,temporary\n";
+  auto again = api("POST", std::string("/api/v1/channels/import?appid=") + kPlainApp, quoted, kAdminToken, "text/csv");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 207U) << again->body;
+  const auto read = nlohmann::json::parse(again->body);
+  ASSERT_EQ(read["errors"].size(), 3U) << again->body;  // the quote, then a row with a bad kind, one without a name
+  EXPECT_EQ(read["errors"][0]["line"], 2);
+  EXPECT_THAT(read["errors"][0]["message"].get<std::string>(), HasSubstr("line 2: a quote opened on this line"));
+  EXPECT_EQ(read["errors"][1]["line"], 3);
+  EXPECT_EQ(read["errors"][2]["line"], 4);
   EXPECT_EQ(api_json("GET", base).size(), 3U);
   EXPECT_EQ(api_json("POST", fmt::format("/api/v1/channels/{}/retire", id))["status"], "retired");
   EXPECT_EQ(api("PATCH", fmt::format("/api/v1/channels/{}", id), R"({"name":"x"})")->status, 409U);
