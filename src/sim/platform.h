@@ -7,6 +7,12 @@
 // wx_error() with WeChat's errcode. User actions change the state and return the push WeChat
 // would send (the XML of section 6), which the PushEngine delivers.
 //
+// One file per WeChat area, each with that area's API host routes (add_…_routes, api_host.h):
+// platform.cpp (accounts, state lookup, daily quotas), qr_codes.cpp (QR codes, tickets),
+// users.cpp, tags.cpp, menus.cpp, messages.cpp (customer-service messages), datacube.cpp (the
+// datacube, clear_quota), virtual_users.cpp (virtual users and their actions) and
+// platform_state.cpp (to_json, from_json). platform_fields.h holds what they share.
+//
 // Where the sources disagree (wechat-protocol.md section 10) PlatformOptions chooses; the
 // defaults follow the current documentation.
 // State is in memory; to_json()/from_json() save and restore it (tokens are not saved).

@@ -14,6 +14,9 @@
 //
 // Blocking work (pushes, image rendering) runs on the simulator's own thread pool, never on the
 // server's I/O threads. Thread safety: all public methods may be called concurrently.
+//
+// simulator.cpp adds the token routes and the image host; each WeChat area adds its API host
+// routes from its Platform file (api_host.h), and control_api.cpp adds the control API.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -145,7 +148,7 @@ class Simulator {
   Rng& rng() noexcept { return rng_; }
 
  private:
-  struct Pool;
+  struct Pool;  // the thread pool for blocking work, defined in api_host.h
 
   const Clock& clock_;
   FakeClock* fake_clock_;
@@ -157,6 +160,8 @@ class Simulator {
   std::unique_ptr<Pool> pool_;
   // The fault for a call to `path`, counted as hit, if one applies.
   std::optional<ApiFault> take_fault(std::string_view path);
+  // The control API (/sim/…), in control_api.cpp; add_routes adds it last.
+  void add_control_routes(net::Router& router);
 
   mutable std::mutex mu_;
   std::vector<ApiFault> faults_;  // under mu_
