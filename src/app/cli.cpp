@@ -7,10 +7,16 @@
 #include <functional>
 #include <string_view>
 
-#include "app/admin_commands.h"
+#include "app/admin_token_command.h"
+#include "app/channel_command.h"
+#include "app/conversions_command.h"
 #include "app/demo_command.h"
+#include "app/export_command.h"
+#include "app/followers_command.h"
+#include "app/qr_command.h"
 #include "app/serve_command.h"
 #include "app/sim_command.h"
+#include "app/stats_command.h"
 #include "app/wx_command.h"
 
 namespace qrscene::app {
