@@ -165,14 +165,31 @@ const Handler* Router::match(HttpRequest& request, unsigned& status, std::string
 
 // --- HttpServer ---
 
-// One connection: its stream and whether a request is being handled (stop() leaves those alone).
+// One connection as the server's bookkeeping sees it: whether a request is being handled (stop()
+// leaves those alone) or it is idle (it may be closed to make room), and how to end its reads.
 struct Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;
+  virtual ~Connection() = default;
+  virtual asio::any_io_executor executor() = 0;
+  virtual void cancel() = 0;  // on executor(): a pending read ends with operation_aborted
+  virtual void close() = 0;   // on executor()
   std::atomic<bool> busy{false};
   std::atomic<bool> idle{false};  // waiting for a request's first byte: may be closed to make room
   std::atomic<std::int64_t> idle_since{0};  // steady clock, nanoseconds
   std::atomic<bool> closing{false};         // chosen to make room
+};
+
+// A connection over a stream socket of `Protocol`: TCP from the acceptor, or a local socket pair
+// (HttpServer::answer). Both run the same session code.
+template <class Protocol>
+struct StreamConnection final : Connection {
+  explicit StreamConnection(typename Protocol::socket socket) : stream(std::move(socket)) {}
+  asio::any_io_executor executor() override { return stream.get_executor(); }
+  void cancel() override {
+    beast::error_code ignored;  // the connection may have closed meanwhile
+    stream.socket().cancel(ignored);
+  }
+  void close() override { stream.close(); }
+  beast::basic_stream<Protocol> stream;
 };
 
 struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
@@ -211,10 +228,9 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
     oldest->closing.store(true);  // not chosen twice
     // On its strand it is either still waiting (closed, and counted) or has a request by now (kept,
     // and may be chosen again later).
-    asio::post(oldest->stream.get_executor(), [c = oldest, self = shared_from_this()] {
-      beast::error_code ignored;
+    asio::post(oldest->executor(), [c = oldest, self = shared_from_this()] {
       if (c->idle.load()) {
-        c->stream.socket().cancel(ignored);
+        c->cancel();
         self->idle_closed.fetch_add(1);
       } else {
         c->closing.store(false);
@@ -390,63 +406,11 @@ std::size_t feed(Parser& parser, asio::const_buffer data, std::size_t& header_by
   return used;
 }
 
-// What a connection would be sent, without the socket (HttpServer::answer).
-asio::awaitable<std::string> answer_bytes(std::shared_ptr<State> state, std::string bytes, std::string remote_ip) {
-  const auto& opt = state->options;
-  std::string out;
-  std::string_view rest = bytes;
-  auto append = [&out](const auto& message) {
-    std::ostringstream os;
-    os << message;
-    out += os.str();
-  };
-  while (!rest.empty()) {
-    Parser parser;
-    limit(parser, opt);
-    beast::error_code ec;
-    std::size_t header_bytes = 0;
-    const std::size_t n = feed(parser, asio::buffer(rest.data(), rest.size()), header_bytes, opt, ec);
-    rest.remove_prefix(n);
-    if (!ec && !parser.is_done()) {  // the bytes ran out: as the peer closing
-      parser.put_eof(ec);
-      if (!ec && !parser.is_done()) ec = http::error::partial_message;
-    }
-    if (ec) {
-      if (const unsigned status = status_for_read_error(ec); status != 0) {
-        append(to_beast(HttpResponse::text(status, refusal_text(ec, opt)), 11, false, opt, {}));
-      }
-      break;
-    }
-    http::request<http::string_body> req = parser.release();
-    const unsigned version = req.version();
-    const bool keep_alive = req.keep_alive();
-    HttpRequest request = to_request(std::move(req), remote_ip, opt);
-    HttpResponse response = co_await dispatch(state->router, request);
-    if (response.stream) {  // its first chunk, as one body
-      struct FirstChunk final : ResponseStream {
-        std::string data;
-        asio::awaitable<bool> write(std::string chunk) override {
-          data = std::move(chunk);
-          co_return false;
-        }
-      } first;
-      const StreamProducer producer = std::move(response.stream);
-      response.stream = nullptr;
-      co_await producer(first);
-      response.body = std::move(first.data);
-      append(to_beast(std::move(response), version, false, opt, request.request_id));
-      break;
-    }
-    append(to_beast(std::move(response), version, keep_alive, opt, request.request_id));
-    if (!keep_alive) break;
-  }
-  co_return out;
-}
-
 // The chunks of a streamed response, on the connection's stream.
+template <class Stream>
 class ChunkWriter final : public ResponseStream {
  public:
-  ChunkWriter(beast::tcp_stream& stream, const State& state) : stream_(stream), state_(state) {}
+  ChunkWriter(Stream& stream, const State& state) : stream_(stream), state_(state) {}
   asio::awaitable<bool> write(std::string data) override {
     if (failed_ || state_.stopping.load()) co_return false;
     if (data.empty()) co_return true;  // an empty chunk would end the body
@@ -459,13 +423,14 @@ class ChunkWriter final : public ResponseStream {
   [[nodiscard]] bool failed() const noexcept { return failed_; }
 
  private:
-  beast::tcp_stream& stream_;
+  Stream& stream_;
   const State& state_;
   bool failed_ = false;
 };
 
 // Sends the headers of a streamed response, runs its producer, and ends the body.
-asio::awaitable<void> write_streamed(beast::tcp_stream& stream, const State& state, HttpResponse&& response,
+template <class Stream>
+asio::awaitable<void> write_streamed(Stream& stream, const State& state, HttpResponse&& response,
                                      unsigned version, std::string_view request_id) {
   http::response<http::empty_body> head{static_cast<http::status>(response.status), version};
   head.set(http::field::server, state.options.server_name);
@@ -479,7 +444,7 @@ asio::awaitable<void> write_streamed(beast::tcp_stream& stream, const State& sta
   stream.expires_after(state.options.read_timeout);
   co_await http::async_write_header(stream, serializer, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return;
-  ChunkWriter writer(stream, state);
+  ChunkWriter<Stream> writer(stream, state);
   const StreamProducer producer = std::move(response.stream);
   co_await producer(writer);
   if (writer.failed()) co_return;
@@ -491,7 +456,8 @@ asio::awaitable<void> write_streamed(beast::tcp_stream& stream, const State& sta
 // idle time between keep-alive requests); from then on the whole request must come within
 // read_timeout (slowloris). Usually the whole request comes with the first read and is parsed from
 // the buffer, with no second read and no timer to arm.
-asio::awaitable<beast::error_code> read_request(Connection& conn, beast::flat_buffer& buffer, Parser& parser,
+template <class Conn>
+asio::awaitable<beast::error_code> read_request(Conn& conn, beast::flat_buffer& buffer, Parser& parser,
                                                 const HttpServerOptions& opt, std::chrono::milliseconds wait) {
   beast::error_code ec;
   if (buffer.size() == 0) {
@@ -520,13 +486,16 @@ asio::awaitable<beast::error_code> read_request(Connection& conn, beast::flat_bu
   }
 }
 
-asio::awaitable<void> serve_connection(std::shared_ptr<State> state, tcp::socket socket) {
-  auto conn = std::make_shared<Connection>(std::move(socket));
-  beast::tcp_stream* stream = &conn->stream;
+// One connection's session: requests read, routed, handled and answered in turn until the peer
+// closes, a request does not keep the connection alive, a deadline passes or the server stops.
+// The caller has counted it in state->connections.
+template <class Protocol>
+asio::awaitable<void> serve_connection(std::shared_ptr<State> state, typename Protocol::socket socket,
+                                       std::string remote_ip) {
+  auto conn = std::make_shared<StreamConnection<Protocol>>(std::move(socket));
+  auto* stream = &conn->stream;
   state->track(conn);
   beast::error_code ec;
-  std::string remote_ip;
-  if (auto ep = stream->socket().remote_endpoint(ec); !ec) remote_ip = ep.address().to_string();
   beast::flat_buffer buffer;
   const auto& opt = state->options;
   bool first = true;
@@ -616,7 +585,10 @@ asio::awaitable<void> accept_loop(std::shared_ptr<State> state, asio::io_context
       continue;
     }
     state->connections.fetch_add(1);  // counted here, so a burst of accepts sees itself
-    asio::co_spawn(socket.get_executor(), serve_connection(state, std::move(socket)), asio::detached);
+    std::string remote_ip;
+    if (auto ep = socket.remote_endpoint(ec); !ec) remote_ip = ep.address().to_string();
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, serve_connection<tcp>(state, std::move(socket), std::move(remote_ip)), asio::detached);
     for (int i = 0; full && i < 50 && state->connections.load() > state->max_connections && !state->stopping.load();
          ++i) {
       timer.expires_after(2ms);
@@ -682,9 +654,8 @@ void HttpServer::stop() {
     conns.assign(state->conns.begin(), state->conns.end());
   }
   for (auto& c : conns) {
-    asio::post(c->stream.get_executor(), [c] {
-      beast::error_code ignored;  // the connection may have closed meanwhile
-      if (!c->busy.load()) c->stream.socket().cancel(ignored);
+    asio::post(c->executor(), [c] {
+      if (!c->busy.load()) c->cancel();
     });
   }
   if (conns.empty()) return;
@@ -692,7 +663,7 @@ void HttpServer::stop() {
     if (ec) return;  // cancelled: every connection finished in time
     std::lock_guard lock(state->mu);
     for (const auto& c : state->conns) {
-      asio::post(c->stream.get_executor(), [c] { c->stream.close(); });
+      asio::post(c->executor(), [c] { c->close(); });
     }
   });
 }
@@ -723,10 +694,31 @@ std::size_t raise_open_files_limit() noexcept {
 }
 
 std::string HttpServer::answer(std::string_view bytes, std::string remote_ip) {
+  using local = asio::local::stream_protocol;
   asio::io_context io;
-  auto answer = asio::co_spawn(io, answer_bytes(state_, std::string(bytes), std::move(remote_ip)), asio::use_future);
+  local::socket server(io), client(io);
+  asio::local::connect_pair(server, client);
+  state_->connections.fetch_add(1);
+  asio::co_spawn(io, serve_connection<local>(state_, std::move(server), std::move(remote_ip)), asio::detached);
+  // The peer: sends the bytes and closes its sending side, while reading all that comes back.
+  asio::co_spawn(io, [&client, input = std::string(bytes)]() -> asio::awaitable<void> {
+    beast::error_code ec;
+    co_await asio::async_write(client, asio::buffer(input), asio::redirect_error(asio::use_awaitable, ec));
+    client.shutdown(local::socket::shutdown_send, ec);
+  }, asio::detached);
+  std::string out;
+  asio::co_spawn(io, [&client, &out]() -> asio::awaitable<void> {
+    std::array<char, 16 * 1024> chunk{};
+    for (;;) {
+      beast::error_code ec;
+      const std::size_t n =
+          co_await client.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+      out.append(chunk.data(), n);
+      if (ec) break;
+    }
+  }, asio::detached);
   io.run();
-  return answer.get();
+  return out;
 }
 
 }  // namespace qrscene::net

@@ -153,11 +153,11 @@ class HttpServer {
   [[nodiscard]] std::size_t active_connections() const noexcept;
   [[nodiscard]] HttpServerStats stats() const noexcept;
 
-  // What a connection would be sent for `bytes`, without a socket: each request read with the
-  // same parser and limits (a refused one answered 400/413/431 and the rest dropped), routed and
-  // handled as on a socket, the answers serialized, until the bytes run out or a request does not
-  // keep the connection alive; of a streamed answer, its first chunk. The handlers run on the
-  // calling thread (not one of the io_context's). For the fuzz targets (fuzz/service_harness.h).
+  // What a client that sends `bytes` and then closes its sending side is sent back: the bytes go
+  // over a local socket pair into the same session code a TCP connection runs (parser, limits,
+  // deadlines, keep-alive, router, handlers, streamed answers to their end), with `remote_ip` as
+  // the peer's address. Runs on the calling thread until the session ends; the server need not be
+  // started. For the fuzz targets (fuzz/service_harness.h) and the tests.
   [[nodiscard]] std::string answer(std::string_view bytes, std::string remote_ip = "127.0.0.1");
 
   struct State;  // shared with the connection coroutines
