@@ -75,14 +75,12 @@ Status write_file(const std::string& path, std::string_view bytes) {
   return {};
 }
 
-// Runs the chosen action; JSON on success.
-Result<Json> perform(const WxSettings& s, wechat::ApiClient& api, wechat::TokenStore& store) {
+Error unknown_action(const std::string& a) {
+  return unexpected(ErrorCode::kInternal, fmt::format("unknown action '{}'", a));
+}
+
+Result<Json> perform_qrcode(const WxSettings& s, wechat::ApiClient& api) {
   const std::string& a = s.action;
-  if (a == "token") {
-    QRSCENE_ASSIGN_OR_RETURN(auto token, api.tokens().token());
-    QRSCENE_ASSIGN_OR_RETURN(auto stored, store.get(api.appid()));
-    return Json{{"appid", api.appid()}, {"access_token", token}, {"expires_at", stored ? stored->expires_at : 0}};
-  }
   if (a == "qrcode create") {
     if (s.temporary == s.permanent) {
       return unexpected(ErrorCode::kInvalidArgument, "say --temporary or --permanent");
@@ -112,6 +110,11 @@ Result<Json> perform(const WxSettings& s, wechat::ApiClient& api, wechat::TokenS
     return Json{{"file", s.output}, {"bytes", image.bytes.size()}, {"content_type", image.content_type}};
   }
   if (a == "qrcode url") return Json{{"image_url", api.showqrcode_url(s.ticket)}};
+  return unknown_action(a);
+}
+
+Result<Json> perform_user(const WxSettings& s, wechat::ApiClient& api) {
+  const std::string& a = s.action;
   if (a == "user info") {
     QRSCENE_ASSIGN_OR_RETURN(auto u, api.user_info(s.openid, s.lang));
     return to_json(u);
@@ -126,6 +129,11 @@ Result<Json> perform(const WxSettings& s, wechat::ApiClient& api, wechat::TokenS
     QRSCENE_ASSIGN_OR_RETURN(auto all, api.followers());
     return Json{{"count", all.size()}, {"openids", all}};
   }
+  return unknown_action(a);
+}
+
+Result<Json> perform_tags(const WxSettings& s, wechat::ApiClient& api) {
+  const std::string& a = s.action;
   if (a == "tags list") {
     QRSCENE_ASSIGN_OR_RETURN(auto tags, api.tags());
     Json list = Json::array();
@@ -152,6 +160,11 @@ Result<Json> perform(const WxSettings& s, wechat::ApiClient& api, wechat::TokenS
     QRSCENE_ASSIGN_OR_RETURN(auto ids, api.user_tags(s.openid));
     return Json{{"tagid_list", ids}};
   }
+  return unknown_action(a);
+}
+
+Result<Json> perform_menu(const WxSettings& s, wechat::ApiClient& api) {
+  const std::string& a = s.action;
   if (a == "menu get") {
     QRSCENE_ASSIGN_OR_RETURN(auto body, api.menu());
     return Json::parse(body, nullptr, false);
@@ -165,13 +178,22 @@ Result<Json> perform(const WxSettings& s, wechat::ApiClient& api, wechat::TokenS
     QRSCENE_TRY(api.delete_menu());
     return Json{{"ok", true}};
   }
-  if (a == "message text") {
+  return unknown_action(a);
+}
+
+Result<Json> perform_message(const WxSettings& s, wechat::ApiClient& api) {
+  if (s.action == "message text") {
     wechat::CustomMessage m;
     m.touser = s.openid;
     m.content = s.text;
     QRSCENE_TRY(api.send_message(m));
     return Json{{"ok", true}};
   }
+  return unknown_action(s.action);
+}
+
+Result<Json> perform_datacube(const WxSettings& s, wechat::ApiClient& api) {
+  const std::string& a = s.action;
   if (a == "datacube summary") {
     QRSCENE_ASSIGN_OR_RETURN(auto rows, api.user_summary(s.begin, s.end));
     Json list = Json::array();
@@ -187,7 +209,24 @@ Result<Json> perform(const WxSettings& s, wechat::ApiClient& api, wechat::TokenS
     for (const auto& r : rows) list.push_back({{"ref_date", r.ref_date}, {"cumulate_user", r.cumulate_user}});
     return Json{{"list", list}};
   }
-  return unexpected(ErrorCode::kInternal, fmt::format("unknown action '{}'", a));
+  return unknown_action(a);
+}
+
+// Runs the chosen action; JSON on success.
+Result<Json> perform(const WxSettings& s, wechat::ApiClient& api, wechat::TokenStore& store) {
+  const std::string& a = s.action;
+  if (a == "token") {
+    QRSCENE_ASSIGN_OR_RETURN(auto token, api.tokens().token());
+    QRSCENE_ASSIGN_OR_RETURN(auto stored, store.get(api.appid()));
+    return Json{{"appid", api.appid()}, {"access_token", token}, {"expires_at", stored ? stored->expires_at : 0}};
+  }
+  if (a.starts_with("qrcode ")) return perform_qrcode(s, api);
+  if (a.starts_with("user ")) return perform_user(s, api);
+  if (a.starts_with("tags ")) return perform_tags(s, api);
+  if (a.starts_with("menu ")) return perform_menu(s, api);
+  if (a.starts_with("message ")) return perform_message(s, api);
+  if (a.starts_with("datacube ")) return perform_datacube(s, api);
+  return unknown_action(a);
 }
 
 int run_wx(const WxSettings& s) {
@@ -246,93 +285,117 @@ int run_wx(const WxSettings& s) {
   return 0;
 }
 
+void add_where_and_who_options(CLI::App& cmd, WxSettings& s) {
+  cmd.add_option("--config", s.config_file, "qrscene.toml to take the account and hosts from");
+  cmd.add_option("--appid", s.appid, "AppID (env QRSCENE_APPID); picks the account when the file has several");
+  cmd.add_option("--secret", s.secret, "AppSecret, or env:NAME / file:PATH (env QRSCENE_SECRET)");
+  cmd.add_option("--api-base", s.api_base, "API host, e.g. http://127.0.0.1:9100 for qrscene sim "
+                                           "(default https://api.weixin.qq.com)");
+  cmd.add_option("--mp-base", s.mp_base, "showqrcode host (default https://mp.weixin.qq.com)");
+  cmd.add_option("--token-mode", s.token_mode, "stable (default) or classic")
+      ->check(CLI::IsMember({"stable", "classic"}));
+}
+
+// Each leaf names its action; the parsed settings are run once CLI11 is done.
+struct CommandTree {
+  CLI::App& cmd;
+  std::shared_ptr<WxSettings> settings;
+
+  CLI::App* leaf(CLI::App& parent, const std::string& name, const std::string& help) const {
+    CLI::App* sub = parent.add_subcommand(name, help);
+    const std::string action = &parent == &cmd ? name : fmt::format("{} {}", parent.get_name(), name);
+    sub->callback([s = settings, action] { s->action = action; });
+    return sub;
+  }
+  CLI::App* group(const std::string& name, const std::string& help) const {
+    CLI::App* g = cmd.add_subcommand(name, help);
+    g->require_subcommand(1);
+    return g;
+  }
+};
+
+void add_qrcode_commands(const CommandTree& tree) {
+  WxSettings& s = *tree.settings;
+  CLI::App* qr = tree.group("qrcode", "parametric QR codes");
+  CLI::App* create = tree.leaf(*qr, "create", "create a code; prints ticket, url and image URL");
+  auto* temporary = create->add_flag("--temporary", s.temporary, "a temporary code (QR_SCENE / QR_STR_SCENE)");
+  auto* permanent = create->add_flag("--permanent", s.permanent, "a permanent code (QR_LIMIT_…), 100,000 per account");
+  temporary->excludes(permanent);
+  auto* id = create->add_option("--scene-id", s.scene_id, "integer scene (temporary 1..4294967295, permanent 1..100000)");
+  auto* str = create->add_option("--scene-str", s.scene_str, "string scene (1..64 bytes)");
+  id->excludes(str);
+  create->add_option("--expire", s.expire, "lifetime of a temporary code in seconds (default 2592000, 30 days)");
+  create->add_option("-o,--output", s.output, "also download the image to this file");
+  CLI::App* image = tree.leaf(*qr, "image", "download a ticket's image from the mp host");
+  image->add_option("ticket", s.ticket, "the ticket")->required();
+  image->add_option("-o,--output", s.output, "file to write (JPEG)")->required();
+  CLI::App* url = tree.leaf(*qr, "url", "print the showqrcode URL of a ticket");
+  url->add_option("ticket", s.ticket, "the ticket")->required();
+}
+
+void add_user_commands(const CommandTree& tree) {
+  WxSettings& s = *tree.settings;
+  CLI::App* user = tree.group("user", "followers");
+  CLI::App* info = tree.leaf(*user, "info", "user/info of one follower");
+  info->add_option("openid", s.openid, "the openid")->required();
+  info->add_option("--lang", s.lang, "zh_CN, zh_TW or en")->check(CLI::IsMember({"zh_CN", "zh_TW", "en"}));
+  CLI::App* batch = tree.leaf(*user, "batch", "user/info of many followers (sent 100 at a time)");
+  batch->add_option("openids", s.openids, "openids")->required();
+  batch->add_option("--lang", s.lang, "zh_CN, zh_TW or en")->check(CLI::IsMember({"zh_CN", "zh_TW", "en"}));
+  tree.leaf(*user, "list", "every follower's openid (user/get, all pages)");
+}
+
+void add_tags_commands(const CommandTree& tree) {
+  WxSettings& s = *tree.settings;
+  CLI::App* tags = tree.group("tags", "user tags");
+  tree.leaf(*tags, "list", "every tag with its follower count");
+  tree.leaf(*tags, "create", "create a tag")->add_option("name", s.name, "tag name (at most 30 characters)")->required();
+  CLI::App* update = tree.leaf(*tags, "update", "rename a tag");
+  update->add_option("id", s.tag_id, "tag id")->required();
+  update->add_option("name", s.name, "new name")->required();
+  tree.leaf(*tags, "delete", "delete a tag")->add_option("id", s.tag_id, "tag id")->required();
+  for (const char* verb : {"tag", "untag"}) {
+    CLI::App* t = tree.leaf(*tags, verb, std::string(verb) + " followers (sent 50 at a time)");
+    t->add_option("id", s.tag_id, "tag id")->required();
+    t->add_option("openids", s.openids, "openids")->required();
+  }
+  tree.leaf(*tags, "of", "the tags of one follower")->add_option("openid", s.openid, "the openid")->required();
+}
+
+void add_menu_message_and_datacube_commands(const CommandTree& tree) {
+  WxSettings& s = *tree.settings;
+  CLI::App* menu = tree.group("menu", "the custom menu");
+  tree.leaf(*menu, "get", "the menu as WeChat answers it");
+  tree.leaf(*menu, "create", "set the menu from a JSON file ({\"button\":[…]}; - for stdin)")
+      ->add_option("file", s.file, "JSON file")
+      ->required();
+  tree.leaf(*menu, "delete", "delete the menu");
+
+  CLI::App* message = tree.group("message", "customer-service messages");
+  CLI::App* text = tree.leaf(*message, "text", "send a text (never retried blindly)");
+  text->add_option("openid", s.openid, "recipient")->required();
+  text->add_option("text", s.text, "content")->required();
+
+  CLI::App* cube = tree.group("datacube", "WeChat's own daily user figures");
+  for (const char* what : {"summary", "cumulate"}) {
+    CLI::App* c = tree.leaf(*cube, what, std::string("getuser") + what + " over any span (asked 7 days at a time)");
+    c->add_option("begin", s.begin, "first day, yyyy-mm-dd")->required();
+    c->add_option("end", s.end, "last day, yyyy-mm-dd")->required();
+  }
+}
+
 }  // namespace
 
 void configure_wx_command(CLI::App& cmd, std::function<int()>& run) {
   auto s = std::make_shared<WxSettings>();
   cmd.require_subcommand(1);
-  cmd.add_option("--config", s->config_file, "qrscene.toml to take the account and hosts from");
-  cmd.add_option("--appid", s->appid, "AppID (env QRSCENE_APPID); picks the account when the file has several");
-  cmd.add_option("--secret", s->secret, "AppSecret, or env:NAME / file:PATH (env QRSCENE_SECRET)");
-  cmd.add_option("--api-base", s->api_base, "API host, e.g. http://127.0.0.1:9100 for qrscene sim "
-                                            "(default https://api.weixin.qq.com)");
-  cmd.add_option("--mp-base", s->mp_base, "showqrcode host (default https://mp.weixin.qq.com)");
-  cmd.add_option("--token-mode", s->token_mode, "stable (default) or classic")
-      ->check(CLI::IsMember({"stable", "classic"}));
-
-  // Each leaf names its action; the parsed settings are run once CLI11 is done.
-  const auto leaf = [&cmd, s](CLI::App& parent, const std::string& name, const std::string& help) {
-    CLI::App* sub = parent.add_subcommand(name, help);
-    const std::string action = &parent == &cmd ? name : fmt::format("{} {}", parent.get_name(), name);
-    sub->callback([s, action] { s->action = action; });
-    return sub;
-  };
-  const auto group = [&cmd](const std::string& name, const std::string& help) {
-    CLI::App* g = cmd.add_subcommand(name, help);
-    g->require_subcommand(1);
-    return g;
-  };
-
-  leaf(cmd, "token", "print the access_token (fetching one)");
-
-  CLI::App* qr = group("qrcode", "parametric QR codes");
-  CLI::App* create = leaf(*qr, "create", "create a code; prints ticket, url and image URL");
-  auto* temporary = create->add_flag("--temporary", s->temporary, "a temporary code (QR_SCENE / QR_STR_SCENE)");
-  auto* permanent = create->add_flag("--permanent", s->permanent, "a permanent code (QR_LIMIT_…), 100,000 per account");
-  temporary->excludes(permanent);
-  auto* id = create->add_option("--scene-id", s->scene_id, "integer scene (temporary 1..4294967295, permanent 1..100000)");
-  auto* str = create->add_option("--scene-str", s->scene_str, "string scene (1..64 bytes)");
-  id->excludes(str);
-  create->add_option("--expire", s->expire, "lifetime of a temporary code in seconds (default 2592000, 30 days)");
-  create->add_option("-o,--output", s->output, "also download the image to this file");
-  CLI::App* image = leaf(*qr, "image", "download a ticket's image from the mp host");
-  image->add_option("ticket", s->ticket, "the ticket")->required();
-  image->add_option("-o,--output", s->output, "file to write (JPEG)")->required();
-  CLI::App* url = leaf(*qr, "url", "print the showqrcode URL of a ticket");
-  url->add_option("ticket", s->ticket, "the ticket")->required();
-
-  CLI::App* user = group("user", "followers");
-  CLI::App* info = leaf(*user, "info", "user/info of one follower");
-  info->add_option("openid", s->openid, "the openid")->required();
-  info->add_option("--lang", s->lang, "zh_CN, zh_TW or en")->check(CLI::IsMember({"zh_CN", "zh_TW", "en"}));
-  CLI::App* batch = leaf(*user, "batch", "user/info of many followers (sent 100 at a time)");
-  batch->add_option("openids", s->openids, "openids")->required();
-  batch->add_option("--lang", s->lang, "zh_CN, zh_TW or en")->check(CLI::IsMember({"zh_CN", "zh_TW", "en"}));
-  leaf(*user, "list", "every follower's openid (user/get, all pages)");
-
-  CLI::App* tags = group("tags", "user tags");
-  leaf(*tags, "list", "every tag with its follower count");
-  leaf(*tags, "create", "create a tag")->add_option("name", s->name, "tag name (at most 30 characters)")->required();
-  CLI::App* update = leaf(*tags, "update", "rename a tag");
-  update->add_option("id", s->tag_id, "tag id")->required();
-  update->add_option("name", s->name, "new name")->required();
-  leaf(*tags, "delete", "delete a tag")->add_option("id", s->tag_id, "tag id")->required();
-  for (const char* verb : {"tag", "untag"}) {
-    CLI::App* t = leaf(*tags, verb, std::string(verb) + " followers (sent 50 at a time)");
-    t->add_option("id", s->tag_id, "tag id")->required();
-    t->add_option("openids", s->openids, "openids")->required();
-  }
-  leaf(*tags, "of", "the tags of one follower")->add_option("openid", s->openid, "the openid")->required();
-
-  CLI::App* menu = group("menu", "the custom menu");
-  leaf(*menu, "get", "the menu as WeChat answers it");
-  leaf(*menu, "create", "set the menu from a JSON file ({\"button\":[…]}; - for stdin)")
-      ->add_option("file", s->file, "JSON file")
-      ->required();
-  leaf(*menu, "delete", "delete the menu");
-
-  CLI::App* message = group("message", "customer-service messages");
-  CLI::App* text = leaf(*message, "text", "send a text (never retried blindly)");
-  text->add_option("openid", s->openid, "recipient")->required();
-  text->add_option("text", s->text, "content")->required();
-
-  CLI::App* cube = group("datacube", "WeChat's own daily user figures");
-  for (const char* what : {"summary", "cumulate"}) {
-    CLI::App* c = leaf(*cube, what, std::string("getuser") + what + " over any span (asked 7 days at a time)");
-    c->add_option("begin", s->begin, "first day, yyyy-mm-dd")->required();
-    c->add_option("end", s->end, "last day, yyyy-mm-dd")->required();
-  }
-
+  add_where_and_who_options(cmd, *s);
+  const CommandTree tree{cmd, s};
+  tree.leaf(cmd, "token", "print the access_token (fetching one)");
+  add_qrcode_commands(tree);
+  add_user_commands(tree);
+  add_tags_commands(tree);
+  add_menu_message_and_datacube_commands(tree);
   run = [s] { return run_wx(*s); };
 }
 

@@ -242,12 +242,230 @@ void read_account(const toml::table& t, std::string_view where, const Environmen
     std::string raw;
     const std::string path = fmt::format("{}.{}", where, key);
     read(t, key, path, raw, p);
-    if (raw.empty()) continue;
-    auto s = resolve_secret(raw, path, env);
-    if (s) {
-      *target = std::move(*s);
+    set_secret(raw, path, env, *target, p);
+  }
+}
+
+// The settings with a few named values, read as text and chosen once all sources are read.
+struct NamedValues {
+  std::string token_mode, backend, on_unfollow;
+};
+
+// Each [section] and its keys; QRSCENE_<SECTION>_<KEY> overrides any of them.
+void read_service_sections(const toml::table& root, const Environment& env, Config& c, NamedValues& named,
+                           Problems& p) {
+  read_section(root, "wechat",
+               {{"api_base", &c.wechat.api_base},
+                {"mp_base", &c.wechat.mp_base},
+                {"token_mode", &named.token_mode},
+                {"timeout_ms", &c.wechat.timeout_ms}},
+               env, p);
+  read_section(root, "server",
+               {{"address", &c.server.address},
+                {"port", &c.server.port},
+                {"threads", &c.server.threads},
+                {"max_body_bytes", &c.server.max_body_bytes},
+                {"timestamp_window_seconds", &c.server.timestamp_window_seconds},
+                {"trusted_proxies", &c.server.trusted_proxies},
+                {"max_connections", &c.server.max_connections}},
+               env, p);
+  read_section(root, "store",
+               {{"backend", &named.backend},
+                {"path", &c.store.path},
+                {"durable", &c.store.durable},
+                {"utc_offset_minutes", &c.store.utc_offset_minutes},
+                {"url", &c.store.url},
+                {"writers", &c.store.writers},
+                {"readers", &c.store.readers},
+                {"auto_migrate", &c.store.auto_migrate},
+                {"projector", &c.store.projector}},
+               env, p);
+  read_section(root, "redis",
+               {{"url", &c.redis.url}, {"prefix", &c.redis.prefix}, {"timeout_ms", &c.redis.timeout_ms}}, env, p);
+}
+
+void read_product_sections(const toml::table& root, const Environment& env, Config& c, NamedValues& named,
+                           Problems& p) {
+  read_section(root, "privacy", {{"on_unfollow", &named.on_unfollow}}, env, p);
+  read_section(root, "replies", {{"organic_subscribe", &c.replies.organic_subscribe}}, env, p);
+  read_section(root, "jobs",
+               {{"webhook_url", &c.jobs.webhook_url},
+                {"webhook_secret", &c.jobs.webhook_secret},
+                {"max_attempts", &c.jobs.max_attempts},
+                {"renew_ahead_hours", &c.jobs.renew_ahead_hours},
+                {"profile_followers", &c.jobs.profile_followers},
+                {"forward_kinds", &c.jobs.forward_kinds}},
+               env, p);
+  read_section(root, "conversions", {{"currency", &c.conversions.currency}}, env, p);
+  read_section(root, "admin",
+               {{"token_sha256", &c.admin.token_sha256}, {"failures_per_minute", &c.admin.failures_per_minute}}, env, p);
+  read_section(root, "login",
+               {{"public", &c.login.public_sessions},
+                {"session_seconds", &c.login.session_seconds},
+                {"sessions_per_minute_per_ip", &c.login.sessions_per_minute_per_ip},
+                {"code_cooldown_seconds", &c.login.code_cooldown_seconds},
+                {"exchange_seconds", &c.login.exchange_seconds},
+                {"channel", &c.login.channel},
+                {"cookie_secure", &c.login.cookie_secure},
+                {"reply_logged_in", &c.login.reply_logged_in},
+                {"reply_bound", &c.login.reply_bound},
+                {"reply_denied", &c.login.reply_denied},
+                {"reply_expired", &c.login.reply_expired},
+                {"reply_already_bound", &c.login.reply_already_bound},
+                {"confirm_prompt", &c.login.confirm_prompt},
+                {"confirm_hint", &c.login.confirm_hint}},
+               env, p);
+}
+
+void read_accounts(const toml::table& root, const Environment& env, std::vector<AccountConfig>& accounts, Problems& p) {
+  if (const toml::node* a = root.get("accounts")) {
+    if (const auto* arr = a->as_array()) {
+      for (std::size_t i = 0; i < arr->size(); ++i) {
+        const std::string where = fmt::format("accounts[{}]", i + 1);
+        if (const auto* t = arr->get(i)->as_table()) {
+          read_account(*t, where, env, accounts.emplace_back(), p);
+        } else {
+          p.add("{}: must be a table ([[accounts]])", where);
+        }
+      }
     } else {
-      p.add(s.error().message);
+      p.add("accounts: must be an array of tables ([[accounts]])");
+    }
+  }
+}
+
+// With no [[accounts]] in the file, one account from QRSCENE_APPID and its companions.
+void read_account_from_env(const Environment& env, std::vector<AccountConfig>& accounts, Problems& p) {
+  if (auto appid = env("QRSCENE_APPID")) {
+    AccountConfig& a = accounts.emplace_back();
+    a.appid = *appid;
+    override_from_env(env, "QRSCENE_TOKEN", a.token);
+    override_from_env(env, "QRSCENE_MODE", a.mode);
+    for (const auto& [name, target] :
+         {std::pair{"QRSCENE_SECRET", &a.secret}, std::pair{"QRSCENE_ENCODING_AES_KEY", &a.encoding_aes_key}}) {
+      if (auto v = env(name)) set_secret(*v, name, env, *target, p);
+    }
+  }
+}
+
+void settle_wechat_hosts_and_choices(const NamedValues& named, Config& c, Problems& p) {
+  c.wechat.api_base = strip_trailing_slash(c.wechat.api_base);
+  c.wechat.mp_base = strip_trailing_slash(c.wechat.mp_base);
+  check_base_url(c.wechat.api_base, "wechat.api_base", p);
+  check_base_url(c.wechat.mp_base, "wechat.mp_base", p);
+  c.wechat.token_mode = choose(named.token_mode, {TokenMode::kStable, TokenMode::kClassic}, "wechat.token_mode", p);
+  c.store.backend = choose(named.backend, {StoreBackend::kSqlite, StoreBackend::kPostgres}, "store.backend", p);
+  c.privacy.on_unfollow =
+      choose(named.on_unfollow, {OnUnfollow::kPseudonymize, OnUnfollow::kDelete}, "privacy.on_unfollow", p);
+}
+
+void check_wechat_and_server(const Config& c, Problems& p) {
+  if (c.wechat.timeout_ms < 100 || c.wechat.timeout_ms > 60'000) {
+    p.add("wechat.timeout_ms: must be 100..60000, got {}", c.wechat.timeout_ms);
+  }
+  if (c.server.port < 0 || c.server.port > 65535) p.add("server.port: must be 0..65535, got {}", c.server.port);
+  if (c.server.threads < 1 || c.server.threads > 256) p.add("server.threads: must be 1..256, got {}", c.server.threads);
+  if (c.server.max_body_bytes < 1024 || c.server.max_body_bytes > 1024 * 1024) {
+    p.add("server.max_body_bytes: must be 1024..1048576, got {}", c.server.max_body_bytes);
+  }
+  if (c.server.timestamp_window_seconds < 30 || c.server.timestamp_window_seconds > 86'400) {
+    p.add("server.timestamp_window_seconds: must be 30..86400, got {}", c.server.timestamp_window_seconds);
+  }
+  if (auto proxies = TrustedProxies::parse(c.server.trusted_proxies); !proxies) {
+    p.add("server.trusted_proxies: {} (give addresses or CIDR networks, like \"127.0.0.1, 10.0.0.0/8\")",
+          proxies.error().message);
+  }
+  if (c.server.max_connections < 0 || c.server.max_connections > 1'000'000) {
+    p.add("server.max_connections: must be 0 (below the open-files limit) or 1..1000000, got {}",
+          c.server.max_connections);
+  }
+}
+
+void check_store_and_redis(const Config& c, Problems& p) {
+  if (c.store.backend == StoreBackend::kSqlite && c.store.path.empty()) p.add("store.path: must name the SQLite file");
+  if (c.store.backend == StoreBackend::kPostgres && c.store.url.empty()) {
+    p.add("store.url: backend = \"postgres\" needs a connection string, e.g. "
+          "\"env:QRSCENE_DATABASE_URL\" holding postgresql://qrscene:…@db:5432/qrscene");
+  }
+  if (c.store.writers < 1 || c.store.writers > 64) p.add("store.writers: must be 1..64, got {}", c.store.writers);
+  if (c.store.readers < 1 || c.store.readers > 64) p.add("store.readers: must be 1..64, got {}", c.store.readers);
+  if (!c.redis.url.empty() && !c.redis.url.reveal().starts_with("redis://") &&
+      !c.redis.url.reveal().starts_with("unix:")) {
+    p.add("redis.url: must start with redis:// (or unix: for a socket path)");
+  }
+  if (c.redis.timeout_ms < 10 || c.redis.timeout_ms > 60'000) {
+    p.add("redis.timeout_ms: must be 10..60000, got {}", c.redis.timeout_ms);
+  }
+  if (c.store.utc_offset_minutes < -720 || c.store.utc_offset_minutes > 840) {
+    p.add("store.utc_offset_minutes: must be -720..840, got {}", c.store.utc_offset_minutes);
+  }
+}
+
+void check_forwarding(const JobsOptions& jobs, Problems& p) {
+  if (!jobs.webhook_url.empty()) {
+    check_base_url(jobs.webhook_url, "jobs.webhook_url", p);
+    if (jobs.webhook_secret.empty()) p.add("jobs.webhook_secret: needed with webhook_url (the receiver checks the HMAC)");
+  }
+  for (const auto& kind : jobs.forwarded_kinds()) {
+    if (kind.size() > 64 || kind.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+                                std::string::npos) {
+      p.add("jobs.forward_kinds: '{}' is not a WeChat Event or MsgType name (like CLICK or TEMPLATESENDJOBFINISH)",
+            kind);
+    }
+  }
+  if (!jobs.forward_kinds.empty() && jobs.webhook_url.empty()) {
+    p.add("jobs.forward_kinds: needs webhook_url (the kinds are stored only to be forwarded)");
+  }
+}
+
+void check_login(const LoginConfig& login, Problems& p) {
+  if (login.session_seconds < 30 || login.session_seconds > 1800) {
+    p.add("login.session_seconds: must be 30..1800, got {}", login.session_seconds);
+  }
+  if (login.sessions_per_minute_per_ip < 1 || login.sessions_per_minute_per_ip > 10'000) {
+    p.add("login.sessions_per_minute_per_ip: must be 1..10000, got {}", login.sessions_per_minute_per_ip);
+  }
+  if (login.code_cooldown_seconds < 0 || login.code_cooldown_seconds > 86'400) {
+    p.add("login.code_cooldown_seconds: must be 0..86400, got {}", login.code_cooldown_seconds);
+  }
+  if (login.exchange_seconds < 30 || login.exchange_seconds > 3600) {
+    p.add("login.exchange_seconds: must be 30..3600, got {}", login.exchange_seconds);
+  }
+  if (login.channel.empty() || login.channel.size() > 64) p.add("login.channel: a channel name of 1..64 bytes");
+  if (login.cookie_secure != "auto" && login.cookie_secure != "always" && login.cookie_secure != "never") {
+    p.add("login.cookie_secure: auto, always or never, got '{}'", login.cookie_secure);
+  }
+}
+
+void check_jobs_conversions_and_admin(const Config& c, Problems& p) {
+  if (c.jobs.max_attempts < 1 || c.jobs.max_attempts > 100) {
+    p.add("jobs.max_attempts: must be 1..100, got {}", c.jobs.max_attempts);
+  }
+  if (c.conversions.currency.size() != 3 ||
+      c.conversions.currency.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos) {
+    p.add("conversions.currency: '{}' is not an ISO 4217 code such as CNY", c.conversions.currency);
+  }
+  if (c.jobs.renew_ahead_hours < 1 || c.jobs.renew_ahead_hours > 24 * 29) {
+    p.add("jobs.renew_ahead_hours: must be 1..696 (under 29 days), got {}", c.jobs.renew_ahead_hours);
+  }
+  if (c.admin.failures_per_minute < 1 || c.admin.failures_per_minute > 1'000'000) {
+    p.add("admin.failures_per_minute: must be 1..1000000, got {}", c.admin.failures_per_minute);
+  }
+  for (const auto& h : c.admin.token_hashes()) {
+    if (h.size() != 64 || h.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      p.add("admin.token_sha256: '{}' is not a SHA-256 in lowercase hex (64 characters): `qrscene admin-token` "
+            "prints one", h);
+    }
+  }
+}
+
+void check_accounts(const std::vector<AccountConfig>& accounts, Problems& p) {
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < accounts.size(); ++i) {
+    const std::string where = fmt::format("accounts[{}]", i + 1);
+    check_account(accounts[i], where, p);
+    if (!accounts[i].appid.empty() && !seen.insert(accounts[i].appid).second) {
+      p.add("{}.appid: {} is configured twice", where, accounts[i].appid);
     }
   }
 }
@@ -321,207 +539,23 @@ Result<Config> parse_config(std::string_view text, std::string_view source, cons
   }
   Config c;
   Problems p;
-  std::string token_mode(to_string(c.wechat.token_mode));
-  std::string backend(to_string(c.store.backend));
-  std::string on_unfollow(to_string(c.privacy.on_unfollow));
+  NamedValues named{std::string(to_string(c.wechat.token_mode)), std::string(to_string(c.store.backend)),
+                    std::string(to_string(c.privacy.on_unfollow))};
   reject_unknown(root, {"wechat", "server", "store", "redis", "privacy", "replies", "jobs", "admin", "login", "conversions",
-                       "accounts"}, "",
-                 p);
-  // Each [section] and its keys; QRSCENE_<SECTION>_<KEY> overrides any of them.
-  read_section(root, "wechat",
-               {{"api_base", &c.wechat.api_base},
-                {"mp_base", &c.wechat.mp_base},
-                {"token_mode", &token_mode},
-                {"timeout_ms", &c.wechat.timeout_ms}},
-               env, p);
-  read_section(root, "server",
-               {{"address", &c.server.address},
-                {"port", &c.server.port},
-                {"threads", &c.server.threads},
-                {"max_body_bytes", &c.server.max_body_bytes},
-                {"timestamp_window_seconds", &c.server.timestamp_window_seconds},
-                {"trusted_proxies", &c.server.trusted_proxies},
-                {"max_connections", &c.server.max_connections}},
-               env, p);
-  read_section(root, "store",
-               {{"backend", &backend},
-                {"path", &c.store.path},
-                {"durable", &c.store.durable},
-                {"utc_offset_minutes", &c.store.utc_offset_minutes},
-                {"url", &c.store.url},
-                {"writers", &c.store.writers},
-                {"readers", &c.store.readers},
-                {"auto_migrate", &c.store.auto_migrate},
-                {"projector", &c.store.projector}},
-               env, p);
-  read_section(root, "redis",
-               {{"url", &c.redis.url}, {"prefix", &c.redis.prefix}, {"timeout_ms", &c.redis.timeout_ms}}, env, p);
-  read_section(root, "privacy", {{"on_unfollow", &on_unfollow}}, env, p);
-  read_section(root, "replies", {{"organic_subscribe", &c.replies.organic_subscribe}}, env, p);
-  read_section(root, "jobs",
-               {{"webhook_url", &c.jobs.webhook_url},
-                {"webhook_secret", &c.jobs.webhook_secret},
-                {"max_attempts", &c.jobs.max_attempts},
-                {"renew_ahead_hours", &c.jobs.renew_ahead_hours},
-                {"profile_followers", &c.jobs.profile_followers},
-                {"forward_kinds", &c.jobs.forward_kinds}},
-               env, p);
-  read_section(root, "conversions", {{"currency", &c.conversions.currency}}, env, p);
-  read_section(root, "admin",
-               {{"token_sha256", &c.admin.token_sha256}, {"failures_per_minute", &c.admin.failures_per_minute}}, env, p);
-  read_section(root, "login",
-               {{"public", &c.login.public_sessions},
-                {"session_seconds", &c.login.session_seconds},
-                {"sessions_per_minute_per_ip", &c.login.sessions_per_minute_per_ip},
-                {"code_cooldown_seconds", &c.login.code_cooldown_seconds},
-                {"exchange_seconds", &c.login.exchange_seconds},
-                {"channel", &c.login.channel},
-                {"cookie_secure", &c.login.cookie_secure},
-                {"reply_logged_in", &c.login.reply_logged_in},
-                {"reply_bound", &c.login.reply_bound},
-                {"reply_denied", &c.login.reply_denied},
-                {"reply_expired", &c.login.reply_expired},
-                {"reply_already_bound", &c.login.reply_already_bound},
-                {"confirm_prompt", &c.login.confirm_prompt},
-                {"confirm_hint", &c.login.confirm_hint}},
-               env, p);
-  if (const toml::node* a = root.get("accounts")) {
-    if (const auto* arr = a->as_array()) {
-      for (std::size_t i = 0; i < arr->size(); ++i) {
-        const std::string where = fmt::format("accounts[{}]", i + 1);
-        if (const auto* t = arr->get(i)->as_table()) {
-          read_account(*t, where, env, c.accounts.emplace_back(), p);
-        } else {
-          p.add("{}: must be a table ([[accounts]])", where);
-        }
-      }
-    } else {
-      p.add("accounts: must be an array of tables ([[accounts]])");
-    }
-  }
+                       "accounts"}, "", p);
+  // Problems are reported in the order found: keep the order of these steps.
+  read_service_sections(root, env, c, named, p);
+  read_product_sections(root, env, c, named, p);
+  read_accounts(root, env, c.accounts, p);
+  if (c.accounts.empty()) read_account_from_env(env, c.accounts, p);
 
-  if (c.accounts.empty()) {
-    if (auto appid = env("QRSCENE_APPID")) {
-      AccountConfig& a = c.accounts.emplace_back();
-      a.appid = *appid;
-      override_from_env(env, "QRSCENE_TOKEN", a.token);
-      override_from_env(env, "QRSCENE_MODE", a.mode);
-      for (const auto& [name, target] :
-           {std::pair{"QRSCENE_SECRET", &a.secret}, std::pair{"QRSCENE_ENCODING_AES_KEY", &a.encoding_aes_key}}) {
-        if (auto v = env(name)) {
-          auto s = resolve_secret(*v, name, env);
-          if (s) {
-            *target = std::move(*s);
-          } else {
-            p.add(s.error().message);
-          }
-        }
-      }
-    }
-  }
-
-  c.wechat.api_base = strip_trailing_slash(c.wechat.api_base);
-  c.wechat.mp_base = strip_trailing_slash(c.wechat.mp_base);
-  check_base_url(c.wechat.api_base, "wechat.api_base", p);
-  check_base_url(c.wechat.mp_base, "wechat.mp_base", p);
-  c.wechat.token_mode = choose(token_mode, {TokenMode::kStable, TokenMode::kClassic}, "wechat.token_mode", p);
-  c.store.backend = choose(backend, {StoreBackend::kSqlite, StoreBackend::kPostgres}, "store.backend", p);
-  c.privacy.on_unfollow =
-      choose(on_unfollow, {OnUnfollow::kPseudonymize, OnUnfollow::kDelete}, "privacy.on_unfollow", p);
-  if (c.wechat.timeout_ms < 100 || c.wechat.timeout_ms > 60'000) {
-    p.add("wechat.timeout_ms: must be 100..60000, got {}", c.wechat.timeout_ms);
-  }
-  if (c.server.port < 0 || c.server.port > 65535) p.add("server.port: must be 0..65535, got {}", c.server.port);
-  if (c.server.threads < 1 || c.server.threads > 256) p.add("server.threads: must be 1..256, got {}", c.server.threads);
-  if (c.server.max_body_bytes < 1024 || c.server.max_body_bytes > 1024 * 1024) {
-    p.add("server.max_body_bytes: must be 1024..1048576, got {}", c.server.max_body_bytes);
-  }
-  if (c.server.timestamp_window_seconds < 30 || c.server.timestamp_window_seconds > 86'400) {
-    p.add("server.timestamp_window_seconds: must be 30..86400, got {}", c.server.timestamp_window_seconds);
-  }
-  if (auto proxies = TrustedProxies::parse(c.server.trusted_proxies); !proxies) {
-    p.add("server.trusted_proxies: {} (give addresses or CIDR networks, like \"127.0.0.1, 10.0.0.0/8\")",
-          proxies.error().message);
-  }
-  if (c.server.max_connections < 0 || c.server.max_connections > 1'000'000) {
-    p.add("server.max_connections: must be 0 (below the open-files limit) or 1..1000000, got {}",
-          c.server.max_connections);
-  }
-  if (c.store.backend == StoreBackend::kSqlite && c.store.path.empty()) p.add("store.path: must name the SQLite file");
-  if (c.store.backend == StoreBackend::kPostgres && c.store.url.empty()) {
-    p.add("store.url: backend = \"postgres\" needs a connection string, e.g. "
-          "\"env:QRSCENE_DATABASE_URL\" holding postgresql://qrscene:…@db:5432/qrscene");
-  }
-  if (c.store.writers < 1 || c.store.writers > 64) p.add("store.writers: must be 1..64, got {}", c.store.writers);
-  if (c.store.readers < 1 || c.store.readers > 64) p.add("store.readers: must be 1..64, got {}", c.store.readers);
-  if (!c.redis.url.empty() && !c.redis.url.reveal().starts_with("redis://") &&
-      !c.redis.url.reveal().starts_with("unix:")) {
-    p.add("redis.url: must start with redis:// (or unix: for a socket path)");
-  }
-  if (c.redis.timeout_ms < 10 || c.redis.timeout_ms > 60'000) {
-    p.add("redis.timeout_ms: must be 10..60000, got {}", c.redis.timeout_ms);
-  }
-  if (c.store.utc_offset_minutes < -720 || c.store.utc_offset_minutes > 840) {
-    p.add("store.utc_offset_minutes: must be -720..840, got {}", c.store.utc_offset_minutes);
-  }
-  if (!c.jobs.webhook_url.empty()) {
-    check_base_url(c.jobs.webhook_url, "jobs.webhook_url", p);
-    if (c.jobs.webhook_secret.empty()) p.add("jobs.webhook_secret: needed with webhook_url (the receiver checks the HMAC)");
-  }
-  for (const auto& kind : c.jobs.forwarded_kinds()) {
-    if (kind.size() > 64 || kind.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
-                                std::string::npos) {
-      p.add("jobs.forward_kinds: '{}' is not a WeChat Event or MsgType name (like CLICK or TEMPLATESENDJOBFINISH)",
-            kind);
-    }
-  }
-  if (!c.jobs.forward_kinds.empty() && c.jobs.webhook_url.empty()) {
-    p.add("jobs.forward_kinds: needs webhook_url (the kinds are stored only to be forwarded)");
-  }
-  const auto& login = c.login;
-  if (login.session_seconds < 30 || login.session_seconds > 1800) {
-    p.add("login.session_seconds: must be 30..1800, got {}", login.session_seconds);
-  }
-  if (login.sessions_per_minute_per_ip < 1 || login.sessions_per_minute_per_ip > 10'000) {
-    p.add("login.sessions_per_minute_per_ip: must be 1..10000, got {}", login.sessions_per_minute_per_ip);
-  }
-  if (login.code_cooldown_seconds < 0 || login.code_cooldown_seconds > 86'400) {
-    p.add("login.code_cooldown_seconds: must be 0..86400, got {}", login.code_cooldown_seconds);
-  }
-  if (login.exchange_seconds < 30 || login.exchange_seconds > 3600) {
-    p.add("login.exchange_seconds: must be 30..3600, got {}", login.exchange_seconds);
-  }
-  if (login.channel.empty() || login.channel.size() > 64) p.add("login.channel: a channel name of 1..64 bytes");
-  if (login.cookie_secure != "auto" && login.cookie_secure != "always" && login.cookie_secure != "never") {
-    p.add("login.cookie_secure: auto, always or never, got '{}'", login.cookie_secure);
-  }
-  if (c.jobs.max_attempts < 1 || c.jobs.max_attempts > 100) {
-    p.add("jobs.max_attempts: must be 1..100, got {}", c.jobs.max_attempts);
-  }
-  if (c.conversions.currency.size() != 3 ||
-      c.conversions.currency.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos) {
-    p.add("conversions.currency: '{}' is not an ISO 4217 code such as CNY", c.conversions.currency);
-  }
-  if (c.jobs.renew_ahead_hours < 1 || c.jobs.renew_ahead_hours > 24 * 29) {
-    p.add("jobs.renew_ahead_hours: must be 1..696 (under 29 days), got {}", c.jobs.renew_ahead_hours);
-  }
-  if (c.admin.failures_per_minute < 1 || c.admin.failures_per_minute > 1'000'000) {
-    p.add("admin.failures_per_minute: must be 1..1000000, got {}", c.admin.failures_per_minute);
-  }
-  for (const auto& h : c.admin.token_hashes()) {
-    if (h.size() != 64 || h.find_first_not_of("0123456789abcdef") != std::string::npos) {
-      p.add("admin.token_sha256: '{}' is not a SHA-256 in lowercase hex (64 characters): `qrscene admin-token` "
-            "prints one", h);
-    }
-  }
-  std::set<std::string> seen;
-  for (std::size_t i = 0; i < c.accounts.size(); ++i) {
-    const std::string where = fmt::format("accounts[{}]", i + 1);
-    check_account(c.accounts[i], where, p);
-    if (!c.accounts[i].appid.empty() && !seen.insert(c.accounts[i].appid).second) {
-      p.add("{}.appid: {} is configured twice", where, c.accounts[i].appid);
-    }
-  }
+  settle_wechat_hosts_and_choices(named, c, p);
+  check_wechat_and_server(c, p);
+  check_store_and_redis(c, p);
+  check_forwarding(c.jobs, p);
+  check_login(c.login, p);
+  check_jobs_conversions_and_admin(c, p);
+  check_accounts(c.accounts, p);
 
   if (!p.lines.empty()) {
     std::string message = fmt::format("{}: {} problem{}", source, p.lines.size(), p.lines.size() == 1 ? "" : "s");
