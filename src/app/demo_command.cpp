@@ -15,6 +15,7 @@
 
 #include "app/serve_command.h"
 #include "app/service_runtime.h"
+#include "app/terminal.h"
 #include "base/clock.h"
 #include "base/encoding.h"
 #include "net/curl_transport.h"
@@ -95,48 +96,63 @@ struct Expected {
   std::int64_t scans = 0, new_follows = 0, unfollows = 0;
 };
 
-int run_demo(const DemoSettings& s) {
-  namespace fs = std::filesystem;
-  const auto started = std::chrono::steady_clock::now();
+namespace fs = std::filesystem;
+
+// False (said on stderr) when the directory cannot be made.
+bool prepare_dir(const std::string& dir) {
   std::error_code ec;
-  fs::create_directories(s.dir, ec);
+  fs::create_directories(dir, ec);
   if (ec) {
-    fmt::print(stderr, "qrscene demo: cannot create {}: {} (choose another --dir)\n", s.dir, ec.message());
-    return 2;
+    fmt::print(stderr, "qrscene demo: cannot create {}: {} (choose another --dir)\n", dir, ec.message());
+    return false;
   }
   // A fresh database each run, so that the table shows this run.
-  for (const char* f : {"qrscene.db", "qrscene.db-wal", "qrscene.db-shm"}) fs::remove(fs::path(s.dir) / f, ec);
-  if (s.keep_running) block_stop_signals();
+  for (const char* f : {"qrscene.db", "qrscene.db-wal", "qrscene.db-shm"}) fs::remove(fs::path(dir) / f, ec);
+  return true;
+}
 
-  // The story spans the last six days: users arrive one after another (days of statistics, not one
-  // burst), and a follower who unfollows and comes back does so seconds later, as people do — within
-  // one second WeChat's dedup key (FromUserName + CreateTime + Event + EventKey) could not tell the
-  // two follows apart.
-  constexpr std::int64_t kSpanSeconds = 6 * 86'400;
-  FakeClock clock(SystemClock::instance().unix_seconds() - kSpanSeconds);
-  const auto arrival = std::chrono::seconds(std::max<std::int64_t>(1, (kSpanSeconds - 86'400) / s.users));
-  // WeChat, simulated: the API host, the image host and the users, on its own loopback port.
-  net::CurlTransport sim_transport;
+sim::SimulatorOptions simulator_options(std::uint64_t seed) {
   sim::SimulatorOptions so;
-  so.seed = s.seed;
-  sim::Simulator simulator(clock, sim_transport, so);
-  asio::io_context sim_io;
-  net::Router sim_router;
-  simulator.add_routes(sim_router);
-  net::HttpServer sim_server(sim_io, net::HttpServerOptions{}, std::move(sim_router));
-  if (auto st = sim_server.start(); !st) {
-    fmt::print(stderr, "qrscene demo: {}\n", st.error().message);
-    return 1;
-  }
-  std::vector<std::thread> sim_threads;
-  for (int i = 0; i < 2; ++i) sim_threads.emplace_back([&sim_io] { sim_io.run(); });
-  auto stop_sim = [&] {
-    sim_server.stop();
-    for (auto& t : sim_threads) t.join();
-  };
-  const std::string sim_base = fmt::format("http://127.0.0.1:{}", sim_server.port());
+  so.seed = seed;
+  return so;
+}
 
-  // The service, configured as an operator would, in safe mode.
+net::Router routes_of(sim::Simulator& simulator) {
+  net::Router router;
+  simulator.add_routes(router);
+  return router;
+}
+
+// WeChat, simulated: the API host, the image host and the users, on its own loopback port.
+struct SimulatedWeChat {
+  net::CurlTransport transport;
+  sim::Simulator simulator;
+  asio::io_context io;
+  net::HttpServer server;
+  std::vector<std::thread> threads;
+
+  SimulatedWeChat(const Clock& clock, std::uint64_t seed)
+      : simulator(clock, transport, simulator_options(seed)),
+        server(io, net::HttpServerOptions{}, routes_of(simulator)) {}
+
+  // False (said on stderr) when it cannot listen.
+  bool start() {
+    if (auto st = server.start(); !st) {
+      fmt::print(stderr, "qrscene demo: {}\n", st.error().message);
+      return false;
+    }
+    for (int i = 0; i < 2; ++i) threads.emplace_back([this] { io.run(); });
+    return true;
+  }
+  void stop() {
+    server.stop();
+    for (auto& t : threads) t.join();
+  }
+  std::string base_url() { return fmt::format("http://127.0.0.1:{}", server.port()); }
+};
+
+// The service, configured as an operator would, in safe mode.
+config::Config demo_config(const DemoSettings& s, const std::string& sim_base) {
   config::Config c;
   c.wechat.api_base = sim_base;
   c.wechat.mp_base = sim_base;
@@ -155,23 +171,20 @@ int run_demo(const DemoSettings& s) {
   account.mode = "safe";
   account.original_id = kOriginalId;
   c.accounts.push_back(account);
-  // A fresh admin token for the dashboard and the CLI, printed below and kept beside the data.
+  return c;
+}
+
+// A fresh admin token for the dashboard and the CLI, printed below and kept beside the data.
+std::string new_admin_token(const std::string& dir) {
   std::array<std::uint8_t, 16> token_bytes{};
   secure_random_bytes(token_bytes);
   const std::string admin_token = to_hex(token_bytes);
-  c.admin.token_sha256 = service::token_sha256(admin_token);
-  {
-    std::ofstream(fs::path(s.dir) / "admin-token") << admin_token << "\n";
-  }
-  net::CurlTransport transport;
-  auto runtime = ServiceRuntime::start(c, clock, transport);
-  if (!runtime) {
-    fmt::print(stderr, "qrscene demo: {}\n", runtime.error().message);
-    stop_sim();
-    return 1;
-  }
-  ServiceRuntime& rt = **runtime;
+  std::ofstream(fs::path(dir) / "admin-token") << admin_token << "\n";
+  return admin_token;
+}
 
+// The demo account as the simulator knows it: it pushes to the service, in safe mode.
+void add_demo_account(sim::Simulator& simulator, const std::string& service_base) {
   sim::SimAccount sa;
   sa.appid = kAppId;
   sa.secret = kSecret;
@@ -179,28 +192,26 @@ int run_demo(const DemoSettings& s) {
   sa.encoding_aes_key = kAesKey;
   sa.mode = sim::PushMode::kSafe;
   sa.original_id = kOriginalId;
-  sa.callback_url = rt.base_url() + "/wechat/" + kAppId;
+  sa.callback_url = service_base + "/wechat/" + kAppId;
   simulator.add_account(sa);
-  fmt::print("qrscene demo: WeChat simulated on {}, qrscene serving on {}, data in {}/\n", sim_base, rt.base_url(),
-             s.dir);
+}
 
-  // Channels, each with its QR code as a PNG.
-  auto specs = demo_channels();
+// Channels, each with its QR code as a PNG in `dir`; each spec's `file` becomes the PNG's path
+// (or why there is none).
+Result<std::vector<domain::Channel>> create_channels(ServiceRuntime& rt, std::vector<DemoChannel>& specs,
+                                                     const std::string& dir) {
   std::vector<domain::Channel> channels;
   for (auto& d : specs) {
     auto made = rt.channels().create(d.spec);
     if (!made) {
-      fmt::print(stderr, "qrscene demo: creating channel '{}': {}\n", d.spec.name, made.error().message);
-      rt.stop();
-      stop_sim();
-      return 1;
+      return unexpected(made.error().code, fmt::format("creating channel '{}': {}", d.spec.name, made.error().message));
     }
     auto png = [&]() -> Result<std::string> {
       QRSCENE_ASSIGN_OR_RETURN(auto matrix, qr::encode(made->url));
       QRSCENE_ASSIGN_OR_RETURN(auto image, qr::rasterize(matrix, 430));
       return qr::encode_png(image);
     }();
-    const fs::path file = fs::path(s.dir) / (d.file + ".png");
+    const fs::path file = fs::path(dir) / (d.file + ".png");
     if (png) {
       std::ofstream(file, std::ios::binary) << *png;
       d.file = file.string();
@@ -209,81 +220,113 @@ int run_demo(const DemoSettings& s) {
     }
     channels.push_back(std::move(*made));
   }
+  return channels;
+}
 
-  // Virtual users: each meets one code, most follow; some scan again later, some unfollow, and
-  // some of those come back through another code. What the simulator says happened is counted.
-  auto created = simulator.platform().create_users(kAppId, s.users);
-  if (!created) {
-    fmt::print(stderr, "qrscene demo: {}\n", created.error().message);
-    rt.stop();
-    stop_sim();
-    return 1;
+// What the simulator says the users did.
+struct Tally {
+  std::map<std::int64_t, Expected> expected;  // by channel id
+  std::int64_t pushes = 0, failed = 0;
+  double seconds = 0;  // wall time the users took
+};
+
+// Virtual users: each meets one code, most follow; some scan again later, some unfollow, and
+// some of those come back through another code. What the simulator says happened is counted.
+class Crowd {
+ public:
+  Crowd(std::uint64_t seed, FakeClock& clock, sim::Simulator& simulator, const std::vector<DemoChannel>& specs,
+        const std::vector<domain::Channel>& channels, const std::vector<sim::SimUser>& users,
+        std::chrono::seconds arrival)
+      : seed_(seed), clock_(clock), simulator_(simulator), specs_(specs), channels_(channels), users_(users),
+        arrival_(arrival) {}
+
+  // Every user's story, on 8 threads.
+  Tally run() {
+    const auto users_started = std::chrono::steady_clock::now();
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 8; ++w) workers.emplace_back([this] { work(); });
+    for (auto& t : workers) t.join();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - users_started).count();
+    return Tally{std::move(expected_), pushes_.load(), failed_.load(), seconds};
   }
-  const std::vector<sim::SimUser> users = std::move(*created);
-  std::mutex mu;
-  std::map<std::int64_t, Expected> expected;
-  std::atomic<std::int64_t> pushes{0}, failed{0};
-  std::atomic<std::size_t> next{0};
-  auto pick = [&](sim::Rng& rng) -> std::size_t {
+
+ private:
+  std::size_t pick(sim::Rng& rng) const {
     double x = rng.unit();
-    for (std::size_t i = 0; i < specs.size(); ++i) {
-      if ((x -= specs[i].weight) < 0) return i;
+    for (std::size_t i = 0; i < specs_.size(); ++i) {
+      if ((x -= specs_[i].weight) < 0) return i;
     }
-    return specs.size() - 1;
-  };
-  auto worker = [&] {
+    return specs_.size() - 1;
+  }
+
+  void work() {
     for (;;) {
-      const std::size_t i = next.fetch_add(1);
-      if (i >= users.size()) return;
-      sim::Rng rng(s.seed * 1'000'003 + i);  // each user's story depends on the seed only
-      const std::string& openid = users[i].openid;
-      std::optional<std::int64_t> joined;
-      clock.advance(arrival);
-      auto act = [&](Result<sim::Action> action, std::int64_t channel) {
-        auto r = simulator.act(std::move(action));
-        if (!r || r->action.event.empty()) return;
-        ++pushes;
-        const auto outcome = r->delivery.outcome;
-        if (outcome != sim::Delivery::Outcome::kReplied && outcome != sim::Delivery::Outcome::kNothing) ++failed;
-        std::lock_guard lock(mu);
-        if (r->action.event == "subscribe") {
-          ++expected[channel].scans;
-          ++expected[channel].new_follows;
-          joined = channel;
-        } else if (r->action.event == "SCAN") {
-          ++expected[channel].scans;
-        } else if (r->action.event == "unsubscribe" && joined) {
-          ++expected[*joined].unfollows;
-          joined.reset();
-        }
-      };
-      const auto& first = channels[pick(rng)];
-      act(simulator.platform().scan(kAppId, openid, first.ticket, rng.unit() < 0.75), first.id);
-      if (!joined) continue;
-      auto later = [&] { clock.advance(std::chrono::seconds(1 + rng.below(60))); };
+      const std::size_t i = next_.fetch_add(1);
+      if (i >= users_.size()) return;
+      live(i);
+    }
+  }
+
+  void live(std::size_t i) {
+    sim::Rng rng(seed_ * 1'000'003 + i);  // each user's story depends on the seed only
+    const std::string& openid = users_[i].openid;
+    std::optional<std::int64_t> joined;
+    clock_.advance(arrival_);
+    const auto& first = channels_[pick(rng)];
+    act(simulator_.platform().scan(kAppId, openid, first.ticket, rng.unit() < 0.75), first.id, joined);
+    if (!joined) return;
+    auto later = [&] { clock_.advance(std::chrono::seconds(1 + rng.below(60))); };
+    if (rng.unit() < 0.3) {
+      later();
+      const auto& again = channels_[pick(rng)];
+      act(simulator_.platform().scan(kAppId, openid, again.ticket, true), again.id, joined);
+    }
+    if (rng.unit() < 0.12) {
+      later();
+      act(simulator_.platform().unfollow(kAppId, openid), 0, joined);
       if (rng.unit() < 0.3) {
         later();
-        const auto& again = channels[pick(rng)];
-        act(simulator.platform().scan(kAppId, openid, again.ticket, true), again.id);
-      }
-      if (rng.unit() < 0.12) {
-        later();
-        act(simulator.platform().unfollow(kAppId, openid), 0);
-        if (rng.unit() < 0.3) {
-          later();
-          const auto& back = channels[pick(rng)];
-          act(simulator.platform().scan(kAppId, openid, back.ticket, true), back.id);
-        }
+        const auto& back = channels_[pick(rng)];
+        act(simulator_.platform().scan(kAppId, openid, back.ticket, true), back.id, joined);
       }
     }
-  };
-  const auto users_started = std::chrono::steady_clock::now();
-  std::vector<std::thread> workers;
-  for (int w = 0; w < 8; ++w) workers.emplace_back(worker);
-  for (auto& t : workers) t.join();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - users_started).count();
-  // The tagging the background loop would do over the next minutes, done now: a job that failed
-  // waits out its backoff on the demo's clock.
+  }
+
+  void act(Result<sim::Action> action, std::int64_t channel, std::optional<std::int64_t>& joined) {
+    auto r = simulator_.act(std::move(action));
+    if (!r || r->action.event.empty()) return;
+    ++pushes_;
+    const auto outcome = r->delivery.outcome;
+    if (outcome != sim::Delivery::Outcome::kReplied && outcome != sim::Delivery::Outcome::kNothing) ++failed_;
+    std::lock_guard lock(mu_);
+    if (r->action.event == "subscribe") {
+      ++expected_[channel].scans;
+      ++expected_[channel].new_follows;
+      joined = channel;
+    } else if (r->action.event == "SCAN") {
+      ++expected_[channel].scans;
+    } else if (r->action.event == "unsubscribe" && joined) {
+      ++expected_[*joined].unfollows;
+      joined.reset();
+    }
+  }
+
+  const std::uint64_t seed_;
+  FakeClock& clock_;
+  sim::Simulator& simulator_;
+  const std::vector<DemoChannel>& specs_;
+  const std::vector<domain::Channel>& channels_;
+  const std::vector<sim::SimUser>& users_;
+  const std::chrono::seconds arrival_;
+  std::mutex mu_;
+  std::map<std::int64_t, Expected> expected_;
+  std::atomic<std::int64_t> pushes_{0}, failed_{0};
+  std::atomic<std::size_t> next_{0};
+};
+
+// The tagging the background loop would do over the next minutes, done now: a job that failed
+// waits out its backoff on the demo's clock.
+void drain_jobs(ServiceRuntime& rt, FakeClock& clock) {
   for (int round = 0, idle = 0; round < 1'000 && idle < 30; ++round) {
     auto r = rt.run_jobs();
     if (!r) break;
@@ -293,13 +336,20 @@ int run_demo(const DemoSettings& s) {
     clock.advance(std::chrono::minutes(1));
     ++idle;
   }
+}
 
-  // A quarter of those still following later place an order (收款前关注), sent as the account's
-  // backend would send it: the conversions page and report have something to show.
-  std::int64_t orders = 0, order_cents = 0;
+struct Orders {
+  std::int64_t count = 0, cents = 0;
+};
+
+// A quarter of those still following later place an order (收款前关注), sent as the account's
+// backend would send it: the conversions page and report have something to show.
+Orders place_orders(ServiceRuntime& rt, sim::Simulator& simulator, const std::vector<sim::SimUser>& users,
+                    std::uint64_t seed, const Clock& clock) {
+  Orders orders;
   for (std::size_t i = 0; i < users.size(); ++i) {
     auto u = simulator.platform().user(kAppId, users[i].openid);
-    sim::Rng rng(s.seed * 7'919 + i);
+    sim::Rng rng(seed * 7'919 + i);
     if (!u || !u->subscribed || rng.unit() >= 0.25) continue;
     domain::ConversionInput order;
     order.appid = kAppId;
@@ -309,77 +359,136 @@ int run_demo(const DemoSettings& s) {
     order.value_cents = 990 + static_cast<std::int64_t>(rng.below(29'000));
     order.occurred_at = clock.unix_seconds();
     if (rt.conversions().record(order)) {
-      ++orders;
-      order_cents += order.value_cents;
+      ++orders.count;
+      orders.cents += order.value_cents;
     }
   }
+  return orders;
+}
 
-  auto totals = rt.totals(kAppId);
-  if (!totals) {
-    fmt::print(stderr, "qrscene demo: {}\n", totals.error().message);
-    rt.stop();
-    stop_sim();
-    return 1;
-  }
-  bool matches = failed == 0;
+// The per-channel table; true when every row matches what the simulator's users did.
+bool print_channel_table(const std::vector<ChannelTotals>& totals, std::map<std::int64_t, Expected>& expected) {
+  bool matches = true;
   fmt::print("\n{:<44} {:>9} {:>7} {:>12} {:>10} {:>6}\n", "channel 渠道", "kind", "scans", "new follows",
              "unfollows", "net");
-  for (const auto& t : *totals) {
+  for (const auto& t : totals) {
     const Expected& e = expected[t.channel.id];
     const bool same = e.scans == t.counters.scans && e.new_follows == t.counters.new_follows &&
                       e.unfollows == t.counters.unfollows;
     matches = matches && same;
     // Pad by display width: CJK characters take two columns.
-    std::size_t width = 0;
-    for (std::size_t k = 0; k < t.channel.name.size();) {
-      const auto byte = static_cast<unsigned char>(t.channel.name[k]);
-      const std::size_t len = byte < 0x80 ? 1 : byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4;
-      width += len >= 3 ? 2 : 1;
-      k += len;
-    }
+    const std::size_t width = display_width(t.channel.name);
     fmt::print("{}{} {:>9} {:>7} {:>12} {:>10} {:>6}{}\n", t.channel.name,
                std::string(width < 44 ? 44 - width : 0, ' '), domain::to_string(t.channel.kind), t.counters.scans,
                t.counters.new_follows, t.counters.unfollows, t.counters.new_follows - t.counters.unfollows,
                same ? "" : fmt::format("  (simulator: {} / {} / {})", e.scans, e.new_follows, e.unfollows));
   }
+  return matches;
+}
+
+void print_summary(ServiceRuntime& rt, const Tally& tally, std::size_t users, const Orders& orders, bool matches) {
   const auto counters = rt.callback().counters();
   fmt::print("\n{} users, {} pushes in {:.1f} s ({:.0f}/s), {} answered with a greeting, {} failed; {} group commits\n",
-             users.size(), pushes.load(), seconds, seconds > 0 ? static_cast<double>(pushes.load()) / seconds : 0.0,
-             counters.replies, failed.load(), rt.store().commits());
+             users, tally.pushes, tally.seconds,
+             tally.seconds > 0 ? static_cast<double>(tally.pushes) / tally.seconds : 0.0, counters.replies,
+             tally.failed, rt.store().commits());
   if (auto queue = rt.store().job_counts(kAppId); queue) {
     fmt::print("jobs: {} done (tagging, follower profiles), {} pending, {} failed\n", queue->done, queue->pending + queue->running,
                queue->failed);
   }
-  fmt::print("conversions: {} orders worth ¥{:.2f} from followers, credited to their channels\n", orders,
-             static_cast<double>(order_cents) / 100);
+  fmt::print("conversions: {} orders worth ¥{:.2f} from followers, credited to their channels\n", orders.count,
+             static_cast<double>(orders.cents) / 100);
   fmt::print("counts match what the simulator's users did: {}\n", matches ? "yes" : "NO");
+}
+
+void print_links(const std::vector<DemoChannel>& specs, const std::vector<domain::Channel>& channels,
+                 ServiceRuntime& rt, const std::string& admin_token, const std::string& dir,
+                 std::chrono::steady_clock::time_point started) {
   fmt::print("QR codes:\n");
   for (std::size_t i = 0; i < specs.size(); ++i) fmt::print("  {}  {}\n", specs[i].file, channels[i].url);
   fmt::print("dashboard: {}/ (admin token {}, also in {}/admin-token)   metrics: {}/metrics   ({:.1f} s in all)\n",
-             rt.base_url(), admin_token, s.dir, rt.base_url(),
+             rt.base_url(), admin_token, dir, rt.base_url(),
              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   fmt::print("scan to log in: {}/examples/login\n", rt.base_url());
   std::fflush(stdout);
+}
 
-  if (s.keep_running) {
-    // From here on time flows as it does outside.
-    std::atomic<bool> done{false};
-    std::thread ticker([&] {
-      while (!done) {
-        if (SystemClock::instance().unix_seconds() > clock.unix_seconds()) {
-          clock.set_unix_seconds(SystemClock::instance().unix_seconds());
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+// --keep-running, until Ctrl-C.
+void run_until_stopped(FakeClock& clock, const std::string& sim_base) {
+  // From here on time flows as it does outside.
+  std::atomic<bool> done{false};
+  std::thread ticker([&] {
+    while (!done) {
+      if (SystemClock::instance().unix_seconds() > clock.unix_seconds()) {
+        clock.set_unix_seconds(SystemClock::instance().unix_seconds());
       }
-    });
-    fmt::print("running until Ctrl-C: the simulator's control API is at {}/sim/ (docs/simulator.md)\n", sim_base);
-    std::fflush(stdout);
-    (void)wait_for_stop();
-    done = true;
-    ticker.join();
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
+  fmt::print("running until Ctrl-C: the simulator's control API is at {}/sim/ (docs/simulator.md)\n", sim_base);
+  std::fflush(stdout);
+  (void)wait_for_stop();
+  done = true;
+  ticker.join();
+}
+
+int run_demo(const DemoSettings& s) {
+  const auto started = std::chrono::steady_clock::now();
+  if (!prepare_dir(s.dir)) return 2;
+  if (s.keep_running) block_stop_signals();
+
+  // The story spans the last six days: users arrive one after another (days of statistics, not one
+  // burst), and a follower who unfollows and comes back does so seconds later, as people do — within
+  // one second WeChat's dedup key (FromUserName + CreateTime + Event + EventKey) could not tell the
+  // two follows apart.
+  constexpr std::int64_t kSpanSeconds = 6 * 86'400;
+  FakeClock clock(SystemClock::instance().unix_seconds() - kSpanSeconds);
+  const auto arrival = std::chrono::seconds(std::max<std::int64_t>(1, (kSpanSeconds - 86'400) / s.users));
+  SimulatedWeChat simulated(clock, s.seed);
+  if (!simulated.start()) return 1;
+  const std::string sim_base = simulated.base_url();
+
+  config::Config c = demo_config(s, sim_base);
+  const std::string admin_token = new_admin_token(s.dir);
+  c.admin.token_sha256 = service::token_sha256(admin_token);
+  net::CurlTransport transport;
+  auto runtime = ServiceRuntime::start(c, clock, transport);
+  if (!runtime) {
+    fmt::print(stderr, "qrscene demo: {}\n", runtime.error().message);
+    simulated.stop();
+    return 1;
   }
+  ServiceRuntime& rt = **runtime;
+  add_demo_account(simulated.simulator, rt.base_url());
+  fmt::print("qrscene demo: WeChat simulated on {}, qrscene serving on {}, data in {}/\n", sim_base, rt.base_url(),
+             s.dir);
+  const auto fail = [&](const std::string& message) {
+    fmt::print(stderr, "qrscene demo: {}\n", message);
+    rt.stop();
+    simulated.stop();
+    return 1;
+  };
+
+  auto specs = demo_channels();
+  auto channels = create_channels(rt, specs, s.dir);
+  if (!channels) return fail(channels.error().message);
+  auto created = simulated.simulator.platform().create_users(kAppId, s.users);
+  if (!created) return fail(created.error().message);
+  const std::vector<sim::SimUser> users = std::move(*created);
+  Tally tally = Crowd(s.seed, clock, simulated.simulator, specs, *channels, users, arrival).run();
+  drain_jobs(rt, clock);
+  const Orders orders = place_orders(rt, simulated.simulator, users, s.seed, clock);
+
+  auto totals = rt.totals(kAppId);
+  if (!totals) return fail(totals.error().message);
+  const bool table_matches = print_channel_table(*totals, tally.expected);
+  const bool matches = tally.failed == 0 && table_matches;
+  print_summary(rt, tally, users.size(), orders, matches);
+  print_links(specs, *channels, rt, admin_token, s.dir, started);
+
+  if (s.keep_running) run_until_stopped(clock, sim_base);
   rt.stop();
-  stop_sim();
+  simulated.stop();
   return matches ? 0 : 1;
 }
 
