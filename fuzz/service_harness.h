@@ -1,8 +1,9 @@
 // What the HTTP fuzz targets drive: the service as `qrscene serve` assembles it (app::ServiceRuntime:
 // the callback endpoint, the admin, follower and login APIs, the dashboard's files), on SQLite in a
 // temp directory, with the simulator's routes standing in for WeChat (channel codes, tokens,
-// profiles). Requests go through HttpServer::answer: the server's own parser, limits,
-// router and handlers, without a socket, so that a run does thousands of requests a second.
+// profiles). Requests go through HttpServer::answer: the session code a TCP connection runs
+// (parser, limits, deadlines, router, handlers) over a local socket pair, with no listening socket
+// and no loopback TCP, so that a run does thousands of requests a second.
 //
 // The clock is fixed at kStart, so a seed signed for that time reaches the XML reader and the store.
 // Every kRebuildEvery inputs the whole service is built afresh, so that what the inputs stored
@@ -29,7 +30,7 @@
 #include "net/asio.h"
 #include "net/curl_transport.h"
 #include "net/http_server.h"
-#include "service/admin_api.h"
+#include "service/admin_gate.h"
 #include "sim/simulator.h"
 
 namespace qrscene::fuzz {

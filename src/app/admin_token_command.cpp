@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "base/encoding.h"
-#include "service/admin_api.h"
+#include "service/admin_gate.h"
 
 namespace qrscene::app {
 

@@ -167,17 +167,18 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
     co_return r;
   });
   rt->analytics_ = std::make_unique<service::AnalyticsService>(*rt->store_, clock);
-  service::AdminApiOptions admin;
-  admin.token_sha256 = config.admin.token_hashes();
-  admin.max_failures_per_minute = static_cast<std::size_t>(config.admin.failures_per_minute);
+  service::AdminGateOptions gate;
+  gate.token_sha256 = config.admin.token_hashes();
+  gate.max_failures_per_minute = static_cast<std::size_t>(config.admin.failures_per_minute);
   std::vector<service::AdminAccount> admin_accounts;
   for (const auto& a : config.accounts) admin_accounts.push_back({a.appid, a.name, a.mode});
-  rt->admin_ = std::make_unique<service::AdminApi>(admin, std::move(admin_accounts), *rt->channels_, *rt->analytics_,
-                                                   *rt->store_, *rt->clients_, rt->blocking_, clock);
+  rt->gate_ = std::make_unique<service::AdminGate>(gate, std::move(admin_accounts), rt->blocking_);
+  rt->admin_ = std::make_unique<service::AdminApi>(service::AdminApiOptions{}, *rt->gate_, *rt->channels_,
+                                                   *rt->analytics_, *rt->store_, *rt->clients_, clock);
   rt->admin_->add_routes(router);
   rt->conversions_ =
       std::make_unique<service::ConversionService>(*rt->store_, *rt->store_, clock, config.conversions.currency);
-  rt->follower_api_ = std::make_unique<service::FollowerApi>(service::FollowerApiOptions{}, *rt->admin_, *rt->store_,
+  rt->follower_api_ = std::make_unique<service::FollowerApi>(service::FollowerApiOptions{}, *rt->gate_, *rt->store_,
                                                              *rt->conversions_, *rt->analytics_);
   rt->follower_api_->add_routes(router);
 
@@ -192,7 +193,7 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
   login_api_options.public_login = login_config.public_sessions;
   login_api_options.sessions_per_minute_per_ip = static_cast<std::size_t>(login_config.sessions_per_minute_per_ip);
   login_api_options.cookie_secure = login_config.cookie_secure;
-  rt->login_api_ = std::make_unique<service::LoginApi>(login_api_options, *rt->logins_, *rt->admin_, *rt->store_,
+  rt->login_api_ = std::make_unique<service::LoginApi>(login_api_options, *rt->logins_, *rt->gate_, *rt->store_,
                                                        rt->blocking_, clock);
   rt->login_api_->add_routes(router);
   rt->callback_->on_login_change([self](std::string_view id) {

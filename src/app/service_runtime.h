@@ -98,6 +98,7 @@ class ServiceRuntime {
   std::unique_ptr<service::ChannelService> channels_;
   std::unique_ptr<service::JobRunner> jobs_;
   std::unique_ptr<service::AnalyticsService> analytics_;
+  std::unique_ptr<service::AdminGate> gate_;
   std::unique_ptr<service::AdminApi> admin_;
   std::unique_ptr<service::LoginService> logins_;
   std::unique_ptr<service::LoginApi> login_api_;

@@ -21,6 +21,31 @@ std::string_view error_code_name(ErrorCode code) noexcept {
   return "internal";
 }
 
+Error field_error(std::string field, std::string message) {
+  std::string text = fmt::format("{}: {}", field, message);
+  return Error{ErrorCode::kInvalidArgument, std::move(text), 0, {FieldError{std::move(field), std::move(message)}}};
+}
+
+Error field_errors(std::vector<FieldError> problems) {
+  Error e{ErrorCode::kInvalidArgument, std::string(), 0, {}};
+  for (auto& p : problems) {
+    if (&p != &problems.front()) e.message += '\n';
+    if (p.field.empty()) {
+      e.message += p.message;
+      continue;
+    }
+    e.message += fmt::format("{}: {}", p.field, p.message);
+    e.fields.push_back(std::move(p));
+  }
+  return e;
+}
+
+Error worded_field_error(std::vector<std::string> fields, std::string message) {
+  Error e{ErrorCode::kInvalidArgument, std::move(message), 0, {}};
+  for (auto& f : fields) e.fields.push_back(FieldError{std::move(f), e.message});
+  return e;
+}
+
 std::string Error::to_string() const {
   if (detail != 0) return fmt::format("{} ({}): {}", error_code_name(code), detail, message);
   return fmt::format("{}: {}", error_code_name(code), message);

@@ -27,6 +27,7 @@
 #include <type_traits>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace qrscene {
 
@@ -47,12 +48,24 @@ enum class ErrorCode : std::uint8_t {
 // The stable lower-case name of a code ("invalid_argument"), used in logs and JSON errors.
 std::string_view error_code_name(ErrorCode code) noexcept;
 
+// One problem of an input, by the field it is in: `field` as the client named it ("name",
+// "on_subscribe.kind", "from"), `message` what is wrong with it, without the field's name in front
+// ("required"), so that a client can show it beside the field or say it in its own language.
+struct FieldError {
+  std::string field;
+  std::string message;
+};
+
 // What went wrong. `detail` carries a protocol's own number when there is one: a WeChat errcode
 // (40001, 45009, ...) or a WXBizMsgCrypt code (-40001 ... -40011); 0 when there is none.
+// `fields` lists the problems of a kInvalidArgument error by field, in the order found (a field may
+// appear more than once); empty when the error concerns no field of the input. `message` stays the
+// whole text for people (logs, the CLI); nothing reads fields out of it.
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
   std::int64_t detail = 0;
+  std::vector<FieldError> fields{};
 
   // "invalid_argument: <message>" or "invalid_argument (-40005): <message>".
   [[nodiscard]] std::string to_string() const;
@@ -62,6 +75,17 @@ struct Error {
 [[nodiscard]] inline Error unexpected(ErrorCode code, std::string message, std::int64_t detail = 0) {
   return Error{code, std::move(message), detail};
 }
+
+// A kInvalidArgument error about one field: message "<field>: <message>", fields {{field, message}}.
+//   return field_error("name", "required");
+[[nodiscard]] Error field_error(std::string field, std::string message);
+// A kInvalidArgument error listing several problems: message their "<field>: <message>" lines joined
+// by '\n', fields the problems. A problem with an empty field is a line of its own ("<message>")
+// that names no field, and is left out of fields.
+[[nodiscard]] Error field_errors(std::vector<FieldError> problems);
+// A kInvalidArgument error whose message names the fields in its own words ("scene '12a' is not a
+// whole number"): the message as given, and each of `fields` listed with that whole message.
+[[nodiscard]] Error worded_field_error(std::vector<std::string> fields, std::string message);
 
 template <class T>
 class [[nodiscard]] Result {

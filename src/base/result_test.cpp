@@ -67,5 +67,54 @@ TEST(Error, ToStringNamesCodeAndDetail) {
   EXPECT_EQ(error_code_name(ErrorCode::kTooLarge), "too_large");
 }
 
+TEST(FieldError, OneFieldReadsAsFieldColonMessage) {
+  const Error e = field_error("name", "required");
+  EXPECT_EQ(e.code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(e.message, "name: required");
+  ASSERT_EQ(e.fields.size(), 1u);
+  EXPECT_EQ(e.fields[0].field, "name");
+  EXPECT_EQ(e.fields[0].message, "required");
+  EXPECT_EQ(e.detail, 0);
+}
+
+TEST(FieldError, SeveralAreOneLineEachAndKeepTheirFields) {
+  const Error e =
+      field_errors({{"spend_cents", "must be 0..1000000000000"}, {"name", "required"}, {"name", "too long"}});
+  EXPECT_EQ(e.code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(e.message, "spend_cents: must be 0..1000000000000\nname: required\nname: too long");
+  ASSERT_EQ(e.fields.size(), 3u);
+  EXPECT_EQ(e.fields[0].field, "spend_cents");
+  EXPECT_EQ(e.fields[0].message, "must be 0..1000000000000");
+  EXPECT_EQ(e.fields[2].field, "name");
+  EXPECT_EQ(e.fields[2].message, "too long");
+  // A problem of no field is a line of its own and is not listed.
+  const Error header = field_errors({{"", "User-Agent header: must be UTF-8 text"}, {"purpose", "login or bind"}});
+  EXPECT_EQ(header.message, "User-Agent header: must be UTF-8 text\npurpose: login or bind");
+  ASSERT_EQ(header.fields.size(), 1u);
+  EXPECT_EQ(header.fields[0].field, "purpose");
+}
+
+TEST(FieldError, WordedKeepsTheMessageAndListsEachField) {
+  const Error e = worded_field_error({"from", "to"}, "WeChat's datacube answers at most 7 days: narrow from/to");
+  EXPECT_EQ(e.code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(e.message, "WeChat's datacube answers at most 7 days: narrow from/to");
+  ASSERT_EQ(e.fields.size(), 2u);
+  EXPECT_EQ(e.fields[0].field, "from");
+  EXPECT_EQ(e.fields[1].field, "to");
+  EXPECT_EQ(e.fields[1].message, e.message);
+}
+
+TEST(FieldError, PlainErrorsCarryNoFieldsAndFieldsTravelThroughTheMacros) {
+  EXPECT_TRUE(unexpected(ErrorCode::kInvalidArgument, "name: required").fields.empty());
+  EXPECT_TRUE((Error{ErrorCode::kInvalidArgument, "bad padding", -40008}).fields.empty());
+  const auto through = []() -> Status {
+    QRSCENE_TRY(Status(field_error("scene", "must be an integer or a string")));
+    return {};
+  }();
+  ASSERT_FALSE(through);
+  ASSERT_EQ(through.error().fields.size(), 1u);
+  EXPECT_EQ(through.error().fields[0].field, "scene");
+}
+
 }  // namespace
 }  // namespace qrscene

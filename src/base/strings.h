@@ -2,6 +2,7 @@
 // Thread safety: pure functions.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -23,6 +24,26 @@ namespace qrscene {
     if (x != y) return false;
   }
   return true;
+}
+
+// The names of an enum's values, one table per enum: name_of() answers a value's name (the first
+// entry's for a value not in the table), value_of() the value a name stands for.
+//   constexpr std::array kKinds{std::pair{Kind::kA, std::string_view("a")}, ...};
+template <class E, std::size_t N>
+[[nodiscard]] constexpr std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& names,
+                                                 E value) noexcept {
+  for (const auto& [v, name] : names) {
+    if (v == value) return name;
+  }
+  return names.front().second;
+}
+template <class E, std::size_t N>
+[[nodiscard]] constexpr std::optional<E> value_of(const std::array<std::pair<E, std::string_view>, N>& names,
+                                                  std::string_view text) noexcept {
+  for (const auto& [v, name] : names) {
+    if (name == text) return v;
+  }
+  return std::nullopt;
 }
 
 // Offset of the first byte that is not well-formed UTF-8 (or is NUL), or npos. Overlong forms,

@@ -10,31 +10,22 @@
 
 namespace qrscene::domain {
 
-std::string_view to_string(ChannelKind kind) noexcept {
-  return kind == ChannelKind::kPermanent ? "permanent" : "temporary";
-}
+namespace {
 
-std::string_view to_string(ChannelStatus status) noexcept {
-  switch (status) {
-    case ChannelStatus::kActive: return "active";
-    case ChannelStatus::kPaused: return "paused";
-    case ChannelStatus::kExpired: return "expired";
-    case ChannelStatus::kRetired: return "retired";
-  }
-  return "active";
-}
+constexpr std::array kKindNames{std::pair{ChannelKind::kTemporary, std::string_view("temporary")},
+                                std::pair{ChannelKind::kPermanent, std::string_view("permanent")}};
+constexpr std::array kStatusNames{std::pair{ChannelStatus::kActive, std::string_view("active")},
+                                  std::pair{ChannelStatus::kPaused, std::string_view("paused")},
+                                  std::pair{ChannelStatus::kExpired, std::string_view("expired")},
+                                  std::pair{ChannelStatus::kRetired, std::string_view("retired")}};
 
-std::optional<ChannelKind> channel_kind_from(std::string_view text) noexcept {
-  if (text == "temporary") return ChannelKind::kTemporary;
-  if (text == "permanent") return ChannelKind::kPermanent;
-  return std::nullopt;
-}
+}  // namespace
 
+std::string_view to_string(ChannelKind kind) noexcept { return name_of(kKindNames, kind); }
+std::string_view to_string(ChannelStatus status) noexcept { return name_of(kStatusNames, status); }
+std::optional<ChannelKind> channel_kind_from(std::string_view text) noexcept { return value_of(kKindNames, text); }
 std::optional<ChannelStatus> channel_status_from(std::string_view text) noexcept {
-  for (auto s : {ChannelStatus::kActive, ChannelStatus::kPaused, ChannelStatus::kExpired, ChannelStatus::kRetired}) {
-    if (to_string(s) == text) return s;
-  }
-  return std::nullopt;
+  return value_of(kStatusNames, text);
 }
 
 Status check_scene(ChannelKind kind, std::string_view scene, bool scene_is_int) {
@@ -43,39 +34,38 @@ Status check_scene(ChannelKind kind, std::string_view scene, bool scene_is_int) 
     std::int64_t value = 0;
     const auto [end, ec] = std::from_chars(scene.data(), scene.data() + scene.size(), value);
     if (!digits || ec != std::errc() || end != scene.data() + scene.size() || scene.size() > 10) {
-      return unexpected(ErrorCode::kInvalidArgument, fmt::format("scene '{}' is not a whole number", scene));
+      return worded_field_error({"scene"}, fmt::format("scene '{}' is not a whole number", scene));
     }
     if (kind == ChannelKind::kPermanent && (value < 1 || value > kPermanentSceneMax)) {
-      return unexpected(ErrorCode::kInvalidArgument,
-                        fmt::format("a permanent int scene must be 1..{}; {} is outside (use a string scene, "
-                                    "or a temporary channel)", kPermanentSceneMax, value));
+      return worded_field_error({"scene"}, fmt::format("a permanent int scene must be 1..{}; {} is outside (use a "
+                                                       "string scene, or a temporary channel)",
+                                                       kPermanentSceneMax, value));
     }
     if (kind == ChannelKind::kTemporary && (value < kTemporarySceneMin || value > kTemporarySceneMax)) {
-      return unexpected(ErrorCode::kInvalidArgument,
-                        fmt::format("a temporary int scene must be {}..{} (1..{} belong to permanent codes, so "
-                                    "a pushed scene always names one channel); {} is outside",
-                                    kTemporarySceneMin, kTemporarySceneMax, kPermanentSceneMax, value));
+      return worded_field_error({"scene"},
+                                fmt::format("a temporary int scene must be {}..{} (1..{} belong to permanent codes, so "
+                                            "a pushed scene always names one channel); {} is outside",
+                                            kTemporarySceneMin, kTemporarySceneMax, kPermanentSceneMax, value));
     }
     return {};
   }
   if (scene.empty() || scene.size() > kSceneStrMaxBytes) {
-    return unexpected(ErrorCode::kInvalidArgument,
-                      fmt::format("a string scene must be 1..{} bytes; '{}' has {}", kSceneStrMaxBytes, scene,
-                                  scene.size()));
+    return worded_field_error({"scene"}, fmt::format("a string scene must be 1..{} bytes; '{}' has {}",
+                                                     kSceneStrMaxBytes, scene, scene.size()));
   }
   if (digits) {
-    return unexpected(ErrorCode::kInvalidArgument,
-                      fmt::format("string scene '{}' is all digits and would read as an int scene: make it an int "
-                                  "scene or add a letter", scene));
+    return worded_field_error({"scene"},
+                              fmt::format("string scene '{}' is all digits and would read as an int scene: make it "
+                                          "an int scene or add a letter", scene));
   }
   if (scene.starts_with(kLoginScenePrefix)) {
-    return unexpected(ErrorCode::kInvalidArgument,
-                      fmt::format("string scenes starting with '{}' are kept for login sessions: choose another",
-                                  kLoginScenePrefix));
+    return worded_field_error(
+        {"scene"},
+        fmt::format("string scenes starting with '{}' are kept for login sessions: choose another", kLoginScenePrefix));
   }
   if (first_invalid_utf8(scene) != std::string_view::npos ||
       std::any_of(scene.begin(), scene.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
-    return unexpected(ErrorCode::kInvalidArgument, "a string scene must be printable UTF-8 without control characters");
+    return worded_field_error({"scene"}, "a string scene must be printable UTF-8 without control characters");
   }
   return {};
 }

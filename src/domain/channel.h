@@ -31,6 +31,7 @@ inline constexpr std::size_t kSceneStrMaxBytes = 64;
 
 // Checks a scene a user gave for a channel of `kind`: an int scene in its kind's range, or a
 // string of 1..64 bytes of printable UTF-8 that is not all digits (that would read as an int).
+// Errors: kInvalidArgument about the field "scene".
 [[nodiscard]] Status check_scene(ChannelKind kind, std::string_view scene, bool scene_is_int);
 
 // The most a channel may be said to have cost: ¥10,000,000,000 in fen. Bounded so that the spend of

@@ -19,6 +19,8 @@ TEST(CheckScene, IntScenesStayInTheirKindsRange) {
   const auto low = check_scene(ChannelKind::kTemporary, "5", true);
   ASSERT_FALSE(low);
   EXPECT_NE(low.error().message.find("permanent"), std::string::npos);
+  ASSERT_EQ(low.error().fields.size(), 1u);
+  EXPECT_EQ(low.error().fields[0].field, "scene");
   EXPECT_FALSE(check_scene(ChannelKind::kTemporary, "12a", true));
   EXPECT_FALSE(check_scene(ChannelKind::kTemporary, "", true));
 }

@@ -44,44 +44,46 @@ bool printable(std::string_view s) {
 }  // namespace
 
 Status check_conversion(const ConversionInput& c, std::int64_t now) {
-  std::vector<std::string> problems;
+  std::vector<FieldError> problems;
   if (c.external_id.empty() || c.external_id.size() > kMaxExternalIdBytes || !printable(c.external_id)) {
-    problems.push_back(fmt::format("external_id: required, 1..{} bytes of printable UTF-8 (your order or payment id)",
-                                   kMaxExternalIdBytes));
+    problems.push_back(
+        {"external_id",
+         fmt::format("required, 1..{} bytes of printable UTF-8 (your order or payment id)", kMaxExternalIdBytes)});
   }
   if (c.openid.empty() == c.unionid.empty()) {
-    problems.emplace_back("openid: give the follower's openid or unionid (exactly one)");
+    problems.push_back({"openid", "give the follower's openid or unionid (exactly one)"});
   }
   for (const auto& [name, value] : {std::pair{"openid", &c.openid}, std::pair{"unionid", &c.unionid}}) {
     if (value->size() > 64 || !std::all_of(value->begin(), value->end(), [](char ch) {
           return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '-' ||
                  ch == '_';
         })) {
-      problems.push_back(fmt::format("{}: not an id WeChat gives (letters, digits, - and _, at most 64)", name));
+      problems.push_back({name, "not an id WeChat gives (letters, digits, - and _, at most 64)"});
     }
   }
   if (c.kind.empty() || c.kind.size() > kMaxConversionKindBytes ||
       !std::all_of(c.kind.begin(), c.kind.end(), [](char ch) {
         return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || ch == '-' || ch == '_';
       })) {
-    problems.push_back(fmt::format("kind: required, 1..{} of a-z, 0-9, - and _ (order, payment, signup, …)",
-                                   kMaxConversionKindBytes));
+    problems.push_back({"kind", fmt::format("required, 1..{} of a-z, 0-9, - and _ (order, payment, signup, …)",
+                                            kMaxConversionKindBytes)});
   }
-  if (c.value_cents < 0) problems.emplace_back("value_cents: must not be negative (record refunds in your backend)");
+  if (c.value_cents < 0) problems.push_back({"value_cents", "must not be negative (record refunds in your backend)"});
   if (c.value_cents > kMaxValueCents) {
-    problems.push_back(fmt::format("value_cents: at most {} (¥10 billion in fen), got {}", kMaxValueCents, c.value_cents));
+    problems.push_back(
+        {"value_cents", fmt::format("at most {} (¥10 billion in fen), got {}", kMaxValueCents, c.value_cents)});
   }
   if (c.currency.size() != 3 ||
       !std::all_of(c.currency.begin(), c.currency.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; })) {
-    problems.push_back(fmt::format("currency: '{}' is not an ISO 4217 code such as CNY", c.currency));
+    problems.push_back({"currency", fmt::format("'{}' is not an ISO 4217 code such as CNY", c.currency)});
   }
   if (c.occurred_at < kEarliest) {
-    problems.emplace_back("occurred_at: required, Unix seconds or RFC 3339, after 2012");
+    problems.push_back({"occurred_at", "required, Unix seconds or RFC 3339, after 2012"});
   } else if (c.occurred_at > now + kSkew) {
-    problems.emplace_back("occurred_at: in the future; send conversions after they happen");
+    problems.push_back({"occurred_at", "in the future; send conversions after they happen"});
   }
   if (problems.empty()) return {};
-  return unexpected(ErrorCode::kInvalidArgument, fmt::format("{}", fmt::join(problems, "\n")));
+  return field_errors(std::move(problems));
 }
 
 std::vector<ConversionFigures> summarize_conversions(std::span<const CreditedConversion> rows) {

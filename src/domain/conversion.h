@@ -97,8 +97,8 @@ struct ConversionInput {
   std::int64_t occurred_at = 0;  // Unix seconds
 };
 
-// Every problem, one per line ("field: what"), or success. `now` bounds occurred_at (a little
-// clock skew is allowed).
+// Every problem, one per line ("field: what") and each in Error::fields, or success. `now` bounds
+// occurred_at (a little clock skew is allowed).
 [[nodiscard]] Status check_conversion(const ConversionInput& c, std::int64_t now);
 
 // One channel's credit for a conversion.

@@ -33,6 +33,11 @@ TEST(ConversionTest, AGoodConversionPassesAndEveryProblemIsNamed) {
   for (const char* field : {"external_id:", "openid:", "kind:", "value_cents:", "currency:", "occurred_at:"}) {
     EXPECT_NE(s.error().message.find(field), std::string::npos) << field << " in " << s.error().message;
   }
+  // The same problems by field, each message without its field's name.
+  std::vector<std::string> fields;
+  for (const auto& p : s.error().fields) fields.push_back(p.field);
+  EXPECT_EQ(fields, (std::vector<std::string>{"external_id", "openid", "kind", "value_cents", "currency", "occurred_at"}));
+  EXPECT_EQ(s.error().fields.back().message, "in the future; send conversions after they happen");
   c = good();
   c.openid = "";
   EXPECT_FALSE(check_conversion(c, kNow));  // neither

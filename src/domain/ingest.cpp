@@ -26,6 +26,49 @@ std::string_view to_string(EventKind kind) noexcept {
   return "other";
 }
 
+namespace {
+
+constexpr std::array kReplyKindNames{std::pair{ReplyChoice::Kind::kNone, std::string_view("none")},
+                                     std::pair{ReplyChoice::Kind::kText, std::string_view("text")},
+                                     std::pair{ReplyChoice::Kind::kImage, std::string_view("image")},
+                                     std::pair{ReplyChoice::Kind::kNews, std::string_view("news")}};
+
+}  // namespace
+
+std::string_view to_string(ReplyChoice::Kind kind) noexcept { return name_of(kReplyKindNames, kind); }
+
+std::vector<std::pair<std::string_view, std::string>> reply_fields(const ReplyChoice& r) {
+  std::vector<std::pair<std::string_view, std::string>> out{{"kind", std::string(to_string(r.kind))}};
+  switch (r.kind) {
+    case ReplyChoice::Kind::kNone: break;
+    case ReplyChoice::Kind::kText: out.emplace_back("text", r.text); break;
+    case ReplyChoice::Kind::kImage: out.emplace_back("media_id", r.media_id); break;
+    case ReplyChoice::Kind::kNews:
+      out.insert(out.end(), {{"title", r.title}, {"description", r.description}, {"url", r.url}, {"pic_url", r.pic_url}});
+      break;
+  }
+  return out;
+}
+
+Result<ReplyChoice> reply_from_fields(const ReplyFieldReader& read, std::string_view field) {
+  ReplyChoice r;
+  QRSCENE_ASSIGN_OR_RETURN(const auto kind, read("kind"));
+  if (kind && !kind->empty()) {
+    const auto k = value_of(kReplyKindNames, *kind);
+    if (!k) {
+      return field_error(fmt::format("{}.kind", field), fmt::format("must be none, text, image or news, got '{}'", *kind));
+    }
+    r.kind = *k;
+  }
+  for (auto [key, target] : {std::pair{"text", &r.text}, std::pair{"media_id", &r.media_id}, std::pair{"title", &r.title},
+                             std::pair{"description", &r.description}, std::pair{"url", &r.url},
+                             std::pair{"pic_url", &r.pic_url}}) {
+    QRSCENE_ASSIGN_OR_RETURN(auto value, read(key));
+    *target = value.value_or("");
+  }
+  return r;
+}
+
 EventKind event_kind_from(std::string_view text) noexcept {
   for (auto k : {EventKind::kSubscribe, EventKind::kScan, EventKind::kUnsubscribe}) {
     if (to_string(k) == text) return k;

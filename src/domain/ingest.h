@@ -7,11 +7,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include "base/result.h"
 
 namespace qrscene::domain {
 
@@ -72,6 +76,18 @@ struct ReplyChoice {
   std::string pic_url;
   friend bool operator==(const ReplyChoice&, const ReplyChoice&) = default;
 };
+
+// ReplyChoice's shape as named text fields, the one codec the API and the store wrap in their
+// JSON: "kind" (none, text, image or news), then the kind's own fields (text: text; image:
+// media_id; news: title, description, url, pic_url).
+[[nodiscard]] std::string_view to_string(ReplyChoice::Kind kind) noexcept;
+[[nodiscard]] std::vector<std::pair<std::string_view, std::string>> reply_fields(const ReplyChoice& reply);
+// A field's text; nullopt when absent; an error when it is there but not text.
+using ReplyFieldReader = std::function<Result<std::optional<std::string>>(std::string_view key)>;
+// A reply read field by field; an absent or empty kind is none. Errors name `field` (the reply's own
+// name, e.g. on_subscribe): "on_subscribe.kind: must be none, text, image or news, got 'x'", about the
+// field "on_subscribe.kind".
+[[nodiscard]] Result<ReplyChoice> reply_from_fields(const ReplyFieldReader& read, std::string_view field);
 
 // A channel as ingest needs it.
 struct ChannelRef {

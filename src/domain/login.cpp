@@ -7,34 +7,22 @@
 
 namespace qrscene::domain {
 
-std::string_view to_string(LoginPurpose purpose) noexcept {
-  return purpose == LoginPurpose::kBind ? "bind" : "login";
-}
+namespace {
 
-std::string_view to_string(LoginState state) noexcept {
-  switch (state) {
-    case LoginState::kPending: return "pending";
-    case LoginState::kScanned: return "scanned";
-    case LoginState::kConfirmed: return "confirmed";
-    case LoginState::kDenied: return "denied";
-    case LoginState::kExpired: return "expired";
-  }
-  return "pending";
-}
+constexpr std::array kPurposeNames{std::pair{LoginPurpose::kLogin, std::string_view("login")},
+                                   std::pair{LoginPurpose::kBind, std::string_view("bind")}};
+constexpr std::array kStateNames{std::pair{LoginState::kPending, std::string_view("pending")},
+                                 std::pair{LoginState::kScanned, std::string_view("scanned")},
+                                 std::pair{LoginState::kConfirmed, std::string_view("confirmed")},
+                                 std::pair{LoginState::kDenied, std::string_view("denied")},
+                                 std::pair{LoginState::kExpired, std::string_view("expired")}};
 
-std::optional<LoginPurpose> login_purpose_from(std::string_view text) noexcept {
-  if (text == "login") return LoginPurpose::kLogin;
-  if (text == "bind") return LoginPurpose::kBind;
-  return std::nullopt;
-}
+}  // namespace
 
-std::optional<LoginState> login_state_from(std::string_view text) noexcept {
-  for (auto s : {LoginState::kPending, LoginState::kScanned, LoginState::kConfirmed, LoginState::kDenied,
-                 LoginState::kExpired}) {
-    if (to_string(s) == text) return s;
-  }
-  return std::nullopt;
-}
+std::string_view to_string(LoginPurpose purpose) noexcept { return name_of(kPurposeNames, purpose); }
+std::string_view to_string(LoginState state) noexcept { return name_of(kStateNames, state); }
+std::optional<LoginPurpose> login_purpose_from(std::string_view text) noexcept { return value_of(kPurposeNames, text); }
+std::optional<LoginState> login_state_from(std::string_view text) noexcept { return value_of(kStateNames, text); }
 
 LoginState effective_state(const LoginSession& session, std::int64_t now) noexcept {
   if (!is_final(session.state) && now >= session.expires_at) return LoginState::kExpired;

@@ -83,8 +83,7 @@ Result<std::string> png_two_colour(const Matrix& m, const QrStyle& style) {
   // is the same, so each module row is packed once and its pointer repeated.
   const int modules = m.size() + 2 * style.margin;
   if (style.size < modules) {
-    return unexpected(ErrorCode::kInvalidArgument,
-                      fmt::format("size: this code needs at least {} pixels", modules));
+    return field_error("size", fmt::format("this code needs at least {} pixels", modules));
   }
   const int scale = style.size / modules;
   const int offset = (style.size - scale * modules) / 2 + style.margin * scale;
@@ -201,7 +200,9 @@ Result<std::string> render(std::string_view text, const QrStyle& style, ImageFor
   if (!style.logo.empty()) {
     auto decoded = decode_image(style.logo);
     if (!decoded) {
-      return unexpected(decoded.error().code, "logo: " + decoded.error().message + " (give a PNG or JPEG)");
+      Error e = field_error("logo", decoded.error().message + " (give a PNG or JPEG)");
+      e.code = decoded.error().code;  // an image too large to decode stays kResourceExhausted
+      return e;
     }
     logo = std::move(*decoded);
   }

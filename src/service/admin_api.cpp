@@ -22,53 +22,28 @@ using nlohmann::json;
 using domain::ChannelStatus;
 
 json reply_json(const domain::ReplyChoice& r) {
-  using Kind = domain::ReplyChoice::Kind;
-  switch (r.kind) {
-    case Kind::kNone: return json{{"kind", "none"}};
-    case Kind::kText: return json{{"kind", "text"}, {"text", r.text}};
-    case Kind::kImage: return json{{"kind", "image"}, {"media_id", r.media_id}};
-    case Kind::kNews:
-      return json{{"kind", "news"}, {"title", r.title}, {"description", r.description}, {"url", r.url},
-                  {"pic_url", r.pic_url}};
-  }
-  return json{{"kind", "none"}};
+  json j = json::object();
+  for (auto& [key, value] : domain::reply_fields(r)) j[std::string(key)] = std::move(value);
+  return j;
 }
 
 // A reply from JSON: {"kind": "text", "text": "..."}; a bare string is a text reply.
 Result<domain::ReplyChoice> reply_from(const json& j, std::string_view field) {
-  using Kind = domain::ReplyChoice::Kind;
   domain::ReplyChoice r;
   if (j.is_null()) return r;
   if (j.is_string()) {
     r.text = j.get<std::string>();
-    r.kind = r.text.empty() ? Kind::kNone : Kind::kText;
+    r.kind = r.text.empty() ? domain::ReplyChoice::Kind::kNone : domain::ReplyChoice::Kind::kText;
     return r;
   }
-  if (!j.is_object()) return invalid(fmt::format("{}: must be an object or a string", field));
-  auto text = [&](const char* key) -> Result<std::string> {
-    if (!j.contains(key) || j.at(key).is_null()) return std::string();
-    if (!j.at(key).is_string()) return invalid(fmt::format("{}.{}: must be a string", field, key));
-    return j.at(key).get<std::string>();
+  if (!j.is_object()) return field_error(std::string(field), "must be an object or a string");
+  auto read = [&](std::string_view key) -> Result<std::optional<std::string>> {
+    const auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return std::optional<std::string>();
+    if (!it->is_string()) return field_error(fmt::format("{}.{}", field, key), "must be a string");
+    return std::optional<std::string>(it->get<std::string>());
   };
-  QRSCENE_ASSIGN_OR_RETURN(const std::string kind, text("kind"));
-  if (kind == "none" || kind.empty()) {
-    r.kind = Kind::kNone;
-  } else if (kind == "text") {
-    r.kind = Kind::kText;
-  } else if (kind == "image") {
-    r.kind = Kind::kImage;
-  } else if (kind == "news") {
-    r.kind = Kind::kNews;
-  } else {
-    return invalid(fmt::format("{}.kind: must be none, text, image or news, got '{}'", field, kind));
-  }
-  QRSCENE_ASSIGN_OR_RETURN(r.text, text("text"));
-  QRSCENE_ASSIGN_OR_RETURN(r.media_id, text("media_id"));
-  QRSCENE_ASSIGN_OR_RETURN(r.title, text("title"));
-  QRSCENE_ASSIGN_OR_RETURN(r.description, text("description"));
-  QRSCENE_ASSIGN_OR_RETURN(r.url, text("url"));
-  QRSCENE_ASSIGN_OR_RETURN(r.pic_url, text("pic_url"));
-  return r;
+  return domain::reply_from_fields(read, field);
 }
 
 json channel_json(const domain::Channel& c) {
@@ -101,7 +76,8 @@ std::optional<domain::ReplyChoice> reply_field(Fields& f, const json& j, const s
   if (!j.contains(key)) return std::nullopt;
   auto r = reply_from(j.at(key), key);
   if (!r) {
-    f.problem(r.error().message);
+    for (const auto& p : r.error().fields) f.problem(p.field, p.message);
+    if (r.error().fields.empty()) f.problem("", r.error().message);
     return std::nullopt;
   }
   return *r;
@@ -117,7 +93,7 @@ void scene_field(Fields& f, const json& j, ChannelSpec& spec) {
     spec.scene = s.get<std::string>();
     spec.string_scene = true;
   } else {
-    f.problem("scene: must be an integer or a string");
+    f.problem("scene", "must be an integer or a string");
   }
 }
 
@@ -137,7 +113,7 @@ Result<ChannelSpec> spec_from(const json& j, std::string appid) {
     if (k) {
       spec.kind = *k;
     } else {
-      f.problem(fmt::format("kind: must be temporary or permanent, got '{}'", *kind));
+      f.problem("kind", fmt::format("must be temporary or permanent, got '{}'", *kind));
     }
   }
   scene_field(f, j, spec);
@@ -156,7 +132,7 @@ Result<std::int64_t> path_id(const net::HttpRequest& r) {
   std::int64_t id = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
   if (ec != std::errc{} || end != text.data() + text.size() || id <= 0) {
-    return invalid(fmt::format("id: '{}' is not a channel id", text));
+    return field_error("id", fmt::format("'{}' is not a channel id", text));
   }
   return id;
 }
@@ -166,17 +142,17 @@ Result<qr::QrStyle> style_from(const net::HttpRequest& r) {
   QRSCENE_ASSIGN_OR_RETURN(const std::int64_t size, int_param(r, "size", s.size));
   QRSCENE_ASSIGN_OR_RETURN(const std::int64_t margin, int_param(r, "margin", s.margin));
   if (size < qr::QrStyle::kMinSize || size > qr::QrStyle::kMaxSize) {
-    return invalid(fmt::format("size: must be {}..{} pixels", qr::QrStyle::kMinSize, qr::QrStyle::kMaxSize));
+    return field_error("size", fmt::format("must be {}..{} pixels", qr::QrStyle::kMinSize, qr::QrStyle::kMaxSize));
   }
   if (margin < 0 || margin > qr::QrStyle::kMaxMargin) {
-    return invalid(fmt::format("margin: must be 0..{} modules", qr::QrStyle::kMaxMargin));
+    return field_error("margin", fmt::format("must be 0..{} modules", qr::QrStyle::kMaxMargin));
   }
   s.size = static_cast<int>(size);
   s.margin = static_cast<int>(margin);
   for (auto [name, target] : {std::pair{"dark", &s.dark}, std::pair{"light", &s.light}}) {
     if (!r.has_query_param(name)) continue;
     auto c = qr::parse_color(r.query_param(name));
-    if (!c) return invalid(fmt::format("{}: {}", name, c.error().message));
+    if (!c) return field_error(name, c.error().message);
     *target = *c;
   }
   return s;
@@ -194,117 +170,44 @@ net::HttpResponse image(std::string bytes, bool svg, std::string_view filename) 
 
 }  // namespace
 
-std::string token_sha256(std::string_view token) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int n = 0;
-  EVP_Digest(token.data(), token.size(), md.data(), &n, EVP_sha256(), nullptr);
-  return to_hex(std::span<const std::uint8_t>(md.data(), n));
-}
-
-AdminApi::AdminApi(AdminApiOptions options, std::vector<AdminAccount> accounts, ChannelService& channels,
-                   AnalyticsService& analytics, domain::JobQueue& jobs, wechat::AccountClients& clients,
-                   asio::thread_pool& blocking, const Clock& clock)
+AdminApi::AdminApi(AdminApiOptions options, AdminGate& gate, ChannelService& channels, AnalyticsService& analytics,
+                   domain::JobQueue& jobs, wechat::AccountClients& clients, const Clock& clock)
     : options_(std::move(options)),
-      accounts_(std::move(accounts)),
+      gate_(gate),
       channels_(channels),
       analytics_(analytics),
       jobs_(jobs),
       clients_(clients),
-      blocking_(blocking),
-      clock_(clock),
-      failures_(options_.max_failures_per_minute, std::chrono::minutes(1)) {}
-
-bool AdminApi::authorized(std::string_view authorization) const {
-  constexpr std::string_view kBearer = "Bearer ";
-  if (!authorization.starts_with(kBearer)) return false;
-  const std::string hash = token_sha256(authorization.substr(kBearer.size()));
-  bool ok = false;
-  for (const auto& h : options_.token_sha256) ok = wechat::constant_time_equal(hash, h) || ok;  // no early exit
-  return ok;
-}
-
-std::optional<net::HttpResponse> AdminApi::refuse(const net::HttpRequest& request) {
-  if (failures_.full(client_key(request.client_ip))) {
-    net::HttpResponse r = net::HttpResponse::error(
-        Error{ErrorCode::kResourceExhausted, "too many failed sign-ins from this address: wait a minute"});
-    r.headers.emplace_back("Retry-After", "60");
-    return r;
-  }
-  // A success does not wipe the address's failures: a guesser behind the same NAT as a real
-  // operator must not get a fresh allowance each time the operator signs in.
-  if (authorized(request.header("Authorization"))) return std::nullopt;
-  failures_.add(client_key(request.client_ip));
-  net::HttpResponse r = net::HttpResponse::error(
-      Error{ErrorCode::kUnauthenticated,
-            options_.token_sha256.empty()
-                ? "the admin API is off: configure [admin] token_sha256 (qrscene admin-token makes a token)"
-                : "send Authorization: Bearer <admin token>"});
-  r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"qrscene\"");
-  return r;
-}
-
-void AdminApi::route(net::Router& router, std::string method, std::string pattern, Sync handler) {
-  router.add(std::move(method), std::move(pattern),
-             [this, handler = std::move(handler)](net::HttpRequest& request) -> asio::awaitable<net::HttpResponse> {
-               if (auto refused = refuse(request)) co_return std::move(*refused);
-               // The work blocks (SQLite, WeChat): it runs on the pool, and the answer comes back here.
-               auto op = net::on_blocking(blocking_, [&handler, &request] {
-                 try {
-                   return handler(request);
-                 } catch (const std::exception&) {
-                   return net::HttpResponse::error(Error{ErrorCode::kInternal, "internal error"});
-                 }
-               });
-               net::HttpResponse response = co_await std::move(op);
-               response.headers.emplace_back("Cache-Control", "no-store");
-               co_return response;
-             });
-}
+      clock_(clock) {}
 
 void AdminApi::add_routes(net::Router& router) {
-  auto bind = [this](net::HttpResponse (AdminApi::*fn)(net::HttpRequest&)) {
-    return [this, fn](net::HttpRequest& r) { return (this->*fn)(r); };
-  };
-  route(router, "GET", "/api/v1/accounts", bind(&AdminApi::accounts));
-  route(router, "GET", "/api/v1/channels", bind(&AdminApi::list_channels));
-  route(router, "POST", "/api/v1/channels", bind(&AdminApi::create_channel));
-  route(router, "POST", "/api/v1/channels/import", bind(&AdminApi::import_channels));
-  route(router, "GET", "/api/v1/channels/{id}", bind(&AdminApi::get_channel));
-  route(router, "PATCH", "/api/v1/channels/{id}", bind(&AdminApi::patch_channel));
-  route(router, "POST", "/api/v1/channels/{id}/pause",
-        [this](net::HttpRequest& r) { return set_status(r, ChannelStatus::kPaused); });
-  route(router, "POST", "/api/v1/channels/{id}/resume",
-        [this](net::HttpRequest& r) { return set_status(r, ChannelStatus::kActive); });
-  route(router, "POST", "/api/v1/channels/{id}/retire",
-        [this](net::HttpRequest& r) { return set_status(r, ChannelStatus::kRetired); });
-  route(router, "GET", "/api/v1/channels/{id}/qr.png", [this](net::HttpRequest& r) { return channel_qr(r, false); });
-  route(router, "GET", "/api/v1/channels/{id}/qr.svg", [this](net::HttpRequest& r) { return channel_qr(r, true); });
-  route(router, "POST", "/api/v1/qr", bind(&AdminApi::render_qr));
-  route(router, "GET", "/api/v1/stats", bind(&AdminApi::stats));
-  route(router, "GET", "/api/v1/stats/breakdown", bind(&AdminApi::breakdown));
-  route(router, "GET", "/api/v1/stats/reconciliation", bind(&AdminApi::reconciliation));
-  route(router, "GET", "/api/v1/export", bind(&AdminApi::export_table));
-  route(router, "GET", "/api/v1/quota", bind(&AdminApi::quota));
-  route(router, "GET", "/api/v1/jobs", bind(&AdminApi::jobs));
+  auto status = [this](ChannelStatus s) { return [this, s](net::HttpRequest& r) { return set_status(r, s); }; };
+  auto qr = [this](bool svg) { return [this, svg](net::HttpRequest& r) { return channel_qr(r, svg); }; };
+  gate_.route(router, "GET", "/api/v1/accounts", this, &AdminApi::accounts);
+  gate_.route(router, "GET", "/api/v1/channels", this, &AdminApi::list_channels);
+  gate_.route(router, "POST", "/api/v1/channels", this, &AdminApi::create_channel);
+  gate_.route(router, "POST", "/api/v1/channels/import", this, &AdminApi::import_channels);
+  gate_.route(router, "GET", "/api/v1/channels/{id}", this, &AdminApi::get_channel);
+  gate_.route(router, "PATCH", "/api/v1/channels/{id}", this, &AdminApi::patch_channel);
+  gate_.route(router, "POST", "/api/v1/channels/{id}/pause", status(ChannelStatus::kPaused));
+  gate_.route(router, "POST", "/api/v1/channels/{id}/resume", status(ChannelStatus::kActive));
+  gate_.route(router, "POST", "/api/v1/channels/{id}/retire", status(ChannelStatus::kRetired));
+  gate_.route(router, "GET", "/api/v1/channels/{id}/qr.png", qr(false));
+  gate_.route(router, "GET", "/api/v1/channels/{id}/qr.svg", qr(true));
+  gate_.route(router, "POST", "/api/v1/qr", this, &AdminApi::render_qr);
+  gate_.route(router, "GET", "/api/v1/stats", this, &AdminApi::stats);
+  gate_.route(router, "GET", "/api/v1/stats/breakdown", this, &AdminApi::breakdown);
+  gate_.route(router, "GET", "/api/v1/stats/reconciliation", this, &AdminApi::reconciliation);
+  gate_.route(router, "GET", "/api/v1/export", this, &AdminApi::export_table);
+  gate_.route(router, "GET", "/api/v1/quota", this, &AdminApi::quota);
+  gate_.route(router, "GET", "/api/v1/jobs", this, &AdminApi::jobs);
 }
 
-Result<std::string> AdminApi::appid_of(const net::HttpRequest& r) const { return resolve_appid(r.query_param("appid")); }
-
-Result<std::string> AdminApi::resolve_appid(std::string_view given) const {
-  std::string appid(given);
-  if (appid.empty()) {
-    if (accounts_.size() == 1) return accounts_.front().appid;
-    return invalid("appid: required when more than one account is configured (GET /api/v1/accounts)");
-  }
-  for (const auto& a : accounts_) {
-    if (a.appid == appid) return appid;
-  }
-  return Error{ErrorCode::kNotFound, fmt::format("appid: no account {} is configured", appid)};
-}
+Result<std::string> AdminApi::appid_of(const net::HttpRequest& r) const { return gate_.resolve_appid(r.query_param("appid")); }
 
 net::HttpResponse AdminApi::accounts(net::HttpRequest& /*r*/) {
   json out = json::array();
-  for (const auto& a : accounts_) {
+  for (const auto& a : gate_.accounts()) {
     json j{{"appid", a.appid}, {"name", a.name}, {"mode", a.mode}};
     if (auto q = channels_.quota(a.appid)) j["permanent_quota"] = json{{"used", q->used}, {"left", q->left}};
     out.push_back(std::move(j));
@@ -320,7 +223,7 @@ net::HttpResponse AdminApi::list_channels(net::HttpRequest& r) {
   const std::string group = r.query_param("group"), owner = r.query_param("owner"), status = r.query_param("status");
   const std::string q = r.query_param("q");
   if (!status.empty() && !domain::channel_status_from(status)) {
-    return error_response(invalid("status: must be active, paused, expired or retired"));
+    return error_response(field_error("status", "must be active, paused, expired or retired"));
   }
   // Lifetime figures beside each channel, from the rollups in one query.
   domain::ChannelFilter filter;
@@ -352,10 +255,12 @@ net::HttpResponse AdminApi::list_channels(net::HttpRequest& r) {
 net::HttpResponse AdminApi::create_channel(net::HttpRequest& r) {
   auto body = parse_body(r);
   if (!body) return error_response(body.error());
-  std::string fallback = accounts_.size() == 1 ? accounts_.front().appid : "";
+  std::string fallback = gate_.accounts().size() == 1 ? gate_.accounts().front().appid : "";
   auto spec = spec_from(*body, fallback);
   if (!spec) return error_response(spec.error());
-  if (spec->appid.empty()) return error_response(invalid("appid: required when more than one account is configured"));
+  if (spec->appid.empty()) {
+    return error_response(field_error("appid", "required when more than one account is configured"));
+  }
   auto made = channels_.create(*spec);
   if (!made) return error_response(made.error());
   net::HttpResponse res = ok_json(channel_json(*made), 201);
@@ -369,19 +274,21 @@ net::HttpResponse AdminApi::import_channels(net::HttpRequest& r) {
   auto upload = read_csv_upload(r.body);
   if (!upload) return error_response(upload.error());
   const auto* rows = &upload->rows;
-  if (rows->empty()) return error_response(invalid("csv: empty; the first line names the columns (name is required)"));
+  if (rows->empty()) {
+    return error_response(field_error("csv", "empty; the first line names the columns (name is required)"));
+  }
   const auto& header = rows->front();
   std::map<std::string, std::size_t> column;
   for (std::size_t i = 0; i < header.size(); ++i) column[header[i]] = i;
   static const std::set<std::string> kColumns = {"name",      "group",           "owner",        "kind",
                                                  "scene",     "expire_seconds",  "evergreen",    "reply_subscribe",
                                                  "reply_scan", "tag",            "spend_cents"};
-  std::vector<std::string> problems;
+  std::vector<FieldError> problems;
   for (const auto& h : header) {
-    if (!kColumns.contains(h)) problems.push_back(fmt::format("csv: unknown column '{}'", h));
+    if (!kColumns.contains(h)) problems.push_back({"csv", fmt::format("unknown column '{}'", h)});
   }
-  if (!column.contains("name")) problems.emplace_back("csv: the name column is required");
-  if (!problems.empty()) return error_response(invalid(fmt::format("{}", fmt::join(problems, "\n"))));
+  if (!column.contains("name")) problems.push_back({"csv", "the name column is required"});
+  if (!problems.empty()) return error_response(field_errors(std::move(problems)));
   if (rows->size() - 1 > options_.max_import_rows) {
     return error_response(Error{ErrorCode::kTooLarge, fmt::format("csv: at most {} rows at a time; split the file",
                                                                   options_.max_import_rows)});
@@ -405,14 +312,14 @@ net::HttpResponse AdminApi::import_channels(net::HttpRequest& r) {
         j["scene"] = scene;
       }
     }
-    std::vector<std::string> row_problems;
+    std::vector<FieldError> row_problems;
     for (const char* name : {"expire_seconds", "spend_cents"}) {
       const std::string v = cell(name);
       if (v.empty()) continue;
       std::int64_t n = 0;
       const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
       if (ec != std::errc{} || end != v.data() + v.size()) {
-        row_problems.push_back(fmt::format("{}: '{}' is not an integer", name, v));
+        row_problems.push_back({name, fmt::format("'{}' is not an integer", v)});
       } else {
         j[name] = n;
       }
@@ -423,12 +330,12 @@ net::HttpResponse AdminApi::import_channels(net::HttpRequest& r) {
       } else if (v == "false" || v == "0" || v == "no") {
         j["evergreen"] = false;
       } else {
-        row_problems.push_back(fmt::format("evergreen: '{}' is not true or false", v));
+        row_problems.push_back({"evergreen", fmt::format("'{}' is not true or false", v)});
       }
     }
     if (!cell("reply_subscribe").empty()) j["on_subscribe"] = cell("reply_subscribe");
     if (!cell("reply_scan").empty()) j["on_scan"] = cell("reply_scan");
-    Result<domain::Channel> made = invalid(fmt::format("{}", fmt::join(row_problems, "\n")));
+    Result<domain::Channel> made = field_errors(row_problems);
     if (row_problems.empty()) {
       auto spec = spec_from(j, *appid);
       made = spec ? channels_.create(*spec) : Result<domain::Channel>(spec.error());
@@ -511,7 +418,7 @@ net::HttpResponse AdminApi::render_qr(net::HttpRequest& r) {
       if (c) {
         *target = *c;
       } else {
-        f.problem(fmt::format("{}: {}", name, c.error().message));
+        f.problem(name, c.error().message);
       }
     }
   }
@@ -520,11 +427,11 @@ net::HttpResponse AdminApi::render_qr(net::HttpRequest& r) {
     if (bytes) {
       style.logo = std::move(*bytes);
     } else {
-      f.problem("logo_base64: not base64");
+      f.problem("logo_base64", "not base64");
     }
   }
-  if (url.empty()) f.problem("url: required");
-  if (format != "png" && format != "svg") f.problem(fmt::format("format: must be png or svg, got '{}'", format));
+  if (url.empty()) f.problem("url", "required");
+  if (format != "png" && format != "svg") f.problem("format", fmt::format("must be png or svg, got '{}'", format));
   if (auto ok = f.status(); !ok) return error_response(ok.error());
   auto bytes = qr::render(url, style, format == "svg" ? qr::ImageFormat::kSvg : qr::ImageFormat::kPng);
   if (!bytes) return error_response(bytes.error());
@@ -539,7 +446,7 @@ net::HttpResponse AdminApi::stats(net::HttpRequest& r) {
   StatsRequest request{q->filter, q->first_day, q->last_day, domain::Granularity::kDay};
   if (r.has_query_param("granularity")) {
     auto g = domain::granularity_from(r.query_param("granularity"));
-    if (!g) return error_response(invalid("granularity: must be hour, day, week or month"));
+    if (!g) return error_response(field_error("granularity", "must be hour, day, week or month"));
     request.granularity = *g;
   }
   auto report = analytics_.report(request);
@@ -592,25 +499,6 @@ net::HttpResponse AdminApi::export_table(net::HttpRequest& r) {
                           c.new_follows - c.unfollows, row.losses.within_5m, row.spend_cents, from, to});
   }
   return download(table, r.query_param("format"), fmt::format("qrscene-{}-{}-{}", appid, from, to));
-}
-
-net::HttpResponse download(const Table& table, std::string_view format, std::string_view filename) {
-  net::HttpResponse res;
-  res.status = 200;
-  if (format.empty() || format == "csv") {
-    res.content_type = "text/csv; charset=utf-8";
-    res.body = to_csv(table);
-  } else if (format == "xlsx") {
-    auto bytes = to_xlsx(table);
-    if (!bytes) return error_response(bytes.error());
-    res.content_type = std::string(kXlsxContentType);
-    res.body = std::move(*bytes);
-  } else {
-    return error_response(invalid(fmt::format("format: must be csv or xlsx, got '{}'", format)));
-  }
-  res.headers.emplace_back("Content-Disposition",
-                           fmt::format("attachment; filename=\"{}.{}\"", filename, format.empty() ? "csv" : format));
-  return res;
 }
 
 net::HttpResponse AdminApi::quota(net::HttpRequest& r) {

@@ -4,75 +4,41 @@
 // logo), stats (report, breakdown by channel/group/owner, reconciliation with WeChat), export as
 // CSV, the permanent quota and the job queue.
 //
-// Every route needs `Authorization: Bearer <token>` with a token whose SHA-256 is configured
-// ([admin] token_sha256); the comparison is constant-time, and an address that fails too often is
-// refused for a minute (429). Validation errors are 400 with the field named
-// ({"error": {"code", "message", "fields": [...]}}).
+// Every route is behind the AdminGate (bearer token, failed sign-ins limited, handlers on the
+// blocking pool). Validation errors are 400 with the fields named
+// ({"error": {"code", "message", "fields": [...], "problems": [...]}}; api_support.h).
 //
-// Handlers call the store and WeChat, which block: they run on `blocking` (a thread pool), never on
-// the I/O threads.
 // Thread safety: handlers may run concurrently.
 #pragma once
 
-#include <chrono>
+#include <cstddef>
 #include <cstdint>
-#include <map>
-#include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "base/clock.h"
 #include "domain/ports.h"
-#include "net/asio.h"
 #include "net/http_server.h"
+#include "service/admin_gate.h"
 #include "service/analytics_service.h"
 #include "service/channel_service.h"
-#include "service/rate_limiter.h"
-#include "service/table_export.h"
 #include "wechat/account_clients.h"
 
 namespace qrscene::service {
 
-struct AdminAccount {
-  std::string appid;
-  std::string name;
-  std::string mode;  // plain | compatible | safe
-};
-
 struct AdminApiOptions {
-  std::vector<std::string> token_sha256;  // lowercase hex
-  std::size_t max_failures_per_minute = 10;  // per remote address
   std::size_t max_import_rows = 10'000;
 };
 
-// SHA-256 of a token, lowercase hex (what [admin] token_sha256 holds).
-[[nodiscard]] std::string token_sha256(std::string_view token);
-
-// A table as an attachment: ?format=csv (the default) or xlsx; 400 for another format.
-[[nodiscard]] net::HttpResponse download(const Table& table, std::string_view format, std::string_view filename);
-
 class AdminApi {
  public:
-  AdminApi(AdminApiOptions options, std::vector<AdminAccount> accounts, ChannelService& channels,
-           AnalyticsService& analytics, domain::JobQueue& jobs, wechat::AccountClients& clients,
-           asio::thread_pool& blocking, const Clock& clock);
+  AdminApi(AdminApiOptions options, AdminGate& gate, ChannelService& channels, AnalyticsService& analytics,
+           domain::JobQueue& jobs, wechat::AccountClients& clients, const Clock& clock);
 
+  // Adds the routes, each behind the gate.
   void add_routes(net::Router& router);
 
-  // Whether an Authorization header carries a configured token (constant time).
-  [[nodiscard]] bool authorized(std::string_view authorization) const;
-
-  // Adds a route that wants the admin token and runs `handler` on the blocking pool (the login
-  // API's backend routes use it too).
-  using Sync = std::function<net::HttpResponse(net::HttpRequest&)>;
-  void route(net::Router& router, std::string method, std::string pattern, Sync handler);
-  // A configured account: the one given, or the only one when none is given.
-  [[nodiscard]] Result<std::string> resolve_appid(std::string_view appid) const;
-
  private:
-  std::optional<net::HttpResponse> refuse(const net::HttpRequest& request);
-
   net::HttpResponse accounts(net::HttpRequest& r);
   net::HttpResponse list_channels(net::HttpRequest& r);
   net::HttpResponse create_channel(net::HttpRequest& r);
@@ -100,14 +66,12 @@ class AdminApi {
   Result<Ranked> ranked(const net::HttpRequest& r);
 
   AdminApiOptions options_;
-  std::vector<AdminAccount> accounts_;
+  AdminGate& gate_;
   ChannelService& channels_;
   AnalyticsService& analytics_;
   domain::JobQueue& jobs_;
   wechat::AccountClients& clients_;
-  asio::thread_pool& blocking_;
   const Clock& clock_;
-  RateLimiter failures_;  // failed sign-ins per address
 };
 
 }  // namespace qrscene::service

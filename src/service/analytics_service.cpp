@@ -25,9 +25,8 @@ json counters_json(const domain::Counters& c) {
 
 Status check_range(std::int64_t first_day, std::int64_t last_day) {
   if (first_day > last_day) {
-    return unexpected(ErrorCode::kInvalidArgument,
-                      fmt::format("from ({}) is after to ({}): swap them", domain::day_label(first_day),
-                                  domain::day_label(last_day)));
+    return worded_field_error({"from"}, fmt::format("from ({}) is after to ({}): swap them",
+                                                    domain::day_label(first_day), domain::day_label(last_day)));
   }
   return {};
 }
@@ -41,12 +40,13 @@ std::int64_t AnalyticsService::today() const {
 Result<StatsReport> AnalyticsService::report(const StatsRequest& request) {
   QRSCENE_TRY(check_range(request.first_day, request.last_day));
   if (request.filter.appid.empty()) {
-    return unexpected(ErrorCode::kInvalidArgument, "appid is required: the account whose channels to count");
+    return worded_field_error({"appid"}, "appid is required: the account whose channels to count");
   }
   const bool hourly = request.granularity == domain::Granularity::kHour;
   if (hourly && request.last_day - request.first_day + 1 > kMaxHourlyDays) {
-    return unexpected(ErrorCode::kInvalidArgument,
-                      fmt::format("granularity=hour covers at most {} days: narrow from/to, or use day", kMaxHourlyDays));
+    return worded_field_error(
+        {"from", "to", "granularity"},
+        fmt::format("granularity=hour covers at most {} days: narrow from/to, or use day", kMaxHourlyDays));
   }
   const std::int64_t offset = stats_.utc_offset_seconds();
   const std::int64_t now_day = today();
@@ -118,11 +118,11 @@ Result<std::vector<ReconciliationDay>> AnalyticsService::reconcile(wechat::ApiCl
                                                                    std::int64_t first_day, std::int64_t last_day) {
   QRSCENE_TRY(check_range(first_day, last_day));
   if (last_day - first_day + 1 > 7) {
-    return unexpected(ErrorCode::kInvalidArgument, "WeChat's datacube answers at most 7 days: narrow from/to");
+    return worded_field_error({"from", "to"}, "WeChat's datacube answers at most 7 days: narrow from/to");
   }
   if (last_day >= today()) {
-    return unexpected(ErrorCode::kInvalidArgument,
-                      "WeChat's datacube has figures up to yesterday only: end the range before today");
+    return worded_field_error({"to"},
+                              "WeChat's datacube has figures up to yesterday only: end the range before today");
   }
   QRSCENE_ASSIGN_OR_RETURN(auto summary,
                            client.user_summary(domain::day_label(first_day), domain::day_label(last_day)));

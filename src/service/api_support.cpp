@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -56,34 +57,46 @@ Result<std::int64_t> int_param(const net::HttpRequest& r, std::string_view name,
   const bool number = ec == std::errc{} && end == text.data() + text.size();
   if (number && n >= low && n <= high) return n;
   if (low == std::numeric_limits<std::int64_t>::min() && high == std::numeric_limits<std::int64_t>::max()) {
-    return invalid(fmt::format("{}: '{}' is not an integer", name, text));
+    return field_error(std::string(name), fmt::format("'{}' is not an integer", text));
   }
-  return invalid(fmt::format("{}: must be an integer in {}..{}, got '{}'", name, low, high, text));
+  return field_error(std::string(name), fmt::format("must be an integer in {}..{}, got '{}'", low, high, text));
 }
 
-// A 400 whose body names the fields: messages are "field: what is wrong", one per line. An internal
+// A 400 whose body names the fields, from e.fields (never from the message's text). An internal
 // error (a database's text in it) is logged and answered in general terms (public_error).
 net::HttpResponse error_response(const Error& given) {
   const Error e = public_error(given);
   net::HttpResponse r = net::HttpResponse::error(e);
-  if (e.code != ErrorCode::kInvalidArgument) return r;
+  if (e.code != ErrorCode::kInvalidArgument && e.fields.empty()) return r;
   json body = json::parse(r.body);
-  json fields = json::array();
-  std::size_t at = 0;
-  while (at < e.message.size()) {
-    std::size_t end = e.message.find('\n', at);
-    if (end == std::string::npos) end = e.message.size();
-    const std::string line = e.message.substr(at, end - at);
-    const auto colon = line.find(": ");
-    if (colon != std::string::npos && colon > 0 &&
-        line.find_first_not_of("abcdefghijklmnopqrstuvwxyz_.[]0123456789 ") >= colon) {
-      fields.push_back(line.substr(0, colon));
-    }
-    at = end + 1;
+  json fields = json::array(), problems = json::array();
+  for (const auto& p : e.fields) {
+    if (std::find(fields.begin(), fields.end(), p.field) == fields.end()) fields.push_back(p.field);
+    problems.push_back(json{{"field", p.field}, {"message", p.message}});
   }
   body["error"]["fields"] = std::move(fields);
+  body["error"]["problems"] = std::move(problems);
   r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   return r;
+}
+
+net::HttpResponse download(const Table& table, std::string_view format, std::string_view filename) {
+  net::HttpResponse res;
+  res.status = 200;
+  if (format.empty() || format == "csv") {
+    res.content_type = "text/csv; charset=utf-8";
+    res.body = to_csv(table);
+  } else if (format == "xlsx") {
+    auto bytes = to_xlsx(table);
+    if (!bytes) return error_response(bytes.error());
+    res.content_type = std::string(kXlsxContentType);
+    res.body = std::move(*bytes);
+  } else {
+    return error_response(field_error("format", fmt::format("must be csv or xlsx, got '{}'", format)));
+  }
+  res.headers.emplace_back("Content-Disposition",
+                           fmt::format("attachment; filename=\"{}.{}\"", filename, format.empty() ? "csv" : format));
+  return res;
 }
 
 Error invalid(std::string message) { return Error{ErrorCode::kInvalidArgument, std::move(message)}; }
@@ -108,21 +121,21 @@ Result<CsvUpload> read_csv_upload(std::string_view body) {
 
 Result<json> parse_body(const net::HttpRequest& r) {
   json j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return invalid("body: not JSON (send Content-Type: application/json)");
-  if (!j.is_object()) return invalid("body: must be a JSON object");
+  if (j.is_discarded()) return field_error("body", "not JSON (send Content-Type: application/json)");
+  if (!j.is_object()) return field_error("body", "must be a JSON object");
   return j;
 }
 
 Fields::Fields(const json& j, const std::set<std::string>& known) : j_(j) {
   for (const auto& [k, v] : j.items()) {
-    if (!known.contains(k)) problems_.push_back(fmt::format("{}: unknown field", k));
+    if (!known.contains(k)) problem(k, "unknown field");
   }
 }
 
 std::optional<std::string> Fields::text(const std::string& key) {
   if (!j_.contains(key) || j_.at(key).is_null()) return std::nullopt;
   if (!j_.at(key).is_string()) {
-    problems_.push_back(fmt::format("{}: must be a string", key));
+    problem(key, "must be a string");
     return std::nullopt;
   }
   return j_.at(key).get<std::string>();
@@ -131,7 +144,7 @@ std::optional<std::string> Fields::text(const std::string& key) {
 std::optional<std::int64_t> Fields::integer(const std::string& key) {
   if (!j_.contains(key) || j_.at(key).is_null()) return std::nullopt;
   if (!j_.at(key).is_number_integer()) {
-    problems_.push_back(fmt::format("{}: must be an integer", key));
+    problem(key, "must be an integer");
     return std::nullopt;
   }
   return j_.at(key).get<std::int64_t>();
@@ -140,7 +153,7 @@ std::optional<std::int64_t> Fields::integer(const std::string& key) {
 std::optional<bool> Fields::boolean(const std::string& key) {
   if (!j_.contains(key) || j_.at(key).is_null()) return std::nullopt;
   if (!j_.at(key).is_boolean()) {
-    problems_.push_back(fmt::format("{}: must be true or false", key));
+    problem(key, "must be true or false");
     return std::nullopt;
   }
   return j_.at(key).get<bool>();
@@ -148,7 +161,7 @@ std::optional<bool> Fields::boolean(const std::string& key) {
 
 Status Fields::status() const {
   if (problems_.empty()) return {};
-  return invalid(fmt::format("{}", fmt::join(problems_, "\n")));
+  return field_errors(problems_);
 }
 
 Result<RangeQuery> range_query(const net::HttpRequest& r, std::string appid, std::int64_t today) {
@@ -159,11 +172,11 @@ Result<RangeQuery> range_query(const net::HttpRequest& r, std::string appid, std
   for (auto [name, target] : {std::pair{"from", &q.first_day}, std::pair{"to", &q.last_day}}) {
     if (!r.has_query_param(name)) continue;
     auto d = domain::parse_day(r.query_param(name));
-    if (!d) return invalid(fmt::format("{}: '{}' is not a date (YYYY-MM-DD)", name, r.query_param(name)));
+    if (!d) return field_error(name, fmt::format("'{}' is not a date (YYYY-MM-DD)", r.query_param(name)));
     *target = *d;
   }
-  if (q.first_day > q.last_day) return invalid("from: after to; swap them");
-  if (q.last_day - q.first_day > 3660) return invalid("from: ranges are at most 10 years");
+  if (q.first_day > q.last_day) return field_error("from", "after to; swap them");
+  if (q.last_day - q.first_day > 3660) return field_error("from", "ranges are at most 10 years");
   std::string ids = r.query_param("channel");
   for (std::size_t at = 0; !ids.empty() && at <= ids.size();) {
     std::size_t end = ids.find(',', at);
@@ -171,7 +184,7 @@ Result<RangeQuery> range_query(const net::HttpRequest& r, std::string appid, std
     std::int64_t id = 0;
     const auto [p, ec] = std::from_chars(ids.data() + at, ids.data() + end, id);
     if (ec != std::errc{} || p != ids.data() + end) {
-      return invalid(fmt::format("channel: '{}' is not a list of channel ids", ids));
+      return field_error("channel", fmt::format("'{}' is not a list of channel ids", ids));
     }
     q.filter.channel_ids.push_back(id);
     at = end + 1;
@@ -186,7 +199,7 @@ Result<domain::Breakdown> breakdown_from(const net::HttpRequest& r) {
   if (by == "channel") return domain::Breakdown::kChannel;
   if (by == "group") return domain::Breakdown::kGroup;
   if (by == "owner") return domain::Breakdown::kOwner;
-  return invalid(fmt::format("by: must be channel, group or owner, got '{}'", by));
+  return field_error("by", fmt::format("must be channel, group or owner, got '{}'", by));
 }
 
 }  // namespace qrscene::service

@@ -1,5 +1,5 @@
 // What the admin and login APIs share: JSON bodies read with every problem named, and errors
-// answered as {"error": {"code", "message", "fields"}}.
+// answered as {"error": {"code", "message", "fields", "problems"}}.
 //
 // Thread safety: plain functions; a Fields is used by one thread.
 #pragma once
@@ -15,25 +15,32 @@
 #include "base/result.h"
 #include "domain/ports.h"
 #include "net/http_server.h"
+#include "service/table_export.h"
 
 namespace qrscene::service {
 
-// An error as a response; a kInvalidArgument one lists the fields its lines name ("field: what").
+// An error as a response. A kInvalidArgument one (or any that carries fields) also has "fields", the
+// names of e.fields, each once, in order, and "problems", e.fields as {"field", "message"} (the
+// message without the field's name in front), for a client to show or translate per field. Both
+// come from e.fields only: a message that merely reads "x: y" names no field.
 [[nodiscard]] net::HttpResponse error_response(const Error& e);
 // What an answer may say of `e`: itself, unless it carries a database's text or is internal; then
 // it is logged (with a reference) and replaced by "internal error" or "unavailable: retry" naming
 // the reference. Every message that leaves through the API passes here.
 [[nodiscard]] Error public_error(const Error& e);
 
-// An integer query parameter: `fallback` when it is absent; an error naming it when it is not an
-// integer in low..high.
+// An integer query parameter: `fallback` when it is absent; an error about the field `name` when it
+// is not an integer in low..high.
 [[nodiscard]] Result<std::int64_t> int_param(const net::HttpRequest& r, std::string_view name, std::int64_t fallback,
                                              std::int64_t low = std::numeric_limits<std::int64_t>::min(),
                                              std::int64_t high = std::numeric_limits<std::int64_t>::max());
+// A kInvalidArgument error that concerns no field (for one that does: field_error, base/result.h).
 [[nodiscard]] Error invalid(std::string message);
 // A JSON answer.
 [[nodiscard]] net::HttpResponse ok_json(const nlohmann::json& j, unsigned status = 200);
-// The request's body as a JSON object.
+// A table as an attachment named `filename`: `format` csv (or empty) or xlsx; 400 for another.
+[[nodiscard]] net::HttpResponse download(const Table& table, std::string_view format, std::string_view filename);
+// The request's body as a JSON object; errors are about the field "body".
 [[nodiscard]] Result<nlohmann::json> parse_body(const net::HttpRequest& r);
 
 // A CSV upload read for an import: its rows (the header first), the line each starts on in the
@@ -53,17 +60,19 @@ class Fields {
   std::optional<std::string> text(const std::string& key);
   std::optional<std::int64_t> integer(const std::string& key);
   std::optional<bool> boolean(const std::string& key);
-  void problem(std::string p) { problems_.push_back(std::move(p)); }
-  // Every problem found, one per line, or success.
+  // A problem of `field` ("<field>: <what>" in the message); an empty field makes `what` a line that
+  // names no field.
+  void problem(std::string field, std::string what) { problems_.push_back({std::move(field), std::move(what)}); }
+  // Every problem found (field_errors: one per line, each with its field), or success.
   [[nodiscard]] Status status() const;
 
  private:
   const nlohmann::json& j_;
-  std::vector<std::string> problems_;
+  std::vector<FieldError> problems_;
 };
 
 // ?from=YYYY-MM-DD&to=YYYY-MM-DD (the last 30 days by default) and the channel filter
-// (?channel=1,2&group=&owner=).
+// (?channel=1,2&group=&owner=); errors name the parameter (a range too long or reversed: "from").
 struct RangeQuery {
   domain::ChannelFilter filter;
   std::int64_t first_day = 0, last_day = 0;

@@ -9,10 +9,34 @@ namespace qrscene::service {
 namespace {
 
 TEST(ErrorResponse, NamesTheFieldsOfABadRequest) {
+  const auto r = error_response(
+      field_errors({{"spend_cents", "must be 0..1000000000000"}, {"name", "required"}, {"name", "too long"}}));
+  EXPECT_EQ(r.status, 400u);
+  const auto body = nlohmann::json::parse(r.body);
+  EXPECT_EQ(body["error"]["message"], "spend_cents: must be 0..1000000000000\nname: required\nname: too long");
+  // Each field once, in order; each problem with its own message, for a client to translate.
+  EXPECT_EQ(body["error"]["fields"], nlohmann::json::array({"spend_cents", "name"}));
+  EXPECT_EQ(body["error"]["problems"], nlohmann::json::parse(R"([
+                {"field": "spend_cents", "message": "must be 0..1000000000000"},
+                {"field": "name", "message": "required"},
+                {"field": "name", "message": "too long"}])"));
+}
+
+// The fields come from the error, never from its text: a message that merely reads "x: y" names none.
+TEST(ErrorResponse, AMessageThatLooksLikeAFieldNamesNone) {
   const auto r = error_response(invalid("spend_cents: must be 0..1000000000000\nname: required"));
   EXPECT_EQ(r.status, 400u);
   const auto body = nlohmann::json::parse(r.body);
-  EXPECT_EQ(body["error"]["fields"], nlohmann::json::array({"spend_cents", "name"}));
+  EXPECT_EQ(body["error"]["fields"], nlohmann::json::array());
+  EXPECT_EQ(body["error"]["problems"], nlohmann::json::array());
+  // A field named in other words is listed all the same.
+  const auto worded = nlohmann::json::parse(
+      error_response(worded_field_error({"scene"}, "scene '12a' is not a whole number")).body);
+  EXPECT_EQ(worded["error"]["fields"], nlohmann::json::array({"scene"}));
+  EXPECT_EQ(worded["error"]["problems"][0]["message"], "scene '12a' is not a whole number");
+  // Errors of other kinds keep their plain shape.
+  const auto missing = nlohmann::json::parse(error_response(Error{ErrorCode::kNotFound, "appid: no account x"}).body);
+  EXPECT_FALSE(missing["error"].contains("fields"));
 }
 
 // A database's message reached the API: "sqlite: SELECT COALESCE(SUM(c.spend_cents), 0) …: integer overflow".
@@ -66,6 +90,9 @@ TEST(IntParam, FallbackWhenAbsentAndTheNameWhenWrong) {
   auto bad = int_param(r, "per_page", 50, 1, 200);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().message, "per_page: must be an integer in 1..200, got 'x'");
+  ASSERT_EQ(bad.error().fields.size(), 1u);
+  EXPECT_EQ(bad.error().fields[0].field, "per_page");
+  EXPECT_EQ(bad.error().fields[0].message, "must be an integer in 1..200, got 'x'");
   EXPECT_EQ(int_param(r, "size", 300, 64, 1024).error().code, ErrorCode::kInvalidArgument);  // out of range
   EXPECT_EQ(int_param(r, "big", 0).error().message, "big: '99999999999999999999' is not an integer");
 }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <iterator>
+
 namespace qrscene::service {
 
 using domain::ChannelKind;
@@ -29,19 +31,33 @@ wechat::QrRequest qr_request(ChannelKind kind, const std::string& scene, bool sc
   return request;
 }
 
-Status check_reply(const domain::ReplyChoice& r, std::string_view which) {
+// A reply that cannot be sent is a problem of `field` (on_subscribe, on_scan); the message calls it
+// `which` ("reply on subscribe: a text reply needs its text").
+Status check_reply(const domain::ReplyChoice& r, std::string_view which, std::string_view field) {
   using Kind = domain::ReplyChoice::Kind;
-  if (r.kind == Kind::kText && r.text.empty()) {
-    return unexpected(ErrorCode::kInvalidArgument, fmt::format("{}: a text reply needs its text", which));
-  }
+  auto bad = [&](std::string what) {
+    std::string text = fmt::format("{}: {}", which, what);
+    return Error{ErrorCode::kInvalidArgument, std::move(text), 0, {FieldError{std::string(field), std::move(what)}}};
+  };
+  if (r.kind == Kind::kText && r.text.empty()) return bad("a text reply needs its text");
   if (r.kind == Kind::kImage && r.media_id.empty()) {
-    return unexpected(ErrorCode::kInvalidArgument,
-                      fmt::format("{}: an image reply needs the media_id of an uploaded image", which));
+    return bad("an image reply needs the media_id of an uploaded image");
   }
-  if (r.kind == Kind::kNews && (r.title.empty() || r.url.empty())) {
-    return unexpected(ErrorCode::kInvalidArgument, fmt::format("{}: a news reply needs a title and a url", which));
-  }
+  if (r.kind == Kind::kNews && (r.title.empty() || r.url.empty())) return bad("a news reply needs a title and a url");
   return {};
+}
+
+// The problems found, as one error: their messages one per line, their fields in order.
+Status all_problems(std::vector<Error> problems) {
+  if (problems.empty()) return {};
+  Error all{ErrorCode::kInvalidArgument, std::string(), 0, {}};
+  for (auto& p : problems) {
+    if (&p != &problems.front()) all.message += '\n';
+    all.message += p.message;
+    all.fields.insert(all.fields.end(), std::make_move_iterator(p.fields.begin()),
+                      std::make_move_iterator(p.fields.end()));
+  }
+  return all;
 }
 
 }  // namespace
@@ -79,22 +95,26 @@ Result<domain::Channel> ChannelService::update(std::int64_t id, const ChannelEdi
   if (c.status == domain::ChannelStatus::kRetired) {
     return unexpected(ErrorCode::kFailedPrecondition, fmt::format("channel {} is retired: create a new one", id));
   }
-  std::vector<std::string> problems;
-  if (edit.name && edit.name->empty()) problems.emplace_back("name: must not be empty");
+  std::vector<Error> problems;
+  if (edit.name && edit.name->empty()) problems.push_back(field_error("name", "must not be empty"));
   if (edit.evergreen && *edit.evergreen && c.kind == ChannelKind::kPermanent) {
-    problems.emplace_back("evergreen: only temporary codes expire; a permanent code needs no renewal");
+    problems.push_back(field_error("evergreen", "only temporary codes expire; a permanent code needs no renewal"));
   }
   if (edit.spend_cents && (*edit.spend_cents < 0 || *edit.spend_cents > domain::kMaxSpendCents)) {
-    problems.push_back(fmt::format("spend_cents: must be 0..{} (¥10 billion in fen), got {}", domain::kMaxSpendCents,
-                                   *edit.spend_cents));
+    problems.push_back(field_error("spend_cents", fmt::format("must be 0..{} (¥10 billion in fen), got {}",
+                                                              domain::kMaxSpendCents, *edit.spend_cents)));
   }
   if (edit.on_subscribe) {
-    if (auto ok = check_reply(*edit.on_subscribe, "reply on subscribe"); !ok) problems.push_back(ok.error().message);
+    if (auto ok = check_reply(*edit.on_subscribe, "reply on subscribe", "on_subscribe"); !ok) {
+      problems.push_back(std::move(ok).error());
+    }
   }
   if (edit.on_scan) {
-    if (auto ok = check_reply(*edit.on_scan, "reply on scan"); !ok) problems.push_back(ok.error().message);
+    if (auto ok = check_reply(*edit.on_scan, "reply on scan", "on_scan"); !ok) {
+      problems.push_back(std::move(ok).error());
+    }
   }
-  if (!problems.empty()) return unexpected(ErrorCode::kInvalidArgument, fmt::format("{}", fmt::join(problems, "\n")));
+  QRSCENE_TRY(all_problems(std::move(problems)));
   if (edit.tag) {
     if (edit.tag->empty()) {
       c.wechat_tag_id = 0;
@@ -115,21 +135,24 @@ Result<domain::Channel> ChannelService::update(std::int64_t id, const ChannelEdi
 }
 
 Result<domain::Channel> ChannelService::create(const ChannelSpec& spec) {
-  std::vector<std::string> problems;
-  if (spec.name.empty()) problems.emplace_back("name: required");
+  std::vector<Error> problems;
+  if (spec.name.empty()) problems.push_back(field_error("name", "required"));
   if (spec.kind == ChannelKind::kPermanent && spec.evergreen) {
-    problems.emplace_back("evergreen: only temporary codes expire; a permanent code needs no renewal");
+    problems.push_back(field_error("evergreen", "only temporary codes expire; a permanent code needs no renewal"));
   }
   if (spec.kind == ChannelKind::kTemporary && (spec.expire_seconds < 60 || spec.expire_seconds > kMaxExpireSeconds)) {
-    problems.emplace_back(fmt::format("expire_seconds: must be 60..2592000 (30 days); got {}", spec.expire_seconds));
+    problems.push_back(
+        field_error("expire_seconds", fmt::format("must be 60..2592000 (30 days); got {}", spec.expire_seconds)));
   }
   if (spec.spend_cents < 0 || spec.spend_cents > domain::kMaxSpendCents) {
-    problems.push_back(fmt::format("spend_cents: must be 0..{} (¥10 billion in fen), got {}", domain::kMaxSpendCents,
-                                   spec.spend_cents));
+    problems.push_back(field_error("spend_cents", fmt::format("must be 0..{} (¥10 billion in fen), got {}",
+                                                              domain::kMaxSpendCents, spec.spend_cents)));
   }
-  if (auto ok = check_reply(spec.on_subscribe, "reply on subscribe"); !ok) problems.push_back(ok.error().message);
-  if (auto ok = check_reply(spec.on_scan, "reply on scan"); !ok) problems.push_back(ok.error().message);
-  if (!problems.empty()) return unexpected(ErrorCode::kInvalidArgument, fmt::format("{}", fmt::join(problems, "\n")));
+  if (auto ok = check_reply(spec.on_subscribe, "reply on subscribe", "on_subscribe"); !ok) {
+    problems.push_back(std::move(ok).error());
+  }
+  if (auto ok = check_reply(spec.on_scan, "reply on scan", "on_scan"); !ok) problems.push_back(std::move(ok).error());
+  QRSCENE_TRY(all_problems(std::move(problems)));
   QRSCENE_ASSIGN_OR_RETURN(wechat::ApiClient * client, clients_.get(spec.appid));
 
   std::lock_guard lock(create_mu_);

@@ -50,7 +50,7 @@ Result<domain::ConversionInput> conversion_from(const json& j, std::string appid
   c.unionid = f.text("unionid").value_or("");
   c.kind = f.text("kind").value_or("");
   c.currency = f.text("currency").value_or("");
-  if (!j.contains("value_cents")) f.problem("value_cents: required (an integer number of cents; 0 for a sign-up)");
+  if (!j.contains("value_cents")) f.problem("value_cents", "required (an integer number of cents; 0 for a sign-up)");
   c.value_cents = f.integer("value_cents").value_or(0);
   if (j.contains("occurred_at")) {
     const json& t = j["occurred_at"];
@@ -58,22 +58,20 @@ Result<domain::ConversionInput> conversion_from(const json& j, std::string appid
     if (t.is_number_integer()) at = t.get<std::int64_t>();
     if (t.is_string()) at = domain::parse_time(t.get<std::string>(), utc_offset);
     if (!at) {
-      f.problem("occurred_at: Unix seconds, or RFC 3339 such as 2026-11-21T10:00:00+08:00");
+      f.problem("occurred_at", "Unix seconds, or RFC 3339 such as 2026-11-21T10:00:00+08:00");
     } else {
       c.occurred_at = *at;
     }
   }
   // The values' own checks, for the fields the JSON did not already fault.
   const Status typed = f.status();
-  const std::string faulted = typed ? "" : typed.error().message;
+  std::set<std::string> faulted;
+  if (!typed) {
+    for (const auto& p : typed.error().fields) faulted.insert(p.field);
+  }
   if (auto checked = service.prepare(c); !checked) {
-    std::string_view rest = checked.error().message;
-    while (!rest.empty()) {
-      const auto end = std::min(rest.find('\n'), rest.size());
-      const std::string_view line = rest.substr(0, end);
-      const std::string field(line.substr(0, line.find(':') + 1));
-      if (faulted.find(field) == std::string::npos) f.problem(std::string(line));
-      rest.remove_prefix(std::min(end + 1, rest.size()));
+    for (const auto& p : checked.error().fields) {
+      if (!faulted.contains(p.field)) f.problem(p.field, p.message);
     }
   }
   QRSCENE_TRY(f.status());
@@ -82,23 +80,20 @@ Result<domain::ConversionInput> conversion_from(const json& j, std::string appid
 
 }  // namespace
 
-FollowerApi::FollowerApi(FollowerApiOptions options, AdminApi& admin, domain::FollowerRepository& followers,
+FollowerApi::FollowerApi(FollowerApiOptions options, AdminGate& gate, domain::FollowerRepository& followers,
                          ConversionService& conversions, AnalyticsService& analytics)
-    : options_(options), admin_(admin), followers_(followers), conversions_(conversions), analytics_(analytics) {}
+    : options_(options), gate_(gate), followers_(followers), conversions_(conversions), analytics_(analytics) {}
 
 void FollowerApi::add_routes(net::Router& router) {
-  auto bind = [this](net::HttpResponse (FollowerApi::*m)(net::HttpRequest&)) {
-    return [this, m](net::HttpRequest& r) { return (this->*m)(r); };
-  };
-  admin_.route(router, "GET", "/api/v1/followers", bind(&FollowerApi::list));
-  admin_.route(router, "GET", "/api/v1/followers/export", bind(&FollowerApi::export_rows));
-  admin_.route(router, "POST", "/api/v1/conversions", bind(&FollowerApi::record));
-  admin_.route(router, "POST", "/api/v1/conversions/import", bind(&FollowerApi::import));
-  admin_.route(router, "GET", "/api/v1/conversions/report", bind(&FollowerApi::report));
+  gate_.route(router, "GET", "/api/v1/followers", this, &FollowerApi::list);
+  gate_.route(router, "GET", "/api/v1/followers/export", this, &FollowerApi::export_rows);
+  gate_.route(router, "POST", "/api/v1/conversions", this, &FollowerApi::record);
+  gate_.route(router, "POST", "/api/v1/conversions/import", this, &FollowerApi::import);
+  gate_.route(router, "GET", "/api/v1/conversions/report", this, &FollowerApi::report);
 }
 
 Result<domain::FollowerQuery> FollowerApi::follower_query(const net::HttpRequest& r) const {
-  QRSCENE_ASSIGN_OR_RETURN(auto appid, admin_.resolve_appid(r.query_param("appid")));
+  QRSCENE_ASSIGN_OR_RETURN(auto appid, gate_.resolve_appid(r.query_param("appid")));
   QRSCENE_ASSIGN_OR_RETURN(auto range, range_query(r, appid, analytics_.today()));
   domain::FollowerQuery q;
   q.appid = std::move(appid);
@@ -115,15 +110,15 @@ Result<domain::FollowerQuery> FollowerApi::follower_query(const net::HttpRequest
   } else if (status == "left") {
     q.following = false;
   } else if (!status.empty() && status != "all") {
-    return invalid(fmt::format("status: must be following, left or all, got '{}'", status));
+    return field_error("status", fmt::format("must be following, left or all, got '{}'", status));
   }
   if (r.has_query_param("sort")) {
     auto sort = domain::follower_sort_from(r.query_param("sort"));
-    if (!sort) return invalid("sort: must be followed_at, left_at, channel or value");
+    if (!sort) return field_error("sort", "must be followed_at, left_at, channel or value");
     q.sort = *sort;
   }
   const std::string order = r.query_param("order");
-  if (!order.empty() && order != "asc" && order != "desc") return invalid("order: must be asc or desc");
+  if (!order.empty() && order != "asc" && order != "desc") return field_error("order", "must be asc or desc");
   q.descending = order != "asc";
   q.openid = r.query_param("openid");
   q.currency = r.has_query_param("currency") ? r.query_param("currency") : conversions_.default_currency();
@@ -153,7 +148,7 @@ net::HttpResponse FollowerApi::export_rows(net::HttpRequest& r) {
   if (!q) return error_response(q.error());
   const std::string format = r.query_param("format");
   if (!format.empty() && format != "csv" && format != "xlsx") {
-    return error_response(invalid(fmt::format("format: must be csv or xlsx, got '{}'", format)));
+    return error_response(field_error("format", fmt::format("must be csv or xlsx, got '{}'", format)));
   }
   const std::int64_t offset = analytics_.utc_offset_seconds();
   Table table;
@@ -191,7 +186,7 @@ net::HttpResponse FollowerApi::record(net::HttpRequest& r) {
   if (!body) return error_response(body.error());
   std::string given = r.query_param("appid");
   if (body->contains("appid") && (*body)["appid"].is_string()) given = (*body)["appid"].get<std::string>();
-  auto appid = admin_.resolve_appid(given);
+  auto appid = gate_.resolve_appid(given);
   if (!appid) return error_response(appid.error());
   auto input = conversion_from(*body, *appid, analytics_.utc_offset_seconds(), conversions_);
   if (!input) return error_response(input.error());
@@ -208,31 +203,31 @@ net::HttpResponse FollowerApi::record(net::HttpRequest& r) {
 }
 
 net::HttpResponse FollowerApi::import(net::HttpRequest& r) {
-  auto appid = admin_.resolve_appid(r.query_param("appid"));
+  auto appid = gate_.resolve_appid(r.query_param("appid"));
   if (!appid) return error_response(appid.error());
   auto upload = read_csv_upload(r.body);
   if (!upload) return error_response(upload.error());
   const auto* rows = &upload->rows;
   if (rows->empty()) {
-    return error_response(invalid("csv: empty; the first line names the columns (external_id, openid or unionid, "
-                                  "kind, value_cents, occurred_at; currency optional)"));
+    return error_response(field_error("csv", "empty; the first line names the columns (external_id, openid or "
+                                             "unionid, kind, value_cents, occurred_at; currency optional)"));
   }
   const auto& header = rows->front();
   static const std::set<std::string> kColumns = {"external_id", "openid",   "unionid",    "kind",
                                                  "value_cents", "currency", "occurred_at"};
-  std::vector<std::string> problems;
+  std::vector<FieldError> problems;
   std::map<std::string, std::size_t> column;
   for (std::size_t i = 0; i < header.size(); ++i) {
-    if (!kColumns.contains(header[i])) problems.push_back(fmt::format("csv: unknown column '{}'", header[i]));
+    if (!kColumns.contains(header[i])) problems.push_back({"csv", fmt::format("unknown column '{}'", header[i])});
     column[header[i]] = i;
   }
   for (const char* needed : {"external_id", "kind", "value_cents", "occurred_at"}) {
-    if (!column.contains(needed)) problems.push_back(fmt::format("csv: the {} column is required", needed));
+    if (!column.contains(needed)) problems.push_back({"csv", fmt::format("the {} column is required", needed)});
   }
   if (!column.contains("openid") && !column.contains("unionid")) {
-    problems.emplace_back("csv: an openid or a unionid column is required");
+    problems.push_back({"csv", "an openid or a unionid column is required"});
   }
-  if (!problems.empty()) return error_response(invalid(fmt::format("{}", fmt::join(problems, "\n"))));
+  if (!problems.empty()) return error_response(field_errors(std::move(problems)));
   if (rows->size() - 1 > options_.max_import_rows) {
     return error_response(Error{ErrorCode::kTooLarge, fmt::format("csv: at most {} rows at a time; split the file",
                                                                   options_.max_import_rows)});
@@ -243,14 +238,14 @@ net::HttpResponse FollowerApi::import(net::HttpRequest& r) {
     const auto& row = (*rows)[i];
     // Each row becomes the JSON a POST would send, so both paths check the same way.
     json j = json::object();
-    std::vector<std::string> row_problems;
+    std::vector<FieldError> row_problems;
     for (const auto& [name, at] : column) {
       if (at >= row.size() || row[at].empty()) continue;
       if (name == "value_cents" || (name == "occurred_at" && row[at].find_first_not_of("0123456789") == std::string::npos)) {
         std::int64_t n = 0;
         const auto [end, ec] = std::from_chars(row[at].data(), row[at].data() + row[at].size(), n);
         if (ec != std::errc{} || end != row[at].data() + row[at].size()) {
-          row_problems.push_back(fmt::format("{}: '{}' is not an integer", name, row[at]));
+          row_problems.push_back({name, fmt::format("'{}' is not an integer", row[at])});
         } else {
           j[name] = n;
         }
@@ -258,7 +253,7 @@ net::HttpResponse FollowerApi::import(net::HttpRequest& r) {
         j[name] = row[at];
       }
     }
-    Result<domain::RecordedConversion> made = invalid(fmt::format("{}", fmt::join(row_problems, "\n")));
+    Result<domain::RecordedConversion> made = field_errors(row_problems);
     if (row_problems.empty()) {
       auto input = conversion_from(j, *appid, analytics_.utc_offset_seconds(), conversions_);
       made = input ? conversions_.record(std::move(*input)) : Result<domain::RecordedConversion>(input.error());
@@ -277,7 +272,7 @@ net::HttpResponse FollowerApi::import(net::HttpRequest& r) {
 }
 
 net::HttpResponse FollowerApi::report(net::HttpRequest& r) {
-  auto appid = admin_.resolve_appid(r.query_param("appid"));
+  auto appid = gate_.resolve_appid(r.query_param("appid"));
   if (!appid) return error_response(appid.error());
   auto range = range_query(r, *appid, analytics_.today());
   if (!range) return error_response(range.error());
@@ -285,7 +280,9 @@ net::HttpResponse FollowerApi::report(net::HttpRequest& r) {
   if (!by) return error_response(by.error());
   const std::string touch_text = r.has_query_param("touch") ? r.query_param("touch") : "first";
   const auto touch = domain::touch_from(touch_text);
-  if (!touch) return error_response(invalid(fmt::format("touch: must be first or last, got '{}'", touch_text)));
+  if (!touch) {
+    return error_response(field_error("touch", fmt::format("must be first or last, got '{}'", touch_text)));
+  }
   auto report = conversions_.report(range->filter, *by, *touch, r.query_param("currency"), range->first_day,
                                     range->last_day);
   if (!report) return error_response(report.error());

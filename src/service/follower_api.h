@@ -10,14 +10,14 @@
 //   POST /api/v1/conversions/import     CSV, one conversion per row; errors per row, good rows kept
 //   GET  /api/v1/conversions/report     per channel, group or owner under ?touch=first|last
 //
-// Thread safety: handlers may run concurrently (on the admin API's blocking pool).
+// Thread safety: handlers may run concurrently (on the admin gate's blocking pool).
 #pragma once
 
 #include <cstddef>
 
 #include "domain/ports.h"
 #include "net/http_server.h"
-#include "service/admin_api.h"
+#include "service/admin_gate.h"
 #include "service/analytics_service.h"
 #include "service/conversion_service.h"
 
@@ -31,7 +31,7 @@ struct FollowerApiOptions {
 
 class FollowerApi {
  public:
-  FollowerApi(FollowerApiOptions options, AdminApi& admin, domain::FollowerRepository& followers,
+  FollowerApi(FollowerApiOptions options, AdminGate& gate, domain::FollowerRepository& followers,
               ConversionService& conversions, AnalyticsService& analytics);
   void add_routes(net::Router& router);
 
@@ -44,7 +44,7 @@ class FollowerApi {
   Result<domain::FollowerQuery> follower_query(const net::HttpRequest& r) const;
 
   FollowerApiOptions options_;
-  AdminApi& admin_;
+  AdminGate& gate_;
   domain::FollowerRepository& followers_;
   ConversionService& conversions_;
   AnalyticsService& analytics_;

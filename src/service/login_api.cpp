@@ -65,11 +65,11 @@ std::string presented_secret(const net::HttpRequest& r) {
   return {};
 }
 
-LoginApi::LoginApi(LoginApiOptions options, LoginService& logins, AdminApi& admin, domain::LoginRepository& sessions,
+LoginApi::LoginApi(LoginApiOptions options, LoginService& logins, AdminGate& gate, domain::LoginRepository& sessions,
                    asio::thread_pool& blocking, const Clock& clock)
     : options_(std::move(options)),
       logins_(logins),
-      admin_(admin),
+      gate_(gate),
       sessions_(sessions),
       blocking_(blocking),
       clock_(clock),
@@ -77,12 +77,12 @@ LoginApi::LoginApi(LoginApiOptions options, LoginService& logins, AdminApi& admi
 
 void LoginApi::add_routes(net::Router& router) {
   router.add("POST", "/api/v1/login-sessions", [this](net::HttpRequest& r) { return create(r); });
-  admin_.route(router, "POST", "/api/v1/login-sessions/exchange", [this](net::HttpRequest& r) { return exchange(r); });
+  gate_.route(router, "POST", "/api/v1/login-sessions/exchange", [this](net::HttpRequest& r) { return exchange(r); });
   router.add("GET", "/api/v1/login-sessions/{id}/qr.png", [this](net::HttpRequest& r) { return qr(r); });
   router.add("GET", "/api/v1/login-sessions/{id}/events", [this](net::HttpRequest& r) { return events(r); });
   router.add("GET", "/api/v1/login-sessions/{id}/status", [this](net::HttpRequest& r) { return status(r); });
-  admin_.route(router, "GET", "/api/v1/login-bindings", [this](net::HttpRequest& r) { return bindings(r); });
-  admin_.route(router, "DELETE", "/api/v1/login-bindings/{user_id}", [this](net::HttpRequest& r) { return unbind(r); });
+  gate_.route(router, "GET", "/api/v1/login-bindings", [this](net::HttpRequest& r) { return bindings(r); });
+  gate_.route(router, "DELETE", "/api/v1/login-bindings/{user_id}", [this](net::HttpRequest& r) { return unbind(r); });
 }
 
 asio::awaitable<Result<domain::LoginSession>> LoginApi::open(const net::HttpRequest& r) {
@@ -101,7 +101,7 @@ asio::awaitable<Result<LoginResult>> LoginApi::deliver(const domain::LoginSessio
 
 asio::awaitable<net::HttpResponse> LoginApi::create(net::HttpRequest& r) {
   if (!r.header("Content-Type").starts_with("application/json")) {
-    co_return no_store(error_response(invalid("body: send Content-Type: application/json")));
+    co_return no_store(error_response(field_error("body", "send Content-Type: application/json")));
   }
   auto body = parse_body(r);
   if (!body) co_return no_store(error_response(body.error()));
@@ -112,7 +112,7 @@ asio::awaitable<net::HttpResponse> LoginApi::create(net::HttpRequest& r) {
   if (auto p = domain::login_purpose_from(purpose)) {
     req.purpose = *p;
   } else {
-    f.problem(fmt::format("purpose: login or bind, got '{}'", purpose));
+    f.problem("purpose", fmt::format("login or bind, got '{}'", purpose));
   }
   req.user_id = f.text("user_id").value_or("");
   req.confirm_in_wechat = f.boolean("confirm_in_wechat").value_or(false);
@@ -123,11 +123,11 @@ asio::awaitable<net::HttpResponse> LoginApi::create(net::HttpRequest& r) {
   const auto given_agent = f.text("user_agent");
   const std::string given_appid = f.text("appid").value_or("");
   const auto given_address = given_ip ? IpAddress::parse(*given_ip) : std::nullopt;
-  if (given_ip && !given_address) f.problem("client_ip: must be an IPv4 or IPv6 address, like 203.0.113.7");
+  if (given_ip && !given_address) f.problem("client_ip", "must be an IPv4 or IPv6 address, like 203.0.113.7");
   // The browser's User-Agent is stored and shown to the follower: UTF-8 text, its first 512 bytes.
   std::string_view agent_header = r.header("User-Agent");
   if (!given_agent && first_invalid_utf8(agent_header) != std::string_view::npos) {
-    f.problem("User-Agent header: must be UTF-8 text");
+    f.problem("", "User-Agent header: must be UTF-8 text");  // a header, not a field of the body
   }
   if (agent_header.size() > 512) {
     agent_header = agent_header.substr(0, 512);
@@ -137,13 +137,13 @@ asio::awaitable<net::HttpResponse> LoginApi::create(net::HttpRequest& r) {
     if (!agent_header.empty() && static_cast<unsigned char>(agent_header.back()) >= 0xC0) agent_header.remove_suffix(1);
   }
   if (given_agent && (given_agent->size() > 512 || first_invalid_utf8(*given_agent) != std::string_view::npos)) {
-    f.problem("user_agent: must be at most 512 bytes of UTF-8");
+    f.problem("user_agent", "must be at most 512 bytes of UTF-8");
   }
   if (auto ok = f.status(); !ok) co_return no_store(error_response(ok.error()));
 
   // A backend with the admin token may start any session and name the browser it is for; anybody
   // else only a login, within the per-address limit.
-  const bool backend = admin_.authorized(r.header("Authorization"));
+  const bool backend = gate_.authorized(r.header("Authorization"));
   if (!backend) {
     if (req.purpose == domain::LoginPurpose::kBind || !options_.public_login) {
       net::HttpResponse no = error_response(Error{
@@ -155,7 +155,8 @@ asio::awaitable<net::HttpResponse> LoginApi::create(net::HttpRequest& r) {
       co_return no_store(std::move(no));
     }
     if (given_ip || given_agent) {
-      co_return no_store(error_response(invalid("client_ip: only a backend with the admin token may name the browser")));
+      co_return no_store(
+          error_response(field_error("client_ip", "only a backend with the admin token may name the browser")));
     }
     if (!new_sessions_.try_add(client_key(r.client_ip))) {
       net::HttpResponse busy = error_response(
@@ -164,7 +165,7 @@ asio::awaitable<net::HttpResponse> LoginApi::create(net::HttpRequest& r) {
       co_return no_store(std::move(busy));
     }
   }
-  auto appid = admin_.resolve_appid(given_appid);
+  auto appid = gate_.resolve_appid(given_appid);
   if (!appid) co_return no_store(error_response(appid.error()));
   req.appid = *appid;
   req.requester_ip = given_address ? given_address->to_string() : r.client_ip;
@@ -301,7 +302,7 @@ net::HttpResponse LoginApi::exchange(net::HttpRequest& r) {
   if (!body) return error_response(body.error());
   Fields f(*body, {"code"});
   const std::string code = f.text("code").value_or("");
-  if (code.empty()) f.problem("code: the exchange_code the browser received with the confirmed result");
+  if (code.empty()) f.problem("code", "the exchange_code the browser received with the confirmed result");
   if (auto ok = f.status(); !ok) return error_response(ok.error());
   auto s = logins_.redeem(code);
   if (!s) return error_response(s.error());
@@ -315,7 +316,7 @@ net::HttpResponse LoginApi::exchange(net::HttpRequest& r) {
 }
 
 net::HttpResponse LoginApi::bindings(net::HttpRequest& r) {
-  auto appid = admin_.resolve_appid(r.query_param("appid"));
+  auto appid = gate_.resolve_appid(r.query_param("appid"));
   if (!appid) return error_response(appid.error());
   auto list = sessions_.login_bindings(*appid, r.query_param("user_id"), r.query_param("openid"));
   if (!list) return error_response(list.error());
@@ -327,7 +328,7 @@ net::HttpResponse LoginApi::bindings(net::HttpRequest& r) {
 }
 
 net::HttpResponse LoginApi::unbind(net::HttpRequest& r) {
-  auto appid = admin_.resolve_appid(r.query_param("appid"));
+  auto appid = gate_.resolve_appid(r.query_param("appid"));
   if (!appid) return error_response(appid.error());
   const std::string user(r.path_param("user_id"));
   auto removed = sessions_.remove_login_binding(*appid, user);

@@ -24,7 +24,7 @@
 #include "base/clock.h"
 #include "net/asio.h"
 #include "net/http_server.h"
-#include "service/admin_api.h"
+#include "service/admin_gate.h"
 #include "service/login_service.h"
 #include "service/rate_limiter.h"
 
@@ -42,7 +42,7 @@ struct LoginApiOptions {
 
 class LoginApi {
  public:
-  LoginApi(LoginApiOptions options, LoginService& logins, AdminApi& admin, domain::LoginRepository& sessions,
+  LoginApi(LoginApiOptions options, LoginService& logins, AdminGate& gate, domain::LoginRepository& sessions,
            asio::thread_pool& blocking, const Clock& clock);
   void add_routes(net::Router& router);
 
@@ -61,7 +61,7 @@ class LoginApi {
 
   LoginApiOptions options_;
   LoginService& logins_;
-  AdminApi& admin_;
+  AdminGate& gate_;
   domain::LoginRepository& sessions_;
   asio::thread_pool& blocking_;
   const Clock& clock_;

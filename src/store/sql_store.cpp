@@ -24,46 +24,23 @@ namespace {
 using Json = nlohmann::json;
 using domain::ReplyChoice;
 
-std::string_view kind_name(ReplyChoice::Kind k) {
-  switch (k) {
-    case ReplyChoice::Kind::kText: return "text";
-    case ReplyChoice::Kind::kImage: return "image";
-    case ReplyChoice::Kind::kNews: return "news";
-    case ReplyChoice::Kind::kNone: break;
-  }
-  return "none";
-}
-
 }  // namespace
 
 std::string reply_to_json(const ReplyChoice& r) {
-  if (r.kind == ReplyChoice::Kind::kNone) return "{}";
-  Json j{{"kind", kind_name(r.kind)}};
-  if (!r.text.empty()) j["text"] = r.text;
-  if (!r.media_id.empty()) j["media_id"] = r.media_id;
-  if (!r.title.empty()) j["title"] = r.title;
-  if (!r.description.empty()) j["description"] = r.description;
-  if (!r.url.empty()) j["url"] = r.url;
-  if (!r.pic_url.empty()) j["pic_url"] = r.pic_url;
+  Json j = Json::object();
+  for (auto& [key, value] : domain::reply_fields(r)) j[std::string(key)] = std::move(value);
   return j.dump();
 }
 
 ReplyChoice reply_from_json(const std::string& text) {
-  ReplyChoice r;
   const Json j = Json::parse(text, nullptr, false);
-  if (!j.is_object()) return r;
-  const std::string kind = j.value("kind", "none");
-  r.kind = kind == "text" ? ReplyChoice::Kind::kText
-           : kind == "image" ? ReplyChoice::Kind::kImage
-           : kind == "news"  ? ReplyChoice::Kind::kNews
-                             : ReplyChoice::Kind::kNone;
-  r.text = j.value("text", "");
-  r.media_id = j.value("media_id", "");
-  r.title = j.value("title", "");
-  r.description = j.value("description", "");
-  r.url = j.value("url", "");
-  r.pic_url = j.value("pic_url", "");
-  return r;
+  if (!j.is_object()) return {};
+  auto read = [&j](std::string_view key) -> Result<std::optional<std::string>> {
+    const auto it = j.find(key);
+    if (it == j.end() || !it->is_string()) return std::optional<std::string>();
+    return std::optional<std::string>(it->get<std::string>());
+  };
+  return domain::reply_from_fields(read, "reply").value_or(ReplyChoice{});
 }
 
 namespace {

@@ -370,8 +370,8 @@ Result<Inbound> parse_message(PushHeader h, std::string_view type, const Fields&
   if (iequals(type, "video") || iequals(type, "shortvideo")) {
     std::uint64_t id = 0;
     QRSCENE_ASSIGN_OR_RETURN(id, f.msg_id());
-    if (iequals(type, "video")) return Inbound(VideoMessage{std::move(h), id, f.text("MediaId"), f.text("ThumbMediaId")});
-    return Inbound(ShortVideoMessage{std::move(h), id, f.text("MediaId"), f.text("ThumbMediaId")});
+    if (iequals(type, "video")) return Inbound(VideoMessage{{std::move(h), id, f.text("MediaId"), f.text("ThumbMediaId")}});
+    return Inbound(ShortVideoMessage{{std::move(h), id, f.text("MediaId"), f.text("ThumbMediaId")}});
   }
   if (iequals(type, "location")) {
     LocationMessage m;

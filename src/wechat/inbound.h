@@ -140,18 +140,15 @@ struct VoiceMessage {
   std::string format;
   std::optional<std::string> recognition;
 };
-struct VideoMessage {
+// A video and a short video carry the same fields; they stay two types so that a visitor tells them apart.
+struct VideoFields {
   PushHeader header;
   std::uint64_t msg_id = 0;
   std::string media_id;
   std::string thumb_media_id;
 };
-struct ShortVideoMessage {
-  PushHeader header;
-  std::uint64_t msg_id = 0;
-  std::string media_id;
-  std::string thumb_media_id;
-};
+struct VideoMessage : VideoFields {};
+struct ShortVideoMessage : VideoFields {};
 struct LocationMessage {
   PushHeader header;
   std::uint64_t msg_id = 0;

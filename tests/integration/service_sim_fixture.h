@@ -22,7 +22,7 @@
 #include "net/curl_transport.h"
 #include "net/http_server.h"
 #include "qr/qr_code.h"
-#include "service/admin_api.h"
+#include "service/admin_gate.h"
 #include "service/job_runner.h"
 #include "sim/simulator.h"
 #include "wechat/msg_crypt.h"

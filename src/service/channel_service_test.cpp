@@ -1,0 +1,210 @@
+#include "service/channel_service.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/fake_channel_repository.h"
+#include "support/scripted_transport.h"
+#include "wechat/token_provider.h"
+
+namespace qrscene::service {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using domain::ChannelKind;
+using domain::ChannelStatus;
+
+// ChannelService over fake ports: the channels in memory, WeChat scripted. Each test runs in
+// milliseconds and says what the service asks of WeChat and of the store, and in which order.
+class ChannelServiceTest : public ::testing::Test {
+ protected:
+  ChannelServiceTest() {
+    EXPECT_TRUE(clients_.add({"wx1", Secret("secret"), wechat::TokenMode::kStable}));
+    transport_.script([this](const wechat::HttpCall& call) { return wechat_answer(call); });
+  }
+  static wechat::ApiClientOptions client_options() {
+    wechat::ApiClientOptions o;
+    o.api_base = "http://wechat.test";
+    o.mp_base = "http://wechat.test";
+    o.sleep = [](std::chrono::milliseconds) {};
+    return o;
+  }
+
+  // WeChat as far as channels need it: tokens, tickets (numbered), tags.
+  Result<wechat::HttpReply> wechat_answer(const wechat::HttpCall& call) {
+    using nlohmann::json;
+    if (call.url.find("stable_token") != std::string::npos) {
+      return testing::json_reply(R"({"access_token":"T","expires_in":7200})");
+    }
+    if (call.url.find("qrcode/create") != std::string::npos) {
+      if (qr_errcode_ != 0) return testing::json_reply(json{{"errcode", qr_errcode_}, {"errmsg", "refused"}}.dump());
+      const json body = json::parse(call.body);
+      const int n = ++tickets_;
+      json answer{{"ticket", "TICKET" + std::to_string(n)}, {"url", "http://weixin.qq.com/q/" + std::to_string(n)}};
+      if (body.contains("expire_seconds")) answer["expire_seconds"] = body["expire_seconds"];
+      return testing::json_reply(answer.dump());
+    }
+    if (call.url.find("tags/get") != std::string::npos) {
+      return testing::json_reply(R"({"tags":[{"id":2,"name":"星标组","count":0},{"id":101,"name":"地推","count":3}]})");
+    }
+    if (call.url.find("tags/create") != std::string::npos) return testing::json_reply(R"({"tag":{"id":102,"name":"新"}})");
+    return testing::json_reply(R"({"errcode":40001,"errmsg":"unexpected call"})");
+  }
+
+  static ChannelSpec spec(std::string name, ChannelKind kind = ChannelKind::kTemporary) {
+    ChannelSpec s;
+    s.appid = "wx1";
+    s.name = std::move(name);
+    s.kind = kind;
+    return s;
+  }
+  std::size_t qr_calls() const { return transport_.calls_to("qrcode/create").size(); }
+
+  FakeClock clock_{1'764'547'200};
+  testing::ScriptedTransport transport_;
+  wechat::MemoryTokenStore tokens_;
+  wechat::AccountClients clients_{transport_, tokens_, clock_, client_options()};
+  testing::FakeChannelRepository repo_{clock_};
+  ChannelService service_{repo_, clients_, clock_};
+  int qr_errcode_ = 0;
+  int tickets_ = 0;
+};
+
+TEST_F(ChannelServiceTest, ScenesAreAllocatedAboveTheHighestEverUsedAndRetiredOnesAreNotHandedOutAgain) {
+  auto first = service_.create(spec("地推 A"));
+  ASSERT_TRUE(first) << first.error().to_string();
+  EXPECT_EQ(first->scene, std::to_string(domain::kTemporarySceneMin));
+  EXPECT_TRUE(first->scene_is_int);
+  EXPECT_EQ(first->ticket, "TICKET1");
+  EXPECT_EQ(first->expires_at, clock_.unix_seconds() + 2'592'000);
+  ASSERT_TRUE(service_.set_status(first->id, ChannelStatus::kRetired));
+  auto second = service_.create(spec("地推 B"));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->scene, std::to_string(domain::kTemporarySceneMin + 1));
+  auto permanent = service_.create(spec("海报", ChannelKind::kPermanent));
+  ASSERT_TRUE(permanent);
+  EXPECT_EQ(permanent->scene, "1");
+  EXPECT_EQ(permanent->expires_at, 0);
+}
+
+TEST_F(ChannelServiceTest, WhenWeChatRefusesNothingIsStored) {
+  qr_errcode_ = 45009;
+  auto made = service_.create(spec("门店"));
+  ASSERT_FALSE(made);
+  EXPECT_EQ(made.error().detail, 45009);
+  EXPECT_TRUE(repo_.channels("wx1")->empty());
+}
+
+TEST_F(ChannelServiceTest, AHeldSceneIsRefusedBeforeWeChatIsAsked) {
+  ChannelSpec a = spec("A");
+  a.scene = "spring-poster";
+  a.string_scene = true;
+  ASSERT_TRUE(service_.create(a));
+  ChannelSpec b = spec("B");
+  b.scene = "spring-poster";
+  b.string_scene = true;
+  auto refused = service_.create(b);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_THAT(refused.error().message, HasSubstr("belongs to channel 1 (A)"));
+  EXPECT_EQ(qr_calls(), 1u);
+}
+
+TEST_F(ChannelServiceTest, ASpentPermanentQuotaIsRefusedWithoutAskingWeChatUnlessTheSceneIsKnown) {
+  ChannelSpec reused = spec("reused", ChannelKind::kPermanent);
+  reused.scene = "7";
+  auto made = service_.create(reused);
+  ASSERT_TRUE(made);
+  ASSERT_TRUE(service_.set_status(made->id, ChannelStatus::kRetired));
+  repo_.permanent_used_elsewhere = domain::kPermanentQuota - 1;  // with scene 7: the quota is spent
+  EXPECT_EQ(service_.quota("wx1")->left, 0);
+  auto refused = service_.create(spec("new", ChannelKind::kPermanent));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
+  EXPECT_EQ(qr_calls(), 1u);
+  auto again = service_.create(reused);  // WeChat already counted scene 7
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(qr_calls(), 2u);
+}
+
+TEST_F(ChannelServiceTest, EveryBadFieldOfASpecIsNamedAtOnce) {
+  ChannelSpec bad = spec("");
+  bad.expire_seconds = 10;
+  bad.spend_cents = -1;
+  bad.on_subscribe.kind = domain::ReplyChoice::Kind::kNews;
+  auto refused = service_.create(bad);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  std::vector<std::string> fields;
+  for (const auto& f : refused.error().fields) fields.push_back(f.field);
+  EXPECT_THAT(fields, ElementsAre("name", "expire_seconds", "spend_cents", "on_subscribe"));
+  EXPECT_EQ(transport_.count(), 0u);
+}
+
+TEST_F(ChannelServiceTest, ATagIsFoundByNameOrCreated) {
+  ChannelSpec tagged = spec("tagged");
+  tagged.tag = "地推";
+  EXPECT_EQ(service_.create(tagged)->wechat_tag_id, 101);
+  tagged.name = "tagged 2";
+  tagged.tag = "新";
+  EXPECT_EQ(service_.create(tagged)->wechat_tag_id, 102);
+  EXPECT_EQ(transport_.calls_to("tags/create").size(), 1u);
+}
+
+TEST_F(ChannelServiceTest, UpkeepRenewsEvergreenCodesAheadAndFlagsTheOthersOnceExpired) {
+  ChannelSpec evergreen = spec("evergreen");
+  evergreen.evergreen = true;
+  evergreen.expire_seconds = 2 * 86'400;
+  auto kept = service_.create(evergreen);
+  ChannelSpec plain = spec("plain");
+  plain.expire_seconds = 3600;
+  auto lapsing = service_.create(plain);
+  ASSERT_TRUE(kept && lapsing);
+
+  UpkeepReport early = service_.upkeep();  // nothing due yet
+  EXPECT_TRUE(early.renewed.empty() && early.expired.empty() && early.errors.empty());
+
+  clock_.advance(std::chrono::hours(25));  // within a day of the evergreen's expiry; the plain one is dead
+  UpkeepReport due = service_.upkeep();
+  EXPECT_THAT(due.renewed, ElementsAre(kept->id));
+  EXPECT_THAT(due.expired, ElementsAre(lapsing->id));
+  auto renewed = service_.show(kept->id);
+  EXPECT_EQ(renewed->ticket, "TICKET3");
+  EXPECT_EQ(renewed->scene, kept->scene);  // the same scene, a new ticket
+  EXPECT_EQ(renewed->expires_at, clock_.unix_seconds() + 2'592'000);
+  EXPECT_EQ(service_.show(lapsing->id)->status, ChannelStatus::kExpired);
+}
+
+TEST_F(ChannelServiceTest, AFailedRenewalIsReportedAndTriedAgainNextTime) {
+  ChannelSpec evergreen = spec("evergreen");
+  evergreen.evergreen = true;
+  evergreen.expire_seconds = 3600;
+  auto kept = service_.create(evergreen);
+  ASSERT_TRUE(kept);
+  qr_errcode_ = 45009;
+  UpkeepReport failed = service_.upkeep();
+  EXPECT_TRUE(failed.renewed.empty());
+  ASSERT_EQ(failed.errors.size(), 1u);
+  EXPECT_THAT(failed.errors.front(), HasSubstr("evergreen"));
+  EXPECT_EQ(service_.show(kept->id)->ticket, "TICKET1");
+  qr_errcode_ = 0;
+  EXPECT_THAT(service_.upkeep().renewed, ElementsAre(kept->id));
+}
+
+TEST_F(ChannelServiceTest, RetiringIsFinal) {
+  auto made = service_.create(spec("once"));
+  ASSERT_TRUE(made);
+  ASSERT_TRUE(service_.set_status(made->id, ChannelStatus::kRetired));
+  EXPECT_FALSE(service_.set_status(made->id, ChannelStatus::kActive));
+  ChannelEdit rename;
+  rename.name = "twice";
+  auto edited = service_.update(made->id, rename);
+  ASSERT_FALSE(edited);
+  EXPECT_EQ(edited.error().code, ErrorCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace qrscene::service
