@@ -200,11 +200,14 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
     auto settled = p.settle->run();
     auto read = settled ? p.one_int(p.head) : Result<std::int64_t>(settled.error());
     p.reset_all();
+    if (read) {
+      if (auto committed = db.exec("COMMIT"); !committed) read = committed.error();
+    }
     if (!read) {
+      // The settle lock is exclusive: a transaction left open here would hold every writer back.
       (void)db.exec("ROLLBACK");
       return read.error();
     }
-    QRSCENE_TRY(db.exec("COMMIT"));
     head = *read;
   } else {
     QRSCENE_ASSIGN_OR_RETURN(head, p.one_int(p.head));

@@ -385,6 +385,37 @@ TEST_P(SqlStoreTest, AFaultAtAnyStepOfTheProjectorIsAppliedAgainExactlyOnce) {
   EXPECT_EQ(openids->int64(0), 0);  // applied: the log keeps no openid
 }
 
+// However long the projector's database keeps failing, from whichever of its steps, the writers are
+// never held back: the projector keeps no lock across a failure. (On PostgreSQL a COMMIT that failed
+// after the exclusive settle lock used to leave the transaction open, and every append waited.)
+TEST_P(SqlStoreTest, AProjectorThatKeepsFailingNeverHoldsTheWritersBack) {
+  projector_faults_ = std::make_shared<FaultPlan>();
+  reopen();
+  const auto c = channel("A", "a", "TA");
+  ASSERT_TRUE(store_->catch_up(kWait));
+  constexpr std::int64_t kSteps = 12;  // past the steps of one idle look at the log
+  for (std::int64_t n = 1; n <= kSteps; ++n) {
+    const std::int64_t failures = store_->projection().failures;
+    projector_faults_->fail_at(n, 1'000'000'000);
+    ASSERT_TRUE(ingest(event(EventKind::kSubscribe, fmt::format("a-{}", n), kT0 + n, "a", "TA")));
+    for (int i = 0; i < 500 && store_->projection().failures == failures; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_GT(store_->projection().failures, failures) << "step " << n << ": the projector never failed";
+    std::promise<Result<domain::IngestOutcome>> p;
+    auto later = p.get_future();
+    store_->submit(event(EventKind::kSubscribe, fmt::format("b-{}", n), kT0 + n, "a", "TA"),
+                   [&p](Result<domain::IngestOutcome> r) { p.set_value(std::move(r)); });
+    const bool durable = later.wait_for(kWait) == std::future_status::ready;
+    projector_faults_->fail_at(0);
+    later.wait();
+    ASSERT_TRUE(durable) << "step " << n << ": a push waited on the failing projector";
+    EXPECT_TRUE(later.get());
+    ASSERT_TRUE(store_->catch_up(kWait)) << "step " << n;
+  }
+  EXPECT_EQ(day0(c.id).new_follows, 2 * kSteps);
+}
+
 TEST_P(SqlStoreTest, ARetriedPushHasOneEffectAndGetsTheSameReply) {
   const auto c = channel("Poster", "poster", "TP");
   const auto e = event(EventKind::kSubscribe, "o1", kT0, "poster", "TP");
