@@ -32,9 +32,9 @@ Result<std::vector<wechat::PushAccount>> callback_accounts(const config::Config&
   return out;
 }
 
-Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Config& config, const Clock& clock,
-                                                              wechat::HttpTransport& transport, bool background) {
-  std::unique_ptr<ServiceRuntime> rt(new ServiceRuntime(clock));
+namespace {
+
+Status check_accounts(const config::Config& config) {
   if (config.accounts.empty()) {
     return unexpected(ErrorCode::kInvalidArgument,
                       "no account is configured: add [[accounts]] to the config file (docs/configuration.md)");
@@ -46,7 +46,49 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
                                     a.appid));
     }
   }
+  return {};
+}
 
+// The dashboard's files, with the headers that keep it to its own origin.
+void add_web_assets(net::Router& router) {
+  for (const WebAsset& asset : web_assets()) {
+    router.add("GET", std::string(asset.path), [&asset](net::HttpRequest&) -> asio::awaitable<net::HttpResponse> {
+      net::HttpResponse r;
+      r.content_type = std::string(asset.content_type);
+      r.body = std::string(asset.body);
+      // The dashboard loads only its own files; ECharts' tooltips set inline styles.
+      r.headers.emplace_back("Content-Security-Policy",
+                             "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; "
+                             "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                             "form-action 'self'");
+      r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+      r.headers.emplace_back("X-Frame-Options", "DENY");
+      r.headers.emplace_back("Referrer-Policy", "no-referrer");
+      r.headers.emplace_back("Cache-Control", asset.path == "/" ? "no-cache" : "public, max-age=3600");
+      co_return r;
+    });
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Config& config, const Clock& clock,
+                                                              wechat::HttpTransport& transport, bool background) {
+  QRSCENE_TRY(check_accounts(config));
+  std::unique_ptr<ServiceRuntime> rt(new ServiceRuntime(clock));
+  QRSCENE_TRY(rt->open_store(config));
+  QRSCENE_ASSIGN_OR_RETURN(domain::Ingestor * ingestor, rt->connect(config, transport));
+  QRSCENE_TRY(rt->make_services(config, transport, *ingestor));
+  net::Router router;
+  rt->callback_->add_routes(router);
+  rt->add_operations_routes(router);
+  rt->add_apis(config, router);
+  add_web_assets(router);
+  QRSCENE_TRY(rt->serve(config, std::move(router), background));
+  return rt;
+}
+
+Status ServiceRuntime::open_store(const config::Config& config) {
   store::StoreOptions store_options;
   store_options.utc_offset_seconds = config.store.utc_offset_minutes * 60;
   if (!config.replies.organic_subscribe.empty()) {
@@ -71,80 +113,85 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
     postgres_options.writers = static_cast<std::size_t>(config.store.writers);
     postgres_options.readers = static_cast<std::size_t>(config.store.readers);
     postgres_options.auto_migrate = config.store.auto_migrate;
-    QRSCENE_ASSIGN_OR_RETURN(rt->store_, store::postgres::PostgresStore::open(postgres_options, clock));
+    QRSCENE_ASSIGN_OR_RETURN(store_, store::postgres::PostgresStore::open(postgres_options, clock_));
   } else {
     store::sqlite::SqliteStoreOptions sqlite_options;
     static_cast<store::StoreOptions&>(sqlite_options) = store_options;
     sqlite_options.path = config.store.path;
     sqlite_options.durable = config.store.durable;
     sqlite_options.auto_migrate = config.store.auto_migrate;
-    QRSCENE_ASSIGN_OR_RETURN(auto sqlite, store::sqlite::SqliteStore::open(sqlite_options, clock));
-    rt->sqlite_ = sqlite.get();
-    rt->store_ = std::move(sqlite);
+    QRSCENE_ASSIGN_OR_RETURN(auto sqlite, store::sqlite::SqliteStore::open(sqlite_options, clock_));
+    sqlite_ = sqlite.get();
+    store_ = std::move(sqlite);
   }
+  return {};
+}
 
+Result<domain::Ingestor*> ServiceRuntime::connect(const config::Config& config, wechat::HttpTransport& transport) {
   wechat::ApiClientOptions api_options;
   api_options.api_base = config.wechat.api_base;
   api_options.mp_base = config.wechat.mp_base;
   api_options.timeout = std::chrono::milliseconds(config.wechat.timeout_ms);
   // Redis, when configured: tokens shared by every instance, the retries' fast path, login changes
   // told to every instance.
-  wechat::TokenStore* tokens = &rt->memory_tokens_;
-  domain::Ingestor* ingestor = rt->store_.get();
+  wechat::TokenStore* tokens = &memory_tokens_;
+  domain::Ingestor* ingestor = store_.get();
   if (!config.redis.url.empty()) {
     store::redis::RedisOptions redis_options{config.redis.url.reveal(),
                                              std::chrono::milliseconds(config.redis.timeout_ms)};
-    rt->redis_ = std::make_unique<store::redis::RedisClient>(redis_options);
-    rt->redis_tokens_ = std::make_unique<store::redis::RedisTokenStore>(*rt->redis_, config.redis.prefix, clock);
-    tokens = rt->redis_tokens_.get();
-    store::SqlStore* sql = rt->store_.get();
-    rt->dedup_ = std::make_unique<store::redis::DedupCache>(
-        *rt->store_, *rt->redis_, config.redis.prefix,
+    redis_ = std::make_unique<store::redis::RedisClient>(redis_options);
+    redis_tokens_ = std::make_unique<store::redis::RedisTokenStore>(*redis_, config.redis.prefix, clock_);
+    tokens = redis_tokens_.get();
+    store::SqlStore* sql = store_.get();
+    dedup_ = std::make_unique<store::redis::DedupCache>(
+        *store_, *redis_, config.redis.prefix,
         [sql](const domain::Event& e) { return fmt::format("{}:{}", e.appid, sql->pseudonym(e.appid, e.dedup_key)); },
         std::chrono::seconds(300));
-    ingestor = rt->dedup_.get();
-    rt->broadcast_ = std::make_unique<store::redis::LoginBroadcast>(
-        redis_options, config.redis.prefix, [self = rt.get()](std::string_view id) {
+    ingestor = dedup_.get();
+    broadcast_ = std::make_unique<store::redis::LoginBroadcast>(
+        redis_options, config.redis.prefix, [self = this](std::string_view id) {
           if (self->logins_) self->logins_->notify(id);
         });
-    if (auto ping = rt->redis_->command({"PING"}); !ping) {
+    if (auto ping = redis_->command({"PING"}); !ping) {
       spdlog::warn("redis unavailable at_start reason={} action=\"tokens of this instance's own (stable_token), "
                    "retries checked by the database, logins found by polling, until it answers\"",
                    log_text(ping.error().message));
     }
   }
-  rt->clients_ = std::make_unique<wechat::AccountClients>(transport, *tokens, clock, api_options);
+  clients_ = std::make_unique<wechat::AccountClients>(transport, *tokens, clock_, api_options);
   for (const auto& a : config.accounts) {
     if (a.secret.empty()) continue;  // pushes only: no channels can be made for it
-    QRSCENE_TRY(rt->clients_->add({a.appid, a.secret,
-                                   config.wechat.token_mode == config::TokenMode::kClassic
-                                       ? wechat::TokenMode::kClassic
-                                       : wechat::TokenMode::kStable}));
+    QRSCENE_TRY(clients_->add({a.appid, a.secret,
+                               config.wechat.token_mode == config::TokenMode::kClassic ? wechat::TokenMode::kClassic
+                                                                                       : wechat::TokenMode::kStable}));
   }
+  return ingestor;
+}
 
+Status ServiceRuntime::make_services(const config::Config& config, wechat::HttpTransport& transport,
+                                     domain::Ingestor& ingestor) {
   QRSCENE_ASSIGN_OR_RETURN(auto accounts, callback_accounts(config));
   service::CallbackOptions callback_options;
   callback_options.max_body = static_cast<std::size_t>(config.server.max_body_bytes);
   callback_options.forward_kinds = config.jobs.forwarded_kinds();
   callback_options.signature.max_age = std::chrono::seconds(config.server.timestamp_window_seconds);
   callback_options.signature.max_ahead = std::chrono::seconds(config.server.timestamp_window_seconds);
-  QRSCENE_ASSIGN_OR_RETURN(rt->callback_,
-                           service::CallbackEndpoint::create(accounts, *ingestor, clock, callback_options));
+  QRSCENE_ASSIGN_OR_RETURN(callback_, service::CallbackEndpoint::create(accounts, ingestor, clock_, callback_options));
 
   service::ChannelServiceOptions channel_options;
   channel_options.renew_ahead_seconds = config.jobs.renew_ahead_hours * 3600;
-  rt->channels_ = std::make_unique<service::ChannelService>(*rt->store_, *rt->clients_, clock, channel_options);
+  channels_ = std::make_unique<service::ChannelService>(*store_, *clients_, clock_, channel_options);
 
   service::JobRunnerOptions job_options;
   job_options.webhook_url = config.jobs.webhook_url;
   job_options.webhook_secret = config.jobs.webhook_secret;
   job_options.max_attempts = static_cast<int>(config.jobs.max_attempts);
-  rt->jobs_ =
-      std::make_unique<service::JobRunner>(*rt->store_, *rt->store_, *rt->clients_, transport, clock, job_options);
+  jobs_ = std::make_unique<service::JobRunner>(*store_, *store_, *clients_, transport, clock_, job_options);
+  return {};
+}
 
-  net::Router router;
-  rt->callback_->add_routes(router);
-  ServiceRuntime* self = rt.get();
+void ServiceRuntime::add_operations_routes(net::Router& router) {
+  ServiceRuntime* self = this;
   // Up while it can answer pushes; the projection's lag is reported, not a reason to be taken out
   // of a load balancer (the answer path does not wait for it).
   // Down (503, with the database's reason) while the store refuses writes: pushes would get 503.
@@ -166,75 +213,63 @@ Result<std::unique_ptr<ServiceRuntime>> ServiceRuntime::start(const config::Conf
     r.content_type = "text/plain; version=0.0.4";
     co_return r;
   });
-  rt->analytics_ = std::make_unique<service::AnalyticsService>(*rt->store_, clock);
+}
+
+void ServiceRuntime::add_apis(const config::Config& config, net::Router& router) {
+  ServiceRuntime* self = this;
+  const auto& login_config = config.login;
+  analytics_ = std::make_unique<service::AnalyticsService>(*store_, clock_);
   service::AdminGateOptions gate;
   gate.token_sha256 = config.admin.token_hashes();
   gate.max_failures_per_minute = static_cast<std::size_t>(config.admin.failures_per_minute);
   std::vector<service::AdminAccount> admin_accounts;
   for (const auto& a : config.accounts) admin_accounts.push_back({a.appid, a.name, a.mode});
-  rt->gate_ = std::make_unique<service::AdminGate>(gate, std::move(admin_accounts), rt->blocking_);
-  rt->admin_ = std::make_unique<service::AdminApi>(service::AdminApiOptions{}, *rt->gate_, *rt->channels_,
-                                                   *rt->analytics_, *rt->store_, *rt->clients_, clock);
-  rt->admin_->add_routes(router);
-  rt->conversions_ =
-      std::make_unique<service::ConversionService>(*rt->store_, *rt->store_, clock, config.conversions.currency);
-  rt->follower_api_ = std::make_unique<service::FollowerApi>(service::FollowerApiOptions{}, *rt->gate_, *rt->store_,
-                                                             *rt->conversions_, *rt->analytics_);
-  rt->follower_api_->add_routes(router);
+  gate_ = std::make_unique<service::AdminGate>(gate, std::move(admin_accounts), blocking_);
+  admin_ = std::make_unique<service::AdminApi>(service::AdminApiOptions{}, *gate_, *channels_, *analytics_, *store_,
+                                               *clients_, clock_);
+  admin_->add_routes(router);
+  conversions_ = std::make_unique<service::ConversionService>(*store_, *store_, clock_, config.conversions.currency);
+  follower_api_ = std::make_unique<service::FollowerApi>(service::FollowerApiOptions{}, *gate_, *store_, *conversions_,
+                                                         *analytics_);
+  follower_api_->add_routes(router);
 
   service::LoginOptions login_options;
   login_options.session_seconds = login_config.session_seconds;
   login_options.code_cooldown_seconds = login_config.code_cooldown_seconds;
   login_options.exchange_seconds = login_config.exchange_seconds;
   login_options.channel_name = login_config.channel;
-  rt->logins_ =
-      std::make_unique<service::LoginService>(*rt->store_, *rt->channels_, *rt->clients_, clock, login_options);
+  logins_ = std::make_unique<service::LoginService>(*store_, *channels_, *clients_, clock_, login_options);
   service::LoginApiOptions login_api_options;
   login_api_options.public_login = login_config.public_sessions;
   login_api_options.sessions_per_minute_per_ip = static_cast<std::size_t>(login_config.sessions_per_minute_per_ip);
   login_api_options.cookie_secure = login_config.cookie_secure;
-  rt->login_api_ = std::make_unique<service::LoginApi>(login_api_options, *rt->logins_, *rt->gate_, *rt->store_,
-                                                       rt->blocking_, clock);
-  rt->login_api_->add_routes(router);
-  rt->callback_->on_login_change([self](std::string_view id) {
+  login_api_ = std::make_unique<service::LoginApi>(login_api_options, *logins_, *gate_, *store_, blocking_, clock_);
+  login_api_->add_routes(router);
+  callback_->on_login_change([self](std::string_view id) {
     self->logins_->notify(id);
     if (self->broadcast_) self->broadcast_->publish(id);  // and the browsers waiting on other instances
   });
-  for (const WebAsset& asset : web_assets()) {
-    router.add("GET", std::string(asset.path), [&asset](net::HttpRequest&) -> asio::awaitable<net::HttpResponse> {
-      net::HttpResponse r;
-      r.content_type = std::string(asset.content_type);
-      r.body = std::string(asset.body);
-      // The dashboard loads only its own files; ECharts' tooltips set inline styles.
-      r.headers.emplace_back("Content-Security-Policy",
-                             "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; "
-                             "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-                             "form-action 'self'");
-      r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-      r.headers.emplace_back("X-Frame-Options", "DENY");
-      r.headers.emplace_back("Referrer-Policy", "no-referrer");
-      r.headers.emplace_back("Cache-Control", asset.path == "/" ? "no-cache" : "public, max-age=3600");
-      co_return r;
-    });
-  }
+}
 
+Status ServiceRuntime::serve(const config::Config& config, net::Router router, bool background) {
+  ServiceRuntime* self = this;
   net::HttpServerOptions http_options;
   http_options.address = config.server.address;
   http_options.port = static_cast<std::uint16_t>(config.server.port);
   http_options.body_limit = static_cast<std::size_t>(config.server.max_body_bytes);
   http_options.max_connections = static_cast<std::size_t>(config.server.max_connections);
   QRSCENE_ASSIGN_OR_RETURN(http_options.trusted_proxies, TrustedProxies::parse(config.server.trusted_proxies));
-  rt->address_ = config.server.address;
-  rt->server_ = std::make_unique<net::HttpServer>(rt->io_, http_options, std::move(router));
-  QRSCENE_TRY(rt->server_->start());
+  address_ = config.server.address;
+  server_ = std::make_unique<net::HttpServer>(io_, http_options, std::move(router));
+  QRSCENE_TRY(server_->start());
   for (std::int64_t i = 0; i < config.server.threads; ++i) {
-    rt->io_threads_.emplace_back([self] {
+    io_threads_.emplace_back([self] {
       name_this_thread("qrs-io");
       self->io_.run();
     });
   }
-  if (background) rt->loop_thread_ = std::thread([self] { self->loop(); });
-  return rt;
+  if (background) loop_thread_ = std::thread([self] { self->loop(); });
+  return {};
 }
 
 ServiceRuntime::~ServiceRuntime() { stop(); }

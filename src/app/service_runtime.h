@@ -83,6 +83,14 @@ class ServiceRuntime {
 
  private:
   explicit ServiceRuntime(const Clock& clock) : clock_(clock) {}
+  // The steps of start(), in order.
+  Status open_store(const config::Config& config);
+  // Redis (when configured) and the WeChat clients; what the callback endpoint hands pushes to.
+  Result<domain::Ingestor*> connect(const config::Config& config, wechat::HttpTransport& transport);
+  Status make_services(const config::Config& config, wechat::HttpTransport& transport, domain::Ingestor& ingestor);
+  void add_operations_routes(net::Router& router);  // /healthz, /metrics
+  void add_apis(const config::Config& config, net::Router& router);
+  Status serve(const config::Config& config, net::Router router, bool background);
   void loop();
 
   const Clock& clock_;

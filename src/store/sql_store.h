@@ -133,7 +133,7 @@ class SqlStore : public domain::Ingestor,
 
   void submit(domain::Event event, Done done) override;
 
-  // domain::ChannelRepository
+  // domain::ChannelRepository (sql_channels.cpp)
   [[nodiscard]] Result<domain::Channel> create_channel(domain::Channel channel) override;
   [[nodiscard]] Result<domain::Channel> channel(std::int64_t id) override;
   [[nodiscard]] Result<std::vector<domain::Channel>> channels(std::string_view appid) override;
@@ -148,7 +148,7 @@ class SqlStore : public domain::Ingestor,
   [[nodiscard]] Result<std::optional<std::int64_t>> scene_meant(std::string_view appid, std::string_view scene,
                                                                 std::int64_t at) override;
 
-  // domain::JobQueue
+  // domain::JobQueue (sql_jobs.cpp)
   [[nodiscard]] Result<std::vector<domain::Job>> claim_jobs(std::int64_t now, std::size_t limit,
                                                             std::int64_t stale_after) override;
   [[nodiscard]] Status finish_job(std::int64_t id) override;
