@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/encoding.h"
 #include "base/strings.h"
 #include "domain/channel.h"
 
@@ -12,6 +13,12 @@ namespace {
 
 std::string substitute(std::string_view text, const ChannelRef& c) {
   return fill_placeholders(text, {{"channel", c.name}, {"scene", c.scene}, {"owner", c.owner}});
+}
+
+// In a URL each value is percent-encoded, so that a scene or a name cannot change the URL's shape.
+std::string substitute_in_url(std::string_view url, const ChannelRef& c) {
+  return fill_placeholders(
+      url, {{"channel", percent_encode(c.name)}, {"scene", percent_encode(c.scene)}, {"owner", percent_encode(c.owner)}});
 }
 
 }  // namespace
@@ -100,6 +107,7 @@ ReplyChoice render_reply_template(const ReplyChoice& reply, const ChannelRef& ch
   out.text = substitute(reply.text, channel);
   out.title = substitute(reply.title, channel);
   out.description = substitute(reply.description, channel);
+  out.url = substitute_in_url(reply.url, channel);
   return out;
 }
 

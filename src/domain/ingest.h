@@ -145,7 +145,7 @@ struct ReplyDefaults {
 
 [[nodiscard]] IngestPlan plan_ingest(const Event& event, const IngestContext& context, const ReplyDefaults& defaults);
 
-// {channel}, {scene}, {owner} replaced in every text field of a reply.
+// {channel}, {scene}, {owner} replaced in every text field of a reply, and in its url percent-encoded.
 [[nodiscard]] ReplyChoice render_reply_template(const ReplyChoice& reply, const ChannelRef& channel);
 
 }  // namespace qrscene::domain

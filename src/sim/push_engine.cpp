@@ -32,6 +32,17 @@ std::string with_query(const std::string& url, const std::string& query) {
   return url + (url.find('?') == std::string::npos ? "?" : "&") + query;
 }
 
+// An element's whole text, as WeChat's client shows it: every text and CDATA section in it joined
+// (a reply holding "]]>" is written as two CDATA sections, and pugixml's child_value() gives the
+// first only).
+std::string element_text(const pugi::xml_node& element) {
+  std::string out;
+  for (auto n = element.first_child(); n; n = n.next_sibling()) {
+    if (n.type() == pugi::node_pcdata || n.type() == pugi::node_cdata) out += n.value();
+  }
+  return out;
+}
+
 struct Judged {
   Delivery::Outcome outcome;
   std::string type, sees, xml, problem;
@@ -60,7 +71,7 @@ Judged judge_reply_xml(std::string xml, const SimAccount& account, std::string_v
   const std::string type = root.child_value("MsgType");
   std::string sees;
   if (type == "text") {
-    sees = root.child_value("Content");
+    sees = element_text(root.child("Content"));
     if (sees.empty()) return bad("a text reply without Content");
   } else if (type == "image" || type == "voice" || type == "video") {
     const char* box = type == "image" ? "Image" : type == "voice" ? "Voice" : "Video";
@@ -68,14 +79,14 @@ Judged judge_reply_xml(std::string xml, const SimAccount& account, std::string_v
     sees = fmt::format("[{}]", type);
   } else if (type == "music") {
     if (!root.child("Music")) return bad("a music reply without Music");
-    sees = fmt::format("[music] {}", root.child("Music").child_value("Title"));
+    sees = fmt::format("[music] {}", element_text(root.child("Music").child("Title")));
   } else if (type == "news") {
     const auto items = root.child("Articles");
     std::size_t n = 0;
     for (auto it = items.child("item"); it; it = it.next_sibling("item")) ++n;
     const std::string count = root.child_value("ArticleCount");
     if (n == 0 || n > 8 || count != std::to_string(n)) return bad("ArticleCount does not match 1..8 <item>s");
-    sees = fmt::format("[news] {}", items.child("item").child_value("Title"));
+    sees = fmt::format("[news] {}", element_text(items.child("item").child("Title")));
   } else if (type == "transfer_customer_service") {
     return Judged{Delivery::Outcome::kNothing, type, "", std::move(xml), ""};
   } else {
