@@ -66,6 +66,7 @@ class Api {
 struct StatsArgs {
   Remote remote;
   std::string from, to, channel, group, owner, granularity = "day", by;
+  bool reconcile = false;  // stats: beside WeChat's datacube instead
 };
 
 // The query string of `a`'s filters ("" when none is set, else "?from=…&…", percent-encoded).

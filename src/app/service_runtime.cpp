@@ -5,6 +5,7 @@
 #include "base/thread_name.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -303,8 +304,10 @@ void ServiceRuntime::loop() {
     if (std::chrono::steady_clock::now() >= next_upkeep) {
       const auto report = upkeep();
       for (const auto& e : report.errors) spdlog::warn("upkeep problem={}", log_text(e));
-      if (!report.renewed.empty() || !report.expired.empty()) {
-        spdlog::info("upkeep renewed={} expired={}", report.renewed.size(), report.expired.size());
+      if (!report.renewed.empty() || !report.expired.empty() || !report.failed.empty()) {
+        // By id, so that the channels can be found (the failures' reasons are logged above).
+        spdlog::info("upkeep renewed=[{}] renewal_failed=[{}] expired=[{}]", fmt::join(report.renewed, ","),
+                     fmt::join(report.failed, ","), fmt::join(report.expired, ","));
       }
       next_upkeep = std::chrono::steady_clock::now() + std::chrono::minutes(1);
     }
@@ -320,6 +323,7 @@ Result<service::JobRunReport> ServiceRuntime::run_jobs() {
 
 service::UpkeepReport ServiceRuntime::upkeep() {
   auto report = channels_->upkeep();
+  renewal_failures_.fetch_add(static_cast<std::int64_t>(report.failed.size()));
   // Login sessions hold openids: a day after they ended they go.
   if (auto purged = store_->purge_login_sessions(clock_.unix_seconds() - 86'400); !purged) {
     report.errors.push_back("purging old login sessions: " + purged.error().message);
@@ -431,6 +435,19 @@ std::string ServiceRuntime::metrics_text() {
     metric("qrscene_jobs", "", "", "{state=\"running\"}", jobs->running);
     metric("qrscene_jobs", "", "", "{state=\"done\"}", jobs->done);
     metric("qrscene_jobs", "", "", "{state=\"failed\"}", jobs->failed);
+  }
+  metric("qrscene_channel_renewal_failures_total", "Renewals of evergreen codes that WeChat refused or that failed",
+         "counter", "", renewal_failures_.load());
+  if (auto all = store_->channels(""); all) {
+    std::int64_t failing = 0, expiring = 0;
+    for (const auto& ch : *all) {
+      if (ch.status != domain::ChannelStatus::kRetired && ch.renewal_failed_at != 0) ++failing;
+      if (channels_->outlook(ch).warn) ++expiring;
+    }
+    metric("qrscene_channels_renewal_failing", "Evergreen codes whose last renewal failed (they die at their expiry)",
+           "gauge", "", failing);
+    metric("qrscene_channels_expiring", "Temporary codes that die within 3 days and will not be renewed", "gauge", "",
+           expiring);
   }
   return out;
 }

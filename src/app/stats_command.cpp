@@ -16,9 +16,41 @@ namespace {
 
 std::string percent(const Json& v) { return v.is_null() ? "–" : fmt::format("{:.1f}%", v.get<double>() * 100); }
 
+std::string known(const Json& v) { return v.is_null() ? "–" : std::to_string(v.get<std::int64_t>()); }
+
+// Our QR follows beside WeChat's datacube (source 30), day by day, and the scenes qrscene does not know.
+int run_reconcile(Api& api, const StatsArgs& a) {
+  std::string q = query(a);
+  auto days = api.json("GET", "/api/v1/stats/reconciliation" + q);
+  if (!days) return 1;
+  if (a.remote.json) {
+    fmt::print("{}\n", days->dump(2));
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  bool unpublished = false;
+  for (const auto& d : *days) {
+    unpublished = unpublished || !d["wechat_published"].get<bool>();
+    rows.push_back({str(d["date"]), std::to_string(d["ours_follows"].get<std::int64_t>()),
+                    std::to_string(d["unknown_scene_follows"].get<std::int64_t>()), known(d["wechat_follows"]),
+                    known(d["follows_difference"]), std::to_string(d["ours_unfollows"].get<std::int64_t>()),
+                    known(d["wechat_unfollows"])});
+  }
+  print_table({"day", "ours", "other codes", "WeChat", "difference", "our unfollows", "WeChat unfollows"}, rows);
+  if (unpublished) fmt::print("\n–: WeChat publishes a day's figures at 08:00 Beijing time the next day; not yet\n");
+  for (const auto& d : *days) {
+    for (const auto& s : d["unknown_scenes"]) {
+      fmt::print("{}: {} follows through scene '{}', which no channel holds (a code made outside qrscene?)\n",
+                 str(d["date"]), s["follows"].get<std::int64_t>(), str(s["scene"]));
+    }
+  }
+  return 0;
+}
+
 int run_stats(StatsArgs& a) {
   auto api = Api::connect(a.remote);
   if (!api) return 2;
+  if (a.reconcile) return run_reconcile(*api, a);
   if (!a.by.empty()) {
     std::string q = query(a);
     q += fmt::format("{}by={}", q.empty() ? '?' : '&', a.by);
@@ -32,9 +64,9 @@ int run_stats(StatsArgs& a) {
     for (const auto& r : *rows) {
       out.push_back({str(r["key"]), std::to_string(r["channels"].get<std::int64_t>()), std::to_string(r["scans"].get<std::int64_t>()),
                      std::to_string(r["new_follows"].get<std::int64_t>()), std::to_string(r["unfollows"].get<std::int64_t>()),
-                     std::to_string(r["net"].get<std::int64_t>())});
+                     std::to_string(r["quick_unfollows"].get<std::int64_t>()), std::to_string(r["net"].get<std::int64_t>())});
     }
-    print_table({a.by, "channels", "scans", "new", "unfollows", "net"}, out);
+    print_table({a.by, "channels", "scans", "new", "unfollows", "within 5 min", "net"}, out);
     return 0;
   }
   std::string q = query(a);
@@ -61,8 +93,8 @@ int run_stats(StatsArgs& a) {
              (*s)["unique_scanners"].get<std::int64_t>(), percent(r["d1"]), percent(r["d7"]), percent(r["d30"]),
              percent((*s)["early_unfollow_rate"]), (*s)["fraud"]["quick_unfollows"].get<std::int64_t>());
   for (const auto& b : (*s)["fraud"]["bursts"]) {
-    fmt::print("burst: {} had {} new follows (median {})\n", str(b["label"]), b["new_follows"].get<std::int64_t>(),
-               b["baseline"].get<double>());
+    fmt::print("burst: {} had {} new follows (the days before: {:.1f} a day; a burst from {})\n", str(b["label"]),
+               b["new_follows"].get<std::int64_t>(), b["baseline"].get<double>(), b["threshold"].get<std::int64_t>());
   }
   return 0;
 }
@@ -77,6 +109,9 @@ void configure_stats_command(CLI::App& command, std::function<int()>& run) {
       ->check(CLI::IsMember({"hour", "day", "week", "month"}));
   command.add_option("--by", a->by, "rank by channel, group or owner instead")
       ->check(CLI::IsMember({"channel", "group", "owner"}));
+  command.add_flag("--reconcile", a->reconcile,
+                   "set our QR follows beside WeChat's datacube (at most 7 days, up to yesterday; default: the last 7)")
+      ->excludes("--by");
   run = [a] { return run_stats(*a); };
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 namespace qrscene::domain {
 namespace {
@@ -209,19 +210,26 @@ Costs costs(std::int64_t spend_cents, const Counters& lifetime, std::int64_t ret
   return c;
 }
 
-std::vector<Burst> find_bursts(std::span<const SeriesPoint> series, double factor, std::int64_t min_count) {
+std::vector<Burst> find_bursts(std::span<const SeriesPoint> series, const BurstRule& rule) {
   std::vector<Burst> out;
-  if (series.size() < 3) return out;  // no baseline to speak of
-  std::vector<std::int64_t> values;
-  values.reserve(series.size());
-  for (const auto& p : series) values.push_back(p.counters.new_follows);
-  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2), values.end());
-  const double baseline = static_cast<double>(values[values.size() / 2]);
-  for (const auto& p : series) {
-    const auto n = p.counters.new_follows;
-    if (n >= min_count && static_cast<double>(n) >= factor * std::max(baseline, 1.0)) {
-      out.push_back(Burst{p.label, p.start, n, baseline});
+  std::size_t first = 0;  // the first bucket with a follow
+  while (first < series.size() && series[first].counters.new_follows == 0) ++first;
+  for (std::size_t i = first + std::max<std::size_t>(rule.warmup, 1); i < series.size(); ++i) {
+    const std::size_t from = std::max(first, i > rule.window ? i - rule.window : std::size_t{0});
+    double sum = 0, squares = 0;
+    for (std::size_t j = from; j < i; ++j) {
+      const auto v = static_cast<double>(series[j].counters.new_follows);
+      sum += v;
+      squares += v * v;
     }
+    const auto n = static_cast<double>(i - from);
+    const double mean = sum / n;
+    const double sd = std::sqrt(std::max(0.0, squares / n - mean * mean));
+    const double spread = std::max({sd, std::sqrt(mean), 1.0});
+    const auto threshold = static_cast<std::int64_t>(std::ceil(
+        std::max({static_cast<double>(rule.min_count), rule.factor * mean, mean + rule.deviations * spread})));
+    const std::int64_t follows = series[i].counters.new_follows;
+    if (follows >= threshold) out.push_back(Burst{series[i].label, series[i].start, follows, mean, threshold});
   }
   return out;
 }

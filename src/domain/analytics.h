@@ -85,15 +85,27 @@ struct Costs {
 };
 [[nodiscard]] Costs costs(std::int64_t spend_cents, const Counters& lifetime, std::int64_t retained);
 
-// A bucket whose new follows are far above the series' baseline (its median): at least
-// `factor` × baseline and at least `min_count`.
+// A bucket whose new follows stand far above the trailing buckets before it (a fraud signal). Each
+// bucket is judged against the `window` buckets before it, counted from the series' first follow:
+// their mean is the baseline, and the bucket is a burst when its new follows reach every one of
+//   min_count,  factor × baseline,  baseline + deviations × max(sd, √baseline, 1)
+// (sd the window's standard deviation; √baseline is the spread a steady random flow has, so a
+// quiet window's sd of 0 does not make every change a burst). The first `warmup` buckets after the
+// first follow are not judged: a launch is not a burst, and there is nothing to compare it with.
+struct BurstRule {
+  std::size_t window = 7;
+  std::size_t warmup = 3;
+  double factor = 3.0;
+  double deviations = 4.0;
+  std::int64_t min_count = 20;
+};
 struct Burst {
   std::string label;
   std::int64_t start = 0;
   std::int64_t new_follows = 0;
-  double baseline = 0;
+  double baseline = 0;         // the trailing mean
+  std::int64_t threshold = 0;  // the least that counted as a burst here
 };
-[[nodiscard]] std::vector<Burst> find_bursts(std::span<const SeriesPoint> series, double factor = 5.0,
-                                             std::int64_t min_count = 20);
+[[nodiscard]] std::vector<Burst> find_bursts(std::span<const SeriesPoint> series, const BurstRule& rule = {});
 
 }  // namespace qrscene::domain

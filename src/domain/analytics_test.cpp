@@ -116,7 +116,7 @@ TEST(Analytics, CostsDivideTheSpendByTheLifetimeFigures) {
   EXPECT_FALSE(costs(100, Counters{}, 0).per_new);  // nobody to divide by
 }
 
-TEST(Analytics, ABurstStandsFarAboveTheMedian) {
+TEST(Analytics, ABurstStandsFarAboveTheTrailingDays) {
   std::vector<PeriodTotals> rows;
   for (std::int64_t d = 0; d < 10; ++d) rows.push_back(day_row(d, d == 6 ? 90 : 10));
   const auto series = bucket(rows, 0, 9, Granularity::kDay, 0);
@@ -125,11 +125,35 @@ TEST(Analytics, ABurstStandsFarAboveTheMedian) {
   EXPECT_EQ(bursts[0].label, "1970-01-07");
   EXPECT_EQ(bursts[0].new_follows, 90);
   EXPECT_DOUBLE_EQ(bursts[0].baseline, 10.0);
+  EXPECT_EQ(bursts[0].threshold, 30);  // 3 × 10 beats 10 + 4 × √10 and 20
   // A steady series has none, and neither do small numbers however spiky.
-  rows[6] = day_row(6, 12);
+  rows[6] = day_row(6, 29);
   EXPECT_TRUE(find_bursts(bucket(rows, 0, 9, Granularity::kDay, 0)).empty());
-  std::vector<PeriodTotals> small = {day_row(0, 0), day_row(1, 0), day_row(2, 9)};
-  EXPECT_TRUE(find_bursts(bucket(small, 0, 2, Granularity::kDay, 0)).empty());
+  std::vector<PeriodTotals> small = {day_row(0, 1), day_row(1, 0), day_row(2, 0), day_row(3, 0), day_row(4, 19)};
+  EXPECT_TRUE(find_bursts(bucket(small, 0, 4, Granularity::kDay, 0)).empty());
+}
+
+// A quiet history (zeros) is no baseline of 0 that any launch beats: the days up to the first
+// follow are not counted, and the first three after it are not judged.
+TEST(Analytics, ALaunchAfterAQuietHistoryIsNoBurst) {
+  std::vector<PeriodTotals> rows;
+  for (std::int64_t d = 0; d < 20; ++d) rows.push_back(day_row(d, d < 10 ? 0 : d == 10 ? 300 : 40));
+  EXPECT_TRUE(find_bursts(bucket(rows, 0, 19, Granularity::kDay, 0)).empty());
+  // Once it has a history, a jump far above it is one: seven days of 40, then 400 (the bar is 120).
+  rows[18] = day_row(18, 400);
+  const auto bursts = find_bursts(bucket(rows, 0, 19, Granularity::kDay, 0));
+  ASSERT_EQ(bursts.size(), 1U);
+  EXPECT_EQ(bursts[0].label, "1970-01-19");
+  EXPECT_EQ(bursts[0].threshold, 120);
+  // A spread-out window raises the bar: after 10, 0, 50, 0, 10, 50, 0 (mean 17.1, sd 21.2) it is
+  // 102, so 80 is none; after 0, 50, 0, 10, 50, 0, 80 it is 148, and 160 is one.
+  std::vector<PeriodTotals> noisy;
+  const std::int64_t values[] = {10, 0, 50, 0, 10, 50, 0, 80, 160};
+  for (std::int64_t d = 0; d < 9; ++d) noisy.push_back(day_row(d, values[d]));
+  const auto noisy_bursts = find_bursts(bucket(noisy, 0, 8, Granularity::kDay, 0));
+  ASSERT_EQ(noisy_bursts.size(), 1U);
+  EXPECT_EQ(noisy_bursts[0].new_follows, 160);
+  EXPECT_EQ(noisy_bursts[0].threshold, 148);
 }
 
 TEST(Analytics, GranularityNamesRoundTrip) {

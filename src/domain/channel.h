@@ -58,6 +58,10 @@ struct Channel {
   std::int64_t spend_cents = 0;  // what the channel cost (entered by the marketer), 0..kMaxSpendCents
   std::int64_t created_at = 0;
   std::int64_t retired_at = 0;  // 0 unless retired
+  // The last renewal of an evergreen code that failed (its time, WeChat's words); cleared by a
+  // renewal that works. While set, the printed code dies at expires_at.
+  std::int64_t renewal_failed_at = 0;
+  std::string renewal_error;
 };
 
 // Changes an operator may make to a channel's status; retiring is final.

@@ -34,22 +34,31 @@ const ChannelRef* ChannelDirectory::find(std::int64_t id) const {
   return it == by_id_.end() ? nullptr : &it->second;
 }
 
+const SceneSpan* ChannelDirectory::span_at(std::string_view appid, std::string_view scene, std::int64_t at) const {
+  if (scene.empty()) return nullptr;
+  auto it = by_scene_.find(key(appid, scene));
+  if (it == by_scene_.end()) return nullptr;
+  // Newest first: the latest span that covers the time.
+  for (const SceneSpan& s : it->second) {
+    if (s.valid_from > at) continue;
+    if (s.valid_to != 0 && s.valid_to <= at) continue;
+    return &s;
+  }
+  return nullptr;
+}
+
 std::optional<ChannelRef> ChannelDirectory::attribute(const Event& e) const {
+  const SceneSpan* then = span_at(e.appid, e.scene, e.create_time);
   if (!e.ticket.empty()) {
     if (auto it = by_ticket_.find(key(e.appid, e.ticket)); it != by_ticket_.end()) {
-      if (const ChannelRef* c = find(it->second)) return *c;
+      // A reused permanent scene keeps its ticket: when the scene meant another channel at the
+      // event's time, the push is from before the move (delayed, or a retry) and is that channel's.
+      const std::int64_t id = then != nullptr && then->channel_id != it->second ? then->channel_id : it->second;
+      if (const ChannelRef* c = find(id)) return *c;
     }
   }
-  if (e.scene.empty()) return std::nullopt;
-  auto it = by_scene_.find(key(e.appid, e.scene));
-  if (it == by_scene_.end()) return std::nullopt;
-  // Newest first: the latest span that covers the event's time.
-  for (const SceneSpan& s : it->second) {
-    if (s.valid_from > e.create_time) continue;
-    if (s.valid_to != 0 && s.valid_to <= e.create_time) continue;
-    if (const ChannelRef* c = find(s.channel_id)) return *c;
-    return std::nullopt;
-  }
+  if (then == nullptr) return std::nullopt;
+  if (const ChannelRef* c = find(then->channel_id)) return *c;
   return std::nullopt;
 }
 

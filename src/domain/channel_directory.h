@@ -3,9 +3,11 @@
 // and tag. The store loads a snapshot at start and makes a new one whenever channels change (on
 // this instance at once, on the others within a second), so a push is answered without a read.
 //
-// Attribution: the ticket first (a code that is not retired holds its ticket), then the scene as of
-// the event's CreateTime (scene_history), so a delayed push of a reused scene goes to the channel
-// the scene meant when it was scanned.
+// Attribution as of the event's CreateTime: the scene's history (scene_history) names the channel
+// the scene meant then, so a delayed push or a retry of a reused scene goes to the channel it meant
+// when it was scanned — even when the scene is a permanent one reused with the same ticket. A live
+// ticket decides when the history names nobody at that time (a code scanned seconds after it was
+// made, by a clock a little behind ours; a scene qrscene never saw moving).
 //
 // Thread safety: immutable once built; share it as std::shared_ptr<const ChannelDirectory>.
 #pragma once
@@ -52,6 +54,8 @@ class ChannelDirectory {
 
  private:
   static std::string key(std::string_view appid, std::string_view text);
+  // The span of the scene's history that covers `at`, if any.
+  const SceneSpan* span_at(std::string_view appid, std::string_view scene, std::int64_t at) const;
   std::unordered_map<std::int64_t, ChannelRef> by_id_;
   std::unordered_map<std::string, std::int64_t> by_ticket_;            // appid \n ticket
   std::unordered_map<std::string, std::vector<SceneSpan>> by_scene_;   // appid \n scene, newest first

@@ -30,9 +30,12 @@ ChannelDirectory directory() {
                           {{"wx1", "7", 1, 100, 200}, {"wx1", "7", 2, 300, 0}, {"wx2", "7", 3, 0, 0}});
 }
 
-TEST(ChannelDirectory, TheTicketWinsThenTheSceneAsOfTheEventsTime) {
+TEST(ChannelDirectory, TheSceneAsOfTheEventsTimeThenTheTicket) {
   const auto d = directory();
-  EXPECT_EQ(d.attribute(push("T2", "7", 150))->id, 2);  // the live ticket names the channel
+  EXPECT_EQ(d.attribute(push("T2", "7", 150))->id, 1);  // the same ticket, from before the scene moved
+  EXPECT_EQ(d.attribute(push("T2", "7", 350))->id, 2);
+  EXPECT_EQ(d.attribute(push("T2", "7", 250))->id, 2);  // the history names nobody: the live ticket does
+  EXPECT_EQ(d.attribute(push("T2", "", 150))->id, 2);   // no scene to go by
   EXPECT_EQ(d.attribute(push("", "7", 150))->id, 1);    // the scene as it was at 150
   EXPECT_EQ(d.attribute(push("", "7", 100))->id, 1);
   EXPECT_FALSE(d.attribute(push("", "7", 250)));       // between the two: nobody's

@@ -66,6 +66,22 @@ class ChannelRepository {
                                                                         std::string_view scene, std::int64_t at) = 0;
   // Whether a permanent code with this scene was ever created (reusing it costs no quota).
   [[nodiscard]] virtual Result<bool> permanent_scene_known(std::string_view appid, std::string_view scene) = 0;
+  // The lowest int scene of a retired permanent channel that no live channel holds: reusing it
+  // costs none of WeChat's quota.
+  [[nodiscard]] virtual Result<std::optional<std::string>> reusable_permanent_scene(std::string_view appid) = 0;
+  // A renewal that failed at `at` with `error`; an empty error clears it (the renewal worked).
+  [[nodiscard]] virtual Status set_renewal_failure(std::int64_t id, std::int64_t at, std::string_view error) = 0;
+
+  // What qrscene knows of an account's permanent-code quota beyond the codes it made: codes made
+  // elsewhere (entered by the operator) and the last time WeChat refused a code as over quota.
+  struct QuotaRecord {
+    std::int64_t external = 0;
+    std::int64_t refused_at = 0;  // 0: never, or a code was made since
+  };
+  [[nodiscard]] virtual Result<QuotaRecord> quota_record(std::string_view appid) = 0;
+  [[nodiscard]] virtual Status set_external_permanent(std::string_view appid, std::int64_t count) = 0;
+  // `at` 0 clears it.
+  [[nodiscard]] virtual Status set_quota_refused(std::string_view appid, std::int64_t at) = 0;
 };
 
 // Work done after an event is durable (DESIGN.md section 3): tagging, profiles, webhooks.
@@ -149,6 +165,17 @@ class StatsRepository {
   [[nodiscard]] virtual Result<std::int64_t> spend_cents(const ChannelFilter& filter) = 0;
   [[nodiscard]] virtual Result<std::vector<BreakdownRow>> breakdown(const ChannelFilter& filter, Breakdown by,
                                                                     std::int64_t first_day, std::int64_t last_day) = 0;
+  // Follows through a QR code whose scene no channel held at the time (codes made outside
+  // qrscene; login codes excluded), per local day in [first_day, last_day] and scene, the most
+  // frequent scene of a day first.
+  struct SceneFollows {
+    std::int64_t day = 0;
+    std::string scene;
+    std::int64_t follows = 0;
+  };
+  [[nodiscard]] virtual Result<std::vector<SceneFollows>> unknown_scene_follows(std::string_view appid,
+                                                                                std::int64_t first_day,
+                                                                                std::int64_t last_day) = 0;
 };
 
 // Followers one by one and the conversions they bring (domain/conversion.h).

@@ -46,7 +46,7 @@ Result<domain::ReplyChoice> reply_from(const json& j, std::string_view field) {
   return domain::reply_from_fields(read, field);
 }
 
-json channel_json(const domain::Channel& c) {
+json channel_json(const domain::Channel& c, const ExpiryOutlook& outlook) {
   json j{{"id", c.id},
          {"appid", c.appid},
          {"name", c.name},
@@ -68,6 +68,10 @@ json channel_json(const domain::Channel& c) {
          {"qr_png", fmt::format("/api/v1/channels/{}/qr.png", c.id)},
          {"qr_svg", fmt::format("/api/v1/channels/{}/qr.svg", c.id)}};
   if (c.retired_at != 0) j["retired_at"] = c.retired_at;
+  j["expires_in_seconds"] = outlook.expires_in ? json(*outlook.expires_in) : json(nullptr);
+  j["expiry_warning"] = outlook.warn;
+  j["renewal_failure"] =
+      c.renewal_failed_at == 0 ? json(nullptr) : json{{"at", c.renewal_failed_at}, {"error", c.renewal_error}};
   return j;
 }
 
@@ -200,6 +204,7 @@ void AdminApi::add_routes(net::Router& router) {
   gate_.route(router, "GET", "/api/v1/stats/reconciliation", this, &AdminApi::reconciliation);
   gate_.route(router, "GET", "/api/v1/export", this, &AdminApi::export_table);
   gate_.route(router, "GET", "/api/v1/quota", this, &AdminApi::quota);
+  gate_.route(router, "PUT", "/api/v1/quota", this, &AdminApi::set_quota);
   gate_.route(router, "GET", "/api/v1/jobs", this, &AdminApi::jobs);
 }
 
@@ -241,7 +246,7 @@ net::HttpResponse AdminApi::list_channels(net::HttpRequest& r) {
         c.owner.find(q) == std::string::npos && c.group.find(q) == std::string::npos) {
       continue;
     }
-    json j = channel_json(c);
+    json j = channel_json(c, channels_.outlook(c));
     if (auto it = by_id.find(c.id); it != by_id.end()) {
       const auto& k = it->second->counters;
       j["totals"] = json{{"scans", k.scans}, {"new_follows", k.new_follows}, {"unfollows", k.unfollows},
@@ -263,7 +268,7 @@ net::HttpResponse AdminApi::create_channel(net::HttpRequest& r) {
   }
   auto made = channels_.create(*spec);
   if (!made) return error_response(made.error());
-  net::HttpResponse res = ok_json(channel_json(*made), 201);
+  net::HttpResponse res = ok_json(channel_json(*made, channels_.outlook(*made)), 201);
   res.headers.emplace_back("Location", fmt::format("/api/v1/channels/{}", made->id));
   return res;
 }
@@ -356,7 +361,7 @@ net::HttpResponse AdminApi::get_channel(net::HttpRequest& r) {
   if (!id) return error_response(id.error());
   auto c = channels_.show(*id);
   if (!c) return error_response(c.error());
-  return ok_json(channel_json(*c));
+  return ok_json(channel_json(*c, channels_.outlook(*c)));
 }
 
 net::HttpResponse AdminApi::patch_channel(net::HttpRequest& r) {
@@ -377,7 +382,7 @@ net::HttpResponse AdminApi::patch_channel(net::HttpRequest& r) {
   if (auto ok = f.status(); !ok) return error_response(ok.error());
   auto c = channels_.update(*id, edit);
   if (!c) return error_response(c.error());
-  return ok_json(channel_json(*c));
+  return ok_json(channel_json(*c, channels_.outlook(*c)));
 }
 
 net::HttpResponse AdminApi::set_status(net::HttpRequest& r, ChannelStatus status) {
@@ -385,7 +390,7 @@ net::HttpResponse AdminApi::set_status(net::HttpRequest& r, ChannelStatus status
   if (!id) return error_response(id.error());
   auto c = channels_.set_status(*id, status);
   if (!c) return error_response(c.error());
-  return ok_json(channel_json(*c));
+  return ok_json(channel_json(*c, channels_.outlook(*c)));
 }
 
 net::HttpResponse AdminApi::channel_qr(net::HttpRequest& r, bool svg) {
@@ -501,12 +506,40 @@ net::HttpResponse AdminApi::export_table(net::HttpRequest& r) {
   return download(table, r.query_param("format"), fmt::format("qrscene-{}-{}-{}", appid, from, to));
 }
 
+namespace {
+
+json quota_json(const std::string& appid, const QuotaMeter& q) {
+  return json{{"appid", appid},
+              {"used", q.used},
+              {"left", q.left},
+              {"limit", domain::kPermanentQuota},
+              {"made", q.made},
+              {"external", q.external},
+              {"wechat_refused_at", q.refused_at == 0 ? json(nullptr) : json(q.refused_at)}};
+}
+
+}  // namespace
+
 net::HttpResponse AdminApi::quota(net::HttpRequest& r) {
   auto appid = appid_of(r);
   if (!appid) return error_response(appid.error());
   auto q = channels_.quota(*appid);
   if (!q) return error_response(q.error());
-  return ok_json(json{{"appid", *appid}, {"used", q->used}, {"left", q->left}, {"limit", domain::kPermanentQuota}});
+  return ok_json(quota_json(*appid, *q));
+}
+
+net::HttpResponse AdminApi::set_quota(net::HttpRequest& r) {
+  auto appid = appid_of(r);
+  if (!appid) return error_response(appid.error());
+  auto body = parse_body(r);
+  if (!body) return error_response(body.error());
+  Fields f(*body, {"external"});
+  const auto external = f.integer("external");
+  if (!external && f.status()) f.problem("external", "required: the permanent codes made outside qrscene");
+  if (auto ok = f.status(); !ok) return error_response(ok.error());
+  auto q = channels_.set_external_codes(*appid, *external);
+  if (!q) return error_response(q.error());
+  return ok_json(quota_json(*appid, *q));
 }
 
 net::HttpResponse AdminApi::jobs(net::HttpRequest& r) {

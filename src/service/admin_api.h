@@ -53,6 +53,7 @@ class AdminApi {
   net::HttpResponse reconciliation(net::HttpRequest& r);
   net::HttpResponse export_table(net::HttpRequest& r);
   net::HttpResponse quota(net::HttpRequest& r);
+  net::HttpResponse set_quota(net::HttpRequest& r);
   net::HttpResponse jobs(net::HttpRequest& r);
 
   Result<std::string> appid_of(const net::HttpRequest& r) const;

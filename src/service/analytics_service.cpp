@@ -124,28 +124,49 @@ Result<std::vector<ReconciliationDay>> AnalyticsService::reconcile(wechat::ApiCl
     return worded_field_error({"to"},
                               "WeChat's datacube has figures up to yesterday only: end the range before today");
   }
-  QRSCENE_ASSIGN_OR_RETURN(auto summary,
-                           client.user_summary(domain::day_label(first_day), domain::day_label(last_day)));
   domain::ChannelFilter all;
   all.appid = std::string(appid);
   QRSCENE_ASSIGN_OR_RETURN(auto days, stats_.daily(all, first_day, last_day));
+  QRSCENE_ASSIGN_OR_RETURN(auto unknown, stats_.unknown_scene_follows(appid, first_day, last_day));
   std::map<std::string, ReconciliationDay> by_date;
-  for (std::int64_t d = first_day; d <= last_day; ++d) by_date[domain::day_label(d)].date = domain::day_label(d);
+  const std::int64_t now = clock_.unix_seconds();
+  std::int64_t last_published = first_day - 1;
+  for (std::int64_t d = first_day; d <= last_day; ++d) {
+    auto& row = by_date[domain::day_label(d)];
+    row.date = domain::day_label(d);
+    row.wechat_published = now >= datacube_published_at(d);
+    if (row.wechat_published) last_published = d;
+  }
   for (const auto& d : days) {
     auto& row = by_date[domain::day_label(d.period)];
     row.ours_follows = d.counters.new_follows;
     row.ours_unfollows = d.counters.unfollows;
   }
-  for (const auto& s : summary) {
-    if (s.user_source != 30) continue;  // 30: 扫描二维码
-    auto it = by_date.find(s.ref_date);
+  for (const auto& u : unknown) {
+    auto it = by_date.find(domain::day_label(u.day));
     if (it == by_date.end()) continue;
-    it->second.wechat_follows += s.new_user;
-    it->second.wechat_unfollows += s.cancel_user;
+    it->second.unknown_scene_follows += u.follows;
+    if (it->second.unknown_scenes.size() < 5) it->second.unknown_scenes.emplace_back(u.scene, u.follows);
+  }
+  if (last_published >= first_day) {
+    QRSCENE_ASSIGN_OR_RETURN(auto summary, client.user_summary(domain::day_label(first_day),
+                                                               domain::day_label(last_published)));
+    for (const auto& s : summary) {
+      if (s.user_source != 30) continue;  // 30: 扫描二维码
+      auto it = by_date.find(s.ref_date);
+      if (it == by_date.end() || !it->second.wechat_published) continue;
+      it->second.wechat_follows += s.new_user;
+      it->second.wechat_unfollows += s.cancel_user;
+    }
   }
   std::vector<ReconciliationDay> out;
   for (auto& [date, row] : by_date) out.push_back(row);
   return out;
+}
+
+std::int64_t datacube_published_at(std::int64_t day) noexcept {
+  // The next day's 08:00 in Beijing (UTC+8) is that day's 00:00 UTC.
+  return (day + 1) * 86400;
 }
 
 std::string to_json(const StatsReport& r) {
@@ -167,7 +188,7 @@ std::string to_json(const StatsReport& r) {
   json bursts = json::array();
   for (const auto& b : r.bursts) {
     bursts.push_back(json{{"label", b.label}, {"start", b.start}, {"new_follows", b.new_follows},
-                          {"baseline", b.baseline}});
+                          {"baseline", b.baseline}, {"threshold", b.threshold}});
   }
   json out{{"from", domain::day_label(r.request.first_day)},
            {"to", domain::day_label(r.request.last_day)},
@@ -211,13 +232,20 @@ std::string to_json(const std::vector<domain::BreakdownRow>& rows) {
 std::string to_json(const std::vector<ReconciliationDay>& days) {
   json out = json::array();
   for (const auto& d : days) {
+    json scenes = json::array();
+    for (const auto& [scene, follows] : d.unknown_scenes) scenes.push_back(json{{"scene", scene}, {"follows", follows}});
+    // Unpublished: WeChat's figures, and so the differences, are unknown (null), not 0.
+    auto known = [&d](std::int64_t v) { return d.wechat_published ? json(v) : json(nullptr); };
     out.push_back(json{{"date", d.date},
+                       {"wechat_published", d.wechat_published},
                        {"ours_follows", d.ours_follows},
-                       {"wechat_follows", d.wechat_follows},
-                       {"follows_difference", d.ours_follows - d.wechat_follows},
+                       {"unknown_scene_follows", d.unknown_scene_follows},
+                       {"unknown_scenes", std::move(scenes)},
+                       {"wechat_follows", known(d.wechat_follows)},
+                       {"follows_difference", known(d.ours_follows + d.unknown_scene_follows - d.wechat_follows)},
                        {"ours_unfollows", d.ours_unfollows},
-                       {"wechat_unfollows", d.wechat_unfollows},
-                       {"unfollows_difference", d.ours_unfollows - d.wechat_unfollows}});
+                       {"wechat_unfollows", known(d.wechat_unfollows)},
+                       {"unfollows_difference", known(d.ours_unfollows - d.wechat_unfollows)}});
   }
   return out.dump();
 }

@@ -46,13 +46,22 @@ struct StatsReport {
   std::optional<std::int64_t> organic_follows, organic_unfollows;
 };
 
+// One day of the reconciliation. WeChat publishes a day's datacube at 08:00 Beijing time the next
+// day; before that `wechat_published` is false and WeChat's figures are unknown (not 0).
 struct ReconciliationDay {
   std::string date;
+  bool wechat_published = false;
   std::int64_t ours_follows = 0;    // follows through our channels
-  std::int64_t wechat_follows = 0;  // datacube new_user with user_source 30
+  // QR follows through scenes no channel held (codes made outside qrscene), most frequent first.
+  std::int64_t unknown_scene_follows = 0;
+  std::vector<std::pair<std::string, std::int64_t>> unknown_scenes;  // the 5 most frequent
+  std::int64_t wechat_follows = 0;  // datacube new_user with user_source 30 (scanned a QR code)
   std::int64_t ours_unfollows = 0;  // unfollows of followers our channels brought
   std::int64_t wechat_unfollows = 0;  // datacube cancel_user with user_source 30
 };
+
+// When WeChat has published a day's figures: 08:00 Beijing time the next day.
+[[nodiscard]] std::int64_t datacube_published_at(std::int64_t day) noexcept;
 
 inline constexpr std::int64_t kMaxHourlyDays = 31;
 
@@ -66,7 +75,8 @@ class AnalyticsService {
   [[nodiscard]] Result<std::vector<domain::BreakdownRow>> breakdown(const domain::ChannelFilter& filter,
                                                                     domain::Breakdown by, std::int64_t first_day,
                                                                     std::int64_t last_day);
-  // At most 7 days (WeChat's limit), ending yesterday at the latest.
+  // At most 7 days (WeChat's limit), ending yesterday at the latest. WeChat is asked only for the
+  // days it has published.
   [[nodiscard]] Result<std::vector<ReconciliationDay>> reconcile(wechat::ApiClient& client, std::string_view appid,
                                                                  std::int64_t first_day, std::int64_t last_day);
 

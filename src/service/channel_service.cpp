@@ -68,6 +68,11 @@ Result<std::pair<std::string, bool>> ChannelService::choose_scene(const ChannelS
     return std::pair{*spec.scene, !spec.string_scene};
   }
   const bool permanent = spec.kind == ChannelKind::kPermanent;
+  if (permanent) {
+    // A retired permanent scene costs no quota: the seeds' advice for the 100,000 codes.
+    QRSCENE_ASSIGN_OR_RETURN(auto reusable, channels_.reusable_permanent_scene(spec.appid));
+    if (reusable) return std::pair{std::move(*reusable), true};
+  }
   const std::int64_t low = permanent ? 1 : domain::kTemporarySceneMin;
   const std::int64_t high = permanent ? domain::kPermanentSceneMax : domain::kTemporarySceneMax;
   QRSCENE_ASSIGN_OR_RETURN(std::int64_t highest, channels_.highest_int_scene(spec.appid, low, high));
@@ -79,6 +84,26 @@ Result<std::pair<std::string, bool>> ChannelService::choose_scene(const ChannelS
                                   domain::to_string(spec.kind), low, high));
   }
   return std::pair{std::to_string(next), true};
+}
+
+Result<wechat::QrTicket> ChannelService::ask_for_code(wechat::ApiClient& client, const ChannelSpec& spec,
+                                                       const std::pair<std::string, bool>& scene) {
+  auto ticket = client.create_qrcode(qr_request(spec.kind, scene.first, scene.second, spec.expire_seconds));
+  if (spec.kind != ChannelKind::kPermanent) return ticket;
+  if (!ticket && ticket.error().detail == kWeChatQuotaSpent) {
+    // WeChat is the judge of its quota: codes made elsewhere count too. Remembered, and shown.
+    QRSCENE_TRY(channels_.set_quota_refused(spec.appid, clock_.unix_seconds()));
+    return Error{ErrorCode::kResourceExhausted,
+                 fmt::format("WeChat refused a new permanent code ({}): the account's {} are used up, counting codes "
+                             "made outside qrscene. Reuse a retired permanent scene, or make a temporary channel",
+                             kWeChatQuotaSpent, domain::kPermanentQuota),
+                 kWeChatQuotaSpent};
+  }
+  if (ticket) {
+    QRSCENE_ASSIGN_OR_RETURN(auto record, channels_.quota_record(spec.appid));
+    if (record.refused_at != 0) QRSCENE_TRY(channels_.set_quota_refused(spec.appid, 0));  // WeChat made one after all
+  }
+  return ticket;
 }
 
 Result<std::int64_t> ChannelService::find_or_create_tag(wechat::ApiClient& client, const std::string& name) {
@@ -159,8 +184,8 @@ Result<domain::Channel> ChannelService::create(const ChannelSpec& spec) {
   QRSCENE_ASSIGN_OR_RETURN(auto scene, choose_scene(spec));
   if (spec.kind == ChannelKind::kPermanent) {
     QRSCENE_ASSIGN_OR_RETURN(bool known, channels_.permanent_scene_known(spec.appid, scene.first));
-    QRSCENE_ASSIGN_OR_RETURN(std::int64_t used, channels_.permanent_scenes_used(spec.appid));
-    if (!known && used >= domain::kPermanentQuota) {
+    QRSCENE_ASSIGN_OR_RETURN(QuotaMeter meter, quota(spec.appid));
+    if (!known && meter.used >= domain::kPermanentQuota) {
       return unexpected(ErrorCode::kResourceExhausted,
                         fmt::format("the account has used all {} permanent codes WeChat allows: reuse a retired "
                                     "permanent scene, or make a temporary channel",
@@ -183,8 +208,7 @@ Result<domain::Channel> ChannelService::create(const ChannelSpec& spec) {
     QRSCENE_ASSIGN_OR_RETURN(tag_id, find_or_create_tag(*client, spec.tag));
   }
 
-  QRSCENE_ASSIGN_OR_RETURN(auto ticket, client->create_qrcode(qr_request(spec.kind, scene.first, scene.second,
-                                                                         spec.expire_seconds)));
+  QRSCENE_ASSIGN_OR_RETURN(auto ticket, ask_for_code(*client, spec, scene));
 
   domain::Channel c;
   c.appid = spec.appid;
@@ -217,8 +241,33 @@ Result<domain::Channel> ChannelService::set_status(std::int64_t id, ChannelStatu
 }
 
 Result<QuotaMeter> ChannelService::quota(std::string_view appid) {
-  QRSCENE_ASSIGN_OR_RETURN(std::int64_t used, channels_.permanent_scenes_used(appid));
-  return QuotaMeter{used, std::max<std::int64_t>(0, domain::kPermanentQuota - used)};
+  QRSCENE_ASSIGN_OR_RETURN(std::int64_t made, channels_.permanent_scenes_used(appid));
+  QRSCENE_ASSIGN_OR_RETURN(auto record, channels_.quota_record(appid));
+  QuotaMeter m;
+  m.made = made;
+  m.external = record.external;
+  m.used = made + record.external;
+  m.refused_at = record.refused_at;
+  m.left = record.refused_at != 0 ? 0 : std::max<std::int64_t>(0, domain::kPermanentQuota - m.used);
+  return m;
+}
+
+Result<QuotaMeter> ChannelService::set_external_codes(std::string_view appid, std::int64_t count) {
+  if (count < 0 || count > domain::kPermanentQuota) {
+    return field_error("external", fmt::format("must be 0..{}, the permanent codes made outside qrscene; got {}",
+                                               domain::kPermanentQuota, count));
+  }
+  QRSCENE_TRY(channels_.set_external_permanent(appid, count));
+  return quota(appid);
+}
+
+ExpiryOutlook ChannelService::outlook(const domain::Channel& c) const {
+  ExpiryOutlook o;
+  if (c.kind != ChannelKind::kTemporary || c.expires_at == 0 || c.status == ChannelStatus::kRetired) return o;
+  o.expires_in = c.expires_at - clock_.unix_seconds();
+  const bool dies = !c.evergreen || c.renewal_failed_at != 0;
+  o.warn = dies && c.status != ChannelStatus::kExpired && *o.expires_in <= options_.warn_ahead_seconds;
+  return o;
 }
 
 UpkeepReport ChannelService::upkeep() {
@@ -243,8 +292,13 @@ UpkeepReport ChannelService::upkeep() {
       if (renewed) {
         report.renewed.push_back(c.id);
       } else {
+        // Shown on the channel (the API, the dashboard, /metrics) until a renewal works.
+        report.failed.push_back(c.id);
         report.errors.push_back(fmt::format("channel {} ({}): renewal failed: {}", c.id, c.name,
                                             renewed.error().message));
+        if (auto noted = channels_.set_renewal_failure(c.id, now, renewed.error().message); !noted) {
+          report.errors.push_back(noted.error().message);
+        }
       }
       continue;
     }

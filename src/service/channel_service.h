@@ -4,10 +4,12 @@
 // resume, retire; the permanent quota meter; and upkeep — evergreen temporary codes renewed
 // before they expire, other temporary codes flagged expired once they have.
 //
-// Scenes: permanent int scenes are 1..100000, temporary int scenes 100001 and up (domain/channel.h),
-// allocated one above the highest the account ever used, so that a retired scene is never handed
-// out again by accident; a retired scene is reused only when asked for by name. Re-creating a
-// permanent scene WeChat already knows costs no quota.
+// Scenes: permanent int scenes are 1..100000, temporary int scenes 100001 and up (domain/channel.h).
+// A permanent channel with no scene given reuses the lowest retired permanent int scene no live
+// channel holds, which costs none of WeChat's quota (attribution stays right: it goes by the
+// scene's history as of each event's time); otherwise scenes are allocated one above the highest
+// the account ever used, so a retired temporary scene is never handed out again by accident.
+// Re-creating a permanent scene WeChat already knows costs no quota.
 //
 // Errors: kInvalidArgument for a bad spec (every problem named); kAlreadyExists when a live
 // channel holds the scene; kResourceExhausted when the permanent quota or a scene range is used
@@ -55,15 +57,34 @@ struct ChannelEdit {
 
 struct ChannelServiceOptions {
   std::int64_t renew_ahead_seconds = 86'400;  // evergreen codes are renewed a day before expiry
+  std::int64_t warn_ahead_seconds = 259'200;  // a code that will die is flagged 3 days before
 };
 
-struct QuotaMeter {
-  std::int64_t used = 0;
-  std::int64_t left = 0;
+// What a marketer must know of a temporary code before it dies: the seconds it has left, and
+// whether to warn — it will not be renewed (not evergreen, or its renewal is failing) and expires
+// within warn_ahead_seconds. Permanent and retired codes: nothing.
+struct ExpiryOutlook {
+  std::optional<std::int64_t> expires_in;
+  bool warn = false;
 };
+
+// WeChat's 100,000 permanent codes: those qrscene made (distinct scenes), those made elsewhere
+// (entered by the operator), and the last time WeChat refused one as over quota (45029), after
+// which none are left whatever the count says, until WeChat makes one again.
+struct QuotaMeter {
+  std::int64_t used = 0;  // made + external
+  std::int64_t left = 0;
+  std::int64_t made = 0;
+  std::int64_t external = 0;
+  std::int64_t refused_at = 0;
+};
+
+// WeChat's errcode for a permanent code over quota (wechat-protocol.md section 2; 10.4).
+inline constexpr std::int64_t kWeChatQuotaSpent = 45029;
 
 struct UpkeepReport {
   std::vector<std::int64_t> renewed;
+  std::vector<std::int64_t> failed;  // renewals that failed, noted on the channel
   std::vector<std::int64_t> expired;
   std::vector<std::string> errors;  // renewals that failed (retried at the next upkeep)
 };
@@ -80,12 +101,18 @@ class ChannelService {
   // Errors: kInvalidArgument naming each bad field; kNotFound; kFailedPrecondition for a retired channel.
   [[nodiscard]] Result<domain::Channel> update(std::int64_t id, const ChannelEdit& edit);
   [[nodiscard]] Result<QuotaMeter> quota(std::string_view appid);
+  // Codes made outside qrscene, counted against the quota. Errors: kInvalidArgument (field external).
+  [[nodiscard]] Result<QuotaMeter> set_external_codes(std::string_view appid, std::int64_t count);
+  [[nodiscard]] ExpiryOutlook outlook(const domain::Channel& channel) const;
   // Renews evergreen codes due within renew_ahead and flags the expired ones.
   [[nodiscard]] UpkeepReport upkeep();
 
  private:
   Result<std::pair<std::string, bool>> choose_scene(const ChannelSpec& spec);
   Result<std::int64_t> find_or_create_tag(wechat::ApiClient& client, const std::string& name);
+  // The code from WeChat; a permanent one refused as over quota is remembered (set_quota_refused).
+  Result<wechat::QrTicket> ask_for_code(wechat::ApiClient& client, const ChannelSpec& spec,
+                                        const std::pair<std::string, bool>& scene);
 
   domain::ChannelRepository& channels_;
   wechat::AccountClients& clients_;

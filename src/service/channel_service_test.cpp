@@ -73,7 +73,7 @@ class ChannelServiceTest : public ::testing::Test {
   int tickets_ = 0;
 };
 
-TEST_F(ChannelServiceTest, ScenesAreAllocatedAboveTheHighestEverUsedAndRetiredOnesAreNotHandedOutAgain) {
+TEST_F(ChannelServiceTest, TemporaryScenesAreAllocatedAboveTheHighestEverUsedAndNeverHandedOutAgain) {
   auto first = service_.create(spec("地推 A"));
   ASSERT_TRUE(first) << first.error().to_string();
   EXPECT_EQ(first->scene, std::to_string(domain::kTemporarySceneMin));
@@ -113,21 +113,41 @@ TEST_F(ChannelServiceTest, AHeldSceneIsRefusedBeforeWeChatIsAsked) {
   EXPECT_EQ(qr_calls(), 1u);
 }
 
-TEST_F(ChannelServiceTest, ASpentPermanentQuotaIsRefusedWithoutAskingWeChatUnlessTheSceneIsKnown) {
-  ChannelSpec reused = spec("reused", ChannelKind::kPermanent);
-  reused.scene = "7";
-  auto made = service_.create(reused);
+TEST_F(ChannelServiceTest, ANewPermanentChannelReusesARetiredSceneBeforeSpendingQuota) {
+  ChannelSpec poster = spec("poster", ChannelKind::kPermanent);
+  poster.scene = "7";
+  auto made = service_.create(poster);
   ASSERT_TRUE(made);
   ASSERT_TRUE(service_.set_status(made->id, ChannelStatus::kRetired));
   repo_.permanent_used_elsewhere = domain::kPermanentQuota - 1;  // with scene 7: the quota is spent
   EXPECT_EQ(service_.quota("wx1")->left, 0);
-  auto refused = service_.create(spec("new", ChannelKind::kPermanent));
+  auto reused = service_.create(spec("new", ChannelKind::kPermanent));  // no scene given: 7 again, free
+  ASSERT_TRUE(reused) << reused.error().to_string();
+  EXPECT_EQ(reused->scene, "7");
+  auto refused = service_.create(spec("another", ChannelKind::kPermanent));  // 7 is live now
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
-  EXPECT_EQ(qr_calls(), 1u);
-  auto again = service_.create(reused);  // WeChat already counted scene 7
-  ASSERT_TRUE(again) << again.error().to_string();
-  EXPECT_EQ(qr_calls(), 2u);
+  EXPECT_EQ(qr_calls(), 2u);  // refused before WeChat was asked
+}
+
+TEST_F(ChannelServiceTest, WeChatsQuotaRefusalIsRememberedAndCodesMadeElsewhereCount) {
+  auto external = service_.set_external_codes("wx1", 40);
+  ASSERT_TRUE(external);
+  EXPECT_EQ(external->used, 40);
+  EXPECT_EQ(external->left, domain::kPermanentQuota - 40);
+  EXPECT_FALSE(service_.set_external_codes("wx1", -1));
+  qr_errcode_ = 45029;  // WeChat counts codes qrscene never heard of
+  auto refused = service_.create(spec("over", ChannelKind::kPermanent));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
+  EXPECT_EQ(refused.error().detail, 45029);
+  const auto meter = service_.quota("wx1");
+  EXPECT_EQ(meter->refused_at, clock_.unix_seconds());
+  EXPECT_EQ(meter->left, 0);
+  EXPECT_EQ(meter->used, 40);
+  qr_errcode_ = 0;
+  ASSERT_TRUE(service_.create(spec("after all", ChannelKind::kPermanent)));
+  EXPECT_EQ(service_.quota("wx1")->refused_at, 0);
 }
 
 TEST_F(ChannelServiceTest, EveryBadFieldOfASpecIsNamedAtOnce) {
@@ -190,8 +210,13 @@ TEST_F(ChannelServiceTest, AFailedRenewalIsReportedAndTriedAgainNextTime) {
   ASSERT_EQ(failed.errors.size(), 1u);
   EXPECT_THAT(failed.errors.front(), HasSubstr("evergreen"));
   EXPECT_EQ(service_.show(kept->id)->ticket, "TICKET1");
+  EXPECT_THAT(failed.failed, ElementsAre(kept->id));
+  EXPECT_EQ(service_.show(kept->id)->renewal_failed_at, clock_.unix_seconds());  // shown on the channel
+  EXPECT_THAT(service_.show(kept->id)->renewal_error, HasSubstr("45009"));
   qr_errcode_ = 0;
   EXPECT_THAT(service_.upkeep().renewed, ElementsAre(kept->id));
+  EXPECT_EQ(service_.show(kept->id)->renewal_failed_at, 0);
+  EXPECT_EQ(service_.show(kept->id)->renewal_error, "");
 }
 
 TEST_F(ChannelServiceTest, RetiringIsFinal) {

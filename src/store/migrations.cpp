@@ -315,6 +315,18 @@ DROP INDEX channels_by_owner;
 CREATE INDEX channels_by_group ON channels (appid, grp, spend_cents);
 CREATE INDEX channels_by_owner ON channels (appid, owner, spend_cents);
 )sql"},
+      {8, "renewal failures, the quota beyond our own codes", R"sql(
+-- The last failed renewal of an evergreen code: when, and WeChat's words (cleared by a success).
+ALTER TABLE channels ADD COLUMN renewal_failed_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE channels ADD COLUMN renewal_error TEXT NOT NULL DEFAULT '';
+-- Per account: permanent codes made outside qrscene (entered by the operator), and the last time
+-- WeChat refused a new permanent code as over quota (45029).
+CREATE TABLE account_quota (
+  appid              TEXT PRIMARY KEY,
+  external_permanent INTEGER NOT NULL DEFAULT 0,
+  refused_at         INTEGER NOT NULL DEFAULT 0
+);
+)sql"},
   };
   return kAll;
 }

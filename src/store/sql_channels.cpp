@@ -70,8 +70,8 @@ namespace {
 
 constexpr std::string_view kChannelColumns =
     "SELECT id, appid, name, grp, owner, kind, scene, scene_is_int, ticket, url, expires_at, status, "
-    "reply_subscribe, reply_scan, wechat_tag_id, evergreen, created_at, COALESCE(retired_at, 0), spend_cents "
-    "FROM channels ";
+    "reply_subscribe, reply_scan, wechat_tag_id, evergreen, created_at, COALESCE(retired_at, 0), spend_cents, "
+    "renewal_failed_at, renewal_error FROM channels ";
 
 domain::Channel read_channel(const Statement& q) {
   domain::Channel c;
@@ -94,9 +94,10 @@ domain::Channel read_channel(const Statement& q) {
   c.created_at = q.int64(16);
   c.retired_at = q.int64(17);
   c.spend_cents = q.int64(18);
+  c.renewal_failed_at = q.int64(19);
+  c.renewal_error = q.text(20);
   return c;
 }
-
 
 }  // namespace
 
@@ -208,9 +209,10 @@ Status SqlStore::move_segment(Database& db, std::int64_t channel_id, std::string
 Status SqlStore::set_ticket(std::int64_t id, std::string_view ticket, std::string_view url,
                                std::int64_t expires_at) {
   auto reader = readers_->lease();
+  // A renewal that worked: the code lives on, and an earlier failure is over.
   QRSCENE_ASSIGN_OR_RETURN(auto up, reader->prepare("UPDATE channels SET ticket = ?, url = ?, expires_at = ?, "
                                                      "status = CASE WHEN status = 'expired' THEN 'active' ELSE status "
-                                                     "END WHERE id = ?"));
+                                                     "END, renewal_failed_at = 0, renewal_error = '' WHERE id = ?"));
   QRSCENE_TRY(up.bind(1, ticket).bind(2, url).bind(3, expires_at).bind(4, id).run());
   if (reader->changes() == 0) return unexpected(ErrorCode::kNotFound, fmt::format("no channel {}", id));
   QRSCENE_TRY(channels_changed(*reader));
@@ -243,6 +245,65 @@ Result<bool> SqlStore::permanent_scene_known(std::string_view appid, std::string
                                                     "AND scene = ? LIMIT 1"));
   q.bind(1, appid).bind(2, scene);
   return q.step();
+}
+
+Result<std::optional<std::string>> SqlStore::reusable_permanent_scene(std::string_view appid) {
+  auto reader = readers_->lease();
+  // Int scenes compare as numbers: the lowest retired one that no live channel holds.
+  QRSCENE_ASSIGN_OR_RETURN(
+      auto q, reader->prepare("SELECT r.scene FROM channels r WHERE r.appid = ? AND r.kind = 'permanent' AND "
+                              "r.scene_is_int = 1 AND r.status = 'retired' AND NOT EXISTS (SELECT 1 FROM channels l "
+                              "WHERE l.appid = r.appid AND l.scene = r.scene AND l.status <> 'retired') "
+                              "ORDER BY length(r.scene), r.scene LIMIT 1"));
+  q.bind(1, appid);
+  QRSCENE_ASSIGN_OR_RETURN(bool found, q.step());
+  if (!found) return std::optional<std::string>();
+  return std::optional<std::string>(q.text(0));
+}
+
+Status SqlStore::set_renewal_failure(std::int64_t id, std::int64_t at, std::string_view error) {
+  auto reader = readers_->lease();
+  QRSCENE_ASSIGN_OR_RETURN(auto up,
+                           reader->prepare("UPDATE channels SET renewal_failed_at = ?, renewal_error = ? WHERE id = ?"));
+  QRSCENE_TRY(up.bind(1, error.empty() ? 0 : at).bind(2, error).bind(3, id).run());
+  if (reader->changes() == 0) return unexpected(ErrorCode::kNotFound, fmt::format("no channel {}", id));
+  return {};
+}
+
+Result<domain::ChannelRepository::QuotaRecord> SqlStore::quota_record(std::string_view appid) {
+  auto reader = readers_->lease();
+  QRSCENE_ASSIGN_OR_RETURN(auto q,
+                           reader->prepare("SELECT external_permanent, refused_at FROM account_quota WHERE appid = ?"));
+  q.bind(1, appid);
+  QRSCENE_ASSIGN_OR_RETURN(bool found, q.step());
+  if (!found) return QuotaRecord{};
+  return QuotaRecord{q.int64(0), q.int64(1)};
+}
+
+namespace {
+
+// One column of an account's account_quota row, the row made when it is missing.
+Status set_quota_column(Database& db, std::string_view column, std::string_view appid, std::int64_t value) {
+  return in_transaction(db, [&]() -> Status {
+    QRSCENE_ASSIGN_OR_RETURN(auto make,
+                             db.prepare("INSERT INTO account_quota (appid) VALUES (?) ON CONFLICT (appid) DO NOTHING"));
+    QRSCENE_TRY(make.bind(1, appid).run());
+    QRSCENE_ASSIGN_OR_RETURN(auto up,
+                             db.prepare(fmt::format("UPDATE account_quota SET {} = ? WHERE appid = ?", column)));
+    return up.bind(1, value).bind(2, appid).run();
+  });
+}
+
+}  // namespace
+
+Status SqlStore::set_external_permanent(std::string_view appid, std::int64_t count) {
+  auto reader = readers_->lease();
+  return set_quota_column(*reader, "external_permanent", appid, count);
+}
+
+Status SqlStore::set_quota_refused(std::string_view appid, std::int64_t at) {
+  auto reader = readers_->lease();
+  return set_quota_column(*reader, "refused_at", appid, at);
 }
 
 Result<std::optional<std::int64_t>> SqlStore::scene_meant(std::string_view appid, std::string_view scene,

@@ -1,11 +1,13 @@
 // SqlStore's reads of the rollups (domain::StatsRepository): sums over channel_daily and
 // account_daily grouped in SQL, so an answer reads one row per day (or per channel) however many
-// events lie behind it. Only the hourly series and the unique scanners read the event log.
+// events lie behind it. Only the hourly series, the unique scanners and the follows through
+// unknown scenes read the events table.
 #include <fmt/format.h>
 
 #include <map>
 
 #include "domain/analytics.h"
+#include "domain/login.h"
 #include "store/channel_where.h"
 #include "store/rollup_sql.h"
 #include "store/sql_store.h"
@@ -125,6 +127,31 @@ Result<std::int64_t> SqlStore::unique_scanners(const domain::ChannelFilter& filt
   q.bind(next, from).bind(next + 1, to);
   QRSCENE_TRY(q.step());
   return q.int64(0);
+}
+
+Result<std::vector<domain::StatsRepository::SceneFollows>> SqlStore::unknown_scene_follows(std::string_view appid,
+                                                                                           std::int64_t first_day,
+                                                                                           std::int64_t last_day) {
+  catch_up_for_read();
+  auto reader = readers_->lease();
+  const std::int64_t offset = utc_offset_seconds();
+  // The events of the range's days (local time), by day and scene; integer division on both
+  // databases (create_time + offset is positive for any time since 1970).
+  QRSCENE_ASSIGN_OR_RETURN(
+      auto q, reader->prepare("SELECT (create_time + ?) / 86400 AS day, scene, COUNT(*) AS n FROM events "
+                              "WHERE appid = ? AND kind = 'subscribe' AND channel_id IS NULL AND scene <> '' "
+                              "AND substr(scene, 1, ?) <> ? AND create_time >= ? AND create_time < ? "
+                              "GROUP BY day, scene ORDER BY day, n DESC, scene"));
+  const std::string_view login = domain::kLoginScenePrefix;
+  q.bind(1, offset).bind(2, appid).bind(3, static_cast<std::int64_t>(login.size())).bind(4, login);
+  q.bind(5, first_day * 86400 - offset).bind(6, (last_day + 1) * 86400 - offset);
+  std::vector<SceneFollows> out;
+  for (;;) {
+    QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
+    if (!row) break;
+    out.push_back(SceneFollows{q.int64(0), q.text(1), q.int64(2)});
+  }
+  return out;
 }
 
 Result<std::int64_t> SqlStore::spend_cents(const domain::ChannelFilter& filter) {

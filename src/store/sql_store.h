@@ -145,6 +145,11 @@ class SqlStore : public domain::Ingestor,
                                                        std::int64_t high) override;
   [[nodiscard]] Result<std::int64_t> permanent_scenes_used(std::string_view appid) override;
   [[nodiscard]] Result<bool> permanent_scene_known(std::string_view appid, std::string_view scene) override;
+  [[nodiscard]] Result<std::optional<std::string>> reusable_permanent_scene(std::string_view appid) override;
+  [[nodiscard]] Status set_renewal_failure(std::int64_t id, std::int64_t at, std::string_view error) override;
+  [[nodiscard]] Result<QuotaRecord> quota_record(std::string_view appid) override;
+  [[nodiscard]] Status set_external_permanent(std::string_view appid, std::int64_t count) override;
+  [[nodiscard]] Status set_quota_refused(std::string_view appid, std::int64_t at) override;
   [[nodiscard]] Result<std::optional<std::int64_t>> scene_meant(std::string_view appid, std::string_view scene,
                                                                 std::int64_t at) override;
 
@@ -171,6 +176,8 @@ class SqlStore : public domain::Ingestor,
   [[nodiscard]] Result<std::vector<domain::BreakdownRow>> breakdown(const domain::ChannelFilter& filter,
                                                                     domain::Breakdown by, std::int64_t first_day,
                                                                     std::int64_t last_day) override;
+  [[nodiscard]] Result<std::vector<SceneFollows>> unknown_scene_follows(std::string_view appid, std::int64_t first_day,
+                                                                        std::int64_t last_day) override;
 
   // domain::LoginRepository (sql_login.cpp)
   [[nodiscard]] Status create_login_session(const domain::LoginSession& session) override;

@@ -199,6 +199,11 @@ try {
   await page.locator('#followers-table tbody tr').first().waitFor();
   assert.equal(await page.locator('#followers-owner').inputValue(), '小李');
   assert.equal(await page.locator('#followers-table tbody tr').count(), 6);
+  // Beside WeChat's datacube: the last 7 days up to yesterday, one row each.
+  await page.locator('header nav a[href="#/reconcile"]').click();
+  await page.locator('#reconcile-table tbody tr').first().waitFor();
+  assert.equal(await page.locator('#reconcile-table tbody tr').count(), 7);
+  await shot(page, 'reconcile');
   await page.locator('header nav a[href="#/overview"]').click();
   await page.locator('[data-metric="m.new_follows"] .value').filter({ hasText: '6' }).waitFor();
   await page.locator('#lang').click();

@@ -111,7 +111,11 @@ set +e; "$qrscene" qr render --url "$url" --out "$work/x.png" --dark '#777777' -
 "$qrscene" stats >"$work/stats.out"
 grep -q "^total *4 *3 *1 *0 *3" "$work/stats.out" || fail "stats: $(cat "$work/stats.out")"
 "$qrscene" stats --channel "$id" --json | grep '"new_follows": 3' >/dev/null || fail "stats --json"
-"$qrscene" stats --by owner | grep "小李 *1 *4 *3 *0 *3" >/dev/null || fail "stats --by owner"
+"$qrscene" stats --by owner | grep "小李 *1 *4 *3 *0 *0 *3" >/dev/null || fail "stats --by owner"
+# Beside WeChat's datacube: the last 7 days up to yesterday, one row each.
+"$qrscene" stats --reconcile >"$work/reconcile.out" || fail "stats --reconcile"
+grep -q "^day *ours *other codes *WeChat *difference" "$work/reconcile.out" || fail "reconcile: $(cat "$work/reconcile.out")"
+[ "$(grep -c '^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9] ' "$work/reconcile.out")" = 7 ] || fail "reconcile: $(cat "$work/reconcile.out")"
 "$qrscene" export --out "$work/figures.csv" 2>/dev/null
 grep -q "地铁海报,$id,1,4,3,3,0,1,0,3," "$work/figures.csv" || fail "export: $(cat "$work/figures.csv")"
 set +e; "$qrscene" export --format xlsx >/dev/null 2>&1; code=$?; set -e

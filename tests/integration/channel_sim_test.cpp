@@ -1,5 +1,7 @@
 // Channels as a marketer meets them, end to end against the simulator (issue 27): what a follower
-// sees of a channel's replies, ...
+// sees of a channel's replies, codes that are about to die or fail to renew, the permanent quota as
+// WeChat counts it, attribution as of the event's time, reconciliation, and the fraud signals.
+#include "base/strings.h"
 #include "service_sim_fixture.h"
 
 namespace qrscene {
@@ -47,6 +49,190 @@ TEST_F(ServiceSimTest, RepliesReachTheFollowerWholeAndANewsUrlCarriesTheScene) {
   EXPECT_THAT(scanned.delivery.reply_xml,
               HasSubstr("<Url><![CDATA[https://shop.example/landing?from=spring%2F2026"
                         "&by=%E5%B0%8F%E7%8E%8B%26%E5%B0%8F%E6%9D%8E&c=%E6%98%A5%E5%AD%A3%20%E6%B5%B7%E6%8A%A5]]></Url>"));
+}
+
+// A code that will die is flagged ahead of time; a renewal WeChat refuses is shown on the channel
+// and in /metrics until one works.
+TEST_F(ServiceSimTest, CodesAboutToDieAndFailedRenewalsAreShownAheadOfTime) {
+  start(config());
+  service::ChannelSpec evergreen;
+  evergreen.appid = kPlainApp;
+  evergreen.name = "门店屏幕";
+  evergreen.evergreen = true;
+  evergreen.expire_seconds = 2 * 86'400;
+  auto screen = runtime_->channels().create(evergreen);
+  service::ChannelSpec flyer = evergreen;
+  flyer.name = "传单";
+  flyer.evergreen = false;
+  flyer.expire_seconds = 5 * 86'400;
+  auto printed = runtime_->channels().create(flyer);
+  ASSERT_TRUE(screen && printed);
+  const auto show = [&](std::int64_t id) { return api_json("GET", fmt::format("/api/v1/channels/{}", id)); };
+  EXPECT_EQ(show(printed->id)["expiry_warning"], false);  // 5 days left
+  EXPECT_EQ(show(screen->id)["expiry_warning"], false);   // renewed in time
+
+  clock_.advance(std::chrono::hours(50));  // the flyer has 70 h left; the screen's code is due
+  sim::ApiFault refuse;
+  refuse.path = "/cgi-bin/qrcode/create";
+  refuse.errcode = 45009;
+  refuse.times = -1;
+  sim_->add_fault(refuse);
+  const auto failed = runtime_->upkeep();
+  EXPECT_EQ(failed.failed, std::vector<std::int64_t>{screen->id});
+  const auto flagged = show(printed->id);
+  EXPECT_EQ(flagged["expiry_warning"], true);
+  EXPECT_EQ(flagged["expires_in_seconds"], 70 * 3600);
+  const auto failing = show(screen->id);
+  ASSERT_TRUE(failing["renewal_failure"].is_object()) << failing.dump();
+  EXPECT_EQ(failing["renewal_failure"]["at"], clock_.unix_seconds());
+  EXPECT_THAT(failing["renewal_failure"]["error"].get<std::string>(), HasSubstr("45009"));
+  EXPECT_EQ(failing["expiry_warning"], true);  // it will die: its renewal fails
+  EXPECT_THAT(runtime_->metrics_text(), HasSubstr("qrscene_channels_renewal_failing 1\n"));
+  EXPECT_THAT(runtime_->metrics_text(), HasSubstr("qrscene_channel_renewal_failures_total 1\n"));
+  EXPECT_THAT(runtime_->metrics_text(), HasSubstr("qrscene_channels_expiring 2\n"));
+
+  sim_->clear_faults();
+  const auto renewed = runtime_->upkeep();
+  EXPECT_EQ(renewed.renewed, std::vector<std::int64_t>{screen->id});
+  const auto fine = show(screen->id);
+  EXPECT_TRUE(fine["renewal_failure"].is_null()) << fine.dump();
+  EXPECT_EQ(fine["expiry_warning"], false);
+  EXPECT_NE(fine["url"], screen->url);  // a new URL: a printed copy of the old one dies at the old expiry
+  EXPECT_THAT(runtime_->metrics_text(), HasSubstr("qrscene_channels_renewal_failing 0\n"));
+}
+
+// WeChat is the judge of the permanent quota: its refusal is remembered and shown, codes made
+// outside qrscene can be entered, and a new permanent channel reuses a retired scene first.
+TEST_F(ServiceSimTest, ThePermanentQuotaIsWhatWeChatSaysAndRetiredScenesAreReusedFirst) {
+  start(config());
+  const std::string quota = fmt::format("/api/v1/quota?appid={}", kPlainApp);
+  const std::string make = fmt::format(R"({{"appid":"{}","name":"海报","kind":"permanent"}})", kPlainApp);
+  auto first = api_json("POST", fmt::format("/api/v1/channels?appid={}", kPlainApp), make, 201);
+  EXPECT_EQ(first["scene"], "1");
+  api_json("POST", fmt::format("/api/v1/channels/{}/retire", first["id"].get<std::int64_t>()), "", 200);
+  auto second = api_json("POST", fmt::format("/api/v1/channels?appid={}", kPlainApp), make, 201);
+  EXPECT_EQ(second["scene"], "1");  // the retired scene again: no quota spent
+  EXPECT_EQ(api_json("GET", quota)["used"], 1);
+
+  auto entered = api_json("PUT", quota, R"({"external": 250})");
+  EXPECT_EQ(entered["external"], 250);
+  EXPECT_EQ(entered["used"], 251);
+  EXPECT_EQ(entered["left"], 100'000 - 251);
+  auto bad = api("PUT", quota, R"({"external": -3})");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400U);
+
+  sim::ApiFault spent;
+  spent.path = "/cgi-bin/qrcode/create";
+  spent.errcode = 45029;
+  sim_->add_fault(spent);
+  auto refused = api("POST", fmt::format("/api/v1/channels?appid={}", kPlainApp), make);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 429U) << refused->body;  // as qrscene's own quota refusal
+  EXPECT_THAT(refused->body, HasSubstr("45029"));
+  auto meter = api_json("GET", quota);
+  EXPECT_EQ(meter["wechat_refused_at"], clock_.unix_seconds());
+  EXPECT_EQ(meter["left"], 0);
+}
+
+// A permanent scene reused by a new channel keeps its ticket. A push from before the move, delivered
+// after it (delayed, or retried), belongs to the channel the scene meant when it was scanned.
+TEST_F(ServiceSimTest, ADelayedPushOfAReusedPermanentSceneGoesToTheChannelItMeantThen) {
+  start(config());
+  service::ChannelSpec spec;
+  spec.appid = kPlainApp;
+  spec.name = "旧海报";
+  spec.kind = domain::ChannelKind::kPermanent;
+  spec.scene = "poster";
+  spec.string_scene = true;
+  auto old_channel = runtime_->channels().create(spec);
+  ASSERT_TRUE(old_channel) << old_channel.error().to_string();
+  // Scanned while the scene is the old channel's; WeChat's push arrives only after the move.
+  auto delayed = sim_->platform().scan(kPlainApp, user(), old_channel->ticket, true);
+  ASSERT_TRUE(delayed);
+  clock_.advance(std::chrono::minutes(10));
+  ASSERT_TRUE(runtime_->channels().set_status(old_channel->id, domain::ChannelStatus::kRetired));
+  spec.name = "新海报";
+  auto new_channel = runtime_->channels().create(spec);
+  ASSERT_TRUE(new_channel) << new_channel.error().to_string();
+  ASSERT_EQ(new_channel->ticket, old_channel->ticket);  // WeChat gives a permanent scene the same ticket
+  clock_.advance(std::chrono::minutes(1));
+  act(std::move(delayed));
+  act(sim_->platform().scan(kPlainApp, user(), new_channel->ticket, true));  // after the move
+  EXPECT_EQ(totals(old_channel->id).new_follows, 1);
+  EXPECT_EQ(totals(new_channel->id).new_follows, 1);
+}
+
+// Reconciliation with WeChat's datacube: before 08:00 Beijing time WeChat has not published
+// yesterday, and its figures are unknown (null), not 0; follows through codes made outside qrscene
+// are shown by scene, and explain their part of WeChat's QR count.
+TEST_F(ServiceSimTest, ReconciliationWaitsForWeChatsFiguresAndShowsScenesItDoesNotKnow) {
+  start(config());
+  service::ChannelSpec spec;
+  spec.appid = kPlainApp;
+  spec.name = "门店";
+  spec.kind = domain::ChannelKind::kPermanent;
+  auto c = runtime_->channels().create(spec);
+  ASSERT_TRUE(c) << c.error().to_string();
+  // A code made in WeChat's console, not through qrscene.
+  auto outside = sim_->platform().qrcode_create(
+      kPlainApp, nlohmann::json{{"action_name", "QR_LIMIT_STR_SCENE"},
+                                {"action_info", {{"scene", {{"scene_str", "made-elsewhere"}}}}}});
+  ASSERT_TRUE(outside) << outside.error().to_string();
+  for (int i = 0; i < 3; ++i) act(sim_->platform().scan(kPlainApp, user(), c->ticket, true));
+  for (int i = 0; i < 2; ++i) act(sim_->platform().scan(kPlainApp, user(), (*outside)["ticket"].get<std::string>(), true));
+  const std::string day = format_iso_date(domain::local_day(kStart, runtime_->store().utc_offset_seconds()));
+  const std::string path = fmt::format("/api/v1/stats/reconciliation?appid={}&from={}&to={}", kPlainApp, day, day);
+
+  clock_.advance(std::chrono::hours(20));  // 06:00 Beijing the next day: not published yet
+  auto early = api_json("GET", path);
+  ASSERT_EQ(early.size(), 1U) << early.dump();
+  EXPECT_EQ(early[0]["wechat_published"], false);
+  EXPECT_TRUE(early[0]["wechat_follows"].is_null()) << early.dump();
+  EXPECT_TRUE(early[0]["follows_difference"].is_null());
+  EXPECT_EQ(early[0]["ours_follows"], 3);
+  EXPECT_EQ(early[0]["unknown_scene_follows"], 2);
+  EXPECT_EQ(early[0]["unknown_scenes"], nlohmann::json::parse(R"([{"scene":"made-elsewhere","follows":2}])"));
+
+  clock_.advance(std::chrono::hours(3));  // 09:00: published
+  auto later = api_json("GET", path);
+  ASSERT_EQ(later.size(), 1U);
+  EXPECT_EQ(later[0]["wechat_published"], true);
+  EXPECT_EQ(later[0]["wechat_follows"], 5);
+  EXPECT_EQ(later[0]["follows_difference"], 0);  // 3 through channels + 2 through the outside code
+}
+
+// The burst signal judges a day against the days before it: a launch after a quiet history is no
+// burst (with the old rule, a median of 0, it always was), and a jump far above steady days is one.
+TEST_F(ServiceSimTest, ALaunchIsNoBurstButAJumpAboveSteadyDaysIs) {
+  start(config());
+  service::ChannelSpec spec;
+  spec.appid = kPlainApp;
+  spec.name = "地推";
+  spec.kind = domain::ChannelKind::kPermanent;
+  auto c = runtime_->channels().create(spec);
+  ASSERT_TRUE(c) << c.error().to_string();
+  auto follows = [&](int n) {
+    for (int i = 0; i < n; ++i) act(sim_->platform().scan(kPlainApp, user(), c->ticket, true));
+  };
+  follows(30);  // the launch
+  for (int d = 1; d <= 7; ++d) {
+    clock_.advance(std::chrono::hours(24));
+    follows(4);
+  }
+  clock_.advance(std::chrono::hours(24));
+  follows(40);  // the bar after seven days of 4: max(20, 3 × 4, 4 + 4 × √4) = 20
+  const std::int64_t first = domain::local_day(kStart, runtime_->store().utc_offset_seconds());
+  const auto stats = api_json("GET", fmt::format("/api/v1/stats?appid={}&channel={}&from={}&to={}", kPlainApp, c->id,
+                                                 format_iso_date(first - 3), format_iso_date(first + 8)));
+  EXPECT_EQ(stats["totals"]["new_follows"], 30 + 7 * 4 + 40);
+  const auto& bursts = stats["fraud"]["bursts"];
+  ASSERT_EQ(bursts.size(), 1U) << bursts.dump();
+  EXPECT_EQ(bursts[0]["label"], format_iso_date(first + 8));
+  EXPECT_EQ(bursts[0]["new_follows"], 40);
+  EXPECT_EQ(bursts[0]["threshold"], 20);
+  const double baseline = bursts[0]["baseline"];
+  EXPECT_DOUBLE_EQ(baseline, 4.0);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // FakeChannelRepository: domain::ChannelRepository in memory, for the service's unit tests. It
 // keeps the contract of ports.h as the SQL store does (a live channel holds its scene; retiring
 // frees it; the scene history answers scene_meant as of a time; permanent scenes are counted
-// once, ever), with none of the SQL. `permanent_used_elsewhere` adds codes made outside, and
+// once, ever; a retired permanent int scene is reusable), with none of the SQL. `permanent_used_elsewhere` adds codes made outside, and
 // `fail_next` makes the next call fail as a store outage would.
 #pragma once
 
@@ -91,6 +91,8 @@ class FakeChannelRepository final : public domain::ChannelRepository {
     c.ticket = std::string(ticket);
     c.url = std::string(url);
     c.expires_at = expires_at;
+    c.renewal_failed_at = 0;  // a renewal that worked
+    c.renewal_error.clear();
     return {};
   }
   Result<std::int64_t> highest_int_scene(std::string_view appid, std::int64_t low, std::int64_t high) override {
@@ -128,6 +130,45 @@ class FakeChannelRepository final : public domain::ChannelRepository {
     QRSCENE_TRY(take_failure());
     return permanent_.contains(std::string(appid) + "\n" + std::string(scene));
   }
+  Result<std::optional<std::string>> reusable_permanent_scene(std::string_view appid) override {
+    std::lock_guard lock(mu_);
+    QRSCENE_TRY(take_failure());
+    std::optional<std::int64_t> lowest;
+    for (const auto& [id, c] : channels_) {
+      if (c.appid != appid || c.kind != domain::ChannelKind::kPermanent || !c.scene_is_int) continue;
+      if (c.status != domain::ChannelStatus::kRetired || held(c.appid, c.scene)) continue;
+      const std::int64_t n = std::stoll(c.scene);
+      if (!lowest || n < *lowest) lowest = n;
+    }
+    if (!lowest) return std::optional<std::string>();
+    return std::optional<std::string>(std::to_string(*lowest));
+  }
+  Status set_renewal_failure(std::int64_t id, std::int64_t at, std::string_view error) override {
+    std::lock_guard lock(mu_);
+    QRSCENE_TRY(take_failure());
+    auto& c = channels_.at(id);
+    c.renewal_failed_at = error.empty() ? 0 : at;
+    c.renewal_error = std::string(error);
+    return {};
+  }
+  Result<QuotaRecord> quota_record(std::string_view appid) override {
+    std::lock_guard lock(mu_);
+    QRSCENE_TRY(take_failure());
+    const auto it = quota_.find(std::string(appid));
+    return it == quota_.end() ? QuotaRecord{} : it->second;
+  }
+  Status set_external_permanent(std::string_view appid, std::int64_t count) override {
+    std::lock_guard lock(mu_);
+    QRSCENE_TRY(take_failure());
+    quota_[std::string(appid)].external = count;
+    return {};
+  }
+  Status set_quota_refused(std::string_view appid, std::int64_t at) override {
+    std::lock_guard lock(mu_);
+    QRSCENE_TRY(take_failure());
+    quota_[std::string(appid)].refused_at = at;
+    return {};
+  }
 
  private:
   struct Meaning {
@@ -136,6 +177,12 @@ class FakeChannelRepository final : public domain::ChannelRepository {
     std::int64_t from = 0;
     std::optional<std::int64_t> until;
   };
+  bool held(const std::string& appid, const std::string& scene) const {
+    return std::any_of(channels_.begin(), channels_.end(), [&](const auto& entry) {
+      const auto& c = entry.second;
+      return c.appid == appid && c.scene == scene && c.status != domain::ChannelStatus::kRetired;
+    });
+  }
   Status take_failure() {
     if (!fail_next) return {};
     Error e = *fail_next;
@@ -149,6 +196,7 @@ class FakeChannelRepository final : public domain::ChannelRepository {
   std::map<std::int64_t, domain::Channel> channels_;
   std::vector<Meaning> history_;
   std::set<std::string> permanent_;
+  std::map<std::string, QuotaRecord> quota_;
 };
 
 }  // namespace qrscene::testing

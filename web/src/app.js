@@ -17,6 +17,9 @@ const I18N = {
     'm.cost_net': '单个净增成本', 'm.cost_retained': '单个留存成本', 'm.spend': '投入',
     'overview.top': '渠道排行', 'overview.quota': '永久二维码配额', 'overview.bursts': '异常激增',
     'quota.used': '已用 {used} / 100,000，剩余 {left}',
+    'quota.refused': '微信已拒绝新建永久二维码（45029）：配额已用完（包括在本系统外创建的二维码）。',
+    'att.renewal': '续期失败', 'att.expiry': '{days} 天后过期',
+    'att.renewal_detail': '上次续期失败：{error}。已印刷的二维码会在到期时失效。',
     'ch.name': '名称', 'ch.group': '分组', 'ch.owner': '推广员', 'ch.kind': '类型', 'ch.scene': '场景值',
     'ch.status': '状态', 'ch.tag': '标签', 'ch.reply_subscribe': '关注回复', 'ch.reply_scan': '扫码回复',
     'ch.evergreen': '到期自动续期', 'ch.spend': '投入（元）', 'ch.expires': '到期',
@@ -30,7 +33,12 @@ const I18N = {
     'cohort.title': '留存（按关注日期）', 'cohort.day': '关注日期', 'cohort.follows': '关注数',
     'leader.by': '按推广员', 'leader.channels': '渠道数', 'compare.pick': '选择要对比的渠道',
     'compare.series': '新关注', 'empty': '暂无数据', 'back': '返回', 'lang': 'English',
-    'nav.followers': '粉丝明细', 'nav.conversions': '转化',
+    'nav.followers': '粉丝明细', 'nav.conversions': '转化', 'nav.reconcile': '与微信核对',
+    'rec.lead': '每天通过本系统渠道的扫码关注，与微信“用户分析”中“扫描二维码”来源的人数对照（最多 7 天，截至昨天）。',
+    'rec.day': '日期', 'rec.ours': '渠道关注', 'rec.other': '其他二维码', 'rec.wechat': '微信统计', 'rec.diff': '差异',
+    'rec.ours_unf': '渠道取关', 'rec.wechat_unf': '微信取关',
+    'rec.unpublished': '微信在次日 8:00（北京时间）发布前一天的数据，尚未发布的显示为“–”。',
+    'rec.unknown': '{date}：{n} 人通过场景值“{scene}”关注，它不属于任何渠道（可能是在本系统外创建的二维码）。',
     'f.channel': '渠道', 'f.all_channels': '全部渠道', 'f.owner': '推广员', 'f.all_owners': '全部推广员',
     'f.status': '状态', 'f.status.all': '全部', 'f.status.following': '关注中', 'f.status.left': '已取关',
     'f.followed_at': '关注时间', 'f.left_at': '取关时间', 'f.who': 'OpenID / 匿名标识', 'f.unionid': 'UnionID',
@@ -59,6 +67,9 @@ const I18N = {
     'm.spend': 'Spend',
     'overview.top': 'Top channels', 'overview.quota': 'Permanent QR quota', 'overview.bursts': 'Unusual bursts',
     'quota.used': '{used} of 100,000 used, {left} left',
+    'quota.refused': 'WeChat refused a new permanent code (45029): the quota is used up, counting codes made outside qrscene.',
+    'att.renewal': 'Renewal failing', 'att.expiry': 'Expires in {days} d',
+    'att.renewal_detail': 'The last renewal failed: {error}. A printed code stops working when it expires.',
     'ch.name': 'Name', 'ch.group': 'Group', 'ch.owner': 'Owner', 'ch.kind': 'Kind', 'ch.scene': 'Scene',
     'ch.status': 'Status', 'ch.tag': 'Tag', 'ch.reply_subscribe': 'Reply on follow', 'ch.reply_scan': 'Reply on scan',
     'ch.evergreen': 'Renew before expiry', 'ch.spend': 'Spend (CNY)', 'ch.expires': 'Expires',
@@ -72,7 +83,12 @@ const I18N = {
     'cohort.title': 'Retention by follow date', 'cohort.day': 'Follow date', 'cohort.follows': 'Follows',
     'leader.by': 'By owner', 'leader.channels': 'Channels', 'compare.pick': 'Pick channels to compare',
     'compare.series': 'New follows', 'empty': 'Nothing yet', 'back': 'Back', 'lang': '中文',
-    'nav.followers': 'Followers', 'nav.conversions': 'Conversions',
+    'nav.followers': 'Followers', 'nav.conversions': 'Conversions', 'nav.reconcile': 'Reconcile',
+    'rec.lead': "Each day's QR follows through qrscene's channels beside WeChat's own count of follows by QR scan (7 days at most, up to yesterday).",
+    'rec.day': 'Day', 'rec.ours': 'Channels', 'rec.other': 'Other codes', 'rec.wechat': 'WeChat', 'rec.diff': 'Difference',
+    'rec.ours_unf': 'Channel unfollows', 'rec.wechat_unf': 'WeChat unfollows',
+    'rec.unpublished': "WeChat publishes a day's figures at 08:00 Beijing time the next day; until then they show as –.",
+    'rec.unknown': "{date}: {n} followed through scene '{scene}', which no channel holds (a code made outside qrscene?).",
     'f.channel': 'Channel', 'f.all_channels': 'All channels', 'f.owner': 'Owner', 'f.all_owners': 'All owners',
     'f.status': 'Status', 'f.status.all': 'All', 'f.status.following': 'Following', 'f.status.left': 'Left',
     'f.followed_at': 'Followed', 'f.left_at': 'Left', 'f.who': 'OpenID / pseudonym', 'f.unionid': 'UnionID',
@@ -255,9 +271,10 @@ async function overview(view) {
     el('div', { class: 'card' }, chartNode),
     el('div', { class: 'card' }, el('h3', {}, t('overview.quota')),
       el('div', { class: 'meter' }, el('div', { id: 'quota-bar' })),
-      el('p', { id: 'quota-text' }, t('quota.used', { used: quota.used, left: quota.left }))),
+      el('p', { id: 'quota-text' }, t('quota.used', { used: quota.used, left: quota.left })),
+      quota.wechat_refused_at ? el('p', { class: 'error', id: 'quota-refused' }, t('quota.refused')) : null),
     stats.fraud.bursts.length ? el('div', { class: 'card' }, el('h3', {}, t('overview.bursts')),
-      el('ul', {}, stats.fraud.bursts.map((b) => el('li', {}, `${b.label}: ${b.new_follows} (${b.baseline})`)))) : null,
+      el('ul', {}, stats.fraud.bursts.map((b) => el('li', {}, `${b.label}: ${b.new_follows} (${b.baseline.toFixed(1)} → ${b.threshold})`)))) : null,
     el('div', { class: 'card' }, el('h3', {}, t('overview.top')), breakdownTable(top.slice(0, 10), true)));
   view.querySelector('#quota-bar').style.width = Math.max(0.5, quota.used / 1000) + '%';
   const labels = stats.series.map((p) => p.label);
@@ -297,7 +314,7 @@ async function channels(view) {
       (!group.value || c.group === group.value) && (!status.value || c.status === status.value))
       .map((c) => el('tr', { class: 'clickable', 'data-channel': c.id, on: { click: () => { location.hash = '#/channels/' + c.id; } } },
         el('td', {}, c.name), el('td', {}, c.group), el('td', {}, c.owner), el('td', {}, t('kind.' + c.kind)),
-        el('td', {}, c.scene), el('td', {}, el('span', { class: 'badge ' + c.status }, t('status.' + c.status))),
+        el('td', {}, c.scene), el('td', {}, el('span', { class: 'badge ' + c.status }, t('status.' + c.status)), ...attention(c)),
         ...['scans', 'new_follows', 'unfollows', 'net'].map((k) => el('td', { class: 'num' }, c.totals ? c.totals[k] : 0)))));
   };
   for (const input of [search, group, status]) input.addEventListener('input', draw);
@@ -315,6 +332,20 @@ async function channels(view) {
         ['scans', 'new_follows', 'unfollows', 'net'].map((k) => el('th', { class: 'num' }, t('m.' + k))))),
       tbody)));
   draw();
+}
+
+// Badges for a code that needs a marketer: it dies soon, or its renewal fails (the API's
+// expiry_warning and renewal_failure); the title says when, and WeChat's words.
+function attention(c) {
+  const out = [];
+  if (c.renewal_failure) {
+    out.push(el('span', { class: 'badge bad', title: c.renewal_failure.error, 'data-attention': 'renewal' }, t('att.renewal')));
+  }
+  if (c.expiry_warning) {
+    const days = Math.max(0, Math.ceil(c.expires_in_seconds / 86400));
+    out.push(el('span', { class: 'badge warn', 'data-attention': 'expiry' }, t('att.expiry', { days })));
+  }
+  return out;
 }
 
 function replyText(r) { return r && r.kind === 'text' ? r.text : ''; }
@@ -451,7 +482,8 @@ async function channelView(view, id) {
   view.replaceChildren(
     el('p', {}, el('a', { href: '#/channels' }, '← ' + t('back'))),
     el('div', { class: 'card' },
-      el('h2', { id: 'channel-name' }, c.name, ' ', el('span', { class: 'badge ' + c.status, id: 'channel-status' }, t('status.' + c.status))),
+      el('h2', { id: 'channel-name' }, c.name, ' ', el('span', { class: 'badge ' + c.status, id: 'channel-status' }, t('status.' + c.status)), ...attention(c)),
+    c.renewal_failure ? el('p', { class: 'error' }, t('att.renewal_detail', { error: c.renewal_failure.error })) : null,
       el('div', { class: 'qr' }, img, el('div', {},
         el('p', {}, `${t('ch.kind')}: ${t('kind.' + c.kind)} · ${t('ch.scene')}: ${c.scene}` + (c.expires_at ? ` · ${t('ch.expires')}: ${new Date(c.expires_at * 1000).toLocaleString()}` : '')),
         el('p', {}, `${t('ch.group')}: ${c.group || '–'} · ${t('ch.owner')}: ${c.owner || '–'}`),
@@ -511,6 +543,24 @@ async function leaderboard(view) {
     xAxis: { type: 'value', minInterval: 1 }, yAxis: { type: 'category', data: rows.map((r2) => r2.key || '–').reverse() },
     series: [{ type: 'bar', name: t('m.net'), data: rows.map((r2) => r2.net).reverse() }],
   });
+}
+
+async function reconcileView(view) {
+  const days = await api('/api/v1/stats/reconciliation?' + q({ appid: state.appid }));
+  const known = (v) => (v === null ? '–' : v);
+  const cols = ['rec.day', 'rec.ours', 'rec.other', 'rec.wechat', 'rec.diff', 'rec.ours_unf', 'rec.wechat_unf'];
+  const notes = [];
+  if (days.some((d) => !d.wechat_published)) notes.push(el('p', { class: 'hint' }, t('rec.unpublished')));
+  for (const d of days) {
+    for (const s of d.unknown_scenes) notes.push(el('p', { class: 'hint' }, t('rec.unknown', { date: d.date, n: s.follows, scene: s.scene })));
+  }
+  view.replaceChildren(el('div', { class: 'card' }, el('h2', {}, t('nav.reconcile')), el('p', {}, t('rec.lead')),
+    el('div', { class: 'table-wrap' }, el('table', { id: 'reconcile-table' },
+      el('thead', {}, el('tr', {}, cols.map((c, i) => el('th', i ? { class: 'num' } : {}, t(c))))),
+      el('tbody', {}, days.map((d) => el('tr', {}, el('td', {}, d.date),
+        [d.ours_follows, d.unknown_scene_follows, known(d.wechat_follows), known(d.follows_difference), d.ours_unfollows,
+          known(d.wechat_unfollows)].map((v) => el('td', { class: 'num' }, v))))))),
+    ...notes));
 }
 
 async function compare(view) {
@@ -670,6 +720,7 @@ async function render() {
     else if (hash === '#/compare') await compare(view);
     else if (hash.startsWith('#/followers')) await followersView(view);
     else if (hash.startsWith('#/conversions')) await conversionsView(view);
+    else if (hash === '#/reconcile') await reconcileView(view);
     else await overview(view);
   } catch (e) {
     if (e.status !== 401) view.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
