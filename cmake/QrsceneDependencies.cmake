@@ -17,6 +17,7 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(QRCODEGEN REQUIRED IMPORTED_TARGET qrcodegencpp)  # Nayuki's QR encoder
 pkg_check_modules(ZBAR REQUIRED IMPORTED_TARGET zbar)               # QR decoding (the sim's scans)
 pkg_check_modules(XLSXWRITER REQUIRED IMPORTED_TARGET xlsxwriter)   # follower exports as .xlsx
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)           # many channels' QR codes as one .zip
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx libpq)       # the PostgreSQL store (store/postgres)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)         # the shared token, dedup and notifications (store/redis)
 if(QRSCENE_BUILD_TESTS AND NOT QRSCENE_BUILD_FUZZ)

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "app/admin_client.h"
+#include "base/encoding.h"
 #include "qr/qr_render.h"
 
 namespace qrscene::app {
@@ -78,6 +79,28 @@ int run_qr(QrArgs& a) {
   return 0;
 }
 
+// Every code a filter of the channel list holds, as one ZIP with index.csv, from the service.
+struct BundleArgs {
+  Remote remote;
+  std::string out, format = "png", group, owner, status, search;
+  int size = 430, margin = 4;
+};
+
+int run_bundle(const BundleArgs& a) {
+  if (!a.out.ends_with(".zip")) {
+    fmt::print(stderr, "--out must name a .zip file\n");
+    return 2;
+  }
+  auto api = Api::connect(a.remote);
+  if (!api) return 2;
+  std::string q = fmt::format("?format={}&size={}&margin={}", percent_encode(a.format), a.size, a.margin);
+  for (const auto& [key, value] : {std::pair{"group", &a.group}, std::pair{"owner", &a.owner},
+                                   std::pair{"status", &a.status}, std::pair{"q", &a.search}}) {
+    if (!value->empty()) q += fmt::format("&{}={}", key, percent_encode(*value));
+  }
+  return save(*api, "/api/v1/channels/qr.zip" + q, a.out, "zip");
+}
+
 }  // namespace
 
 void configure_qr_command(CLI::App& command, std::function<int()>& run) {
@@ -94,7 +117,19 @@ void configure_qr_command(CLI::App& command, std::function<int()>& run) {
   render->add_option("--dark", a->dark, "#RRGGBB of the modules");
   render->add_option("--light", a->light, "#RRGGBB of the background");
   render->add_option("--logo", a->logo, "a PNG or JPEG drawn in the middle (error correction raised)");
-  run = [a] { return run_qr(*a); };
+  render->callback([a, &run] { run = [a] { return run_qr(*a); }; });
+  auto b = std::make_shared<BundleArgs>();
+  auto* bundle = command.add_subcommand("bundle", "every code of the channels a filter picks, as one ZIP with index.csv");
+  add_remote_options(*bundle, b->remote);
+  bundle->add_option("--out", b->out, "the .zip file to write")->required();
+  bundle->add_option("--format", b->format, "png or svg")->check(CLI::IsMember({"png", "svg"}))->capture_default_str();
+  bundle->add_option("--size", b->size, "pixels")->capture_default_str();
+  bundle->add_option("--margin", b->margin, "light modules around each code")->capture_default_str();
+  bundle->add_option("--group", b->group, "only this group's channels");
+  bundle->add_option("--owner", b->owner, "only this owner's channels");
+  bundle->add_option("--status", b->status, "active, paused, expired or retired (retired codes only when asked)");
+  bundle->add_option("--search", b->search, "a part of the name, scene, owner or group");
+  bundle->callback([b, &run] { run = [b] { return run_bundle(*b); }; });
 }
 
 }  // namespace qrscene::app

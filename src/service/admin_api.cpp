@@ -12,6 +12,7 @@
 #include "base/encoding.h"
 #include "qr/qr_render.h"
 #include "service/api_support.h"
+#include "service/qr_bundle.h"
 #include "net/blocking.h"
 #include "wechat/signature.h"
 
@@ -162,6 +163,26 @@ Result<qr::QrStyle> style_from(const net::HttpRequest& r) {
   return s;
 }
 
+// The channel list's filter: ?group=&owner=&status=&q= (q: a part of the name, scene, owner or group).
+struct ListFilter {
+  std::string group, owner, status, q;
+  [[nodiscard]] bool matches(const domain::Channel& c) const {
+    if (!group.empty() && c.group != group) return false;
+    if (!owner.empty() && c.owner != owner) return false;
+    if (!status.empty() && domain::to_string(c.status) != status) return false;
+    return q.empty() || c.name.find(q) != std::string::npos || c.scene.find(q) != std::string::npos ||
+           c.owner.find(q) != std::string::npos || c.group.find(q) != std::string::npos;
+  }
+};
+
+Result<ListFilter> list_filter(const net::HttpRequest& r) {
+  ListFilter f{r.query_param("group"), r.query_param("owner"), r.query_param("status"), r.query_param("q")};
+  if (!f.status.empty() && !domain::channel_status_from(f.status)) {
+    return field_error("status", "must be active, paused, expired or retired");
+  }
+  return f;
+}
+
 net::HttpResponse image(std::string bytes, bool svg, std::string_view filename) {
   net::HttpResponse r;
   r.status = 200;
@@ -191,6 +212,8 @@ void AdminApi::add_routes(net::Router& router) {
   gate_.route(router, "GET", "/api/v1/channels", this, &AdminApi::list_channels);
   gate_.route(router, "POST", "/api/v1/channels", this, &AdminApi::create_channel);
   gate_.route(router, "POST", "/api/v1/channels/import", this, &AdminApi::import_channels);
+  // Before /channels/{id}, which would take "qr.zip" for an id.
+  gate_.route(router, "GET", "/api/v1/channels/qr.zip", this, &AdminApi::qr_zip);
   gate_.route(router, "GET", "/api/v1/channels/{id}", this, &AdminApi::get_channel);
   gate_.route(router, "PATCH", "/api/v1/channels/{id}", this, &AdminApi::patch_channel);
   gate_.route(router, "POST", "/api/v1/channels/{id}/pause", status(ChannelStatus::kPaused));
@@ -225,11 +248,8 @@ net::HttpResponse AdminApi::list_channels(net::HttpRequest& r) {
   if (!appid) return error_response(appid.error());
   auto list = channels_.list(*appid);
   if (!list) return error_response(list.error());
-  const std::string group = r.query_param("group"), owner = r.query_param("owner"), status = r.query_param("status");
-  const std::string q = r.query_param("q");
-  if (!status.empty() && !domain::channel_status_from(status)) {
-    return error_response(field_error("status", "must be active, paused, expired or retired"));
-  }
+  auto keep = list_filter(r);
+  if (!keep) return error_response(keep.error());
   // Lifetime figures beside each channel, from the rollups in one query.
   domain::ChannelFilter filter;
   filter.appid = *appid;
@@ -239,13 +259,7 @@ net::HttpResponse AdminApi::list_channels(net::HttpRequest& r) {
   for (const auto& t : *totals) by_id[t.channel_id] = &t;
   json out = json::array();
   for (const auto& c : *list) {
-    if (!group.empty() && c.group != group) continue;
-    if (!owner.empty() && c.owner != owner) continue;
-    if (!status.empty() && domain::to_string(c.status) != status) continue;
-    if (!q.empty() && c.name.find(q) == std::string::npos && c.scene.find(q) == std::string::npos &&
-        c.owner.find(q) == std::string::npos && c.group.find(q) == std::string::npos) {
-      continue;
-    }
+    if (!keep->matches(c)) continue;
     json j = channel_json(c, channels_.outlook(c));
     if (auto it = by_id.find(c.id); it != by_id.end()) {
       const auto& k = it->second->counters;
@@ -406,6 +420,37 @@ net::HttpResponse AdminApi::channel_qr(net::HttpRequest& r, bool svg) {
   auto bytes = qr::render(c->url, *style, svg ? qr::ImageFormat::kSvg : qr::ImageFormat::kPng);
   if (!bytes) return error_response(bytes.error());
   return image(std::move(*bytes), svg, fmt::format("channel-{}.{}", *id, svg ? "svg" : "png"));
+}
+
+net::HttpResponse AdminApi::qr_zip(net::HttpRequest& r) {
+  auto appid = appid_of(r);
+  if (!appid) return error_response(appid.error());
+  auto keep = list_filter(r);
+  if (!keep) return error_response(keep.error());
+  const std::string format = r.has_query_param("format") ? r.query_param("format") : "png";
+  if (format != "png" && format != "svg") return error_response(field_error("format", "must be png or svg"));
+  auto style = style_from(r);
+  if (!style) return error_response(style.error());
+  auto list = channels_.list(*appid);
+  if (!list) return error_response(list.error());
+  // A retired code is dead: in the ZIP only when asked for by status.
+  std::vector<domain::Channel> chosen;
+  for (auto& c : *list) {
+    if (keep->matches(c) && (c.status != domain::ChannelStatus::kRetired || !keep->status.empty())) {
+      chosen.push_back(std::move(c));
+    }
+  }
+  if (chosen.empty()) return error_response(Error{ErrorCode::kNotFound, "no channel matches the filter"});
+  auto zip = qr_bundle(chosen, *style, format == "svg" ? qr::ImageFormat::kSvg : qr::ImageFormat::kPng,
+                       analytics_.utc_offset_seconds());
+  if (!zip) return error_response(zip.error());
+  net::HttpResponse res;
+  res.status = 200;
+  res.content_type = "application/zip";
+  res.body = std::move(*zip);
+  res.headers.emplace_back("Content-Disposition",
+                           fmt::format("attachment; filename=\"qrscene-{}-{}-{}.zip\"", *appid, chosen.size(), format));
+  return res;
 }
 
 net::HttpResponse AdminApi::render_qr(net::HttpRequest& r) {

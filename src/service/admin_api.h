@@ -1,8 +1,8 @@
 // AdminApi: the JSON REST API under /api/v1 that the dashboard and `qrscene channel|stats|export`
 // use (docs/api.yaml is its contract, checked by a test): accounts, channels (create, batch import
 // from CSV, edit, pause, resume, retire), QR images (PNG or SVG with size, margin, colours and a
-// logo), stats (report, breakdown by channel/group/owner, reconciliation with WeChat), export as
-// CSV, the permanent quota and the job queue.
+// logo; any filter of the channel list as one ZIP), stats (report, breakdown by channel/group/owner,
+// reconciliation with WeChat), export as CSV, the permanent quota and the job queue.
 //
 // Every route is behind the AdminGate (bearer token, failed sign-ins limited, handlers on the
 // blocking pool). Validation errors are 400 with the fields named
@@ -48,6 +48,7 @@ class AdminApi {
   net::HttpResponse set_status(net::HttpRequest& r, domain::ChannelStatus status);
   net::HttpResponse channel_qr(net::HttpRequest& r, bool svg);
   net::HttpResponse render_qr(net::HttpRequest& r);
+  net::HttpResponse qr_zip(net::HttpRequest& r);
   net::HttpResponse stats(net::HttpRequest& r);
   net::HttpResponse breakdown(net::HttpRequest& r);
   net::HttpResponse reconciliation(net::HttpRequest& r);

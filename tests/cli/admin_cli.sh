@@ -112,6 +112,12 @@ set +e; "$qrscene" qr render --url "$url" --out "$work/x.png" --dark '#777777' -
 grep -q "^total *4 *3 *1 *0 *3" "$work/stats.out" || fail "stats: $(cat "$work/stats.out")"
 "$qrscene" stats --channel "$id" --json | grep '"new_follows": 3' >/dev/null || fail "stats --json"
 "$qrscene" stats --by owner | grep "小李 *1 *4 *3 *0 *0 *3" >/dev/null || fail "stats --by owner"
+# Every active channel's code as one ZIP.
+"$qrscene" qr bundle --out "$work/codes.zip" --size 200 2>"$work/bundle.err" || fail "qr bundle: $(cat "$work/bundle.err")"
+[ "$(head -c 2 "$work/codes.zip")" = "PK" ] || fail "qr bundle: not a ZIP"
+grep -q "wrote $work/codes.zip" "$work/bundle.err" || fail "qr bundle: $(cat "$work/bundle.err")"
+set +e; "$qrscene" qr bundle --out "$work/codes.txt" 2>/dev/null; code=$?; set -e
+[ "$code" = 2 ] || fail "qr bundle --out codes.txt: exit $code"
 # Beside WeChat's datacube: the last 7 days up to yesterday, one row each.
 "$qrscene" stats --reconcile >"$work/reconcile.out" || fail "stats --reconcile"
 grep -q "^day *ours *other codes *WeChat *difference" "$work/reconcile.out" || fail "reconcile: $(cat "$work/reconcile.out")"

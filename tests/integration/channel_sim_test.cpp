@@ -1,6 +1,7 @@
 // Channels as a marketer meets them, end to end against the simulator (issue 27): what a follower
 // sees of a channel's replies, codes that are about to die or fail to renew, the permanent quota as
 // WeChat counts it, attribution as of the event's time, reconciliation, and the fraud signals.
+#include "base/encoding.h"
 #include "base/strings.h"
 #include "service_sim_fixture.h"
 
@@ -133,6 +134,41 @@ TEST_F(ServiceSimTest, ThePermanentQuotaIsWhatWeChatSaysAndRetiredScenesAreReuse
   auto meter = api_json("GET", quota);
   EXPECT_EQ(meter["wechat_refused_at"], clock_.unix_seconds());
   EXPECT_EQ(meter["left"], 0);
+}
+
+// Fifty channels' codes at once: a ZIP of any filter of the channel list, each file named after its
+// channel and listed in index.csv; retired codes are left out unless asked for.
+TEST_F(ServiceSimTest, AFilterOfTheChannelListDownloadsAsOneZip) {
+  start(config());
+  for (int i = 0; i < 50; ++i) {
+    service::ChannelSpec spec;
+    spec.appid = kPlainApp;
+    spec.name = fmt::format("门店 {}", i);
+    spec.group = i < 30 ? "华东" : "华南";
+    ASSERT_TRUE(runtime_->channels().create(spec));
+  }
+  auto retired = runtime_->channels().list(kPlainApp);
+  ASSERT_TRUE(retired && retired->size() == 50U);
+  ASSERT_TRUE(runtime_->channels().set_status(retired->front().id, domain::ChannelStatus::kRetired));
+  auto zip = api("GET", fmt::format("/api/v1/channels/qr.zip?appid={}&group={}&size=200", kPlainApp,
+                                    percent_encode("华东")));
+  ASSERT_TRUE(zip);
+  ASSERT_EQ(zip->status, 200U) << zip->body;
+  EXPECT_EQ(zip->content_type, "application/zip");
+  ASSERT_TRUE(zip->body.starts_with("PK"));
+  // 29 codes (one of the 30 is retired) and the index. A stored file's name is in its local header
+  // and in the central directory (the index is compressed: its text is not seen here).
+  std::size_t pngs = 0;
+  for (std::size_t at = zip->body.find(".png"); at != std::string::npos; at = zip->body.find(".png", at + 1)) ++pngs;
+  EXPECT_EQ(pngs, 2U * 29U);
+  EXPECT_NE(zip->body.find("index.csv"), std::string::npos);
+  EXPECT_EQ(zip->body.find(fmt::format("{}-", retired->front().id) + "门店 0.png"), std::string::npos);
+  auto none = api("GET", fmt::format("/api/v1/channels/qr.zip?appid={}&owner=nobody", kPlainApp));
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 404U);
+  auto bad = api("GET", fmt::format("/api/v1/channels/qr.zip?appid={}&format=gif", kPlainApp));
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400U);
 }
 
 // A permanent scene reused by a new channel keeps its ticket. A push from before the move, delivered
