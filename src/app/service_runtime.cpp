@@ -181,7 +181,8 @@ Status ServiceRuntime::make_services(const config::Config& config, wechat::HttpT
 
   service::ChannelServiceOptions channel_options;
   channel_options.renew_ahead_seconds = config.jobs.renew_ahead_hours * 3600;
-  channels_ = std::make_unique<service::ChannelService>(*store_, *clients_, clock_, channel_options);
+  domain::JobQueue* notices = config.jobs.webhook_url.empty() ? nullptr : store_.get();
+  channels_ = std::make_unique<service::ChannelService>(*store_, *clients_, clock_, channel_options, notices);
 
   service::JobRunnerOptions job_options;
   job_options.webhook_url = config.jobs.webhook_url;

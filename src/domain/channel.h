@@ -62,6 +62,7 @@ struct Channel {
   // renewal that works. While set, the printed code dies at expires_at.
   std::int64_t renewal_failed_at = 0;
   std::string renewal_error;
+  std::int64_t expiry_noticed = 0;  // the expires_at the backend was told of (channel.expiring)
 };
 
 // Changes an operator may make to a channel's status; retiring is final.

@@ -7,11 +7,14 @@ std::string_view job_kind(const JobPayload& payload) noexcept {
     std::string_view operator()(const TagJob&) const { return "tag"; }
     std::string_view operator()(const ProfileJob&) const { return "profile"; }
     std::string_view operator()(const WebhookJob&) const { return "webhook"; }
+    std::string_view operator()(const ChannelNoticeJob&) const { return "channel"; }
   };
   return std::visit(Kind{}, payload);
 }
 
-bool concerns_follower(const JobPayload& payload) noexcept { return !std::holds_alternative<WebhookJob>(payload); }
+bool concerns_follower(const JobPayload& payload) noexcept {
+  return std::holds_alternative<TagJob>(payload) || std::holds_alternative<ProfileJob>(payload);
+}
 
 std::vector<JobPayload> plan_jobs(const Event& event, std::int64_t event_id, const IngestPlan& plan,
                                   const JobRules& rules) {

@@ -42,9 +42,25 @@ struct WebhookJob {
   friend bool operator==(const WebhookJob&, const WebhookJob&) = default;
 };
 
-using JobPayload = std::variant<TagJob, ProfileJob, WebhookJob>;
+// Tell the account's backend that a channel needs a marketer ([jobs] webhook_url):
+// "channel.expiring" (its code dies within the warning window and will not be renewed) or
+// "channel.renewal_failed" (WeChat refused to renew an evergreen code; `error` says why).
+struct ChannelNoticeJob {
+  std::string notice;
+  std::string appid;
+  std::int64_t channel_id = 0;
+  std::string name;
+  std::string scene;
+  std::string url;
+  std::int64_t expires_at = 0;
+  std::string error;
+  std::int64_t at = 0;  // when qrscene noticed
+  friend bool operator==(const ChannelNoticeJob&, const ChannelNoticeJob&) = default;
+};
 
-// "tag", "profile" or "webhook": the job's kind as stored and logged.
+using JobPayload = std::variant<TagJob, ProfileJob, WebhookJob, ChannelNoticeJob>;
+
+// "tag", "profile", "webhook" or "channel": the job's kind as stored and logged.
 [[nodiscard]] std::string_view job_kind(const JobPayload& payload) noexcept;
 
 // The follower a job concerns (their unfollow drops it before it runs): tag and profile jobs.

@@ -71,6 +71,8 @@ class ChannelRepository {
   [[nodiscard]] virtual Result<std::optional<std::string>> reusable_permanent_scene(std::string_view appid) = 0;
   // A renewal that failed at `at` with `error`; an empty error clears it (the renewal worked).
   [[nodiscard]] virtual Status set_renewal_failure(std::int64_t id, std::int64_t at, std::string_view error) = 0;
+  // The expiry the backend was last told of (channel.expiring), so it is told once per expiry.
+  [[nodiscard]] virtual Status set_expiry_noticed(std::int64_t id, std::int64_t expires_at) = 0;
 
   // What qrscene knows of an account's permanent-code quota beyond the codes it made: codes made
   // elsewhere (entered by the operator) and the last time WeChat refused a code as over quota.
@@ -112,6 +114,9 @@ class JobQueue {
   [[nodiscard]] virtual Status retry_job(std::int64_t id, std::string_view error,
                                          std::optional<std::int64_t> run_after) = 0;
   [[nodiscard]] virtual Result<JobCounts> job_counts(std::string_view appid) = 0;
+  // A job that comes from no event (a channel notice), due at `run_after`.
+  [[nodiscard]] virtual Status enqueue_job(std::string_view appid, const JobPayload& payload,
+                                           std::int64_t run_after) = 0;
 };
 
 // Which channels a figure covers: all of an account's, or narrowed by ids, group and owner.

@@ -10,8 +10,8 @@ using domain::ChannelKind;
 using domain::ChannelStatus;
 
 ChannelService::ChannelService(domain::ChannelRepository& channels, wechat::AccountClients& clients,
-                               const Clock& clock, ChannelServiceOptions options)
-    : channels_(channels), clients_(clients), clock_(clock), options_(options) {}
+                               const Clock& clock, ChannelServiceOptions options, domain::JobQueue* notices)
+    : channels_(channels), clients_(clients), clock_(clock), options_(options), notices_(notices) {}
 
 namespace {
 
@@ -270,6 +270,38 @@ ExpiryOutlook ChannelService::outlook(const domain::Channel& c) const {
   return o;
 }
 
+void ChannelService::notify(const domain::Channel& c, std::string_view notice, std::string error,
+                            UpkeepReport& report) {
+  if (notices_ == nullptr) return;
+  domain::ChannelNoticeJob n{std::string(notice), c.appid, c.id,      c.name, c.scene, c.url, c.expires_at,
+                             std::move(error),    clock_.unix_seconds()};
+  if (auto queued = notices_->enqueue_job(c.appid, n, clock_.unix_seconds()); !queued) {
+    report.errors.push_back(fmt::format("channel {} ({}): {}: {}", c.id, c.name, notice, queued.error().message));
+  }
+}
+
+void ChannelService::renew(const domain::Channel& c, UpkeepReport& report) {
+  // WeChat lets a temporary scene be asked for again: a new ticket for the same scene.
+  auto renewed = [&]() -> Status {
+    QRSCENE_ASSIGN_OR_RETURN(wechat::ApiClient * client, clients_.get(c.appid));
+    QRSCENE_ASSIGN_OR_RETURN(auto ticket, client->create_qrcode(qr_request(ChannelKind::kTemporary, c.scene,
+                                                                             c.scene_is_int, kMaxExpireSeconds)));
+    return channels_.set_ticket(c.id, ticket.ticket, ticket.url, ticket.expires_at);
+  }();
+  if (renewed) {
+    report.renewed.push_back(c.id);
+    return;
+  }
+  // Shown on the channel (the API, the dashboard, /metrics) until a renewal works; the backend is
+  // told of the first failure in a row.
+  report.failed.push_back(c.id);
+  report.errors.push_back(fmt::format("channel {} ({}): renewal failed: {}", c.id, c.name, renewed.error().message));
+  if (auto noted = channels_.set_renewal_failure(c.id, clock_.unix_seconds(), renewed.error().message); !noted) {
+    report.errors.push_back(noted.error().message);
+  }
+  if (c.renewal_failed_at == 0) notify(c, "channel.renewal_failed", renewed.error().message, report);
+}
+
 UpkeepReport ChannelService::upkeep() {
   UpkeepReport report;
   auto all = channels_.channels("");
@@ -279,27 +311,18 @@ UpkeepReport ChannelService::upkeep() {
   }
   const std::int64_t now = clock_.unix_seconds();
   for (const auto& c : *all) {
-    if (c.kind != ChannelKind::kTemporary || c.expires_at == 0) continue;
-    if (c.status == ChannelStatus::kRetired || c.status == ChannelStatus::kPaused) continue;
-    if (c.evergreen && c.expires_at - now <= options_.renew_ahead_seconds) {
-      // WeChat lets a temporary scene be asked for again: a new ticket for the same scene.
-      auto renewed = [&]() -> Status {
-        QRSCENE_ASSIGN_OR_RETURN(wechat::ApiClient * client, clients_.get(c.appid));
-        QRSCENE_ASSIGN_OR_RETURN(auto ticket, client->create_qrcode(qr_request(ChannelKind::kTemporary, c.scene,
-                                                                                 c.scene_is_int, kMaxExpireSeconds)));
-        return channels_.set_ticket(c.id, ticket.ticket, ticket.url, ticket.expires_at);
-      }();
-      if (renewed) {
-        report.renewed.push_back(c.id);
-      } else {
-        // Shown on the channel (the API, the dashboard, /metrics) until a renewal works.
-        report.failed.push_back(c.id);
-        report.errors.push_back(fmt::format("channel {} ({}): renewal failed: {}", c.id, c.name,
-                                            renewed.error().message));
-        if (auto noted = channels_.set_renewal_failure(c.id, now, renewed.error().message); !noted) {
-          report.errors.push_back(noted.error().message);
-        }
+    if (c.kind != ChannelKind::kTemporary || c.expires_at == 0 || c.status == ChannelStatus::kRetired) continue;
+    // A code that will die: the backend is told once per expiry (the dashboard and the API say so
+    // whenever asked).
+    if (outlook(c).warn && c.expiry_noticed != c.expires_at) {
+      notify(c, "channel.expiring", "", report);
+      if (auto noted = channels_.set_expiry_noticed(c.id, c.expires_at); !noted) {
+        report.errors.push_back(noted.error().message);
       }
+    }
+    if (c.status == ChannelStatus::kPaused) continue;
+    if (c.evergreen && c.expires_at - now <= options_.renew_ahead_seconds) {
+      renew(c, report);
       continue;
     }
     if (!c.evergreen && c.status == ChannelStatus::kActive && c.expires_at <= now) {

@@ -91,8 +91,10 @@ struct UpkeepReport {
 
 class ChannelService {
  public:
+  // `notices`: where channel notices for the account's backend go (webhook channel.expiring and
+  // channel.renewal_failed); none when no webhook is configured.
   ChannelService(domain::ChannelRepository& channels, wechat::AccountClients& clients, const Clock& clock,
-                 ChannelServiceOptions options = {});
+                 ChannelServiceOptions options = {}, domain::JobQueue* notices = nullptr);
 
   [[nodiscard]] Result<domain::Channel> create(const ChannelSpec& spec);
   [[nodiscard]] Result<domain::Channel> show(std::int64_t id);
@@ -104,12 +106,15 @@ class ChannelService {
   // Codes made outside qrscene, counted against the quota. Errors: kInvalidArgument (field external).
   [[nodiscard]] Result<QuotaMeter> set_external_codes(std::string_view appid, std::int64_t count);
   [[nodiscard]] ExpiryOutlook outlook(const domain::Channel& channel) const;
-  // Renews evergreen codes due within renew_ahead and flags the expired ones.
+  // Renews evergreen codes due within renew_ahead, flags the expired ones, and tells the backend of
+  // codes that will die (once per expiry) and of renewals that start failing.
   [[nodiscard]] UpkeepReport upkeep();
 
  private:
   Result<std::pair<std::string, bool>> choose_scene(const ChannelSpec& spec);
   Result<std::int64_t> find_or_create_tag(wechat::ApiClient& client, const std::string& name);
+  void renew(const domain::Channel& channel, UpkeepReport& report);
+  void notify(const domain::Channel& channel, std::string_view notice, std::string error, UpkeepReport& report);
   // The code from WeChat; a permanent one refused as over quota is remembered (set_quota_refused).
   Result<wechat::QrTicket> ask_for_code(wechat::ApiClient& client, const ChannelSpec& spec,
                                         const std::pair<std::string, bool>& scene);
@@ -118,6 +123,7 @@ class ChannelService {
   wechat::AccountClients& clients_;
   const Clock& clock_;
   ChannelServiceOptions options_;
+  domain::JobQueue* notices_;
   std::mutex create_mu_;  // allocation and creation of one channel at a time
 };
 

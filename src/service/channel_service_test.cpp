@@ -17,6 +17,29 @@ using ::testing::HasSubstr;
 using domain::ChannelKind;
 using domain::ChannelStatus;
 
+// The jobs the service queues (channel notices), kept in order; nothing runs them.
+class NoticeQueue final : public domain::JobQueue {
+ public:
+  Result<std::vector<domain::Job>> claim_jobs(std::int64_t, std::size_t, std::int64_t) override { return jobs; }
+  Status finish_job(std::int64_t) override { return {}; }
+  Status retry_job(std::int64_t, std::string_view, std::optional<std::int64_t>) override { return {}; }
+  Result<domain::JobCounts> job_counts(std::string_view) override { return domain::JobCounts{}; }
+  Status enqueue_job(std::string_view appid, const domain::JobPayload& payload, std::int64_t) override {
+    jobs.push_back(domain::Job{static_cast<std::int64_t>(jobs.size() + 1), std::string(appid), payload, 0});
+    return {};
+  }
+  // The notices queued, as "notice:channel_id".
+  std::vector<std::string> notices() const {
+    std::vector<std::string> out;
+    for (const auto& j : jobs) {
+      const auto& n = std::get<domain::ChannelNoticeJob>(j.payload);
+      out.push_back(n.notice + ":" + std::to_string(n.channel_id));
+    }
+    return out;
+  }
+  std::vector<domain::Job> jobs;
+};
+
 // ChannelService over fake ports: the channels in memory, WeChat scripted. Each test runs in
 // milliseconds and says what the service asks of WeChat and of the store, and in which order.
 class ChannelServiceTest : public ::testing::Test {
@@ -68,7 +91,8 @@ class ChannelServiceTest : public ::testing::Test {
   wechat::MemoryTokenStore tokens_;
   wechat::AccountClients clients_{transport_, tokens_, clock_, client_options()};
   testing::FakeChannelRepository repo_{clock_};
-  ChannelService service_{repo_, clients_, clock_};
+  NoticeQueue notices_;
+  ChannelService service_{repo_, clients_, clock_, {}, &notices_};
   int qr_errcode_ = 0;
   int tickets_ = 0;
 };
@@ -217,6 +241,33 @@ TEST_F(ChannelServiceTest, AFailedRenewalIsReportedAndTriedAgainNextTime) {
   EXPECT_THAT(service_.upkeep().renewed, ElementsAre(kept->id));
   EXPECT_EQ(service_.show(kept->id)->renewal_failed_at, 0);
   EXPECT_EQ(service_.show(kept->id)->renewal_error, "");
+}
+
+TEST_F(ChannelServiceTest, TheBackendIsToldOnceOfACodeThatWillDieAndOfARenewalThatStartsFailing) {
+  ChannelSpec flyer = spec("flyer");
+  flyer.expire_seconds = 4 * 86'400;
+  auto printed = service_.create(flyer);
+  ChannelSpec screen = spec("screen");
+  screen.evergreen = true;
+  screen.expire_seconds = 2 * 86'400;
+  auto renewing = service_.create(screen);
+  ASSERT_TRUE(printed && renewing);
+  (void)service_.upkeep();
+  EXPECT_TRUE(notices_.jobs.empty());  // 4 days left: no warning yet
+
+  clock_.advance(std::chrono::hours(25));  // the flyer is within 3 days; the screen is due for renewal
+  qr_errcode_ = 45009;
+  (void)service_.upkeep();
+  (void)service_.upkeep();  // told once, whatever the number of upkeeps
+  const std::string flyer_id = std::to_string(printed->id), screen_id = std::to_string(renewing->id);
+  EXPECT_THAT(notices_.notices(), ElementsAre("channel.expiring:" + flyer_id, "channel.renewal_failed:" + screen_id,
+                                              "channel.expiring:" + screen_id));  // it will die now
+  const auto& failed = std::get<domain::ChannelNoticeJob>(notices_.jobs[1].payload);
+  EXPECT_THAT(failed.error, HasSubstr("45009"));
+  EXPECT_EQ(failed.url, renewing->url);
+  qr_errcode_ = 0;
+  (void)service_.upkeep();  // renewed: a new expiry, nothing to tell
+  EXPECT_EQ(notices_.jobs.size(), 3u);
 }
 
 TEST_F(ChannelServiceTest, RetiringIsFinal) {

@@ -41,6 +41,19 @@ std::string webhook_body(const domain::WebhookJob& event) {
       .dump();
 }
 
+std::string webhook_body(const domain::ChannelNoticeJob& n) {
+  return nlohmann::json{{"event", n.notice},
+                        {"appid", n.appid},
+                        {"channel_id", n.channel_id},
+                        {"name", n.name},
+                        {"scene", n.scene},
+                        {"url", n.url},
+                        {"expires_at", n.expires_at},
+                        {"error", n.error},
+                        {"at", n.at}}
+      .dump();
+}
+
 JobRunner::JobRunner(domain::JobQueue& queue, domain::FollowerRepository& followers, wechat::AccountClients& clients,
                      wechat::HttpTransport& transport, const Clock& clock, JobRunnerOptions options)
     : queue_(queue), followers_(followers), clients_(clients), transport_(transport), clock_(clock), options_(std::move(options)) {}
@@ -63,14 +76,14 @@ void JobRunner::settle(const domain::Job& job, const Status& outcome, JobRunRepo
   ++report.retried;
 }
 
-Status JobRunner::post_webhook(const domain::Job& job, const domain::WebhookJob& event) {
+Status JobRunner::post_webhook(const domain::Job& job, std::string body) {
   if (options_.webhook_url.empty()) {
     return unexpected(ErrorCode::kFailedPrecondition, "no webhook URL is configured ([jobs] webhook_url)");
   }
   wechat::HttpCall call;
   call.method = "POST";
   call.url = options_.webhook_url;
-  call.body = webhook_body(event);
+  call.body = std::move(body);
   call.timeout = options_.webhook_timeout;
   const std::int64_t now = clock_.unix_seconds();
   call.headers = {{"Content-Type", "application/json"},
@@ -93,7 +106,9 @@ Result<JobRunReport> JobRunner::run_once() {
   std::map<std::string, std::vector<std::pair<domain::Job, std::string>>> profiling;  // by account
   for (const auto& job : jobs) {
     if (const auto* event = std::get_if<domain::WebhookJob>(&job.payload)) {
-      settle(job, post_webhook(job, *event), report);
+      settle(job, post_webhook(job, webhook_body(*event)), report);
+    } else if (const auto* notice = std::get_if<domain::ChannelNoticeJob>(&job.payload)) {
+      settle(job, post_webhook(job, webhook_body(*notice)), report);
     } else if (const auto* profile = std::get_if<domain::ProfileJob>(&job.payload)) {
       profiling[job.appid].emplace_back(job, profile->openid);
     } else {

@@ -54,6 +54,9 @@ struct JobRunReport {
 // The webhook's body (docs/api.md): one JSON object, its keys in alphabetical order, channel_id
 // null for an event without a channel.
 [[nodiscard]] std::string webhook_body(const domain::WebhookJob& event);
+// A channel notice's body: {at, appid, channel_id, error, event ("channel.expiring" or
+// "channel.renewal_failed"), expires_at, name, scene, url}, keys in order, signed as an event's.
+[[nodiscard]] std::string webhook_body(const domain::ChannelNoticeJob& notice);
 
 class JobRunner {
  public:
@@ -65,7 +68,7 @@ class JobRunner {
 
  private:
   void settle(const domain::Job& job, const Status& outcome, JobRunReport& report);
-  Status post_webhook(const domain::Job& job, const domain::WebhookJob& event);
+  Status post_webhook(const domain::Job& job, std::string body);
   // Reads the followers' profiles (unionid, tags) and stores them; `tag_names` is the account's tag
   // list, read once a run when a profile names a tag.
   Status fetch_profiles(const std::string& appid, const std::vector<std::string>& openids,

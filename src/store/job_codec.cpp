@@ -27,6 +27,11 @@ std::string encode_job(const domain::JobPayload& payload) {
               {"key", j.key},
               {"create_time", j.create_time}};
     }
+    Json operator()(const domain::ChannelNoticeJob& j) const {
+      return {{"notice", j.notice},         {"appid", j.appid}, {"channel_id", j.channel_id},
+              {"name", j.name},             {"scene", j.scene}, {"url", j.url},
+              {"expires_at", j.expires_at}, {"error", j.error}, {"at", j.at}};
+    }
   };
   return std::visit(Encode{}, payload).dump();
 }
@@ -47,6 +52,22 @@ Result<domain::JobPayload> decode_job(std::string_view kind, std::string_view pa
     if (it == j.end() || !it->is_number_integer()) return std::nullopt;
     return it->get<std::int64_t>();
   };
+  if (kind == "channel") {
+    domain::ChannelNoticeJob n;
+    const auto notice = text("notice"), appid = text("appid");
+    const auto id = number("channel_id"), expires = number("expires_at"), at = number("at");
+    if (!notice || !appid || !id || !expires || !at) return malformed("a field is missing");
+    n.notice = *notice;
+    n.appid = *appid;
+    n.channel_id = *id;
+    n.name = text("name").value_or("");
+    n.scene = text("scene").value_or("");
+    n.url = text("url").value_or("");
+    n.expires_at = *expires;
+    n.error = text("error").value_or("");
+    n.at = *at;
+    return domain::JobPayload(std::move(n));
+  }
   const auto openid = text("openid");
   if (!openid) return malformed("no openid");
   if (kind == "profile") return domain::JobPayload(domain::ProfileJob{*openid});

@@ -319,6 +319,8 @@ CREATE INDEX channels_by_owner ON channels (appid, owner, spend_cents);
 -- The last failed renewal of an evergreen code: when, and WeChat's words (cleared by a success).
 ALTER TABLE channels ADD COLUMN renewal_failed_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE channels ADD COLUMN renewal_error TEXT NOT NULL DEFAULT '';
+-- The expiry the account's backend was told of (webhook channel.expiring): once per expiry.
+ALTER TABLE channels ADD COLUMN expiry_noticed INTEGER NOT NULL DEFAULT 0;
 -- Per account: permanent codes made outside qrscene (entered by the operator), and the last time
 -- WeChat refused a new permanent code as over quota (45029).
 CREATE TABLE account_quota (

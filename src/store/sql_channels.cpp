@@ -71,7 +71,7 @@ namespace {
 constexpr std::string_view kChannelColumns =
     "SELECT id, appid, name, grp, owner, kind, scene, scene_is_int, ticket, url, expires_at, status, "
     "reply_subscribe, reply_scan, wechat_tag_id, evergreen, created_at, COALESCE(retired_at, 0), spend_cents, "
-    "renewal_failed_at, renewal_error FROM channels ";
+    "renewal_failed_at, renewal_error, expiry_noticed FROM channels ";
 
 domain::Channel read_channel(const Statement& q) {
   domain::Channel c;
@@ -96,6 +96,7 @@ domain::Channel read_channel(const Statement& q) {
   c.spend_cents = q.int64(18);
   c.renewal_failed_at = q.int64(19);
   c.renewal_error = q.text(20);
+  c.expiry_noticed = q.int64(21);
   return c;
 }
 
@@ -266,6 +267,14 @@ Status SqlStore::set_renewal_failure(std::int64_t id, std::int64_t at, std::stri
   QRSCENE_ASSIGN_OR_RETURN(auto up,
                            reader->prepare("UPDATE channels SET renewal_failed_at = ?, renewal_error = ? WHERE id = ?"));
   QRSCENE_TRY(up.bind(1, error.empty() ? 0 : at).bind(2, error).bind(3, id).run());
+  if (reader->changes() == 0) return unexpected(ErrorCode::kNotFound, fmt::format("no channel {}", id));
+  return {};
+}
+
+Status SqlStore::set_expiry_noticed(std::int64_t id, std::int64_t expires_at) {
+  auto reader = readers_->lease();
+  QRSCENE_ASSIGN_OR_RETURN(auto up, reader->prepare("UPDATE channels SET expiry_noticed = ? WHERE id = ?"));
+  QRSCENE_TRY(up.bind(1, expires_at).bind(2, id).run());
   if (reader->changes() == 0) return unexpected(ErrorCode::kNotFound, fmt::format("no channel {}", id));
   return {};
 }

@@ -75,4 +75,16 @@ Result<domain::JobCounts> SqlStore::job_counts(std::string_view appid) {
   return domain::JobCounts{q.int64(0), q.int64(1), q.int64(2), q.int64(3)};
 }
 
+Status SqlStore::enqueue_job(std::string_view appid, const domain::JobPayload& payload, std::int64_t run_after) {
+  auto reader = readers_->lease();
+  QRSCENE_ASSIGN_OR_RETURN(auto add, reader->prepare("INSERT INTO jobs (appid, kind, subject, payload, run_after, "
+                                                      "created_at) VALUES (?, ?, '', ?, ?, ?)"));
+  return add.bind(1, appid)
+      .bind(2, domain::job_kind(payload))
+      .bind(3, encode_job(payload))
+      .bind(4, run_after)
+      .bind(5, clock_.unix_seconds())
+      .run();
+}
+
 }  // namespace qrscene::store

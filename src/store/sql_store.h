@@ -147,6 +147,7 @@ class SqlStore : public domain::Ingestor,
   [[nodiscard]] Result<bool> permanent_scene_known(std::string_view appid, std::string_view scene) override;
   [[nodiscard]] Result<std::optional<std::string>> reusable_permanent_scene(std::string_view appid) override;
   [[nodiscard]] Status set_renewal_failure(std::int64_t id, std::int64_t at, std::string_view error) override;
+  [[nodiscard]] Status set_expiry_noticed(std::int64_t id, std::int64_t expires_at) override;
   [[nodiscard]] Result<QuotaRecord> quota_record(std::string_view appid) override;
   [[nodiscard]] Status set_external_permanent(std::string_view appid, std::int64_t count) override;
   [[nodiscard]] Status set_quota_refused(std::string_view appid, std::int64_t at) override;
@@ -160,6 +161,8 @@ class SqlStore : public domain::Ingestor,
   [[nodiscard]] Status retry_job(std::int64_t id, std::string_view error,
                                  std::optional<std::int64_t> run_after) override;
   [[nodiscard]] Result<domain::JobCounts> job_counts(std::string_view appid) override;
+  [[nodiscard]] Status enqueue_job(std::string_view appid, const domain::JobPayload& payload,
+                                   std::int64_t run_after) override;
 
   // domain::StatsRepository (sql_stats.cpp)
   [[nodiscard]] std::int64_t utc_offset_seconds() const noexcept override { return options_.utc_offset_seconds; }

@@ -700,6 +700,72 @@ TEST_P(SqlStoreTest, ChannelsReadBackAsWritten) {
   EXPECT_EQ(store_->channel(12345).error().code, ErrorCode::kNotFound);
 }
 
+// What channels keep beyond their rows (migration 8), on both databases: the quota record, a
+// renewal's failure, the expiry the backend was told of, retired permanent scenes to reuse, channel
+// notices as jobs, and follows through scenes no channel holds.
+TEST_P(SqlStoreTest, QuotaRenewalsNoticesAndUnknownScenesHoldOnBothDatabases) {
+  auto permanent = [&](std::string name, std::string scene) {
+    domain::Channel c;
+    c.appid = kAppId;
+    c.name = std::move(name);
+    c.kind = domain::ChannelKind::kPermanent;
+    c.scene = std::move(scene);
+    c.scene_is_int = true;
+    c.ticket = "T" + c.scene;
+    auto made = store_->create_channel(c);
+    EXPECT_TRUE(made) << made.error().to_string();
+    return made ? made->id : 0;
+  };
+  EXPECT_FALSE(*store_->reusable_permanent_scene(kAppId));
+  const auto twelve = permanent("twelve", "12"), five = permanent("five", "5");
+  permanent("three", "3");
+  ASSERT_TRUE(store_->set_status(twelve, domain::ChannelStatus::kRetired));
+  ASSERT_TRUE(store_->set_status(five, domain::ChannelStatus::kRetired));
+  EXPECT_EQ(*store_->reusable_permanent_scene(kAppId), std::optional<std::string>("5"));  // 5 before 12
+  permanent("five again", "5");
+  EXPECT_EQ(*store_->reusable_permanent_scene(kAppId), std::optional<std::string>("12"));
+
+  EXPECT_EQ(store_->quota_record(kAppId)->external, 0);
+  ASSERT_TRUE(store_->set_external_permanent(kAppId, 30));
+  ASSERT_TRUE(store_->set_quota_refused(kAppId, kT0));
+  EXPECT_EQ(store_->quota_record(kAppId)->external, 30);
+  EXPECT_EQ(store_->quota_record(kAppId)->refused_at, kT0);
+  ASSERT_TRUE(store_->set_quota_refused(kAppId, 0));
+  EXPECT_EQ(store_->quota_record(kAppId)->refused_at, 0);
+  EXPECT_EQ(store_->quota_record(kAppId)->external, 30);
+
+  const auto temp = channel("screen", "100009", "TS");
+  ASSERT_TRUE(store_->set_renewal_failure(temp.id, kT0 + 5, "errcode 45009"));
+  ASSERT_TRUE(store_->set_expiry_noticed(temp.id, kT0 + 600));
+  EXPECT_EQ(store_->channel(temp.id)->renewal_failed_at, kT0 + 5);
+  EXPECT_EQ(store_->channel(temp.id)->renewal_error, "errcode 45009");
+  EXPECT_EQ(store_->channel(temp.id)->expiry_noticed, kT0 + 600);
+  ASSERT_TRUE(store_->set_ticket(temp.id, "TS2", "http://weixin.qq.com/q/s2", kT0 + 999));
+  EXPECT_EQ(store_->channel(temp.id)->renewal_failed_at, 0);  // a renewal that worked ends the failure
+  EXPECT_EQ(store_->channel(temp.id)->renewal_error, "");
+
+  const domain::ChannelNoticeJob notice{"channel.expiring", kAppId, temp.id, "screen", "100009", "http://x/q",
+                                        kT0 + 999, "", kT0};
+  ASSERT_TRUE(store_->enqueue_job(kAppId, notice, kT0));
+  auto jobs = store_->claim_jobs(kT0, 10, 600);
+  ASSERT_TRUE(jobs);
+  ASSERT_EQ(jobs->size(), 1U);
+  EXPECT_EQ((*jobs)[0].payload, domain::JobPayload(notice));
+
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o-out", kT0, "made-elsewhere", "")));
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o-out2", kT0 + 1, "made-elsewhere", "")));
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o-login", kT0 + 2, "qrl_0123456789abcdef", "")));
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o-search", kT0 + 3, "", "")));
+  ASSERT_TRUE(store_->catch_up(kWait));
+  auto unknown = store_->unknown_scene_follows(kAppId, kDay0, kDay0);
+  ASSERT_TRUE(unknown) << unknown.error().to_string();
+  ASSERT_EQ(unknown->size(), 1U);
+  EXPECT_EQ((*unknown)[0].day, kDay0);
+  EXPECT_EQ((*unknown)[0].scene, "made-elsewhere");
+  EXPECT_EQ((*unknown)[0].follows, 2);
+  EXPECT_TRUE(store_->unknown_scene_follows(kAppId, kDay0 + 1, kDay0 + 2)->empty());
+}
+
 TEST_P(SqlStoreTest, JobsAreClaimedRetriedAndFinished) {
   reopen(512, /*forward=*/true);
   const auto c = channel("A", "a", "TA", 134);

@@ -1,8 +1,11 @@
 // Channels as a marketer meets them, end to end against the simulator (issue 27): what a follower
 // sees of a channel's replies, codes that are about to die or fail to renew, the permanent quota as
 // WeChat counts it, attribution as of the event's time, reconciliation, and the fraud signals.
+#include <algorithm>
+
 #include "base/encoding.h"
 #include "base/strings.h"
+#include "service/job_runner.h"
 #include "service_sim_fixture.h"
 
 namespace qrscene {
@@ -91,6 +94,25 @@ TEST_F(ServiceSimTest, CodesAboutToDieAndFailedRenewalsAreShownAheadOfTime) {
   EXPECT_THAT(runtime_->metrics_text(), HasSubstr("qrscene_channels_renewal_failing 1\n"));
   EXPECT_THAT(runtime_->metrics_text(), HasSubstr("qrscene_channel_renewal_failures_total 1\n"));
   EXPECT_THAT(runtime_->metrics_text(), HasSubstr("qrscene_channels_expiring 2\n"));
+  // The backend hears of it too, signed like an event's webhook: the flyer will die, the screen's
+  // renewal fails.
+  (void)runtime_->upkeep();  // the screen is now a code that will die as well
+  ASSERT_TRUE(runtime_->run_jobs());
+  {
+    std::lock_guard lock(hook_mu_);
+    std::vector<std::string> told;
+    for (const auto& h : hooks_) {
+      EXPECT_EQ(h.signature, service::webhook_signature("hook-secret", std::stoll(h.timestamp), h.body));
+      const auto j = nlohmann::json::parse(h.body);
+      told.push_back(j["event"].get<std::string>() + ":" + std::to_string(j["channel_id"].get<std::int64_t>()));
+    }
+    std::vector<std::string> expected = {"channel.expiring:" + std::to_string(printed->id),
+                                         "channel.expiring:" + std::to_string(screen->id),
+                                         "channel.renewal_failed:" + std::to_string(screen->id)};
+    std::sort(told.begin(), told.end());
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(told, expected);
+  }
 
   sim_->clear_faults();
   const auto renewed = runtime_->upkeep();

@@ -151,6 +151,12 @@ class FakeChannelRepository final : public domain::ChannelRepository {
     c.renewal_error = std::string(error);
     return {};
   }
+  Status set_expiry_noticed(std::int64_t id, std::int64_t expires_at) override {
+    std::lock_guard lock(mu_);
+    QRSCENE_TRY(take_failure());
+    channels_.at(id).expiry_noticed = expires_at;
+    return {};
+  }
   Result<QuotaRecord> quota_record(std::string_view appid) override {
     std::lock_guard lock(mu_);
     QRSCENE_TRY(take_failure());
