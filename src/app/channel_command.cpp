@@ -34,7 +34,44 @@ struct ChannelArgs {
   bool evergreen = false;
   double spend = -1;
   std::size_t chunk = 50;
+  std::int64_t external = -1;  // quota: permanent codes made outside qrscene
 };
+
+// The permanent quota as WeChat counts it; with --external, the codes made elsewhere first.
+int run_quota(Api& api, const ChannelArgs& a) {
+  std::optional<Json> q;
+  if (a.external >= 0) {
+    q = api.json("PUT", "/api/v1/quota", Json{{"external", a.external}}.dump());
+  } else {
+    q = api.json("GET", "/api/v1/quota");
+  }
+  if (!q) return 1;
+  if (a.remote.json) {
+    fmt::print("{}\n", q->dump(2));
+    return 0;
+  }
+  fmt::print("permanent codes: {} used of {} ({} by qrscene, {} made elsewhere), {} left\n",
+             (*q)["used"].get<std::int64_t>(), (*q)["limit"].get<std::int64_t>(), (*q)["made"].get<std::int64_t>(),
+             (*q)["external"].get<std::int64_t>(), (*q)["left"].get<std::int64_t>());
+  if (!(*q)["wechat_refused_at"].is_null()) {
+    fmt::print("WeChat refused a new permanent code as over quota (45029) at {}: reuse a retired permanent "
+               "scene, or make temporary channels\n",
+               (*q)["wechat_refused_at"].get<std::int64_t>());
+  }
+  return 0;
+}
+
+// What a marketer must act on: a code that will die, a renewal that fails.
+void print_attention(const Json& c) {
+  if (c.value("expiry_warning", false)) {
+    fmt::print("warning: the code dies in {} h and will not be renewed: print a new one or make it evergreen\n",
+               c["expires_in_seconds"].get<std::int64_t>() / 3600);
+  }
+  if (c.contains("renewal_failure") && c["renewal_failure"].is_object()) {
+    fmt::print("renewal failing since {}: {}\n", c["renewal_failure"]["at"].get<std::int64_t>(),
+               str(c["renewal_failure"]["error"]));
+  }
+}
 
 int run_channel(ChannelArgs& a) {
   auto api = Api::connect(a.remote);
@@ -72,6 +109,7 @@ int run_channel(ChannelArgs& a) {
     }
     return 0;
   }
+  if (a.action == "quota") return run_quota(*api, a);
   if (a.action == "import") {
     std::size_t created = 0;
     std::vector<std::string> errors;
@@ -97,6 +135,7 @@ int run_channel(ChannelArgs& a) {
   print_table(kChannelHead, {channel_row(*c)});
   fmt::print("url: {}\nreply on follow: {}\nreply on scan: {}\n", str((*c)["url"]), (*c)["on_subscribe"].dump(),
              (*c)["on_scan"].dump());
+  print_attention(*c);
   return 0;
 }
 
@@ -131,6 +170,10 @@ void configure_channel_command(CLI::App& command, std::function<int()>& run) {
                                       "reply_subscribe,reply_scan,tag,spend_cents")
       ->required();
   import->add_option("--chunk", a->chunk, "rows per request")->check(CLI::Range(1, 1000));
+  auto* quota = command.add_subcommand("quota", "the permanent-code quota as WeChat counts it");
+  add_remote_options(*quota, a->remote);
+  quota->add_option("--external", a->external, "set the permanent codes made outside qrscene (WeChat counts them)")
+      ->check(CLI::Range(0, 100'000));
   for (auto* sub : command.get_subcommands({})) {
     sub->callback([a, sub] { a->action = sub->get_name(); });
   }

@@ -81,6 +81,11 @@ grep -q "地铁海报 *线下 *小李 *permanent *1 *active *3 *0 *3" "$work/lis
 "$qrscene" channel pause "$id" | grep paused >/dev/null || fail "pause"
 "$qrscene" channel resume "$id" | grep active >/dev/null || fail "resume"
 "$qrscene" channel show "$id" | grep "欢迎 {channel}" >/dev/null || fail "show"
+# The permanent quota, with codes made outside qrscene entered.
+"$qrscene" channel quota --external 40 | grep -q "permanent codes: 41 used of 100000 (1 by qrscene, 40 made elsewhere), 99959 left" \
+  || fail "channel quota --external: $("$qrscene" channel quota)"
+set +e; "$qrscene" channel quota --external -1 >/dev/null 2>&1; code=$?; set -e
+[ "$code" = 2 ] || fail "channel quota --external -1: exit $code"
 
 # Import: good rows kept, the bad one reported by its line, exit 1.
 printf 'name,group,owner,kind\n门店A,门店,小王,temporary\n,门店,小王,temporary\n门店B,门店,小张,permanent\n' >"$work/import.csv"
