@@ -431,6 +431,21 @@ net::HttpResponse AdminApi::qr_zip(net::HttpRequest& r) {
   if (format != "png" && format != "svg") return error_response(field_error("format", "must be png or svg"));
   auto style = style_from(r);
   if (!style) return error_response(style.error());
+  if (style->size > kMaxBundleSize) {
+    return error_response(field_error(
+        "size", fmt::format("at most {} pixels in a ZIP (one channel's qr.png goes larger)", kMaxBundleSize)));
+  }
+  // One ZIP at a time: up to 2,000 codes are real work on the pool the other requests share.
+  if (bundling_.exchange(true)) {
+    net::HttpResponse busy = error_response(
+        Error{ErrorCode::kResourceExhausted, "another ZIP of codes is being made: retry in a minute"});
+    busy.headers.emplace_back("Retry-After", "60");
+    return busy;
+  }
+  struct Done {
+    std::atomic<bool>& flag;
+    ~Done() { flag.store(false); }
+  } done{bundling_};
   auto list = channels_.list(*appid);
   if (!list) return error_response(list.error());
   // A retired code is dead: in the ZIP only when asked for by status.

@@ -11,6 +11,7 @@
 // Thread safety: handlers may run concurrently.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -74,6 +75,7 @@ class AdminApi {
   domain::JobQueue& jobs_;
   wechat::AccountClients& clients_;
   const Clock& clock_;
+  std::atomic<bool> bundling_{false};  // a ZIP of codes is being made (one at a time)
 };
 
 }  // namespace qrscene::service

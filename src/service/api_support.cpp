@@ -143,11 +143,16 @@ std::optional<std::string> Fields::text(const std::string& key) {
 
 std::optional<std::int64_t> Fields::integer(const std::string& key) {
   if (!j_.contains(key) || j_.at(key).is_null()) return std::nullopt;
-  if (!j_.at(key).is_number_integer()) {
+  const auto& v = j_.at(key);
+  if (!v.is_number_integer()) {
     problem(key, "must be an integer");
     return std::nullopt;
   }
-  return j_.at(key).get<std::int64_t>();
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+    problem(key, "is too large");  // read as a signed number it would come out negative
+    return std::nullopt;
+  }
+  return v.get<std::int64_t>();
 }
 
 std::optional<bool> Fields::boolean(const std::string& key) {

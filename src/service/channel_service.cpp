@@ -4,6 +4,8 @@
 
 #include <iterator>
 
+#include "service/api_support.h"
+
 namespace qrscene::service {
 
 using domain::ChannelKind;
@@ -16,6 +18,8 @@ ChannelService::ChannelService(domain::ChannelRepository& channels, wechat::Acco
 namespace {
 
 constexpr std::int64_t kMaxExpireSeconds = 2'592'000;  // 30 days, WeChat's maximum
+// A channel's name, group and owner: they go into reports, file names and webhook bodies.
+constexpr std::size_t kMaxLabelBytes = 200;
 
 // What WeChat is asked for a channel's code (a scene already checked by domain::check_scene).
 wechat::QrRequest qr_request(ChannelKind kind, const std::string& scene, bool scene_is_int,
@@ -87,21 +91,24 @@ Result<std::pair<std::string, bool>> ChannelService::choose_scene(const ChannelS
 }
 
 Result<wechat::QrTicket> ChannelService::ask_for_code(wechat::ApiClient& client, const ChannelSpec& spec,
-                                                       const std::pair<std::string, bool>& scene) {
+                                                       const std::pair<std::string, bool>& scene, bool known) {
   auto ticket = client.create_qrcode(qr_request(spec.kind, scene.first, scene.second, spec.expire_seconds));
   if (spec.kind != ChannelKind::kPermanent) return ticket;
   if (!ticket && ticket.error().detail == kWeChatQuotaSpent) {
-    // WeChat is the judge of its quota: codes made elsewhere count too. Remembered, and shown.
-    QRSCENE_TRY(channels_.set_quota_refused(spec.appid, clock_.unix_seconds()));
+    // WeChat is the judge of its quota: codes made elsewhere count too. Remembered, and shown (when
+    // the store cannot remember it, the answer still says what WeChat said).
+    (void)channels_.set_quota_refused(spec.appid, clock_.unix_seconds());
     return Error{ErrorCode::kResourceExhausted,
                  fmt::format("WeChat refused a new permanent code ({}): the account's {} are used up, counting codes "
                              "made outside qrscene. Reuse a retired permanent scene, or make a temporary channel",
                              kWeChatQuotaSpent, domain::kPermanentQuota),
                  kWeChatQuotaSpent};
   }
-  if (ticket) {
-    QRSCENE_ASSIGN_OR_RETURN(auto record, channels_.quota_record(spec.appid));
-    if (record.refused_at != 0) QRSCENE_TRY(channels_.set_quota_refused(spec.appid, 0));  // WeChat made one after all
+  if (ticket && !known) {
+    // WeChat made a code that counts against its quota after all: the refusal is over (best effort).
+    if (auto record = channels_.quota_record(spec.appid); record && record->refused_at != 0) {
+      (void)channels_.set_quota_refused(spec.appid, 0);
+    }
   }
   return ticket;
 }
@@ -122,6 +129,12 @@ Result<domain::Channel> ChannelService::update(std::int64_t id, const ChannelEdi
   }
   std::vector<Error> problems;
   if (edit.name && edit.name->empty()) problems.push_back(field_error("name", "must not be empty"));
+  for (const auto& [field, text] : {std::pair{"name", &edit.name}, std::pair{"group", &edit.group},
+                                    std::pair{"owner", &edit.owner}}) {
+    if (*text && (*text)->size() > kMaxLabelBytes) {
+      problems.push_back(field_error(field, fmt::format("at most {} bytes, got {}", kMaxLabelBytes, (*text)->size())));
+    }
+  }
   if (edit.evergreen && *edit.evergreen && c.kind == ChannelKind::kPermanent) {
     problems.push_back(field_error("evergreen", "only temporary codes expire; a permanent code needs no renewal"));
   }
@@ -162,6 +175,12 @@ Result<domain::Channel> ChannelService::update(std::int64_t id, const ChannelEdi
 Result<domain::Channel> ChannelService::create(const ChannelSpec& spec) {
   std::vector<Error> problems;
   if (spec.name.empty()) problems.push_back(field_error("name", "required"));
+  for (const auto& [field, text] : {std::pair{"name", &spec.name}, std::pair{"group", &spec.group},
+                                    std::pair{"owner", &spec.owner}}) {
+    if (text->size() > kMaxLabelBytes) {
+      problems.push_back(field_error(field, fmt::format("at most {} bytes, got {}", kMaxLabelBytes, text->size())));
+    }
+  }
   if (spec.kind == ChannelKind::kPermanent && spec.evergreen) {
     problems.push_back(field_error("evergreen", "only temporary codes expire; a permanent code needs no renewal"));
   }
@@ -182,8 +201,9 @@ Result<domain::Channel> ChannelService::create(const ChannelSpec& spec) {
 
   std::lock_guard lock(create_mu_);
   QRSCENE_ASSIGN_OR_RETURN(auto scene, choose_scene(spec));
+  bool known = false;  // a permanent scene WeChat counted already: making its code again costs no quota
   if (spec.kind == ChannelKind::kPermanent) {
-    QRSCENE_ASSIGN_OR_RETURN(bool known, channels_.permanent_scene_known(spec.appid, scene.first));
+    QRSCENE_ASSIGN_OR_RETURN(known, channels_.permanent_scene_known(spec.appid, scene.first));
     QRSCENE_ASSIGN_OR_RETURN(QuotaMeter meter, quota(spec.appid));
     if (!known && meter.used >= domain::kPermanentQuota) {
       return unexpected(ErrorCode::kResourceExhausted,
@@ -208,7 +228,7 @@ Result<domain::Channel> ChannelService::create(const ChannelSpec& spec) {
     QRSCENE_ASSIGN_OR_RETURN(tag_id, find_or_create_tag(*client, spec.tag));
   }
 
-  QRSCENE_ASSIGN_OR_RETURN(auto ticket, ask_for_code(*client, spec, scene));
+  QRSCENE_ASSIGN_OR_RETURN(auto ticket, ask_for_code(*client, spec, scene, known));
 
   domain::Channel c;
   c.appid = spec.appid;
@@ -296,10 +316,12 @@ void ChannelService::renew(const domain::Channel& c, UpkeepReport& report) {
   // told of the first failure in a row.
   report.failed.push_back(c.id);
   report.errors.push_back(fmt::format("channel {} ({}): renewal failed: {}", c.id, c.name, renewed.error().message));
-  if (auto noted = channels_.set_renewal_failure(c.id, clock_.unix_seconds(), renewed.error().message); !noted) {
+  // What the channel, the dashboard and the webhook show: WeChat's reason, never a database's text.
+  const std::string reason = public_error(renewed.error()).message;
+  if (auto noted = channels_.set_renewal_failure(c.id, clock_.unix_seconds(), reason); !noted) {
     report.errors.push_back(noted.error().message);
   }
-  if (c.renewal_failed_at == 0) notify(c, "channel.renewal_failed", renewed.error().message, report);
+  if (c.renewal_failed_at == 0) notify(c, "channel.renewal_failed", reason, report);
 }
 
 UpkeepReport ChannelService::upkeep() {
@@ -315,8 +337,10 @@ UpkeepReport ChannelService::upkeep() {
     // A code that will die: the backend is told once per expiry (the dashboard and the API say so
     // whenever asked).
     if (outlook(c).warn && c.expiry_noticed != c.expires_at) {
-      notify(c, "channel.expiring", "", report);
-      if (auto noted = channels_.set_expiry_noticed(c.id, c.expires_at); !noted) {
+      // Remembered first: a store that cannot remember it does not send it again every minute.
+      if (auto noted = channels_.set_expiry_noticed(c.id, c.expires_at); noted) {
+        notify(c, "channel.expiring", "", report);
+      } else {
         report.errors.push_back(noted.error().message);
       }
     }

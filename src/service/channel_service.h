@@ -117,7 +117,7 @@ class ChannelService {
   void notify(const domain::Channel& channel, std::string_view notice, std::string error, UpkeepReport& report);
   // The code from WeChat; a permanent one refused as over quota is remembered (set_quota_refused).
   Result<wechat::QrTicket> ask_for_code(wechat::ApiClient& client, const ChannelSpec& spec,
-                                        const std::pair<std::string, bool>& scene);
+                                        const std::pair<std::string, bool>& scene, bool known);
 
   domain::ChannelRepository& channels_;
   wechat::AccountClients& clients_;

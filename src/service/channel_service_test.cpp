@@ -155,27 +155,41 @@ TEST_F(ChannelServiceTest, ANewPermanentChannelReusesARetiredSceneBeforeSpending
 }
 
 TEST_F(ChannelServiceTest, WeChatsQuotaRefusalIsRememberedAndCodesMadeElsewhereCount) {
+  ChannelSpec seven = spec("seven", ChannelKind::kPermanent);
+  seven.scene = "7";
+  auto retired = service_.create(seven);
+  ASSERT_TRUE(retired);
+  ASSERT_TRUE(service_.set_status(retired->id, ChannelStatus::kRetired));
   auto external = service_.set_external_codes("wx1", 40);
   ASSERT_TRUE(external);
-  EXPECT_EQ(external->used, 40);
-  EXPECT_EQ(external->left, domain::kPermanentQuota - 40);
+  EXPECT_EQ(external->used, 41);
+  EXPECT_EQ(external->left, domain::kPermanentQuota - 41);
   EXPECT_FALSE(service_.set_external_codes("wx1", -1));
   qr_errcode_ = 45029;  // WeChat counts codes qrscene never heard of
-  auto refused = service_.create(spec("over", ChannelKind::kPermanent));
+  ChannelSpec over = spec("over", ChannelKind::kPermanent);
+  over.scene = "50";
+  auto refused = service_.create(over);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
   EXPECT_EQ(refused.error().detail, 45029);
   const auto meter = service_.quota("wx1");
   EXPECT_EQ(meter->refused_at, clock_.unix_seconds());
   EXPECT_EQ(meter->left, 0);
-  EXPECT_EQ(meter->used, 40);
+  EXPECT_EQ(meter->used, 41);
   qr_errcode_ = 0;
-  ASSERT_TRUE(service_.create(spec("after all", ChannelKind::kPermanent)));
+  auto reused = service_.create(spec("reused", ChannelKind::kPermanent));  // scene 7: no quota spent
+  ASSERT_TRUE(reused);
+  EXPECT_EQ(reused->scene, "7");
+  EXPECT_EQ(service_.quota("wx1")->refused_at, clock_.unix_seconds());  // so it says nothing of the quota
+  ChannelSpec fresh = spec("after all", ChannelKind::kPermanent);
+  fresh.scene = "60";
+  ASSERT_TRUE(service_.create(fresh));
   EXPECT_EQ(service_.quota("wx1")->refused_at, 0);
 }
 
 TEST_F(ChannelServiceTest, EveryBadFieldOfASpecIsNamedAtOnce) {
   ChannelSpec bad = spec("");
+  bad.group = std::string(201, 'g');
   bad.expire_seconds = 10;
   bad.spend_cents = -1;
   bad.on_subscribe.kind = domain::ReplyChoice::Kind::kNews;
@@ -184,7 +198,7 @@ TEST_F(ChannelServiceTest, EveryBadFieldOfASpecIsNamedAtOnce) {
   EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
   std::vector<std::string> fields;
   for (const auto& f : refused.error().fields) fields.push_back(f.field);
-  EXPECT_THAT(fields, ElementsAre("name", "expire_seconds", "spend_cents", "on_subscribe"));
+  EXPECT_THAT(fields, ElementsAre("name", "group", "expire_seconds", "spend_cents", "on_subscribe"));
   EXPECT_EQ(transport_.count(), 0u);
 }
 
@@ -268,6 +282,23 @@ TEST_F(ChannelServiceTest, TheBackendIsToldOnceOfACodeThatWillDieAndOfARenewalTh
   qr_errcode_ = 0;
   (void)service_.upkeep();  // renewed: a new expiry, nothing to tell
   EXPECT_EQ(notices_.jobs.size(), 3u);
+}
+
+// A renewal that failed in the store, not at WeChat: the channel and the webhook get no database text.
+TEST_F(ChannelServiceTest, ARenewalFailureShowsNoDatabaseText) {
+  ChannelSpec screen = spec("screen");
+  screen.evergreen = true;
+  screen.expire_seconds = 3600;
+  auto made = service_.create(screen);
+  ASSERT_TRUE(made);
+  repo_.fail_set_ticket = Error{ErrorCode::kUnavailable, "sqlite: UPDATE channels SET ticket = ?: database is locked"};
+  const UpkeepReport report = service_.upkeep();
+  EXPECT_THAT(report.failed, ElementsAre(made->id));
+  const std::string shown = service_.show(made->id)->renewal_error;
+  EXPECT_THAT(shown, ::testing::Not(HasSubstr("sqlite")));
+  EXPECT_THAT(shown, HasSubstr("retry"));
+  const auto& notice = std::get<domain::ChannelNoticeJob>(notices_.jobs.back().payload);
+  EXPECT_EQ(notice.error, shown);
 }
 
 TEST_F(ChannelServiceTest, RetiringIsFinal) {

@@ -21,6 +21,7 @@
 namespace qrscene::service {
 
 inline constexpr std::size_t kMaxBundleChannels = 2'000;
+inline constexpr int kMaxBundleSize = 1'024;  // pixels of each code in a ZIP
 
 // A file name for a channel's code: "<id>-<name>.<ext>", with / \ : * ? " < > | and control
 // characters replaced by '_' and the name cut to 80 bytes on a UTF-8 boundary.

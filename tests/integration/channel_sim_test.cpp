@@ -144,6 +144,10 @@ TEST_F(ServiceSimTest, ThePermanentQuotaIsWhatWeChatSaysAndRetiredScenesAreReuse
   auto bad = api("PUT", quota, R"({"external": -3})");
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400U);
+  auto huge = api("PUT", quota, R"({"external": 18446744073709551615})");  // not -1 read as signed
+  ASSERT_TRUE(huge);
+  EXPECT_EQ(huge->status, 400U);
+  EXPECT_THAT(huge->body, HasSubstr("external: is too large"));
 
   sim::ApiFault spent;
   spent.path = "/cgi-bin/qrcode/create";
@@ -191,6 +195,10 @@ TEST_F(ServiceSimTest, AFilterOfTheChannelListDownloadsAsOneZip) {
   auto bad = api("GET", fmt::format("/api/v1/channels/qr.zip?appid={}&format=gif", kPlainApp));
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400U);
+  auto large = api("GET", fmt::format("/api/v1/channels/qr.zip?appid={}&size=2000", kPlainApp));
+  ASSERT_TRUE(large);
+  EXPECT_EQ(large->status, 400U);  // 2,000 codes of 2,000 px each would hold the pool for minutes
+  EXPECT_THAT(large->body, HasSubstr("at most 1024 pixels in a ZIP"));
 }
 
 // A permanent scene reused by a new channel keeps its ticket. A push from before the move, delivered

@@ -24,6 +24,7 @@ class FakeChannelRepository final : public domain::ChannelRepository {
 
   std::int64_t permanent_used_elsewhere = 0;
   std::optional<Error> fail_next;
+  std::optional<Error> fail_set_ticket;  // every set_ticket fails so while set
 
   Result<domain::Channel> create_channel(domain::Channel c) override {
     std::lock_guard lock(mu_);
@@ -87,6 +88,7 @@ class FakeChannelRepository final : public domain::ChannelRepository {
   Status set_ticket(std::int64_t id, std::string_view ticket, std::string_view url, std::int64_t expires_at) override {
     std::lock_guard lock(mu_);
     QRSCENE_TRY(take_failure());
+    if (fail_set_ticket) return *fail_set_ticket;
     auto& c = channels_.at(id);
     c.ticket = std::string(ticket);
     c.url = std::string(url);
