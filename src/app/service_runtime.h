@@ -118,6 +118,7 @@ class ServiceRuntime {
   std::unique_ptr<net::HttpServer> server_;
   std::vector<std::thread> io_threads_;
   std::atomic<std::int64_t> renewal_failures_{0};  // since start (qrscene_channel_renewal_failures_total)
+  std::atomic<std::int64_t> renewal_failing_{0}, expiring_{0};  // as the last upkeep left them
   std::thread loop_thread_;
   std::mutex loop_mu_;
   std::condition_variable loop_wake_;

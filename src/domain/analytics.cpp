@@ -215,7 +215,8 @@ std::vector<Burst> find_bursts(std::span<const SeriesPoint> series, const BurstR
   std::size_t first = 0;  // the first bucket with a follow
   while (first < series.size() && series[first].counters.new_follows == 0) ++first;
   for (std::size_t i = first + std::max<std::size_t>(rule.warmup, 1); i < series.size(); ++i) {
-    const std::size_t from = std::max(first, i > rule.window ? i - rule.window : std::size_t{0});
+    const std::size_t window = std::max<std::size_t>(rule.window, 1);
+    const std::size_t from = std::max(first, i > window ? i - window : std::size_t{0});
     double sum = 0, squares = 0;
     for (std::size_t j = from; j < i; ++j) {
       const auto v = static_cast<double>(series[j].counters.new_follows);

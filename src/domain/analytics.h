@@ -93,7 +93,7 @@ struct Costs {
 // quiet window's sd of 0 does not make every change a burst). The first `warmup` buckets after the
 // first follow are not judged: a launch is not a burst, and there is nothing to compare it with.
 struct BurstRule {
-  std::size_t window = 7;
+  std::size_t window = 7;  // at least 1 (0 is taken as 1)
   std::size_t warmup = 3;
   double factor = 3.0;
   double deviations = 4.0;

@@ -59,15 +59,16 @@ class ChannelRepository {
   // The highest int scene in [low, high] any channel of the account ever had (0 when none).
   [[nodiscard]] virtual Result<std::int64_t> highest_int_scene(std::string_view appid, std::int64_t low,
                                                                std::int64_t high) = 0;
-  // Distinct permanent scenes the account ever created: what WeChat counts against 100,000.
+  // Distinct permanent scenes qrscene ever created for the account: its part of WeChat's 100,000
+  // (codes made elsewhere are in quota_record).
   [[nodiscard]] virtual Result<std::int64_t> permanent_scenes_used(std::string_view appid) = 0;
   // Which channel the scene meant at `at` (Unix seconds); now: the live channel holding it.
   [[nodiscard]] virtual Result<std::optional<std::int64_t>> scene_meant(std::string_view appid,
                                                                         std::string_view scene, std::int64_t at) = 0;
   // Whether a permanent code with this scene was ever created (reusing it costs no quota).
   [[nodiscard]] virtual Result<bool> permanent_scene_known(std::string_view appid, std::string_view scene) = 0;
-  // The lowest int scene of a retired permanent channel that no live channel holds: reusing it
-  // costs none of WeChat's quota.
+  // The int scene of a retired permanent channel that no live channel holds, retired longest ago
+  // (then the lowest): reusing it costs none of WeChat's quota.
   [[nodiscard]] virtual Result<std::optional<std::string>> reusable_permanent_scene(std::string_view appid) = 0;
   // A renewal that failed at `at` with `error`; an empty error clears it (the renewal worked).
   [[nodiscard]] virtual Status set_renewal_failure(std::int64_t id, std::int64_t at, std::string_view error) = 0;

@@ -7,7 +7,6 @@
 #include <array>
 #include <cctype>
 #include <mutex>
-#include <sstream>
 #include <unordered_set>
 
 #include "base/encoding.h"
@@ -425,7 +424,7 @@ asio::awaitable<void> serve_connection(std::shared_ptr<State> state, typename Pr
     if (ec || !again) break;
   }
 
-  stream->socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream->socket().shutdown(asio::socket_base::shutdown_send, ec);
   stream->close();
   state->connections.fetch_sub(1);
   state->untrack(conn);

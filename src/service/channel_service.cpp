@@ -285,7 +285,8 @@ ExpiryOutlook ChannelService::outlook(const domain::Channel& c) const {
   ExpiryOutlook o;
   if (c.kind != ChannelKind::kTemporary || c.expires_at == 0 || c.status == ChannelStatus::kRetired) return o;
   o.expires_in = c.expires_at - clock_.unix_seconds();
-  const bool dies = !c.evergreen || c.renewal_failed_at != 0;
+  // Paused codes are not renewed either (upkeep leaves them alone).
+  const bool dies = !c.evergreen || c.renewal_failed_at != 0 || c.status == ChannelStatus::kPaused;
   o.warn = dies && c.status != ChannelStatus::kExpired && *o.expires_in <= options_.warn_ahead_seconds;
   return o;
 }
@@ -356,6 +357,16 @@ UpkeepReport ChannelService::upkeep() {
         report.errors.push_back(flagged.error().message);
       }
     }
+  }
+  // The channels as the pass left them, for /metrics (read here, on the upkeep's thread, not on a
+  // scrape's I/O thread).
+  if (auto after = channels_.channels(""); after) {
+    for (const auto& c : *after) {
+      if (c.status != ChannelStatus::kRetired && c.renewal_failed_at != 0) ++report.renewal_failing;
+      if (outlook(c).warn) ++report.expiring;
+    }
+  } else {
+    report.errors.push_back(after.error().message);
   }
   return report;
 }

@@ -5,10 +5,12 @@
 // before they expire, other temporary codes flagged expired once they have.
 //
 // Scenes: permanent int scenes are 1..100000, temporary int scenes 100001 and up (domain/channel.h).
-// A permanent channel with no scene given reuses the lowest retired permanent int scene no live
-// channel holds, which costs none of WeChat's quota (attribution stays right: it goes by the
-// scene's history as of each event's time); otherwise scenes are allocated one above the highest
-// the account ever used, so a retired temporary scene is never handed out again by accident.
+// A permanent channel with no scene given reuses the retired permanent int scene no live channel
+// holds that was retired longest ago, which costs none of WeChat's quota, as the seeds advise. The
+// scene keeps its ticket: events from before the move stay the old channel's, but a poster of the
+// old channel still up is now the new channel's (give a scene to avoid that). Otherwise scenes are
+// allocated one above the highest the account ever used, so a retired temporary scene is never
+// handed out again by accident.
 // Re-creating a permanent scene WeChat already knows costs no quota.
 //
 // Errors: kInvalidArgument for a bad spec (every problem named); kAlreadyExists when a live
@@ -57,7 +59,7 @@ struct ChannelEdit {
 
 struct ChannelServiceOptions {
   std::int64_t renew_ahead_seconds = 86'400;  // evergreen codes are renewed a day before expiry
-  std::int64_t warn_ahead_seconds = 259'200;  // a code that will die is flagged 3 days before
+  std::int64_t warn_ahead_seconds = 259'200;  // a code that will die is flagged this long before (3 days)
 };
 
 // What a marketer must know of a temporary code before it dies: the seconds it has left, and
@@ -86,7 +88,10 @@ struct UpkeepReport {
   std::vector<std::int64_t> renewed;
   std::vector<std::int64_t> failed;  // renewals that failed, noted on the channel
   std::vector<std::int64_t> expired;
-  std::vector<std::string> errors;  // renewals that failed (retried at the next upkeep)
+  // After the pass: evergreen codes whose last renewal failed, and codes ExpiryOutlook warns of.
+  std::int64_t renewal_failing = 0;
+  std::int64_t expiring = 0;
+  std::vector<std::string> errors;  // what went wrong: renewals (tried again next time), notices, the store
 };
 
 class ChannelService {

@@ -143,7 +143,7 @@ TEST_F(ChannelServiceTest, ANewPermanentChannelReusesARetiredSceneBeforeSpending
   auto made = service_.create(poster);
   ASSERT_TRUE(made);
   ASSERT_TRUE(service_.set_status(made->id, ChannelStatus::kRetired));
-  repo_.permanent_used_elsewhere = domain::kPermanentQuota - 1;  // with scene 7: the quota is spent
+  ASSERT_TRUE(service_.set_external_codes("wx1", domain::kPermanentQuota - 1));  // with scene 7: spent
   EXPECT_EQ(service_.quota("wx1")->left, 0);
   auto reused = service_.create(spec("new", ChannelKind::kPermanent));  // no scene given: 7 again, free
   ASSERT_TRUE(reused) << reused.error().to_string();

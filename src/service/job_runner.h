@@ -54,7 +54,7 @@ struct JobRunReport {
 // The webhook's body (docs/api.md): one JSON object, its keys in alphabetical order, channel_id
 // null for an event without a channel.
 [[nodiscard]] std::string webhook_body(const domain::WebhookJob& event);
-// A channel notice's body: {at, appid, channel_id, error, event ("channel.expiring" or
+// A channel notice's body: {appid, at, channel_id, error, event ("channel.expiring" or
 // "channel.renewal_failed"), expires_at, name, scene, url}, keys in order, signed as an event's.
 [[nodiscard]] std::string webhook_body(const domain::ChannelNoticeJob& notice);
 

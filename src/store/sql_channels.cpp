@@ -250,12 +250,13 @@ Result<bool> SqlStore::permanent_scene_known(std::string_view appid, std::string
 
 Result<std::optional<std::string>> SqlStore::reusable_permanent_scene(std::string_view appid) {
   auto reader = readers_->lease();
-  // Int scenes compare as numbers: the lowest retired one that no live channel holds.
+  // The scene retired longest ago (its posters the likeliest to be gone) that no live channel
+  // holds; among equals the lowest number.
   QRSCENE_ASSIGN_OR_RETURN(
       auto q, reader->prepare("SELECT r.scene FROM channels r WHERE r.appid = ? AND r.kind = 'permanent' AND "
                               "r.scene_is_int = 1 AND r.status = 'retired' AND NOT EXISTS (SELECT 1 FROM channels l "
                               "WHERE l.appid = r.appid AND l.scene = r.scene AND l.status <> 'retired') "
-                              "ORDER BY length(r.scene), r.scene LIMIT 1"));
+                              "GROUP BY r.scene ORDER BY MAX(r.retired_at), length(r.scene), r.scene LIMIT 1"));
   q.bind(1, appid);
   QRSCENE_ASSIGN_OR_RETURN(bool found, q.step());
   if (!found) return std::optional<std::string>();

@@ -720,10 +720,12 @@ TEST_P(SqlStoreTest, QuotaRenewalsNoticesAndUnknownScenesHoldOnBothDatabases) {
   const auto twelve = permanent("twelve", "12"), five = permanent("five", "5");
   permanent("three", "3");
   ASSERT_TRUE(store_->set_status(twelve, domain::ChannelStatus::kRetired));
+  clock_.advance(std::chrono::hours(1));
   ASSERT_TRUE(store_->set_status(five, domain::ChannelStatus::kRetired));
-  EXPECT_EQ(*store_->reusable_permanent_scene(kAppId), std::optional<std::string>("5"));  // 5 before 12
-  permanent("five again", "5");
+  // The scene retired longest ago first, though 5 is lower.
   EXPECT_EQ(*store_->reusable_permanent_scene(kAppId), std::optional<std::string>("12"));
+  permanent("twelve again", "12");
+  EXPECT_EQ(*store_->reusable_permanent_scene(kAppId), std::optional<std::string>("5"));
 
   EXPECT_EQ(store_->quota_record(kAppId)->external, 0);
   ASSERT_TRUE(store_->set_external_permanent(kAppId, 30));

@@ -1,8 +1,8 @@
 // FakeChannelRepository: domain::ChannelRepository in memory, for the service's unit tests. It
 // keeps the contract of ports.h as the SQL store does (a live channel holds its scene; retiring
 // frees it; the scene history answers scene_meant as of a time; permanent scenes are counted
-// once, ever; a retired permanent int scene is reusable), with none of the SQL. `permanent_used_elsewhere` adds codes made outside, and
-// `fail_next` makes the next call fail as a store outage would.
+// once, ever; a retired permanent int scene is reusable), with none of the SQL. `fail_next` makes
+// the next call fail as a store outage would.
 #pragma once
 
 #include <algorithm>
@@ -22,7 +22,6 @@ class FakeChannelRepository final : public domain::ChannelRepository {
  public:
   explicit FakeChannelRepository(const Clock& clock) : clock_(clock) {}
 
-  std::int64_t permanent_used_elsewhere = 0;
   std::optional<Error> fail_next;
   std::optional<Error> fail_set_ticket;  // every set_ticket fails so while set
 
@@ -114,7 +113,7 @@ class FakeChannelRepository final : public domain::ChannelRepository {
     const std::string prefix = std::string(appid) + "\n";
     const auto mine = std::count_if(permanent_.begin(), permanent_.end(),
                                     [&prefix](const std::string& k) { return k.starts_with(prefix); });
-    return static_cast<std::int64_t>(mine) + permanent_used_elsewhere;
+    return static_cast<std::int64_t>(mine);
   }
   Result<std::optional<std::int64_t>> scene_meant(std::string_view appid, std::string_view scene,
                                                   std::int64_t at) override {
@@ -135,15 +134,20 @@ class FakeChannelRepository final : public domain::ChannelRepository {
   Result<std::optional<std::string>> reusable_permanent_scene(std::string_view appid) override {
     std::lock_guard lock(mu_);
     QRSCENE_TRY(take_failure());
-    std::optional<std::int64_t> lowest;
+    // The scene retired longest ago (its last retirement), then the lowest.
+    std::map<std::int64_t, std::int64_t> retired;  // scene → last retired_at
     for (const auto& [id, c] : channels_) {
       if (c.appid != appid || c.kind != domain::ChannelKind::kPermanent || !c.scene_is_int) continue;
       if (c.status != domain::ChannelStatus::kRetired || held(c.appid, c.scene)) continue;
-      const std::int64_t n = std::stoll(c.scene);
-      if (!lowest || n < *lowest) lowest = n;
+      auto& at = retired[std::stoll(c.scene)];
+      at = std::max(at, c.retired_at);
     }
-    if (!lowest) return std::optional<std::string>();
-    return std::optional<std::string>(std::to_string(*lowest));
+    std::optional<std::pair<std::int64_t, std::int64_t>> best;  // (retired_at, scene)
+    for (const auto& [scene, at] : retired) {
+      if (!best || std::pair{at, scene} < *best) best = std::pair{at, scene};
+    }
+    if (!best) return std::optional<std::string>();
+    return std::optional<std::string>(std::to_string(best->second));
   }
   Status set_renewal_failure(std::int64_t id, std::int64_t at, std::string_view error) override {
     std::lock_guard lock(mu_);
