@@ -61,6 +61,7 @@ class FaultyDatabase final : public Database {
   std::string_view leader_lock_sql() const override { return inner_->leader_lock_sql(); }
   Status relax_durability() override { return inner_->relax_durability(); }
   bool appends_many_rows() const override { return inner_->appends_many_rows(); }
+  bool log_keys_unique() const override { return inner_->log_keys_unique(); }
   const std::string& name() const noexcept override { return inner_->name(); }
 
  private:

@@ -329,6 +329,35 @@ CREATE TABLE account_quota (
   refused_at         INTEGER NOT NULL DEFAULT 0
 );
 )sql"},
+      {9, "SQLite: the log's dedup key without a unique index", R"sql(
+-- SQLite has one writer, which finds WeChat's retries among the pushes it appended lately
+-- (store/recent_pushes.h); a unique index keyed by a hash put every new key on a page of its own
+-- (4 KB written per push). The projector applies a key once all the same. PostgreSQL, several
+-- writers and instances, keeps its unique key.
+-- sqlite only {
+CREATE TABLE event_log_9 (
+  id          INTEGER PRIMARY KEY,
+  appid       TEXT NOT NULL,
+  dedup_key   TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  name        TEXT NOT NULL,
+  openid      TEXT NOT NULL DEFAULT '',
+  channel_id  INTEGER,
+  scene       TEXT NOT NULL DEFAULT '',
+  ticket      TEXT NOT NULL DEFAULT '',
+  create_time INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  reply       TEXT NOT NULL DEFAULT '{}',
+  content     TEXT NOT NULL DEFAULT '',
+  event_key   TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO event_log_9 SELECT id, appid, dedup_key, kind, name, openid, channel_id, scene, ticket, create_time,
+  received_at, reply, content, event_key FROM event_log;
+DROP TABLE event_log;
+ALTER TABLE event_log_9 RENAME TO event_log;
+-- } sqlite only
+-- on postgres: SELECT 1;
+)sql"},
   };
   return kAll;
 }

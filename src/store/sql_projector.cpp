@@ -5,6 +5,7 @@
 #include <array>
 #include <functional>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <tuple>
 
@@ -468,6 +469,21 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
   };
 
   auto apply_all = [&]() -> Status {
+    // SQLite: a push the writer no longer remembered (store/recent_pushes.h) was logged again; its
+    // key is applied once, in this batch or before it (the events' unique key).
+    if (p.applied_key) {
+      std::set<std::pair<std::string, std::string>> here;
+      std::vector<LoggedEvent> fresh;
+      for (LoggedEvent& le : batch) {
+        if (!here.emplace(le.event.appid, le.event.dedup_key).second) continue;
+        p.applied_key->reset();
+        p.applied_key->bind(1, le.event.appid).bind(2, le.event.dedup_key);
+        QRSCENE_ASSIGN_OR_RETURN(bool applied_before, p.applied_key->step());
+        p.applied_key->reset();
+        if (!applied_before) fresh.push_back(std::move(le));
+      }
+      batch = std::move(fresh);
+    }
     for (std::size_t i = 0; i < batch.size(); ++i) {
       who[i] = pseudonym(batch[i].event.appid, batch[i].event.openid);
       if (batch[i].event.kind != domain::EventKind::kOther) ledgers.try_emplace({batch[i].event.appid, who[i]});

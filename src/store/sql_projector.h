@@ -17,6 +17,7 @@ struct SqlStore::Projector {
   std::optional<Statement> leader;  // PostgreSQL: the election
   std::optional<Statement> settle;  // PostgreSQL: no append in flight below the head
   std::optional<Statement> segments_lock;  // PostgreSQL: no channel changes group or owner meanwhile
+  std::optional<Statement> applied_key;    // SQLite: a push logged again beyond the writer's memory
   Statement head;
   Statement oldest_waiting;
   Statement read_position;
@@ -54,6 +55,11 @@ struct SqlStore::Projector {
       QRSCENE_ASSIGN_OR_RETURN(auto s, p(db->log_settle_lock_sql()));
       settle.emplace(std::move(s));
     }
+    std::optional<Statement> applied_key;
+    if (!db->log_keys_unique()) {
+      QRSCENE_ASSIGN_OR_RETURN(auto a, p("SELECT 1 FROM events WHERE appid = ? AND dedup_key = ?"));
+      applied_key.emplace(std::move(a));
+    }
     QRSCENE_ASSIGN_OR_RETURN(auto head, p("SELECT COALESCE(MAX(id), 0) FROM event_log"));
     QRSCENE_ASSIGN_OR_RETURN(auto oldest_waiting,
                              p("SELECT received_at FROM event_log WHERE id > ? ORDER BY id LIMIT 1"));
@@ -87,7 +93,8 @@ struct SqlStore::Projector {
     QRSCENE_ASSIGN_OR_RETURN(auto unlink_subscriptions, p("UPDATE subscriptions SET openid_hash = 'gone:' || id WHERE "
                                                           "appid = ? AND openid_hash = ?"));
     return std::unique_ptr<Projector>(new Projector{
-        std::move(db), std::move(leader), std::move(settle), std::move(segments_lock), std::move(head), std::move(oldest_waiting),
+        std::move(db), std::move(leader), std::move(settle), std::move(segments_lock), std::move(applied_key),
+        std::move(head), std::move(oldest_waiting),
         std::move(read_position), std::move(move_position), std::move(read_log), std::move(clear_log),
         std::move(channels_version), std::move(close_subscription), std::move(insert_subscription),
         std::move(remember_follower), std::move(forget_follower), std::move(forget_jobs), std::move(forget_bindings),
@@ -106,6 +113,7 @@ struct SqlStore::Projector {
     if (leader) leader->reset();
     if (settle) settle->reset();
     if (segments_lock) segments_lock->reset();
+    if (applied_key) applied_key->reset();
   }
 
   // The statement for `what` over `rows` rows (reads take kManyRows keys, padded by the caller).

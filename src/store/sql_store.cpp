@@ -78,7 +78,8 @@ struct PlainAppend {
 struct SqlStore::Writer {
   std::unique_ptr<Database> db;
   std::optional<Statement> append_lock;  // PostgreSQL: lets the projector see when the log has no gaps
-  Statement find_event;
+  Statement find_event;   // by dedup key (a unique key: PostgreSQL)
+  Statement find_logged;  // by id (SQLite: a key RecentPushes remembers)
   Statement insert_event;
   Statement login_holder;
   Statement login_awaiting;
@@ -100,6 +101,8 @@ struct SqlStore::Writer {
     auto p = [&db](std::string_view sql) { return db->prepare(sql); };
     QRSCENE_ASSIGN_OR_RETURN(auto find_event,
                              p("SELECT id, channel_id, reply FROM event_log WHERE appid = ? AND dedup_key = ?"));
+    QRSCENE_ASSIGN_OR_RETURN(auto find_logged,
+                             p("SELECT id, channel_id, reply, appid, dedup_key FROM event_log WHERE id = ?"));
     QRSCENE_ASSIGN_OR_RETURN(
         auto insert_event,
         p("INSERT INTO event_log (appid, dedup_key, kind, name, openid, channel_id, scene, ticket, create_time, "
@@ -138,7 +141,8 @@ struct SqlStore::Writer {
       lock.emplace(std::move(l));
     }
     return std::unique_ptr<Writer>(new Writer{
-        std::move(db), std::move(lock), std::move(find_event), std::move(insert_event), std::move(login_holder),
+        std::move(db), std::move(lock), std::move(find_event), std::move(find_logged), std::move(insert_event),
+        std::move(login_holder),
         std::move(login_awaiting), std::move(login_bound), std::move(login_update), std::move(login_release),
         std::move(login_unbind_user), std::move(login_bind), std::move(savepoint), std::move(release),
         std::move(rollback_to), {}});
@@ -148,8 +152,9 @@ struct SqlStore::Writer {
   // would then fail at once (SQLITE_BUSY_SNAPSHOT, no busy wait) if another connection wrote
   // meanwhile — the channel admin does. So every statement is reset before the transaction ends.
   void reset_all() {
-    for (Statement* s : {&find_event, &insert_event, &login_holder, &login_awaiting, &login_bound, &login_update,
-                         &login_release, &login_unbind_user, &login_bind, &savepoint, &release, &rollback_to}) {
+    for (Statement* s : {&find_event, &find_logged, &insert_event, &login_holder, &login_awaiting, &login_bound,
+                         &login_update, &login_release, &login_unbind_user, &login_bind, &savepoint, &release,
+                         &rollback_to}) {
       s->reset();
     }
     if (append_lock) append_lock->reset();
@@ -292,6 +297,7 @@ Status SqlStore::start(Database& setup, std::vector<std::unique_ptr<Database>> w
     for (auto& db : readers) db = with_faults(std::move(db), options_.faults);
   }
   if (options_.projector_faults) projector = with_faults(std::move(projector), options_.projector_faults);
+  if (!setup.log_keys_unique()) QRSCENE_TRY(remember_recent(setup));
   for (auto& db : writers) {
     QRSCENE_ASSIGN_OR_RETURN(auto w, Writer::make(std::move(db)));
     writers_.push_back(std::move(w));
@@ -299,6 +305,30 @@ Status SqlStore::start(Database& setup, std::vector<std::unique_ptr<Database>> w
   readers_ = std::make_unique<ConnectionPool>(std::move(readers));
   QRSCENE_TRY(start_projector(std::move(projector)));
   for (auto& w : writers_) threads_.emplace_back([this, &w = *w] { writer_loop(w); });
+  return {};
+}
+
+// SQLite: the pushes appended within the window before this start, so that WeChat's retry of a
+// push answered just before a restart (or a crash) is still answered as the first time.
+Status SqlStore::remember_recent(Database& db) {
+  const std::int64_t since = clock_.unix_seconds() - recent_.limits().window_seconds;
+  QRSCENE_ASSIGN_OR_RETURN(auto q, db.prepare("SELECT id, appid, dedup_key, received_at FROM event_log "
+                                              "ORDER BY id DESC"));
+  struct Row {
+    std::int64_t id;
+    std::string appid, dedup_key;
+    std::int64_t received_at;
+  };
+  std::vector<Row> rows;
+  while (rows.size() < recent_.limits().max_entries) {
+    QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
+    if (!row || q.int64(3) < since) break;
+    rows.push_back(Row{q.int64(0), q.text(1), q.text(2), q.int64(3)});
+  }
+  q.reset();
+  for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
+    recent_.add(it->appid, it->dedup_key, it->id, it->received_at);
+  }
   return {};
 }
 
@@ -426,6 +456,7 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
     }
   }
   const std::int64_t now = clock_.unix_seconds();
+  const bool unique_keys = w.db->log_keys_unique();
   // The log's row of an event, from parameter `at` on (Writer::kLogColumns of them).
   auto bind_row = [&](Statement& q, int at, const domain::Event& e, const std::string& dedup,
                       const domain::IngestPlan& plan) {
@@ -443,23 +474,55 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
         .bind(at + 11, e.content)
         .bind(at + 12, e.key);
   };
-  // A found duplicate: the first copy's id, channel and reply.
-  auto duplicate = [&]() {
+  // A found duplicate: the first copy's id, channel and reply (columns 0..2 of `q`).
+  auto duplicate = [](Statement& q) {
     domain::IngestOutcome o;
-    o.event_id = w.find_event.int64(0);
+    o.event_id = q.int64(0);
     o.duplicate = true;
-    if (!w.find_event.is_null(1)) o.channel_id = w.find_event.int64(1);
-    o.reply = reply_from_json(w.find_event.text(2));
+    if (!q.is_null(1)) o.channel_id = q.int64(1);
+    o.reply = reply_from_json(q.text(2));
     return o;
   };
   results.assign(batch.size(), unexpected(ErrorCode::kInternal, "not applied"));
+  // SQLite: the pushes this batch appended so far, (appid, dedup key) → index in the batch.
+  std::map<std::pair<std::string_view, std::string_view>, std::size_t> appended_here;
   // The dedup key holds the openid: only its keyed hash is stored, after the CreateTime that keeps
-  // the index in time order (migration 5).
+  // PostgreSQL's unique index in time order (migration 5).
   std::vector<std::string> dedups(batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) {
     dedups[i] = fmt::format("{:010d}", batch[i].event.create_time) + pseudonym(batch[i].event.appid,
                                                                                  batch[i].event.dedup_key);
   }
+  // The first copy of this push, when it was stored before: by its unique key (PostgreSQL), or
+  // (SQLite) earlier in this batch or among the pushes the writer appended lately.
+  auto stored_before = [&](const domain::Event& e,
+                           const std::string& dedup) -> Result<std::optional<domain::IngestOutcome>> {
+    if (unique_keys) {
+      w.find_event.reset();
+      w.find_event.bind(1, e.appid).bind(2, dedup);
+      QRSCENE_ASSIGN_OR_RETURN(bool seen, w.find_event.step());
+      std::optional<domain::IngestOutcome> o;
+      if (seen) o = duplicate(w.find_event);
+      w.find_event.reset();
+      return o;
+    }
+    if (auto it = appended_here.find({e.appid, dedup}); it != appended_here.end() && results[it->second]) {
+      domain::IngestOutcome o = *results[it->second];
+      o.duplicate = true;
+      o.login_session.clear();  // the session's change was the first copy's
+      return std::optional<domain::IngestOutcome>(std::move(o));
+    }
+    for (std::int64_t id : recent_.candidates(e.appid, dedup)) {
+      w.find_logged.reset();
+      w.find_logged.bind(1, id);
+      QRSCENE_ASSIGN_OR_RETURN(bool row, w.find_logged.step());
+      std::optional<domain::IngestOutcome> o;
+      if (row && w.find_logged.text(3) == e.appid && w.find_logged.text(4) == dedup) o = duplicate(w.find_logged);
+      w.find_logged.reset();
+      if (o) return o;
+    }
+    return std::optional<domain::IngestOutcome>();
+  };
   // Decide and append one event in a savepoint of its own: nothing but the log (and a login
   // session's change) before the answer. Returns what broke the batch, if anything did.
   auto alone = [&](std::size_t i) -> std::optional<Error> {
@@ -467,10 +530,8 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
     const std::string& dedup = dedups[i];
     const bool scan = e.kind == domain::EventKind::kSubscribe || e.kind == domain::EventKind::kScan;
     auto apply = [&]() -> Result<domain::IngestOutcome> {
-      w.find_event.reset();
-      w.find_event.bind(1, e.appid).bind(2, dedup);
-      QRSCENE_ASSIGN_OR_RETURN(bool seen, w.find_event.step());
-      if (seen) return duplicate();
+      QRSCENE_ASSIGN_OR_RETURN(auto first, stored_before(e, dedup));
+      if (first) return std::move(*first);
       domain::IngestContext context;
       QRSCENE_ASSIGN_OR_RETURN(const domain::LoginContext login, w.login_context(e, *directory, context.channel));
       if (!login.login_scene && scan) context.channel = directory->attribute(e);
@@ -513,6 +574,9 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
       if (auto released = w.release.run(); !released && !broken) broken = released.error();
       if (broken || r || r.error().code != ErrorCode::kAlreadyExists) break;
     }
+    if (r && !r->duplicate && !unique_keys) {
+      appended_here.emplace(std::pair{std::string_view(e.appid), std::string_view(dedup)}, i);
+    }
     results[i] = std::move(r);
     return broken;
   };
@@ -546,12 +610,9 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
         results[a.index] = std::move(o);
         continue;
       }
-      w.find_event.reset();
-      w.find_event.bind(1, e.appid).bind(2, dedups[a.index]);
-      QRSCENE_ASSIGN_OR_RETURN(bool seen, w.find_event.step());
-      if (!seen) return unexpected(ErrorCode::kUnavailable, "an appended push is neither new nor stored: retry");
-      results[a.index] = duplicate();
-      w.find_event.reset();
+      QRSCENE_ASSIGN_OR_RETURN(auto first, stored_before(e, dedups[a.index]));
+      if (!first) return unexpected(ErrorCode::kUnavailable, "an appended push is neither new nor stored: retry");
+      results[a.index] = std::move(*first);
     }
     return {};
   };
@@ -620,6 +681,13 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
     return results;
   }
   if (turn.owns_lock()) turn.unlock();
+  if (!unique_keys) {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (results[i] && !results[i]->duplicate) {
+        recent_.add(batch[i].event.appid, dedups[i], results[i]->event_id, now);
+      }
+    }
+  }
   {
     std::lock_guard lock(mu_);
     ++commits_;

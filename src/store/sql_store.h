@@ -47,6 +47,7 @@
 #include "domain/ports.h"
 #include "store/database.h"
 #include "store/fault_injection.h"
+#include "store/recent_pushes.h"
 
 namespace qrscene::store {
 
@@ -265,6 +266,7 @@ class SqlStore : public domain::Ingestor,
 
   void writer_loop(Writer& writer);
   Status hash_followers(Database& db) const;
+  Status remember_recent(Database& db);
   std::vector<Result<domain::IngestOutcome>> write_batch(Writer& w, std::vector<Item>& batch);
   // Commits a write that changes nothing (a row put in and taken out): whether writes work.
   [[nodiscard]] static Status probe_write(Database& db);
@@ -297,6 +299,7 @@ class SqlStore : public domain::Ingestor,
   std::string name_;
   std::string pseudonym_key_;
   std::vector<std::unique_ptr<Writer>> writers_;
+  RecentPushes recent_;  // SQLite's one writer thread's (the log's dedup key has no unique index there)
   std::unique_ptr<ConnectionPool> readers_;
   mutable std::mutex mu_;
   std::condition_variable wake_;

@@ -433,6 +433,39 @@ TEST_P(SqlStoreTest, ARetriedPushHasOneEffectAndGetsTheSameReply) {
   EXPECT_EQ(*store_->open_subscriptions(kAppId, c.id), 1);
 }
 
+// SQLite finds a retry among the pushes its writer appended lately (no unique index on the log's
+// key): across a restart too, and a copy from beyond that memory is logged again but applied once.
+TEST_P(SqlStoreTest, ARetryAfterARestartIsTheFirstCopyAndAPushLoggedAgainIsAppliedOnce) {
+  const auto c = channel("Poster", "poster", "TP");
+  const auto e = event(EventKind::kSubscribe, "o1", kT0, "poster", "TP");
+  const auto other = event(EventKind::kSubscribe, "o2", kT0, "poster", "TP");
+  auto first = ingest(e);
+  ASSERT_TRUE(first) << first.error().to_string();
+  reopen();
+  auto again = ingest(e);
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->event_id, first->event_id);
+  EXPECT_EQ(again->reply, first->reply);
+
+  clock_.advance(std::chrono::hours(2));  // beyond the writer's memory of recent pushes
+  auto late = ingest(e);
+  ASSERT_TRUE(late) << late.error().to_string();
+  EXPECT_EQ(late->reply, first->reply);
+  ASSERT_TRUE(ingest(other));
+  EXPECT_EQ(*store_->event_count(kAppId), 2);
+  EXPECT_EQ(day0(c.id).new_follows, 2);
+  EXPECT_EQ(*store_->open_subscriptions(kAppId, c.id), 2);
+  auto db = raw();
+  ASSERT_TRUE(db);
+  auto q = db->prepare("SELECT count(*) FROM events WHERE appid = ? AND dedup_key = (SELECT dedup_key FROM events "
+                       "WHERE id = ?)");
+  ASSERT_TRUE(q);
+  q->bind(1, kAppId).bind(2, first->event_id);
+  ASSERT_TRUE(*q->step());
+  EXPECT_EQ(q->int64(0), 1);
+}
+
 TEST_P(SqlStoreTest, TheLedgerCreditsUnfollowsAndReFollowsToTheRightChannels) {
   const auto a = channel("A", "a", "TA");
   const auto b = channel("B", "b", "TB");

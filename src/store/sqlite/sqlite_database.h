@@ -38,6 +38,7 @@ class SqliteDatabase final : public Database {
   [[nodiscard]] std::int64_t changes() const override;
   [[nodiscard]] Status begin() override { return exec("BEGIN IMMEDIATE"); }
   [[nodiscard]] std::string_view key_lock_sql() const override { return ""; }  // one writer
+  [[nodiscard]] bool log_keys_unique() const override { return false; }
   [[nodiscard]] const std::string& name() const noexcept override { return path_; }
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
   [[nodiscard]] sqlite3* handle() const noexcept { return db_; }
