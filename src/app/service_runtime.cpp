@@ -262,12 +262,22 @@ Status ServiceRuntime::serve(const config::Config& config, net::Router router, b
   http_options.max_connections = static_cast<std::size_t>(config.server.max_connections);
   QRSCENE_ASSIGN_OR_RETURN(http_options.trusted_proxies, TrustedProxies::parse(config.server.trusted_proxies));
   address_ = config.server.address;
-  server_ = std::make_unique<net::HttpServer>(io_, http_options, std::move(router));
+  std::vector<asio::io_context*> lanes{&io_};
+  for (std::int64_t i = 1; i < config.server.threads; ++i) {
+    lanes_.push_back(std::make_unique<asio::io_context>(1));
+    lane_guards_.push_back(asio::make_work_guard(*lanes_.back()));
+    lanes.push_back(lanes_.back().get());
+  }
+  server_ = std::make_unique<net::HttpServer>(io_, http_options, std::move(router), std::move(lanes));
   QRSCENE_TRY(server_->start());
-  for (std::int64_t i = 0; i < config.server.threads; ++i) {
-    io_threads_.emplace_back([self] {
+  io_threads_.emplace_back([self] {
+    name_this_thread("qrs-io");
+    self->io_.run();
+  });
+  for (auto& lane : lanes_) {
+    io_threads_.emplace_back([lane = lane.get()] {
       name_this_thread("qrs-io");
-      self->io_.run();
+      lane->run();
     });
   }
   if (background) loop_thread_ = std::thread([self] { self->loop(); });
@@ -281,8 +291,9 @@ void ServiceRuntime::stop() {
   // A start() that failed half-way (the store refused to open) stops what it had started.
   if (logins_) logins_->stop();  // browsers waiting on event streams are let go, so the server drains at once
   if (server_) server_->stop();
+  lane_guards_.clear();  // each lane returns once its connections and answers are done
   for (auto& t : io_threads_) t.join();
-  blocking_.join();  // its last answers were posted to io_, which ran them before returning
+  blocking_.join();  // its last answers were posted to the lanes, which ran them before returning
   broadcast_.reset();  // nothing publishes any more; its listener stops before logins_ goes
   {
     std::lock_guard lock(loop_mu_);

@@ -83,6 +83,8 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   HttpServerOptions options;
   Router router;
   std::unique_ptr<tcp::acceptor> acceptor;
+  std::vector<asio::io_context*> lanes;  // each on one thread; empty: a strand per connection
+  std::size_t next_lane = 0;             // the acceptor's alone
   std::atomic<bool> stopping{false};
   std::mutex mu;
   std::unordered_set<std::shared_ptr<Connection>> conns;  // guarded by mu
@@ -441,8 +443,11 @@ asio::awaitable<void> accept_loop(std::shared_ptr<State> state, asio::io_context
   asio::steady_timer timer(co_await asio::this_coro::executor);
   while (!state->stopping.load()) {
     beast::error_code ec;
-    // Each connection gets its own strand: its handlers never run concurrently.
-    tcp::socket socket(asio::make_strand(io));
+    // A connection's handlers never run concurrently: it lives on one lane (one thread), or it
+    // gets its own strand.
+    tcp::socket socket = state->lanes.empty()
+                             ? tcp::socket(asio::make_strand(io))
+                             : tcp::socket(*state->lanes[state->next_lane++ % state->lanes.size()]);
     co_await state->acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || state->stopping.load()) break;
@@ -486,10 +491,12 @@ asio::awaitable<void> accept_loop(std::shared_ptr<State> state, asio::io_context
 
 }  // namespace
 
-HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options, Router router)
+HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options, Router router,
+                       std::vector<asio::io_context*> lanes)
     : io_(io), state_(std::make_shared<State>()) {
   state_->options = std::move(options);
   state_->router = std::move(router);
+  state_->lanes = std::move(lanes);
 }
 
 HttpServer::~HttpServer() { stop(); }

@@ -1,7 +1,8 @@
 // HttpServer: the HTTP/1.1 server under the callback endpoint, the admin API and the simulator.
 //
-// One acceptor and one coroutine per connection on a caller-owned io_context (DESIGN.md section 6:
-// one io_context on N threads, a strand per connection). Every defence a public endpoint needs is
+// One acceptor and one coroutine per connection on caller-owned io_contexts (DESIGN.md section 6:
+// each connection on one lane, an io_context run by one thread; or, with no lanes, a strand per
+// connection on one io_context). Every defence a public endpoint needs is
 // here rather than in the handlers: a fresh parser per request with a header limit and a body
 // limit (431 / 413 without reading further), a deadline for reading each request (slowloris) and an
 // idle timeout between keep-alive requests, Beast's refusal of ambiguous framing (both
@@ -135,7 +136,11 @@ std::size_t raise_open_files_limit() noexcept;
 
 class HttpServer {
  public:
-  HttpServer(asio::io_context& io, HttpServerOptions options, Router router);
+  // `io` runs the acceptor and the drain timer. Connections go round robin to `lanes`, io_contexts
+  // that each run on exactly one thread (a connection's handlers then never run concurrently, with
+  // no strand); with no lanes, each connection gets a strand on `io` (io may run on any threads).
+  HttpServer(asio::io_context& io, HttpServerOptions options, Router router,
+             std::vector<asio::io_context*> lanes = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

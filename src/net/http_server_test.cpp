@@ -5,7 +5,10 @@
 
 #include <sys/socket.h>
 
+#include <optional>
+#include <set>
 #include <thread>
+#include <vector>
 
 namespace qrscene::net {
 namespace {
@@ -15,8 +18,12 @@ using namespace std::chrono_literals;
 
 class HttpServerTest : public ::testing::Test {
  protected:
-  void start(HttpServerOptions options = {}) {
+  // with_lane: connections spread over io_ and a second io_context on its own thread.
+  void start(HttpServerOptions options = {}, bool with_lane = false) {
     Router router;
+    router.add("GET", "/thread", [](HttpRequest&) -> asio::awaitable<HttpResponse> {
+      co_return HttpResponse::text(200, fmt::format("{}", std::hash<std::thread::id>{}(std::this_thread::get_id())));
+    });
     router.add("GET", "/hello/{name}", [](HttpRequest& r) -> asio::awaitable<HttpResponse> {
       co_return HttpResponse::text(200, "hello " + std::string(r.path_param("name")) + " " + r.query_param("x"));
     });
@@ -62,14 +69,22 @@ class HttpServerTest : public ::testing::Test {
       };
       co_return r;
     });
-    server_ = std::make_unique<HttpServer>(io_, options, std::move(router));
+    std::vector<asio::io_context*> lanes;
+    if (with_lane) {
+      lane_guard_.emplace(lane_.get_executor());
+      lanes = {&io_, &lane_};
+      lane_thread_ = std::thread([this] { lane_.run(); });
+    }
+    server_ = std::make_unique<HttpServer>(io_, options, std::move(router), std::move(lanes));
     ASSERT_TRUE(server_->start());
     thread_ = std::thread([this] { io_.run(); });
   }
 
   void TearDown() override {
     if (server_) server_->stop();
+    lane_guard_.reset();
     if (thread_.joinable()) thread_.join();
+    if (lane_thread_.joinable()) lane_thread_.join();
   }
 
   tcp::socket connect() {
@@ -104,7 +119,30 @@ class HttpServerTest : public ::testing::Test {
   beast::flat_buffer client_buffer_;
   std::unique_ptr<HttpServer> server_;
   std::thread thread_;
+  asio::io_context lane_{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> lane_guard_;
+  std::thread lane_thread_;
 };
+
+// With lanes, each connection lives on one of them: every request of a connection is handled on
+// the same thread, and the connections are spread over both threads.
+TEST_F(HttpServerTest, ConnectionsAreSpreadOverTheLanesAndEachStaysOnItsThread) {
+  start({}, true);
+  std::set<std::string> threads;
+  std::vector<tcp::socket> sockets;
+  for (int c = 0; c < 4; ++c) sockets.push_back(connect());
+  for (auto& s : sockets) {
+    std::set<std::string> mine;
+    for (int i = 0; i < 3; ++i) {
+      auto res = roundtrip(s, "GET /thread HTTP/1.1\r\nHost: t\r\n\r\n");
+      ASSERT_TRUE(res);
+      mine.insert(res->body());
+    }
+    EXPECT_EQ(mine.size(), 1u) << "a connection's requests ran on more than one thread";
+    threads.insert(mine.begin(), mine.end());
+  }
+  EXPECT_EQ(threads.size(), 2u) << "the connections were not spread over both lanes";
+}
 
 TEST_F(HttpServerTest, RoutesWithPathAndQueryParameters) {
   start();

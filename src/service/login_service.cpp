@@ -217,7 +217,7 @@ asio::awaitable<bool> LoginService::wait(std::string id, std::int64_t seen,
 }
 
 void LoginService::wake(const std::shared_ptr<asio::steady_timer>& timer) {
-  // The timer belongs to its coroutine's executor (a connection's strand): cancel it there.
+  // The timer belongs to its coroutine's executor (a connection's lane or strand): cancel it there.
   asio::post(timer->get_executor(), [timer] { timer->cancel(); });
 }
 
