@@ -1,7 +1,6 @@
 #include "store/recent_pushes.h"
 
 #include <functional>
-#include <string>
 
 namespace qrscene::store {
 

@@ -267,6 +267,7 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
   p.read_log.reset();
   if (batch.empty()) return publish(0);
   const std::int64_t last = batch.back().id;
+  const std::size_t read = batch.size();  // the cursor passes them all, copies skipped included
   // Applied in time order: with several writers (PostgreSQL) a follower's follow and unfollow,
   // appended at the same moment by two of them, may hold their ids the other way round.
   std::stable_sort(batch.begin(), batch.end(), [](const LoggedEvent& a, const LoggedEvent& b) {
@@ -568,7 +569,7 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
   }
   if (turn.owns_lock()) turn.unlock();
   p.position = last;
-  return publish(batch.size());
+  return publish(read);
 }
 
 Status SqlStore::catch_up(std::chrono::milliseconds bound) {

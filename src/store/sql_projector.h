@@ -94,9 +94,9 @@ struct SqlStore::Projector {
                                                           "appid = ? AND openid_hash = ?"));
     return std::unique_ptr<Projector>(new Projector{
         std::move(db), std::move(leader), std::move(settle), std::move(segments_lock), std::move(applied_key),
-        std::move(head), std::move(oldest_waiting),
-        std::move(read_position), std::move(move_position), std::move(read_log), std::move(clear_log),
-        std::move(channels_version), std::move(close_subscription), std::move(insert_subscription),
+        std::move(head), std::move(oldest_waiting), std::move(read_position), std::move(move_position),
+        std::move(read_log), std::move(clear_log), std::move(channels_version), std::move(close_subscription),
+        std::move(insert_subscription),
         std::move(remember_follower), std::move(forget_follower), std::move(forget_jobs), std::move(forget_bindings),
         std::move(unlink_events), std::move(unlink_subscriptions), {}});
   }

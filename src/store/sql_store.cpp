@@ -78,8 +78,8 @@ struct PlainAppend {
 struct SqlStore::Writer {
   std::unique_ptr<Database> db;
   std::optional<Statement> append_lock;  // PostgreSQL: lets the projector see when the log has no gaps
-  Statement find_event;   // by dedup key (a unique key: PostgreSQL)
-  Statement find_logged;  // by id (SQLite: a key RecentPushes remembers)
+  std::optional<Statement> find_event;   // PostgreSQL: by the log's unique dedup key
+  std::optional<Statement> find_logged;  // SQLite: by id (a push RecentPushes remembers)
   Statement insert_event;
   Statement login_holder;
   Statement login_awaiting;
@@ -99,10 +99,15 @@ struct SqlStore::Writer {
 
   static Result<std::unique_ptr<Writer>> make(std::unique_ptr<Database> db) {
     auto p = [&db](std::string_view sql) { return db->prepare(sql); };
-    QRSCENE_ASSIGN_OR_RETURN(auto find_event,
-                             p("SELECT id, channel_id, reply FROM event_log WHERE appid = ? AND dedup_key = ?"));
-    QRSCENE_ASSIGN_OR_RETURN(auto find_logged,
-                             p("SELECT id, channel_id, reply, appid, dedup_key FROM event_log WHERE id = ?"));
+    std::optional<Statement> find_event, find_logged;
+    if (db->log_keys_unique()) {
+      QRSCENE_ASSIGN_OR_RETURN(auto f,
+                               p("SELECT id, channel_id, reply FROM event_log WHERE appid = ? AND dedup_key = ?"));
+      find_event.emplace(std::move(f));
+    } else {
+      QRSCENE_ASSIGN_OR_RETURN(auto f, p("SELECT id, channel_id, reply, appid, dedup_key FROM event_log WHERE id = ?"));
+      find_logged.emplace(std::move(f));
+    }
     QRSCENE_ASSIGN_OR_RETURN(
         auto insert_event,
         p("INSERT INTO event_log (appid, dedup_key, kind, name, openid, channel_id, scene, ticket, create_time, "
@@ -152,10 +157,12 @@ struct SqlStore::Writer {
   // would then fail at once (SQLITE_BUSY_SNAPSHOT, no busy wait) if another connection wrote
   // meanwhile — the channel admin does. So every statement is reset before the transaction ends.
   void reset_all() {
-    for (Statement* s : {&find_event, &find_logged, &insert_event, &login_holder, &login_awaiting, &login_bound,
-                         &login_update, &login_release, &login_unbind_user, &login_bind, &savepoint, &release,
-                         &rollback_to}) {
+    for (Statement* s : {&insert_event, &login_holder, &login_awaiting, &login_bound, &login_update, &login_release,
+                         &login_unbind_user, &login_bind, &savepoint, &release, &rollback_to}) {
       s->reset();
+    }
+    for (auto* s : {&find_event, &find_logged}) {
+      if (*s) (*s)->reset();
     }
     if (append_lock) append_lock->reset();
     for (auto& [rows, st] : append_rows) st.reset();
@@ -297,7 +304,13 @@ Status SqlStore::start(Database& setup, std::vector<std::unique_ptr<Database>> w
     for (auto& db : readers) db = with_faults(std::move(db), options_.faults);
   }
   if (options_.projector_faults) projector = with_faults(std::move(projector), options_.projector_faults);
-  if (!setup.log_keys_unique()) QRSCENE_TRY(remember_recent(setup));
+  if (!setup.log_keys_unique()) {
+    // Retries are found in one writer's memory, not by a key the database holds.
+    if (writers.size() > 1 || setup.appends_many_rows()) {
+      return unexpected(ErrorCode::kInternal, "a log without unique keys needs one writer appending row by row");
+    }
+    QRSCENE_TRY(remember_recent(setup));
+  }
   for (auto& db : writers) {
     QRSCENE_ASSIGN_OR_RETURN(auto w, Writer::make(std::move(db)));
     writers_.push_back(std::move(w));
@@ -456,7 +469,7 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
     }
   }
   const std::int64_t now = clock_.unix_seconds();
-  const bool unique_keys = w.db->log_keys_unique();
+  const bool unique_keys = w.find_event.has_value();
   // The log's row of an event, from parameter `at` on (Writer::kLogColumns of them).
   auto bind_row = [&](Statement& q, int at, const domain::Event& e, const std::string& dedup,
                       const domain::IngestPlan& plan) {
@@ -498,12 +511,13 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
   auto stored_before = [&](const domain::Event& e,
                            const std::string& dedup) -> Result<std::optional<domain::IngestOutcome>> {
     if (unique_keys) {
-      w.find_event.reset();
-      w.find_event.bind(1, e.appid).bind(2, dedup);
-      QRSCENE_ASSIGN_OR_RETURN(bool seen, w.find_event.step());
+      Statement& find = *w.find_event;
+      find.reset();
+      find.bind(1, e.appid).bind(2, dedup);
+      QRSCENE_ASSIGN_OR_RETURN(bool seen, find.step());
       std::optional<domain::IngestOutcome> o;
-      if (seen) o = duplicate(w.find_event);
-      w.find_event.reset();
+      if (seen) o = duplicate(find);
+      find.reset();
       return o;
     }
     if (auto it = appended_here.find({e.appid, dedup}); it != appended_here.end() && results[it->second]) {
@@ -512,13 +526,14 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
       o.login_session.clear();  // the session's change was the first copy's
       return std::optional<domain::IngestOutcome>(std::move(o));
     }
+    Statement& find = *w.find_logged;
     for (std::int64_t id : recent_.candidates(e.appid, dedup)) {
-      w.find_logged.reset();
-      w.find_logged.bind(1, id);
-      QRSCENE_ASSIGN_OR_RETURN(bool row, w.find_logged.step());
+      find.reset();
+      find.bind(1, id);
+      QRSCENE_ASSIGN_OR_RETURN(bool row, find.step());
       std::optional<domain::IngestOutcome> o;
-      if (row && w.find_logged.text(3) == e.appid && w.find_logged.text(4) == dedup) o = duplicate(w.find_logged);
-      w.find_logged.reset();
+      if (row && find.text(3) == e.appid && find.text(4) == dedup) o = duplicate(find);
+      find.reset();
       if (o) return o;
     }
     return std::optional<domain::IngestOutcome>();
@@ -554,8 +569,8 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
       }
       return o;
     };
-    // Another writer (another instance) may have stored the same push since it was looked for:
-    // its UNIQUE key then refuses this one, and the second try finds the duplicate.
+    // PostgreSQL: another writer (another instance) may have stored the same push since it was
+    // looked for: its UNIQUE key then refuses this one, and the second try finds the duplicate.
     Result<domain::IngestOutcome> r = unexpected(ErrorCode::kInternal, "not applied");
     std::optional<Error> broken;  // this event's writes could not be told apart from the batch's
     for (int attempt = 0; attempt < 2; ++attempt) {

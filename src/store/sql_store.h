@@ -6,14 +6,17 @@
 // waiting (up to max_batch), decide each one's channel and reply from the in-memory channel
 // directory, append it inside its own savepoint (one bad event cannot spoil the others), commit
 // once, and only then tell each event's caller — so nothing is acknowledged before it is durable.
-// A login scene is decided there too (its reply depends on the session). A retry is found by the
-// log's unique key and answered as the first delivery was.
+// A login scene is decided there too (its reply depends on the session). A retry is answered as
+// the first delivery was: found by the log's unique key (PostgreSQL), or among the pushes SQLite's
+// one writer appended in the last 2 minutes (store/recent_pushes.h; WeChat retries within 20 s). A
+// copy from further back is answered and logged as new.
 //
 // The projector (one thread; on PostgreSQL one per database among all instances, elected with an
 // advisory lock) applies the log in order behind the answer: events (the analytics' copy, with
 // their indexes), the subscription ledger, followers, rollups (summed per batch in memory, one
 // upsert per key, in key order), jobs. Each batch commits with its cursor, so every logged event
-// is applied exactly once across crashes; the log's openids are cleared as they are applied.
+// is applied exactly once across crashes, and a push logged twice (SQLite) once by its dedup key;
+// the log's openids are cleared as they are applied.
 // Reads of projected figures first wait (up to read_wait) for the projector to reach the log's
 // head as of the read, so an admin read sees every push answered before it.
 //
@@ -78,7 +81,7 @@ struct ProjectionStats {
   std::int64_t head = 0;         // the log's last event id, as the projector last saw it
   std::int64_t position = 0;     // the last event id applied
   std::int64_t lag_seconds = 0;  // how long the oldest event not yet applied has waited (0: none)
-  std::int64_t projected = 0;    // events this instance applied
+  std::int64_t projected = 0;    // log rows this instance projected (copies it skipped included)
   std::int64_t batches = 0;      // projection transactions committed
   std::int64_t failures = 0;     // projection transactions that failed (each retried)
   std::string last_error;        // why the last one failed ("" until one has)
@@ -299,7 +302,9 @@ class SqlStore : public domain::Ingestor,
   std::string name_;
   std::string pseudonym_key_;
   std::vector<std::unique_ptr<Writer>> writers_;
-  RecentPushes recent_;  // SQLite's one writer thread's (the log's dedup key has no unique index there)
+  // SQLite (no unique index on the log's dedup key): filled at start, then read and written by the
+  // one writer thread alone — start() refuses more writers there.
+  RecentPushes recent_;
   std::unique_ptr<ConnectionPool> readers_;
   mutable std::mutex mu_;
   std::condition_variable wake_;

@@ -5,6 +5,7 @@
 #include <future>
 
 #include "service_sim_fixture.h"
+#include "support/scratch_postgres.h"
 
 namespace qrscene {
 namespace {
@@ -366,10 +367,16 @@ TEST_F(LoginSimTest, BehindATrustedProxyEachClientHasItsOwnLimit) {
   EXPECT_EQ(from("198.51.100.2")->status, 201U);
 }
 
-// Two instances on one store: the browser waits on B, WeChat pushes the scan to A.
+// Two instances on one store — PostgreSQL, as several instances are deployed (a SQLite file
+// serves one process): the browser waits on B, WeChat pushes the scan to A.
 TEST_F(LoginSimTest, AConfirmationAtOneInstanceReachesABrowserWaitingOnAnother) {
-  start(config());
-  auto b = app::ServiceRuntime::start(config(), clock_, transport_, /*background=*/false);
+  testing::ScratchPostgres database("qrscene_login");
+  ASSERT_TRUE(database.ok());
+  auto shared = config();
+  shared.store.backend = config::StoreBackend::kPostgres;
+  shared.store.url = Secret(database.url());
+  start(shared);
+  auto b = app::ServiceRuntime::start(shared, clock_, transport_, /*background=*/false);
   ASSERT_TRUE(b) << b.error().to_string();
   const std::string base_b = (*b)->base_url();
   ASSERT_NE(base_b, runtime_->base_url());
@@ -390,6 +397,7 @@ TEST_F(LoginSimTest, AConfirmationAtOneInstanceReachesABrowserWaitingOnAnother) 
   EXPECT_EQ((*b)->logins().wakeups().local, 0);
   EXPECT_THAT((*b)->metrics_text(), HasSubstr("qrscene_login_wakeups_total{source=\"poll\"}"));
   (*b)->stop();
+  runtime_.reset();  // both instances gone before their database is
 }
 
 }  // namespace

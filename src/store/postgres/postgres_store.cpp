@@ -1,6 +1,7 @@
 #include "store/postgres/postgres_store.h"
 
 #include <regex>
+#include <stdexcept>
 #include <utility>
 
 #include "store/postgres/pg_database.h"
@@ -24,7 +25,8 @@ std::string translate(const std::string& sql) {
   constexpr std::string_view kFrom = "-- sqlite only {", kTo = "-- } sqlite only\n";
   for (auto from = s.find(kFrom); from != std::string::npos; from = s.find(kFrom, from)) {
     const auto to = s.find(kTo, from);
-    s.erase(from, to == std::string::npos ? std::string::npos : to + kTo.size() - from);
+    if (to == std::string::npos) throw std::logic_error("a migration's '-- sqlite only {' block is not closed");
+    s.erase(from, to + kTo.size() - from);
   }
   return s;
 }

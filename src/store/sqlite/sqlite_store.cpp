@@ -1,5 +1,12 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -10,6 +17,22 @@ namespace qrscene::store::sqlite {
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(SqliteStoreOptions options, const Clock& clock) {
   std::unique_ptr<SqliteStore> store(new SqliteStore(options, clock));
+  // A lock file beside the database, not the database itself: closing a descriptor of the database
+  // would drop SQLite's own POSIX locks on it.
+  const std::string lock_path = options.path + "-lock";
+  store->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (store->lock_fd_ < 0) {
+    return unexpected(ErrorCode::kFailedPrecondition,
+                      fmt::format("cannot write {}: {} — qrscene keeps it beside the database, with -wal and "
+                                  "-shm: fix the directory's owner or mode, or the mount",
+                                  lock_path, std::strerror(errno)));
+  }
+  if (::flock(store->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return unexpected(ErrorCode::kFailedPrecondition,
+                      fmt::format("{} is in use by another qrscene: one process per SQLite file (several "
+                                  "instances share PostgreSQL, docs/deployment.md)",
+                                  options.path));
+  }
   DatabaseOptions db_options;
   db_options.durable = options.durable;
   QRSCENE_ASSIGN_OR_RETURN(auto db, SqliteDatabase::open(options.path, db_options));
@@ -42,7 +65,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(SqliteStoreOptions option
   return store;
 }
 
-SqliteStore::~SqliteStore() { stop(); }  // the writer's last commit before the checkpointer goes
+SqliteStore::~SqliteStore() {
+  stop();  // the writer's last commit before the checkpointer goes
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
 
 Result<int> migrate_file(const std::string& path) {
   QRSCENE_ASSIGN_OR_RETURN(auto db, SqliteDatabase::open(path));

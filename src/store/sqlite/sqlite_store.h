@@ -29,6 +29,9 @@ class SqliteStore final : public SqlStore {
 
  private:
   SqliteStore(const SqliteStoreOptions& options, const Clock& clock) : SqlStore(options, clock) {}
+  // `<path>-lock`, held (flock) while the store is open: one process per file, since WeChat's
+  // retries are found in the one writer's memory (store/recent_pushes.h).
+  int lock_fd_ = -1;
   std::unique_ptr<Checkpointer> checkpointer_;  // outlives the writer, whose commits it hears of
 };
 
