@@ -262,20 +262,16 @@ Status ServiceRuntime::serve(const config::Config& config, net::Router router, b
   http_options.max_connections = static_cast<std::size_t>(config.server.max_connections);
   QRSCENE_ASSIGN_OR_RETURN(http_options.trusted_proxies, TrustedProxies::parse(config.server.trusted_proxies));
   address_ = config.server.address;
-  std::vector<asio::io_context*> lanes{&io_};
+  std::vector<asio::io_context*> every_lane{&io_};
   for (std::int64_t i = 1; i < config.server.threads; ++i) {
     lanes_.push_back(std::make_unique<asio::io_context>(1));
     lane_guards_.push_back(asio::make_work_guard(*lanes_.back()));
-    lanes.push_back(lanes_.back().get());
+    every_lane.push_back(lanes_.back().get());
   }
-  server_ = std::make_unique<net::HttpServer>(io_, http_options, std::move(router), std::move(lanes));
+  server_ = std::make_unique<net::HttpServer>(io_, http_options, std::move(router), every_lane);
   QRSCENE_TRY(server_->start());
-  io_threads_.emplace_back([self] {
-    name_this_thread("qrs-io");
-    self->io_.run();
-  });
-  for (auto& lane : lanes_) {
-    io_threads_.emplace_back([lane = lane.get()] {
+  for (asio::io_context* lane : every_lane) {
+    io_threads_.emplace_back([lane] {
       name_this_thread("qrs-io");
       lane->run();
     });

@@ -114,9 +114,9 @@ class ServiceRuntime {
   std::unique_ptr<service::FollowerApi> follower_api_;
   std::mutex jobs_mu_;
   asio::thread_pool blocking_{4};  // the admin API's store and WeChat calls
-  // The I/O threads: io_ runs on the first (the acceptor, timers, the services' own work) and each
+  // The I/O threads: io_ runs on the first (it also runs the acceptor and the drain timer) and each
   // further lane on one of its own; connections are spread over io_ and the lanes, each on one
-  // thread (no strand, no handler crossing threads; DESIGN.md section 6).
+  // thread, so its handlers need no strand (DESIGN.md section 6).
   asio::io_context io_{1};
   std::vector<std::unique_ptr<asio::io_context>> lanes_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> lane_guards_;

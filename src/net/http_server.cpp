@@ -84,7 +84,22 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   Router router;
   std::unique_ptr<tcp::acceptor> acceptor;
   std::vector<asio::io_context*> lanes;  // each on one thread; empty: a strand per connection
-  std::size_t next_lane = 0;             // the acceptor's alone
+  std::unique_ptr<std::atomic<std::size_t>[]> lane_load;  // connections open on each lane
+  std::size_t next_lane = 0;                              // the acceptor's alone
+
+  static constexpr std::size_t kNoLane = static_cast<std::size_t>(-1);
+  // The lane with the fewest connections open, the next in turn among equals: a keep-alive pool
+  // (nginx's upstream) opened in a burst is spread evenly however its connections come and go.
+  std::size_t pick_lane() {
+    const std::size_t n = lanes.size();
+    std::size_t best = next_lane % n;
+    for (std::size_t i = 1; i < n; ++i) {
+      const std::size_t j = (next_lane + i) % n;
+      if (lane_load[j].load() < lane_load[best].load()) best = j;
+    }
+    next_lane = best + 1;
+    return best;
+  }
   std::atomic<bool> stopping{false};
   std::mutex mu;
   std::unordered_set<std::shared_ptr<Connection>> conns;  // guarded by mu
@@ -93,7 +108,7 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   std::atomic<std::int64_t> idle_closed{0}, refused{0}, accept_failures{0}, bad_requests{0}, too_large{0},
       header_too_large{0};
   LogThrottle refusal_log{std::chrono::seconds(10)};
-  std::shared_ptr<asio::steady_timer> drain_timer;  // set by stop()
+  std::shared_ptr<asio::steady_timer> drain_timer;  // set by stop(); guarded by mu, used under it
 
   // Counts and logs a request the server refused itself (repeats within 10 s summed in one line).
   void refuse(unsigned status, std::string_view client, const beast::error_code& ec) {
@@ -104,8 +119,8 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
     }
   }
 
-  // Closes the connection idle the longest (on its own strand, if it is still idle there); false
-  // when none is idle.
+  // Closes the connection idle the longest (on its own lane or strand, if it is still idle there);
+  // false when none is idle.
   bool close_one_idle() {
     std::lock_guard lock(mu);
     std::shared_ptr<Connection> oldest;
@@ -115,8 +130,8 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
     }
     if (!oldest) return false;
     oldest->closing.store(true);  // not chosen twice
-    // On its strand it is either still waiting (closed, and counted) or has a request by now (kept,
-    // and may be chosen again later).
+    // On its lane or strand it is either still waiting (closed, and counted) or has a request by
+    // now (kept, and may be chosen again later).
     asio::post(oldest->executor(), [c = oldest, self = shared_from_this()] {
       if (c->idle.load()) {
         c->cancel();
@@ -137,7 +152,10 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
     conns.erase(c);
     // The last connection gone during a stop: no need to wait out the drain timer.
     if (conns.empty() && stopping.load() && drain_timer) {
-      asio::post(drain_timer->get_executor(), [t = drain_timer] { t->cancel(); });
+      asio::post(drain_timer->get_executor(), [t = drain_timer, self = shared_from_this()] {
+        std::lock_guard guard(self->mu);
+        t->cancel();
+      });
     }
   }
 };
@@ -380,7 +398,7 @@ asio::awaitable<beast::error_code> read_request(Conn& conn, beast::flat_buffer& 
 // The caller has counted it in state->connections.
 template <class Protocol>
 asio::awaitable<void> serve_connection(std::shared_ptr<State> state, typename Protocol::socket socket,
-                                       std::string remote_ip) {
+                                       std::string remote_ip, std::size_t lane) {
   auto conn = std::make_shared<StreamConnection<Protocol>>(std::move(socket));
   auto* stream = &conn->stream;
   state->track(conn);
@@ -429,6 +447,7 @@ asio::awaitable<void> serve_connection(std::shared_ptr<State> state, typename Pr
   stream->socket().shutdown(asio::socket_base::shutdown_send, ec);
   stream->close();
   state->connections.fetch_sub(1);
+  if (lane != State::kNoLane) state->lane_load[lane].fetch_sub(1);
   state->untrack(conn);
 }
 
@@ -445,9 +464,8 @@ asio::awaitable<void> accept_loop(std::shared_ptr<State> state, asio::io_context
     beast::error_code ec;
     // A connection's handlers never run concurrently: it lives on one lane (one thread), or it
     // gets its own strand.
-    tcp::socket socket = state->lanes.empty()
-                             ? tcp::socket(asio::make_strand(io))
-                             : tcp::socket(*state->lanes[state->next_lane++ % state->lanes.size()]);
+    const std::size_t lane = state->lanes.empty() ? State::kNoLane : state->pick_lane();
+    tcp::socket socket = lane == State::kNoLane ? tcp::socket(asio::make_strand(io)) : tcp::socket(*state->lanes[lane]);
     co_await state->acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || state->stopping.load()) break;
@@ -480,7 +498,9 @@ asio::awaitable<void> accept_loop(std::shared_ptr<State> state, asio::io_context
     std::string remote_ip;
     if (auto ep = socket.remote_endpoint(ec); !ec) remote_ip = ep.address().to_string();
     auto executor = socket.get_executor();
-    asio::co_spawn(executor, serve_connection<tcp>(state, std::move(socket), std::move(remote_ip)), asio::detached);
+    if (lane != State::kNoLane) state->lane_load[lane].fetch_add(1);
+    asio::co_spawn(executor, serve_connection<tcp>(state, std::move(socket), std::move(remote_ip), lane),
+                   asio::detached);
     for (int i = 0; full && i < 50 && state->connections.load() > state->max_connections && !state->stopping.load();
          ++i) {
       timer.expires_after(2ms);
@@ -497,6 +517,7 @@ HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options, Router r
   state_->options = std::move(options);
   state_->router = std::move(router);
   state_->lanes = std::move(lanes);
+  state_->lane_load = std::make_unique<std::atomic<std::size_t>[]>(state_->lanes.size());
 }
 
 HttpServer::~HttpServer() { stop(); }
@@ -541,10 +562,11 @@ void HttpServer::stop() {
   }
   // Idle connections are waiting in a read: cancel them now. Connections with a request in flight
   // finish it (their response says Connection: close); after drain_timeout the rest are closed.
-  state->drain_timer = std::make_shared<asio::steady_timer>(io_, state->options.drain_timeout);
+  auto timer = std::make_shared<asio::steady_timer>(io_, state->options.drain_timeout);
   std::vector<std::shared_ptr<Connection>> conns;
   {
     std::lock_guard lock(state->mu);
+    state->drain_timer = timer;
     conns.assign(state->conns.begin(), state->conns.end());
   }
   for (auto& c : conns) {
@@ -553,12 +575,18 @@ void HttpServer::stop() {
     });
   }
   if (conns.empty()) return;
-  state->drain_timer->async_wait([state](const beast::error_code& ec) {
-    if (ec) return;  // cancelled: every connection finished in time
+  // The timer is waited on and cancelled on its io_context, always under mu: the last connection
+  // goes either before the wait begins (nothing to wait for) or after it (and untrack() cancels it).
+  asio::post(io_, [state, timer] {
     std::lock_guard lock(state->mu);
-    for (const auto& c : state->conns) {
-      asio::post(c->executor(), [c] { c->close(); });
-    }
+    if (state->conns.empty()) return;
+    timer->async_wait([state](const beast::error_code& ec) {
+      if (ec) return;  // cancelled: every connection finished in time
+      std::lock_guard guard(state->mu);
+      for (const auto& c : state->conns) {
+        asio::post(c->executor(), [c] { c->close(); });
+      }
+    });
   });
 }
 
@@ -593,7 +621,8 @@ std::string HttpServer::answer(std::string_view bytes, std::string remote_ip) {
   local::socket server(io), client(io);
   asio::local::connect_pair(server, client);
   state_->connections.fetch_add(1);
-  asio::co_spawn(io, serve_connection<local>(state_, std::move(server), std::move(remote_ip)), asio::detached);
+  asio::co_spawn(io, serve_connection<local>(state_, std::move(server), std::move(remote_ip), State::kNoLane),
+                 asio::detached);
   // The peer: sends the bytes and closes its sending side, while reading all that comes back.
   asio::co_spawn(io, [&client, input = std::string(bytes)]() -> asio::awaitable<void> {
     beast::error_code ec;

@@ -117,10 +117,10 @@ class HttpServerTest : public ::testing::Test {
   asio::steady_timer hold_{io_, std::chrono::hours(1)};
   asio::io_context client_io_;
   beast::flat_buffer client_buffer_;
+  asio::io_context lane_{1};  // with_lane: before the server, which it outlives
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> lane_guard_;
   std::unique_ptr<HttpServer> server_;
   std::thread thread_;
-  asio::io_context lane_{1};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> lane_guard_;
   std::thread lane_thread_;
 };
 
@@ -296,6 +296,48 @@ TEST_F(HttpServerTest, GracefulStopFinishesRequestsInFlight) {
   std::array<char, 8> buf{};
   idle.read_some(asio::buffer(buf), ec);
   EXPECT_EQ(ec, asio::error::eof);
+}
+
+// The same with lanes: the idle connection and the busy one live on different threads, and the
+// drain timer on io_ sees both go.
+TEST_F(HttpServerTest, GracefulStopOnLanesFinishesRequestsInFlight) {
+  start({}, true);
+  tcp::socket idle = connect();
+  tcp::socket busy = connect();
+  asio::write(busy, asio::buffer(std::string_view("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")));
+  std::this_thread::sleep_for(100ms);
+  server_->stop();
+  http::response<http::string_body> res;
+  beast::error_code ec;
+  http::read(busy, client_buffer_, res, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(res.body(), "done");
+  EXPECT_FALSE(res.keep_alive());
+  lane_guard_.reset();
+  thread_.join();  // both run out of work: nothing is left behind
+  lane_thread_.join();
+  EXPECT_EQ(server_->active_connections(), 0u);
+  std::array<char, 8> buf{};
+  idle.read_some(asio::buffer(buf), ec);
+  EXPECT_EQ(ec, asio::error::eof);
+}
+
+// Connections go to the lane with the fewest open: after one closes, the next takes its place.
+TEST_F(HttpServerTest, ANewConnectionGoesToTheLaneWithFewestOpen) {
+  start({}, true);
+  auto thread_of = [&](tcp::socket& s) {
+    auto res = roundtrip(s, "GET /thread HTTP/1.1\r\nHost: t\r\n\r\n");
+    return res ? res->body() : std::string("no answer");
+  };
+  tcp::socket a = connect();
+  tcp::socket b = connect();
+  const std::string lane_a = thread_of(a), lane_b = thread_of(b);
+  ASSERT_NE(lane_a, lane_b);
+  a.close();
+  for (int i = 0; i < 100 && server_->active_connections() > 1; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(server_->active_connections(), 1u);
+  tcp::socket c = connect();
+  EXPECT_EQ(thread_of(c), lane_a);  // round robin alone would have put it beside b
 }
 
 TEST_F(HttpServerTest, PortInUseIsAClearError) {
