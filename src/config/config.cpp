@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <cctype>
@@ -451,10 +452,27 @@ void check_jobs_conversions_and_admin(const Config& c, Problems& p) {
   if (c.admin.failures_per_minute < 1 || c.admin.failures_per_minute > 1'000'000) {
     p.add("admin.failures_per_minute: must be 1..1000000, got {}", c.admin.failures_per_minute);
   }
+  // The hashes of tokens anyone would try first (and of the old sample in docs/configuration.md,
+  // "test"): the admin API behind one of them is open to all.
+  static const std::map<std::string_view, std::string_view> kGuessable = {
+      {"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "an empty token"},
+      {"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "'test'"},
+      {"8c6976e5b5410415bde908bd4dee15dfb167a9c873fc4bb8a81f6f2ab448a918", "'admin'"},
+      {"5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8", "'password'"},
+      {"8d969eef6ecad3c29a3a629280e686cf0c3f5d5a86aff3ca12020c923adc6c92", "'123456'"},
+      {"ef797c8118f02dfb649607dd5d3f8c7623048c9c063d532cc95c5ed7a898a64f", "'12345678'"},
+      {"a8b5bc26b75d319895e0532d0b690cc3908b27ef29669e106328e745f1c7bce3", "'qrscene'"},
+      {"2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b", "'secret'"},
+      {"3c469e9d6c5875d37a43f353d4f88e61fcf812c66eee3457465a40b0da4153e0", "'token'"},
+      {"057ba03d6c44104863dc7361fe4578965d1887360f90a0895882e58a6248fc86", "'changeme'"},
+  };
   for (const auto& h : c.admin.token_hashes()) {
     if (h.size() != 64 || h.find_first_not_of("0123456789abcdef") != std::string::npos) {
       p.add("admin.token_sha256: '{}' is not a SHA-256 in lowercase hex (64 characters): `qrscene admin-token` "
             "prints one", h);
+    } else if (auto it = kGuessable.find(h); it != kGuessable.end()) {
+      p.add("admin.token_sha256: '{}…' is the SHA-256 of {}, a token anyone can guess: make one with `qrscene "
+            "admin-token` and use the line it prints", h.substr(0, 12), it->second);
     }
   }
 }

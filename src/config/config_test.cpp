@@ -212,6 +212,27 @@ previous_key_until = 2026-12-01
   EXPECT_THAT(m, HasSubstr("admin.failures_per_minute: must be 1..1000000, got 0"));
 }
 
+// The old sample in docs/configuration.md was the SHA-256 of "test": such a hash opens the admin
+// API to anyone, so it is refused, and a hash of a real token is not.
+TEST(Config, TheHashOfAGuessableAdminTokenIsRefused) {
+  const std::string account = "[[accounts]]\nappid = \"wx0a1b2c3d4e5f6789\"\nsecret = \"s\"\n";
+  auto guessable = parse_config(
+      "[admin]\ntoken_sha256 = \"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"\n" + account,
+      "guess.toml", env_of({}));
+  ASSERT_FALSE(guessable);
+  EXPECT_THAT(guessable.error().message, HasSubstr("admin.token_sha256: '9f86d081884c…' is the SHA-256 of 'test'"));
+  EXPECT_THAT(guessable.error().message, HasSubstr("qrscene admin-token"));
+  auto empty = parse_config(
+      "[admin]\ntoken_sha256 = \"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"\n" + account,
+      "empty.toml", env_of({}));
+  ASSERT_FALSE(empty);
+  EXPECT_THAT(empty.error().message, HasSubstr("an empty token"));
+  auto real = parse_config(
+      "[admin]\ntoken_sha256 = \"3f1d4c0b9e8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e\"\n" + account,
+      "real.toml", env_of({}));
+  EXPECT_TRUE(real) << real.error().to_string();
+}
+
 TEST(Config, ConversionsAndProfilesAreRead) {
   auto c = parse_config("[conversions]\ncurrency = \"USD\"\n[jobs]\nprofile_followers = false\n", "c.toml", env_of({}));
   ASSERT_TRUE(c) << c.error().to_string();

@@ -243,6 +243,17 @@ net::HttpResponse AdminApi::accounts(net::HttpRequest& /*r*/) {
   return ok_json(out);
 }
 
+namespace {
+
+// A channel's lifetime figures (the list and the one channel alike; zeros before any traffic).
+json totals_json(const domain::BreakdownRow* row) {
+  const domain::Counters k = row != nullptr ? row->counters : domain::Counters{};
+  return json{{"scans", k.scans}, {"new_follows", k.new_follows}, {"unfollows", k.unfollows},
+              {"net", k.new_follows - k.unfollows}};
+}
+
+}  // namespace
+
 net::HttpResponse AdminApi::list_channels(net::HttpRequest& r) {
   auto appid = appid_of(r);
   if (!appid) return error_response(appid.error());
@@ -261,11 +272,8 @@ net::HttpResponse AdminApi::list_channels(net::HttpRequest& r) {
   for (const auto& c : *list) {
     if (!keep->matches(c)) continue;
     json j = channel_json(c, channels_.outlook(c));
-    if (auto it = by_id.find(c.id); it != by_id.end()) {
-      const auto& k = it->second->counters;
-      j["totals"] = json{{"scans", k.scans}, {"new_follows", k.new_follows}, {"unfollows", k.unfollows},
-                         {"net", k.new_follows - k.unfollows}};
-    }
+    const auto it = by_id.find(c.id);
+    j["totals"] = totals_json(it != by_id.end() ? it->second : nullptr);
     out.push_back(std::move(j));
   }
   return ok_json(out);
@@ -375,7 +383,14 @@ net::HttpResponse AdminApi::get_channel(net::HttpRequest& r) {
   if (!id) return error_response(id.error());
   auto c = channels_.show(*id);
   if (!c) return error_response(c.error());
-  return ok_json(channel_json(*c, channels_.outlook(*c)));
+  domain::ChannelFilter filter;
+  filter.appid = c->appid;
+  filter.channel_ids = {c->id};
+  auto totals = analytics_.breakdown(filter, domain::Breakdown::kChannel, 0, analytics_.today());
+  if (!totals) return error_response(totals.error());
+  json j = channel_json(*c, channels_.outlook(*c));
+  j["totals"] = totals_json(totals->empty() ? nullptr : &totals->front());
+  return ok_json(j);
 }
 
 net::HttpResponse AdminApi::patch_channel(net::HttpRequest& r) {

@@ -201,6 +201,41 @@ TEST_F(ServiceSimTest, AFilterOfTheChannelListDownloadsAsOneZip) {
   EXPECT_THAT(large->body, HasSubstr("at most 1024 pixels in a ZIP"));
 }
 
+// One channel read alone carries the same lifetime figures as the list (`qrscene channel show`
+// printed zeros for a channel with traffic): follows, unfollows and net, and zeros before any.
+TEST_F(ServiceSimTest, OneChannelShowsTheSameTotalsAsTheList) {
+  start(config());
+  service::ChannelSpec spec;
+  spec.appid = kPlainApp;
+  spec.name = "地推";
+  auto busy = runtime_->channels().create(spec);
+  ASSERT_TRUE(busy) << busy.error().to_string();
+  spec.name = "未投放";
+  auto quiet = runtime_->channels().create(spec);
+  ASSERT_TRUE(quiet) << quiet.error().to_string();
+  std::vector<std::string> who;
+  for (int i = 0; i < 5; ++i) {
+    who.push_back(user());
+    act(sim_->platform().scan(kPlainApp, who.back(), busy->ticket, true));
+  }
+  act(sim_->platform().unfollow(kPlainApp, who[0]));
+  const auto one = api_json("GET", fmt::format("/api/v1/channels/{}", busy->id));
+  EXPECT_EQ(one["totals"]["new_follows"], 5) << one.dump();
+  EXPECT_EQ(one["totals"]["unfollows"], 1);
+  EXPECT_EQ(one["totals"]["net"], 4);
+  const auto list = api_json("GET", fmt::format("/api/v1/channels?appid={}", kPlainApp));
+  bool listed = false;
+  for (const auto& c : list) {
+    if (c["id"] != busy->id) continue;
+    listed = true;
+    EXPECT_EQ(c["totals"], one["totals"]);
+  }
+  EXPECT_TRUE(listed) << list.dump();
+  const auto none = api_json("GET", fmt::format("/api/v1/channels/{}", quiet->id));
+  EXPECT_EQ(none["totals"]["new_follows"], 0) << none.dump();
+  EXPECT_EQ(none["totals"]["net"], 0);
+}
+
 // A permanent scene reused by a new channel keeps its ticket. A push from before the move, delivered
 // after it (delayed, or retried), belongs to the channel the scene meant when it was scanned.
 TEST_F(ServiceSimTest, ADelayedPushOfAReusedPermanentSceneGoesToTheChannelItMeantThen) {
