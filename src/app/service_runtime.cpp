@@ -415,6 +415,8 @@ std::string ServiceRuntime::metrics_text() {
   metric("qrscene_callback_store_failures_total", "Pushes answered 503 because the store failed", "counter", "",
          c.store_failures);
   metric("qrscene_store_commits_total", "Group commits of the event writer", "counter", "", store_->commits());
+  metric("qrscene_store_recent_pushes", "Pushes SQLite's writer remembers to find WeChat's retries (2^20 at most)",
+         "gauge", "", store_->recent_pushes());
   const auto projection = store_->projection();
   metric("qrscene_projection_leader", "1 when this instance runs the projector (PostgreSQL: elected)", "gauge", "",
          projection.leader ? 1 : 0);
@@ -422,8 +424,8 @@ std::string ServiceRuntime::metrics_text() {
          std::max<std::int64_t>(0, projection.head - projection.position));
   metric("qrscene_projection_lag_seconds", "How long the oldest event not yet applied has waited", "gauge", "",
          projection.lag_seconds);
-  metric("qrscene_projected_events_total", "Events this instance's projector applied", "counter", "",
-         projection.projected);
+  metric("qrscene_projected_events_total", "Log rows this instance's projector applied (skipped copies included)",
+         "counter", "", projection.projected);
   metric("qrscene_projection_batches_total", "Projection transactions committed", "counter", "", projection.batches);
   metric("qrscene_projection_failures_total", "Projection transactions that failed and were retried", "counter", "",
          projection.failures);

@@ -342,6 +342,7 @@ Status SqlStore::remember_recent(Database& db) {
   for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
     recent_.add(it->appid, it->dedup_key, it->id, it->received_at);
   }
+  recent_size_.store(static_cast<std::int64_t>(recent_.size()));
   return {};
 }
 
@@ -702,6 +703,7 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
         recent_.add(batch[i].event.appid, dedups[i], results[i]->event_id, now);
       }
     }
+    recent_size_.store(static_cast<std::int64_t>(recent_.size()));
   }
   {
     std::lock_guard lock(mu_);

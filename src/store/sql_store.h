@@ -227,6 +227,8 @@ class SqlStore : public domain::Ingestor,
   [[nodiscard]] Result<std::int64_t> open_subscriptions(std::string_view appid, std::int64_t channel_id);
   // Transactions committed so far (to see the grouping).
   [[nodiscard]] std::int64_t commits() const;
+  // SQLite: the pushes the writer remembers to find WeChat's retries (at most 2^20; 0 elsewhere).
+  [[nodiscard]] std::int64_t recent_pushes() const noexcept { return recent_size_.load(); }
 
   // Whether the store takes writes. A group commit that fails for the store's sake (a full disk, a
   // file that cannot be written, a lost connection) makes it false, with why in fixed words; the
@@ -305,6 +307,7 @@ class SqlStore : public domain::Ingestor,
   // SQLite (no unique index on the log's dedup key): filled at start, then read and written by the
   // one writer thread alone — start() refuses more writers there.
   RecentPushes recent_;
+  std::atomic<std::int64_t> recent_size_{0};  // recent_.size() after the writer's last commit
   std::unique_ptr<ConnectionPool> readers_;
   mutable std::mutex mu_;
   std::condition_variable wake_;

@@ -442,6 +442,7 @@ TEST_P(SqlStoreTest, ARetryAfterARestartIsTheFirstCopyAndAPushLoggedAgainIsAppli
   auto first = ingest(e);
   ASSERT_TRUE(first) << first.error().to_string();
   reopen();
+  EXPECT_EQ(store_->recent_pushes(), GetParam() == Backend::kSqlite ? 1 : 0);  // the log's tail, read at start
   auto again = ingest(e);
   ASSERT_TRUE(again) << again.error().to_string();
   EXPECT_TRUE(again->duplicate);
