@@ -57,7 +57,7 @@ void add_web_assets(net::Router& router) {
       net::HttpResponse r;
       r.content_type = std::string(asset.content_type);
       r.body = std::string(asset.body);
-      // The dashboard loads only its own files; ECharts' tooltips set inline styles.
+      // The dashboard loads only its own files; Element Plus and ECharts set inline styles.
       r.headers.emplace_back("Content-Security-Policy",
                              "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; "
                              "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
@@ -65,7 +65,8 @@ void add_web_assets(net::Router& router) {
       r.headers.emplace_back("X-Content-Type-Options", "nosniff");
       r.headers.emplace_back("X-Frame-Options", "DENY");
       r.headers.emplace_back("Referrer-Policy", "no-referrer");
-      r.headers.emplace_back("Cache-Control", asset.path == "/" ? "no-cache" : "public, max-age=3600");
+      // The built files keep their names from one release to the next: always revalidated.
+      r.headers.emplace_back("Cache-Control", "no-cache");
       co_return r;
     });
   }
@@ -178,6 +179,15 @@ Status ServiceRuntime::make_services(const config::Config& config, wechat::HttpT
   callback_options.signature.max_age = std::chrono::seconds(config.server.timestamp_window_seconds);
   callback_options.signature.max_ahead = std::chrono::seconds(config.server.timestamp_window_seconds);
   QRSCENE_ASSIGN_OR_RETURN(callback_, service::CallbackEndpoint::create(accounts, ingestor, clock_, callback_options));
+  // Each account's last push as the log remembers it, so that a restart does not forget it
+  // (GET /api/v1/accounts); a store that cannot tell costs only that.
+  std::vector<std::string> appids;
+  for (const auto& a : accounts) appids.push_back(a.appid);
+  if (auto newest = store_->newest_pushes(appids); newest) {
+    for (const auto& [appid, at] : *newest) callback_->remember_push(appid, at);
+  } else {
+    spdlog::warn("callback last_push_unknown reason={}", log_text(newest.error().message));
+  }
 
   service::ChannelServiceOptions channel_options;
   channel_options.renew_ahead_seconds = config.jobs.renew_ahead_hours * 3600;
@@ -228,7 +238,7 @@ void ServiceRuntime::add_apis(const config::Config& config, net::Router& router)
   for (const auto& a : config.accounts) admin_accounts.push_back({a.appid, a.name, a.mode});
   gate_ = std::make_unique<service::AdminGate>(gate, std::move(admin_accounts), blocking_);
   admin_ = std::make_unique<service::AdminApi>(service::AdminApiOptions{}, *gate_, *channels_, *analytics_, *store_,
-                                               *clients_, clock_);
+                                               *clients_, clock_, callback_.get());
   admin_->add_routes(router);
   conversions_ = std::make_unique<service::ConversionService>(*store_, *store_, clock_, config.conversions.currency);
   follower_api_ = std::make_unique<service::FollowerApi>(service::FollowerApiOptions{}, *gate_, *store_, *conversions_,

@@ -21,9 +21,10 @@ std::string_view error_code_name(ErrorCode code) noexcept {
   return "internal";
 }
 
-Error field_error(std::string field, std::string message) {
+Error field_error(std::string field, std::string message, std::string code, ProblemParams params) {
   std::string text = fmt::format("{}: {}", field, message);
-  return Error{ErrorCode::kInvalidArgument, std::move(text), 0, {FieldError{std::move(field), std::move(message)}}};
+  return Error{ErrorCode::kInvalidArgument, std::move(text), 0,
+               {FieldError{std::move(field), std::move(message), std::move(code), std::move(params)}}};
 }
 
 Error field_errors(std::vector<FieldError> problems) {
@@ -40,9 +41,10 @@ Error field_errors(std::vector<FieldError> problems) {
   return e;
 }
 
-Error worded_field_error(std::vector<std::string> fields, std::string message) {
+Error worded_field_error(std::vector<std::string> fields, std::string message, std::string code,
+                         ProblemParams params) {
   Error e{ErrorCode::kInvalidArgument, std::move(message), 0, {}};
-  for (auto& f : fields) e.fields.push_back(FieldError{std::move(f), e.message});
+  for (auto& f : fields) e.fields.push_back(FieldError{std::move(f), e.message, code, params});
   return e;
 }
 

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -48,12 +49,21 @@ enum class ErrorCode : std::uint8_t {
 // The stable lower-case name of a code ("invalid_argument"), used in logs and JSON errors.
 std::string_view error_code_name(ErrorCode code) noexcept;
 
+// What a field problem's `code` may be told beside it: {"max": "64"}, {"allowed": "png,svg"}.
+using ProblemParams = std::map<std::string, std::string>;
+
 // One problem of an input, by the field it is in: `field` as the client named it ("name",
 // "on_subscribe.kind", "from"), `message` what is wrong with it, without the field's name in front
-// ("required"), so that a client can show it beside the field or say it in its own language.
+// ("required"), so that a client can show it beside the field or say it in its own language;
+// `code` the kind of problem, a stable snake_case name a client translates by ("required",
+// "too_long", "out_of_range", "scene_reserved"; "invalid" when nothing more precise is known), and
+// `params` the figures its text needs ({"min": "60", "max": "2592000"}). The codes and their
+// params are listed in docs/api.yaml (schema Error); a code once published keeps its meaning.
 struct FieldError {
   std::string field;
   std::string message;
+  std::string code = "invalid";
+  ProblemParams params{};
 };
 
 // What went wrong. `detail` carries a protocol's own number when there is one: a WeChat errcode
@@ -76,16 +86,21 @@ struct Error {
   return Error{code, std::move(message), detail};
 }
 
-// A kInvalidArgument error about one field: message "<field>: <message>", fields {{field, message}}.
-//   return field_error("name", "required");
-[[nodiscard]] Error field_error(std::string field, std::string message);
+// A kInvalidArgument error about one field: message "<field>: <message>", fields {{field, message,
+// code, params}}.
+//   return field_error("name", "required", "required");
+//   return field_error("size", "must be 64..4096 pixels", "out_of_range", {{"min", "64"}, {"max", "4096"}});
+[[nodiscard]] Error field_error(std::string field, std::string message, std::string code = "invalid",
+                                ProblemParams params = {});
 // A kInvalidArgument error listing several problems: message their "<field>: <message>" lines joined
 // by '\n', fields the problems. A problem with an empty field is a line of its own ("<message>")
 // that names no field, and is left out of fields.
 [[nodiscard]] Error field_errors(std::vector<FieldError> problems);
 // A kInvalidArgument error whose message names the fields in its own words ("scene '12a' is not a
-// whole number"): the message as given, and each of `fields` listed with that whole message.
-[[nodiscard]] Error worded_field_error(std::vector<std::string> fields, std::string message);
+// whole number"): the message as given, and each of `fields` listed with that whole message, `code`
+// and `params`.
+[[nodiscard]] Error worded_field_error(std::vector<std::string> fields, std::string message,
+                                       std::string code = "invalid", ProblemParams params = {});
 
 template <class T>
 class [[nodiscard]] Result {

@@ -34,38 +34,47 @@ Status check_scene(ChannelKind kind, std::string_view scene, bool scene_is_int) 
     std::int64_t value = 0;
     const auto [end, ec] = std::from_chars(scene.data(), scene.data() + scene.size(), value);
     if (!digits || ec != std::errc() || end != scene.data() + scene.size() || scene.size() > 10) {
-      return worded_field_error({"scene"}, fmt::format("scene '{}' is not a whole number", scene));
+      return worded_field_error({"scene"}, fmt::format("scene '{}' is not a whole number", scene), "scene_not_integer");
     }
     if (kind == ChannelKind::kPermanent && (value < 1 || value > kPermanentSceneMax)) {
-      return worded_field_error({"scene"}, fmt::format("a permanent int scene must be 1..{}; {} is outside (use a "
-                                                       "string scene, or a temporary channel)",
-                                                       kPermanentSceneMax, value));
+      return worded_field_error({"scene"},
+                                fmt::format("a permanent int scene must be 1..{}; {} is outside (use a string scene, "
+                                            "or a temporary channel)",
+                                            kPermanentSceneMax, value),
+                                "scene_range", {{"min", "1"}, {"max", std::to_string(kPermanentSceneMax)}});
     }
     if (kind == ChannelKind::kTemporary && (value < kTemporarySceneMin || value > kTemporarySceneMax)) {
       return worded_field_error({"scene"},
                                 fmt::format("a temporary int scene must be {}..{} (1..{} belong to permanent codes, so "
                                             "a pushed scene always names one channel); {} is outside",
-                                            kTemporarySceneMin, kTemporarySceneMax, kPermanentSceneMax, value));
+                                            kTemporarySceneMin, kTemporarySceneMax, kPermanentSceneMax, value),
+                                "scene_range",
+                                {{"min", std::to_string(kTemporarySceneMin)}, {"max", std::to_string(kTemporarySceneMax)}});
     }
     return {};
   }
   if (scene.empty() || scene.size() > kSceneStrMaxBytes) {
-    return worded_field_error({"scene"}, fmt::format("a string scene must be 1..{} bytes; '{}' has {}",
-                                                     kSceneStrMaxBytes, scene, scene.size()));
+    return worded_field_error({"scene"},
+                              fmt::format("a string scene must be 1..{} bytes; '{}' has {}", kSceneStrMaxBytes, scene,
+                                          scene.size()),
+                              "scene_length", {{"min", "1"}, {"max", std::to_string(kSceneStrMaxBytes)}});
   }
   if (digits) {
     return worded_field_error({"scene"},
                               fmt::format("string scene '{}' is all digits and would read as an int scene: make it "
-                                          "an int scene or add a letter", scene));
+                                          "an int scene or add a letter", scene),
+                              "scene_all_digits");
   }
   if (scene.starts_with(kLoginScenePrefix)) {
     return worded_field_error(
         {"scene"},
-        fmt::format("string scenes starting with '{}' are kept for login sessions: choose another", kLoginScenePrefix));
+        fmt::format("string scenes starting with '{}' are kept for login sessions: choose another", kLoginScenePrefix),
+        "scene_reserved", {{"prefix", std::string(kLoginScenePrefix)}});
   }
   if (first_invalid_utf8(scene) != std::string_view::npos ||
       std::any_of(scene.begin(), scene.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
-    return worded_field_error({"scene"}, "a string scene must be printable UTF-8 without control characters");
+    return worded_field_error({"scene"}, "a string scene must be printable UTF-8 without control characters",
+                              "scene_characters");
   }
   return {};
 }

@@ -48,39 +48,50 @@ Status check_conversion(const ConversionInput& c, std::int64_t now) {
   if (c.external_id.empty() || c.external_id.size() > kMaxExternalIdBytes || !printable(c.external_id)) {
     problems.push_back(
         {"external_id",
-         fmt::format("required, 1..{} bytes of printable UTF-8 (your order or payment id)", kMaxExternalIdBytes)});
+         fmt::format("required, 1..{} bytes of printable UTF-8 (your order or payment id)", kMaxExternalIdBytes),
+         c.external_id.empty() ? "required" : "bad_format", {{"max", std::to_string(kMaxExternalIdBytes)}}});
   }
   if (c.openid.empty() == c.unionid.empty()) {
-    problems.push_back({"openid", "give the follower's openid or unionid (exactly one)"});
+    problems.push_back({"openid", "give the follower's openid or unionid (exactly one)", "exactly_one",
+                        {{"fields", "openid,unionid"}}});
   }
   for (const auto& [name, value] : {std::pair{"openid", &c.openid}, std::pair{"unionid", &c.unionid}}) {
     if (value->size() > 64 || !std::all_of(value->begin(), value->end(), [](char ch) {
           return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '-' ||
                  ch == '_';
         })) {
-      problems.push_back({name, "not an id WeChat gives (letters, digits, - and _, at most 64)"});
+      problems.push_back({name, "not an id WeChat gives (letters, digits, - and _, at most 64)", "not_wechat_id"});
     }
   }
   if (c.kind.empty() || c.kind.size() > kMaxConversionKindBytes ||
       !std::all_of(c.kind.begin(), c.kind.end(), [](char ch) {
         return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || ch == '-' || ch == '_';
       })) {
-    problems.push_back({"kind", fmt::format("required, 1..{} of a-z, 0-9, - and _ (order, payment, signup, …)",
-                                            kMaxConversionKindBytes)});
+    problems.push_back({"kind",
+                        fmt::format("required, 1..{} of a-z, 0-9, - and _ (order, payment, signup, …)",
+                                    kMaxConversionKindBytes),
+                        c.kind.empty() ? "required" : "bad_format", {{"max", std::to_string(kMaxConversionKindBytes)}}});
   }
-  if (c.value_cents < 0) problems.push_back({"value_cents", "must not be negative (record refunds in your backend)"});
-  if (c.value_cents > kMaxValueCents) {
+  const ProblemParams value_range{{"min", "0"}, {"max", std::to_string(kMaxValueCents)}};
+  if (c.value_cents < 0) {
     problems.push_back(
-        {"value_cents", fmt::format("at most {} (¥10 billion in fen), got {}", kMaxValueCents, c.value_cents)});
+        {"value_cents", "must not be negative (record refunds in your backend)", "out_of_range", value_range});
+  }
+  if (c.value_cents > kMaxValueCents) {
+    problems.push_back({"value_cents",
+                        fmt::format("at most {} (¥10 billion in fen), got {}", kMaxValueCents, c.value_cents),
+                        "out_of_range", value_range});
   }
   if (c.currency.size() != 3 ||
       !std::all_of(c.currency.begin(), c.currency.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; })) {
-    problems.push_back({"currency", fmt::format("'{}' is not an ISO 4217 code such as CNY", c.currency)});
+    problems.push_back({"currency", fmt::format("'{}' is not an ISO 4217 code such as CNY", c.currency),
+                        "not_currency"});
   }
   if (c.occurred_at < kEarliest) {
-    problems.push_back({"occurred_at", "required, Unix seconds or RFC 3339, after 2012"});
+    problems.push_back({"occurred_at", "required, Unix seconds or RFC 3339, after 2012",
+                        c.occurred_at == 0 ? "required" : "too_early", {{"min", std::to_string(kEarliest)}}});
   } else if (c.occurred_at > now + kSkew) {
-    problems.push_back({"occurred_at", "in the future; send conversions after they happen"});
+    problems.push_back({"occurred_at", "in the future; send conversions after they happen", "in_future"});
   }
   if (problems.empty()) return {};
   return field_errors(std::move(problems));

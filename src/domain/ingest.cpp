@@ -63,7 +63,8 @@ Result<ReplyChoice> reply_from_fields(const ReplyFieldReader& read, std::string_
   if (kind && !kind->empty()) {
     const auto k = value_of(kReplyKindNames, *kind);
     if (!k) {
-      return field_error(fmt::format("{}.kind", field), fmt::format("must be none, text, image or news, got '{}'", *kind));
+      return field_error(fmt::format("{}.kind", field), fmt::format("must be none, text, image or news, got '{}'", *kind),
+                         "not_one_of", {{"allowed", "none,text,image,news"}});
     }
     r.kind = *k;
   }

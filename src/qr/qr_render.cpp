@@ -83,7 +83,8 @@ Result<std::string> png_two_colour(const Matrix& m, const QrStyle& style) {
   // is the same, so each module row is packed once and its pointer repeated.
   const int modules = m.size() + 2 * style.margin;
   if (style.size < modules) {
-    return field_error("size", fmt::format("this code needs at least {} pixels", modules));
+    return field_error("size", fmt::format("this code needs at least {} pixels", modules), "too_small",
+                       {{"min", std::to_string(modules)}});
   }
   const int scale = style.size / modules;
   const int offset = (style.size - scale * modules) / 2 + style.margin * scale;
@@ -178,17 +179,20 @@ Result<Rgb> parse_color(std::string_view text) {
 
 Result<std::string> render(std::string_view text, const QrStyle& style, ImageFormat format) {
   if (style.size < QrStyle::kMinSize || style.size > QrStyle::kMaxSize) {
-    return unexpected(ErrorCode::kInvalidArgument, fmt::format("size must be {}..{} pixels, got {}", QrStyle::kMinSize,
-                                                               QrStyle::kMaxSize, style.size));
+    return worded_field_error(
+        {"size"}, fmt::format("size must be {}..{} pixels, got {}", QrStyle::kMinSize, QrStyle::kMaxSize, style.size),
+        "out_of_range", {{"min", std::to_string(QrStyle::kMinSize)}, {"max", std::to_string(QrStyle::kMaxSize)}});
   }
   if (style.margin < 0 || style.margin > QrStyle::kMaxMargin) {
-    return unexpected(ErrorCode::kInvalidArgument,
-                      fmt::format("margin must be 0..{} modules, got {}", QrStyle::kMaxMargin, style.margin));
+    return worded_field_error({"margin"},
+                              fmt::format("margin must be 0..{} modules, got {}", QrStyle::kMaxMargin, style.margin),
+                              "out_of_range", {{"min", "0"}, {"max", std::to_string(QrStyle::kMaxMargin)}});
   }
   if (luminance(style.light) - luminance(style.dark) < 100) {
-    return unexpected(ErrorCode::kInvalidArgument,
-                      fmt::format("colours {} on {} are too close for scanners: use a dark colour on a light one",
-                                  hex(style.dark), hex(style.light)));
+    return worded_field_error({"dark", "light"},
+                              fmt::format("colours {} on {} are too close for scanners: use a dark colour on a light one",
+                                          hex(style.dark), hex(style.light)),
+                              "low_contrast");
   }
   std::optional<Gray> logo;
   const bool plain = style.logo.empty() && style.dark == Rgb{0, 0, 0} && style.light == Rgb{255, 255, 255};
@@ -200,7 +204,7 @@ Result<std::string> render(std::string_view text, const QrStyle& style, ImageFor
   if (!style.logo.empty()) {
     auto decoded = decode_image(style.logo);
     if (!decoded) {
-      Error e = field_error("logo", decoded.error().message + " (give a PNG or JPEG)");
+      Error e = field_error("logo", decoded.error().message + " (give a PNG or JPEG)", "not_image");
       e.code = decoded.error().code;  // an image too large to decode stays kResourceExhausted
       return e;
     }

@@ -37,11 +37,14 @@ Result<domain::ReplyChoice> reply_from(const json& j, std::string_view field) {
     r.kind = r.text.empty() ? domain::ReplyChoice::Kind::kNone : domain::ReplyChoice::Kind::kText;
     return r;
   }
-  if (!j.is_object()) return field_error(std::string(field), "must be an object or a string");
+  if (!j.is_object()) {
+    return field_error(std::string(field), "must be an object or a string", "wrong_type",
+                       {{"expected", "object,string"}});
+  }
   auto read = [&](std::string_view key) -> Result<std::optional<std::string>> {
     const auto it = j.find(key);
     if (it == j.end() || it->is_null()) return std::optional<std::string>();
-    if (!it->is_string()) return field_error(fmt::format("{}.{}", field, key), "must be a string");
+    if (!it->is_string()) return field_error(fmt::format("{}.{}", field, key), "must be a string", "not_string");
     return std::optional<std::string>(it->get<std::string>());
   };
   return domain::reply_from_fields(read, field);
@@ -81,7 +84,7 @@ std::optional<domain::ReplyChoice> reply_field(Fields& f, const json& j, const s
   if (!j.contains(key)) return std::nullopt;
   auto r = reply_from(j.at(key), key);
   if (!r) {
-    for (const auto& p : r.error().fields) f.problem(p.field, p.message);
+    for (const auto& p : r.error().fields) f.problem(p);
     if (r.error().fields.empty()) f.problem("", r.error().message);
     return std::nullopt;
   }
@@ -98,7 +101,7 @@ void scene_field(Fields& f, const json& j, ChannelSpec& spec) {
     spec.scene = s.get<std::string>();
     spec.string_scene = true;
   } else {
-    f.problem("scene", "must be an integer or a string");
+    f.problem("scene", "must be an integer or a string", "wrong_type", {{"expected", "integer,string"}});
   }
 }
 
@@ -118,7 +121,8 @@ Result<ChannelSpec> spec_from(const json& j, std::string appid) {
     if (k) {
       spec.kind = *k;
     } else {
-      f.problem("kind", fmt::format("must be temporary or permanent, got '{}'", *kind));
+      f.problem("kind", fmt::format("must be temporary or permanent, got '{}'", *kind), "not_one_of",
+                {{"allowed", "temporary,permanent"}});
     }
   }
   scene_field(f, j, spec);
@@ -137,7 +141,7 @@ Result<std::int64_t> path_id(const net::HttpRequest& r) {
   std::int64_t id = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
   if (ec != std::errc{} || end != text.data() + text.size() || id <= 0) {
-    return field_error("id", fmt::format("'{}' is not a channel id", text));
+    return field_error("id", fmt::format("'{}' is not a channel id", text), "not_id");
   }
   return id;
 }
@@ -147,17 +151,20 @@ Result<qr::QrStyle> style_from(const net::HttpRequest& r) {
   QRSCENE_ASSIGN_OR_RETURN(const std::int64_t size, int_param(r, "size", s.size));
   QRSCENE_ASSIGN_OR_RETURN(const std::int64_t margin, int_param(r, "margin", s.margin));
   if (size < qr::QrStyle::kMinSize || size > qr::QrStyle::kMaxSize) {
-    return field_error("size", fmt::format("must be {}..{} pixels", qr::QrStyle::kMinSize, qr::QrStyle::kMaxSize));
+    return field_error("size", fmt::format("must be {}..{} pixels", qr::QrStyle::kMinSize, qr::QrStyle::kMaxSize),
+                       "out_of_range",
+                       {{"min", std::to_string(qr::QrStyle::kMinSize)}, {"max", std::to_string(qr::QrStyle::kMaxSize)}});
   }
   if (margin < 0 || margin > qr::QrStyle::kMaxMargin) {
-    return field_error("margin", fmt::format("must be 0..{} modules", qr::QrStyle::kMaxMargin));
+    return field_error("margin", fmt::format("must be 0..{} modules", qr::QrStyle::kMaxMargin), "out_of_range",
+                       {{"min", "0"}, {"max", std::to_string(qr::QrStyle::kMaxMargin)}});
   }
   s.size = static_cast<int>(size);
   s.margin = static_cast<int>(margin);
   for (auto [name, target] : {std::pair{"dark", &s.dark}, std::pair{"light", &s.light}}) {
     if (!r.has_query_param(name)) continue;
     auto c = qr::parse_color(r.query_param(name));
-    if (!c) return field_error(name, c.error().message);
+    if (!c) return field_error(name, c.error().message, "not_color");
     *target = *c;
   }
   return s;
@@ -178,7 +185,8 @@ struct ListFilter {
 Result<ListFilter> list_filter(const net::HttpRequest& r) {
   ListFilter f{r.query_param("group"), r.query_param("owner"), r.query_param("status"), r.query_param("q")};
   if (!f.status.empty() && !domain::channel_status_from(f.status)) {
-    return field_error("status", "must be active, paused, expired or retired");
+    return field_error("status", "must be active, paused, expired or retired", "not_one_of",
+                       {{"allowed", "active,paused,expired,retired"}});
   }
   return f;
 }
@@ -196,14 +204,16 @@ net::HttpResponse image(std::string bytes, bool svg, std::string_view filename) 
 }  // namespace
 
 AdminApi::AdminApi(AdminApiOptions options, AdminGate& gate, ChannelService& channels, AnalyticsService& analytics,
-                   domain::JobQueue& jobs, wechat::AccountClients& clients, const Clock& clock)
+                   domain::JobQueue& jobs, wechat::AccountClients& clients, const Clock& clock,
+                   const CallbackEndpoint* callback)
     : options_(std::move(options)),
       gate_(gate),
       channels_(channels),
       analytics_(analytics),
       jobs_(jobs),
       clients_(clients),
-      clock_(clock) {}
+      clock_(clock),
+      callback_(callback) {}
 
 void AdminApi::add_routes(net::Router& router) {
   auto status = [this](ChannelStatus s) { return [this, s](net::HttpRequest& r) { return set_status(r, s); }; };
@@ -229,15 +239,22 @@ void AdminApi::add_routes(net::Router& router) {
   gate_.route(router, "GET", "/api/v1/quota", this, &AdminApi::quota);
   gate_.route(router, "PUT", "/api/v1/quota", this, &AdminApi::set_quota);
   gate_.route(router, "GET", "/api/v1/jobs", this, &AdminApi::jobs);
+  gate_.route(router, "GET", "/api/v1/tags", this, &AdminApi::tags);
 }
 
 Result<std::string> AdminApi::appid_of(const net::HttpRequest& r) const { return gate_.resolve_appid(r.query_param("appid")); }
 
 net::HttpResponse AdminApi::accounts(net::HttpRequest& /*r*/) {
   json out = json::array();
+  auto time = [](const std::optional<std::int64_t>& at) { return at ? json(*at) : json(nullptr); };
   for (const auto& a : gate_.accounts()) {
     json j{{"appid", a.appid}, {"name", a.name}, {"mode", a.mode}};
     if (auto q = channels_.quota(a.appid)) j["permanent_quota"] = json{{"used", q->used}, {"left", q->left}};
+    // Where WeChat must push, and whether it has lately (this process's view; see CallbackActivity).
+    j["callback_path"] = fmt::format("/wechat/{}", a.appid);
+    const CallbackActivity seen = callback_ != nullptr ? callback_->activity(a.appid) : CallbackActivity{};
+    j["last_push_at"] = time(seen.last_push_at);
+    j["last_verified_at"] = time(seen.last_verified_at);
     out.push_back(std::move(j));
   }
   return ok_json(out);
@@ -286,7 +303,7 @@ net::HttpResponse AdminApi::create_channel(net::HttpRequest& r) {
   auto spec = spec_from(*body, fallback);
   if (!spec) return error_response(spec.error());
   if (spec->appid.empty()) {
-    return error_response(field_error("appid", "required when more than one account is configured"));
+    return error_response(field_error("appid", "required when more than one account is configured", "required"));
   }
   auto made = channels_.create(*spec);
   if (!made) return error_response(made.error());
@@ -302,7 +319,7 @@ net::HttpResponse AdminApi::import_channels(net::HttpRequest& r) {
   if (!upload) return error_response(upload.error());
   const auto* rows = &upload->rows;
   if (rows->empty()) {
-    return error_response(field_error("csv", "empty; the first line names the columns (name is required)"));
+    return error_response(field_error("csv", "empty; the first line names the columns (name is required)", "empty"));
   }
   const auto& header = rows->front();
   std::map<std::string, std::size_t> column;
@@ -312,9 +329,13 @@ net::HttpResponse AdminApi::import_channels(net::HttpRequest& r) {
                                                  "reply_scan", "tag",            "spend_cents"};
   std::vector<FieldError> problems;
   for (const auto& h : header) {
-    if (!kColumns.contains(h)) problems.push_back({"csv", fmt::format("unknown column '{}'", h)});
+    if (!kColumns.contains(h)) {
+      problems.push_back({"csv", fmt::format("unknown column '{}'", h), "unknown_column", {{"column", h}}});
+    }
   }
-  if (!column.contains("name")) problems.push_back({"csv", "the name column is required"});
+  if (!column.contains("name")) {
+    problems.push_back({"csv", "the name column is required", "missing_column", {{"column", "name"}}});
+  }
   if (!problems.empty()) return error_response(field_errors(std::move(problems)));
   if (rows->size() - 1 > options_.max_import_rows) {
     return error_response(Error{ErrorCode::kTooLarge, fmt::format("csv: at most {} rows at a time; split the file",
@@ -346,7 +367,7 @@ net::HttpResponse AdminApi::import_channels(net::HttpRequest& r) {
       std::int64_t n = 0;
       const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
       if (ec != std::errc{} || end != v.data() + v.size()) {
-        row_problems.push_back({name, fmt::format("'{}' is not an integer", v)});
+        row_problems.push_back({name, fmt::format("'{}' is not an integer", v), "not_integer"});
       } else {
         j[name] = n;
       }
@@ -357,7 +378,7 @@ net::HttpResponse AdminApi::import_channels(net::HttpRequest& r) {
       } else if (v == "false" || v == "0" || v == "no") {
         j["evergreen"] = false;
       } else {
-        row_problems.push_back({"evergreen", fmt::format("'{}' is not true or false", v)});
+        row_problems.push_back({"evergreen", fmt::format("'{}' is not true or false", v), "not_boolean"});
       }
     }
     if (!cell("reply_subscribe").empty()) j["on_subscribe"] = cell("reply_subscribe");
@@ -370,8 +391,7 @@ net::HttpResponse AdminApi::import_channels(net::HttpRequest& r) {
     if (made) {
       created.push_back(json{{"row", i + 1}, {"id", made->id}, {"name", made->name}, {"scene", made->scene}});
     } else {
-      errors.push_back(
-          json{{"row", i + 1}, {"line", upload->lines[i]}, {"message", public_error(made.error()).message}});
+      errors.push_back(row_error(i + 1, upload->lines[i], made.error()));
     }
   }
   return ok_json(json{{"created", std::move(created)}, {"errors", std::move(errors)}},
@@ -390,6 +410,19 @@ net::HttpResponse AdminApi::get_channel(net::HttpRequest& r) {
   if (!totals) return error_response(totals.error());
   json j = channel_json(*c, channels_.outlook(*c));
   j["totals"] = totals_json(totals->empty() ? nullptr : &totals->front());
+  // The WeChat tag's name, through the call GET /api/v1/tags makes (only for a channel with a tag);
+  // null when it has none, or when WeChat does not answer or no longer has the tag: a view of the
+  // channel does not fail for it.
+  j["tag"] = nullptr;
+  if (c->wechat_tag_id != 0) {
+    if (auto client = clients_.get(c->appid); client) {
+      if (auto list = (*client)->tags(); list) {
+        for (const auto& t : *list) {
+          if (t.id == c->wechat_tag_id) j["tag"] = t.name;
+        }
+      }
+    }
+  }
   return ok_json(j);
 }
 
@@ -443,12 +476,15 @@ net::HttpResponse AdminApi::qr_zip(net::HttpRequest& r) {
   auto keep = list_filter(r);
   if (!keep) return error_response(keep.error());
   const std::string format = r.has_query_param("format") ? r.query_param("format") : "png";
-  if (format != "png" && format != "svg") return error_response(field_error("format", "must be png or svg"));
+  if (format != "png" && format != "svg") {
+    return error_response(field_error("format", "must be png or svg", "not_one_of", {{"allowed", "png,svg"}}));
+  }
   auto style = style_from(r);
   if (!style) return error_response(style.error());
   if (style->size > kMaxBundleSize) {
     return error_response(field_error(
-        "size", fmt::format("at most {} pixels in a ZIP (one channel's qr.png goes larger)", kMaxBundleSize)));
+        "size", fmt::format("at most {} pixels in a ZIP (one channel's qr.png goes larger)", kMaxBundleSize),
+        "out_of_range", {{"min", std::to_string(qr::QrStyle::kMinSize)}, {"max", std::to_string(kMaxBundleSize)}}));
   }
   // One ZIP at a time: up to 2,000 codes are real work on the pool the other requests share.
   if (bundling_.exchange(true)) {
@@ -498,7 +534,7 @@ net::HttpResponse AdminApi::render_qr(net::HttpRequest& r) {
       if (c) {
         *target = *c;
       } else {
-        f.problem(name, c.error().message);
+        f.problem(name, c.error().message, "not_color");
       }
     }
   }
@@ -507,11 +543,13 @@ net::HttpResponse AdminApi::render_qr(net::HttpRequest& r) {
     if (bytes) {
       style.logo = std::move(*bytes);
     } else {
-      f.problem("logo_base64", "not base64");
+      f.problem("logo_base64", "not base64", "not_base64");
     }
   }
-  if (url.empty()) f.problem("url", "required");
-  if (format != "png" && format != "svg") f.problem("format", fmt::format("must be png or svg, got '{}'", format));
+  if (url.empty()) f.problem("url", "required", "required");
+  if (format != "png" && format != "svg") {
+    f.problem("format", fmt::format("must be png or svg, got '{}'", format), "not_one_of", {{"allowed", "png,svg"}});
+  }
   if (auto ok = f.status(); !ok) return error_response(ok.error());
   auto bytes = qr::render(url, style, format == "svg" ? qr::ImageFormat::kSvg : qr::ImageFormat::kPng);
   if (!bytes) return error_response(bytes.error());
@@ -526,7 +564,10 @@ net::HttpResponse AdminApi::stats(net::HttpRequest& r) {
   StatsRequest request{q->filter, q->first_day, q->last_day, domain::Granularity::kDay};
   if (r.has_query_param("granularity")) {
     auto g = domain::granularity_from(r.query_param("granularity"));
-    if (!g) return error_response(field_error("granularity", "must be hour, day, week or month"));
+    if (!g) {
+      return error_response(field_error("granularity", "must be hour, day, week or month", "not_one_of",
+                                        {{"allowed", "hour,day,week,month"}}));
+    }
     request.granularity = *g;
   }
   auto report = analytics_.report(request);
@@ -610,11 +651,23 @@ net::HttpResponse AdminApi::set_quota(net::HttpRequest& r) {
   if (!body) return error_response(body.error());
   Fields f(*body, {"external"});
   const auto external = f.integer("external");
-  if (!external && f.status()) f.problem("external", "required: the permanent codes made outside qrscene");
+  if (!external && f.status()) f.problem("external", "required: the permanent codes made outside qrscene", "required");
   if (auto ok = f.status(); !ok) return error_response(ok.error());
   auto q = channels_.set_external_codes(*appid, *external);
   if (!q) return error_response(q.error());
   return ok_json(quota_json(*appid, *q));
+}
+
+net::HttpResponse AdminApi::tags(net::HttpRequest& r) {
+  auto appid = appid_of(r);
+  if (!appid) return error_response(appid.error());
+  auto client = clients_.get(*appid);
+  if (!client) return error_response(client.error());
+  auto list = (*client)->tags();
+  if (!list) return error_response(list.error());
+  json out = json::array();
+  for (const auto& t : *list) out.push_back(json{{"id", t.id}, {"name", t.name}, {"count", t.count}});
+  return ok_json(out);
 }
 
 net::HttpResponse AdminApi::jobs(net::HttpRequest& r) {

@@ -2,7 +2,8 @@
 // use (docs/api.yaml is its contract, checked by a test): accounts, channels (create, batch import
 // from CSV, edit, pause, resume, retire), QR images (PNG or SVG with size, margin, colours and a
 // logo; any filter of the channel list as one ZIP), stats (report, breakdown by channel/group/owner,
-// reconciliation with WeChat), export as CSV, the permanent quota and the job queue.
+// reconciliation with WeChat), export as CSV, the permanent quota, the job queue and the account's
+// WeChat user tags.
 //
 // Every route is behind the AdminGate (bearer token, failed sign-ins limited, handlers on the
 // blocking pool). Validation errors are 400 with the fields named
@@ -22,6 +23,7 @@
 #include "net/http_server.h"
 #include "service/admin_gate.h"
 #include "service/analytics_service.h"
+#include "service/callback_endpoint.h"
 #include "service/channel_service.h"
 #include "wechat/account_clients.h"
 
@@ -33,8 +35,10 @@ struct AdminApiOptions {
 
 class AdminApi {
  public:
+  // `callback`: where each account's last push and URL verification are read (none: unknown, null).
   AdminApi(AdminApiOptions options, AdminGate& gate, ChannelService& channels, AnalyticsService& analytics,
-           domain::JobQueue& jobs, wechat::AccountClients& clients, const Clock& clock);
+           domain::JobQueue& jobs, wechat::AccountClients& clients, const Clock& clock,
+           const CallbackEndpoint* callback = nullptr);
 
   // Adds the routes, each behind the gate.
   void add_routes(net::Router& router);
@@ -57,6 +61,7 @@ class AdminApi {
   net::HttpResponse quota(net::HttpRequest& r);
   net::HttpResponse set_quota(net::HttpRequest& r);
   net::HttpResponse jobs(net::HttpRequest& r);
+  net::HttpResponse tags(net::HttpRequest& r);
 
   Result<std::string> appid_of(const net::HttpRequest& r) const;
   // What the breakdown and the export share: the account, range, grouping and ranked rows.
@@ -75,6 +80,7 @@ class AdminApi {
   domain::JobQueue& jobs_;
   wechat::AccountClients& clients_;
   const Clock& clock_;
+  const CallbackEndpoint* callback_;
   std::atomic<bool> bundling_{false};  // a ZIP of codes is being made (one at a time)
 };
 

@@ -78,7 +78,8 @@ Result<std::string> AdminGate::resolve_appid(std::string_view given) const {
   std::string appid(given);
   if (appid.empty()) {
     if (accounts_.size() == 1) return accounts_.front().appid;
-    return field_error("appid", "required when more than one account is configured (GET /api/v1/accounts)");
+    return field_error("appid", "required when more than one account is configured (GET /api/v1/accounts)",
+                       "required");
   }
   for (const auto& a : accounts_) {
     if (a.appid == appid) return appid;

@@ -25,8 +25,10 @@ json counters_json(const domain::Counters& c) {
 
 Status check_range(std::int64_t first_day, std::int64_t last_day) {
   if (first_day > last_day) {
-    return worded_field_error({"from"}, fmt::format("from ({}) is after to ({}): swap them",
-                                                    domain::day_label(first_day), domain::day_label(last_day)));
+    return worded_field_error({"from"},
+                              fmt::format("from ({}) is after to ({}): swap them", domain::day_label(first_day),
+                                          domain::day_label(last_day)),
+                              "range_reversed");
   }
   return {};
 }
@@ -40,13 +42,14 @@ std::int64_t AnalyticsService::today() const {
 Result<StatsReport> AnalyticsService::report(const StatsRequest& request) {
   QRSCENE_TRY(check_range(request.first_day, request.last_day));
   if (request.filter.appid.empty()) {
-    return worded_field_error({"appid"}, "appid is required: the account whose channels to count");
+    return worded_field_error({"appid"}, "appid is required: the account whose channels to count", "required");
   }
   const bool hourly = request.granularity == domain::Granularity::kHour;
   if (hourly && request.last_day - request.first_day + 1 > kMaxHourlyDays) {
     return worded_field_error(
         {"from", "to", "granularity"},
-        fmt::format("granularity=hour covers at most {} days: narrow from/to, or use day", kMaxHourlyDays));
+        fmt::format("granularity=hour covers at most {} days: narrow from/to, or use day", kMaxHourlyDays),
+        "range_too_long", {{"max_days", std::to_string(kMaxHourlyDays)}});
   }
   const std::int64_t offset = stats_.utc_offset_seconds();
   const std::int64_t now_day = today();
@@ -98,6 +101,23 @@ Result<StatsReport> AnalyticsService::report(const StatsRequest& request) {
     r.organic_follows = follows;
     r.organic_unfollows = unfollows;
   }
+  // Before the range: the same rollup as the totals (the account's own for the whole account,
+  // which also holds its organic follows; the channels' otherwise), every day before the first.
+  r.followers_before = 0;
+  if (request.filter.whole_account()) {
+    std::int64_t organic = 0;
+    if (request.first_day > 0) {
+      QRSCENE_ASSIGN_OR_RETURN(auto before, stats_.account_days(request.filter.appid, 0, request.first_day - 1));
+      for (const auto& d : before) {
+        r.followers_before += d.totals.counters.new_follows - d.totals.counters.unfollows;
+        organic += d.organic_follows - d.organic_unfollows;
+      }
+    }
+    r.organic_followers_before = organic;
+  } else if (request.first_day > 0) {
+    QRSCENE_ASSIGN_OR_RETURN(auto before, stats_.daily(request.filter, 0, request.first_day - 1));
+    for (const auto& d : before) r.followers_before += d.counters.new_follows - d.counters.unfollows;
+  }
   return r;
 }
 
@@ -118,11 +138,13 @@ Result<std::vector<ReconciliationDay>> AnalyticsService::reconcile(wechat::ApiCl
                                                                    std::int64_t first_day, std::int64_t last_day) {
   QRSCENE_TRY(check_range(first_day, last_day));
   if (last_day - first_day + 1 > 7) {
-    return worded_field_error({"from", "to"}, "WeChat's datacube answers at most 7 days: narrow from/to");
+    return worded_field_error({"from", "to"}, "WeChat's datacube answers at most 7 days: narrow from/to",
+                              "range_too_long", {{"max_days", "7"}});
   }
   if (last_day >= today()) {
     return worded_field_error({"to"},
-                              "WeChat's datacube has figures up to yesterday only: end the range before today");
+                              "WeChat's datacube has figures up to yesterday only: end the range before today",
+                              "not_before_today");
   }
   domain::ChannelFilter all;
   all.appid = std::string(appid);
@@ -194,6 +216,7 @@ std::string to_json(const StatsReport& r) {
            {"to", domain::day_label(r.request.last_day)},
            {"granularity", domain::to_string(r.request.granularity)},
            {"totals", counters_json(r.totals)},
+           {"followers_before", r.followers_before},
            {"unique_scanners", r.unique_scanners},
            {"retention", json{{"d1", optional_number(r.retention.d1)},
                               {"d7", optional_number(r.retention.d7)},
@@ -209,7 +232,9 @@ std::string to_json(const StatsReport& r) {
            {"series", std::move(series)},
            {"cohorts", std::move(cohorts)}};
   if (r.organic_follows) {
-    out["organic"] = json{{"follows", *r.organic_follows}, {"unfollows", r.organic_unfollows.value_or(0)}};
+    out["organic"] = json{{"follows", *r.organic_follows},
+                          {"unfollows", r.organic_unfollows.value_or(0)},
+                          {"followers_before", r.organic_followers_before.value_or(0)}};
   }
   return out.dump();
 }

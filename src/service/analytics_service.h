@@ -33,6 +33,10 @@ struct StatsReport {
   StatsRequest request;
   domain::Counters totals;
   std::int64_t net = 0;
+  // Net follows (new_follows - unfollows) credited to the same channels on the days before the
+  // range, from the rollups the totals come from: followers_before + the running sum of the series'
+  // net is the scope's followers over time (docs/metrics.md, "total followers").
+  std::int64_t followers_before = 0;
   std::int64_t unique_scanners = 0;
   domain::Retention retention;               // of the range's cohorts
   std::optional<double> early_unfollow_rate;  // left within 24 h, of the range's mature follows
@@ -44,6 +48,7 @@ struct StatsReport {
   std::vector<domain::Burst> bursts;
   // The whole account only: follows and unfollows that came through no channel.
   std::optional<std::int64_t> organic_follows, organic_unfollows;
+  std::optional<std::int64_t> organic_followers_before;  // organic follows - unfollows before the range
 };
 
 // One day of the reconciliation. WeChat publishes a day's datacube at 08:00 Beijing time the next

@@ -57,9 +57,11 @@ Result<std::int64_t> int_param(const net::HttpRequest& r, std::string_view name,
   const bool number = ec == std::errc{} && end == text.data() + text.size();
   if (number && n >= low && n <= high) return n;
   if (low == std::numeric_limits<std::int64_t>::min() && high == std::numeric_limits<std::int64_t>::max()) {
-    return field_error(std::string(name), fmt::format("'{}' is not an integer", text));
+    return field_error(std::string(name), fmt::format("'{}' is not an integer", text), "not_integer");
   }
-  return field_error(std::string(name), fmt::format("must be an integer in {}..{}, got '{}'", low, high, text));
+  ProblemParams range{{"min", std::to_string(low)}, {"max", std::to_string(high)}};
+  return field_error(std::string(name), fmt::format("must be an integer in {}..{}, got '{}'", low, high, text),
+                     number ? "out_of_range" : "not_integer", std::move(range));
 }
 
 // A 400 whose body names the fields, from e.fields (never from the message's text). An internal
@@ -69,15 +71,37 @@ net::HttpResponse error_response(const Error& given) {
   net::HttpResponse r = net::HttpResponse::error(e);
   if (e.code != ErrorCode::kInvalidArgument && e.fields.empty()) return r;
   json body = json::parse(r.body);
-  json fields = json::array(), problems = json::array();
+  json fields = json::array();
   for (const auto& p : e.fields) {
     if (std::find(fields.begin(), fields.end(), p.field) == fields.end()) fields.push_back(p.field);
-    problems.push_back(json{{"field", p.field}, {"message", p.message}});
   }
   body["error"]["fields"] = std::move(fields);
-  body["error"]["problems"] = std::move(problems);
+  body["error"]["problems"] = problems_json(e.fields);
   r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   return r;
+}
+
+json problems_json(const std::vector<FieldError>& problems) {
+  json out = json::array();
+  for (const auto& p : problems) {
+    json j{{"field", p.field}, {"message", p.message}, {"code", p.code.empty() ? std::string("invalid") : p.code}};
+    if (!p.params.empty()) j["params"] = p.params;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+json row_error(std::size_t row, std::size_t line, const Error& given) {
+  const Error e = public_error(given);
+  json j{{"row", row}, {"line", line}, {"message", e.message}, {"problems", problems_json(e.fields)}};
+  if (e.fields.empty()) {
+    j["field"] = nullptr;
+    j["code"] = error_code_name(e.code);
+  } else {
+    j["field"] = e.fields.front().field;
+    j["code"] = j["problems"][0]["code"];
+  }
+  return j;
 }
 
 net::HttpResponse download(const Table& table, std::string_view format, std::string_view filename) {
@@ -92,7 +116,8 @@ net::HttpResponse download(const Table& table, std::string_view format, std::str
     res.content_type = std::string(kXlsxContentType);
     res.body = std::move(*bytes);
   } else {
-    return error_response(field_error("format", fmt::format("must be csv or xlsx, got '{}'", format)));
+    return error_response(field_error("format", fmt::format("must be csv or xlsx, got '{}'", format), "not_one_of",
+                                      {{"allowed", "csv,xlsx"}}));
   }
   res.headers.emplace_back("Content-Disposition",
                            fmt::format("attachment; filename=\"{}.{}\"", filename, format.empty() ? "csv" : format));
@@ -114,28 +139,32 @@ Result<CsvUpload> read_csv_upload(std::string_view body) {
     out.rows.push_back(std::move(row.cells));
   }
   for (const auto& p : read.problems) {
-    out.errors.push_back(json{{"line", p.line}, {"message", fmt::format("line {}: {}", p.line, p.message)}});
+    // The one problem a CSV reader reports: a quote opened and never closed.
+    out.errors.push_back(json{{"line", p.line},
+                              {"message", fmt::format("line {}: {}", p.line, p.message)},
+                              {"field", "csv"},
+                              {"code", "unclosed_quote"}});
   }
   return out;
 }
 
 Result<json> parse_body(const net::HttpRequest& r) {
   json j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return field_error("body", "not JSON (send Content-Type: application/json)");
-  if (!j.is_object()) return field_error("body", "must be a JSON object");
+  if (j.is_discarded()) return field_error("body", "not JSON (send Content-Type: application/json)", "not_json");
+  if (!j.is_object()) return field_error("body", "must be a JSON object", "not_object");
   return j;
 }
 
 Fields::Fields(const json& j, const std::set<std::string>& known) : j_(j) {
   for (const auto& [k, v] : j.items()) {
-    if (!known.contains(k)) problem(k, "unknown field");
+    if (!known.contains(k)) problem(k, "unknown field", "unknown_field");
   }
 }
 
 std::optional<std::string> Fields::text(const std::string& key) {
   if (!j_.contains(key) || j_.at(key).is_null()) return std::nullopt;
   if (!j_.at(key).is_string()) {
-    problem(key, "must be a string");
+    problem(key, "must be a string", "not_string");
     return std::nullopt;
   }
   return j_.at(key).get<std::string>();
@@ -145,11 +174,13 @@ std::optional<std::int64_t> Fields::integer(const std::string& key) {
   if (!j_.contains(key) || j_.at(key).is_null()) return std::nullopt;
   const auto& v = j_.at(key);
   if (!v.is_number_integer()) {
-    problem(key, "must be an integer");
+    problem(key, "must be an integer", "not_integer");
     return std::nullopt;
   }
   if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
-    problem(key, "is too large");  // read as a signed number it would come out negative
+    // Read as a signed number it would come out negative.
+    problem(key, "is too large", "out_of_range",
+            {{"min", std::to_string(INT64_MIN)}, {"max", std::to_string(INT64_MAX)}});
     return std::nullopt;
   }
   return v.get<std::int64_t>();
@@ -158,7 +189,7 @@ std::optional<std::int64_t> Fields::integer(const std::string& key) {
 std::optional<bool> Fields::boolean(const std::string& key) {
   if (!j_.contains(key) || j_.at(key).is_null()) return std::nullopt;
   if (!j_.at(key).is_boolean()) {
-    problem(key, "must be true or false");
+    problem(key, "must be true or false", "not_boolean");
     return std::nullopt;
   }
   return j_.at(key).get<bool>();
@@ -177,11 +208,15 @@ Result<RangeQuery> range_query(const net::HttpRequest& r, std::string appid, std
   for (auto [name, target] : {std::pair{"from", &q.first_day}, std::pair{"to", &q.last_day}}) {
     if (!r.has_query_param(name)) continue;
     auto d = domain::parse_day(r.query_param(name));
-    if (!d) return field_error(name, fmt::format("'{}' is not a date (YYYY-MM-DD)", r.query_param(name)));
+    if (!d) {
+      return field_error(name, fmt::format("'{}' is not a date (YYYY-MM-DD)", r.query_param(name)), "not_date");
+    }
     *target = *d;
   }
-  if (q.first_day > q.last_day) return field_error("from", "after to; swap them");
-  if (q.last_day - q.first_day > 3660) return field_error("from", "ranges are at most 10 years");
+  if (q.first_day > q.last_day) return field_error("from", "after to; swap them", "range_reversed");
+  if (q.last_day - q.first_day > 3660) {
+    return field_error("from", "ranges are at most 10 years", "range_too_long", {{"max_days", "3661"}});
+  }
   std::string ids = r.query_param("channel");
   for (std::size_t at = 0; !ids.empty() && at <= ids.size();) {
     std::size_t end = ids.find(',', at);
@@ -189,7 +224,7 @@ Result<RangeQuery> range_query(const net::HttpRequest& r, std::string appid, std
     std::int64_t id = 0;
     const auto [p, ec] = std::from_chars(ids.data() + at, ids.data() + end, id);
     if (ec != std::errc{} || p != ids.data() + end) {
-      return field_error("channel", fmt::format("'{}' is not a list of channel ids", ids));
+      return field_error("channel", fmt::format("'{}' is not a list of channel ids", ids), "not_id_list");
     }
     q.filter.channel_ids.push_back(id);
     at = end + 1;
@@ -204,7 +239,8 @@ Result<domain::Breakdown> breakdown_from(const net::HttpRequest& r) {
   if (by == "channel") return domain::Breakdown::kChannel;
   if (by == "group") return domain::Breakdown::kGroup;
   if (by == "owner") return domain::Breakdown::kOwner;
-  return field_error("by", fmt::format("must be channel, group or owner, got '{}'", by));
+  return field_error("by", fmt::format("must be channel, group or owner, got '{}'", by), "not_one_of",
+                     {{"allowed", "channel,group,owner"}});
 }
 
 }  // namespace qrscene::service

@@ -20,10 +20,16 @@
 namespace qrscene::service {
 
 // An error as a response. A kInvalidArgument one (or any that carries fields) also has "fields", the
-// names of e.fields, each once, in order, and "problems", e.fields as {"field", "message"} (the
-// message without the field's name in front), for a client to show or translate per field. Both
-// come from e.fields only: a message that merely reads "x: y" names no field.
+// names of e.fields, each once, in order, and "problems", e.fields as {"field", "message", "code"}
+// and "params" when the problem has any (problems_json), for a client to show or translate per
+// field. Both come from e.fields only: a message that merely reads "x: y" names no field.
 [[nodiscard]] net::HttpResponse error_response(const Error& e);
+// Field problems as JSON: [{"field", "message", "code", "params"?}], in order.
+[[nodiscard]] nlohmann::json problems_json(const std::vector<FieldError>& problems);
+// One failed row of a CSV import: {"row", "line", "message" (public_error's), "field" (its first
+// problem's, or null when it concerns no field), "code" (that problem's code, or for an error of no
+// field the error's own: "already_exists", "resource_exhausted", …), "problems" (problems_json)}.
+[[nodiscard]] nlohmann::json row_error(std::size_t row, std::size_t line, const Error& e);
 // What an answer may say of `e`: itself, unless it carries a database's text or is internal; then
 // it is logged (with a reference) and replaced by "internal error" or "unavailable: retry" naming
 // the reference. Every message that leaves through the API passes here.
@@ -44,7 +50,8 @@ namespace qrscene::service {
 [[nodiscard]] Result<nlohmann::json> parse_body(const net::HttpRequest& r);
 
 // A CSV upload read for an import: its rows (the header first), the line each starts on in the
-// upload, and, as the import's first errors, the lines that could not be read ({"line", "message"}).
+// upload, and, as the import's first errors, the lines that could not be read ({"line", "message",
+// "field": "csv", "code": "unclosed_quote"}).
 // Errors: a body that is not UTF-8.
 struct CsvUpload {
   std::vector<std::vector<std::string>> rows;
@@ -60,9 +67,12 @@ class Fields {
   std::optional<std::string> text(const std::string& key);
   std::optional<std::int64_t> integer(const std::string& key);
   std::optional<bool> boolean(const std::string& key);
-  // A problem of `field` ("<field>: <what>" in the message); an empty field makes `what` a line that
-  // names no field.
-  void problem(std::string field, std::string what) { problems_.push_back({std::move(field), std::move(what)}); }
+  // A problem of `field` ("<field>: <what>" in the message), of the kind `code` (FieldError); an
+  // empty field makes `what` a line that names no field.
+  void problem(std::string field, std::string what, std::string code = "invalid", ProblemParams params = {}) {
+    problems_.push_back({std::move(field), std::move(what), std::move(code), std::move(params)});
+  }
+  void problem(FieldError p) { problems_.push_back(std::move(p)); }
   // Every problem found (field_errors: one per line, each with its field), or success.
   [[nodiscard]] Status status() const;
 

@@ -48,6 +48,15 @@ struct CallbackEndpoint::Counters {
   }
 };
 
+// An account's codec and what its callback URL has seen (0: nothing). Written with a relaxed store
+// per push on the answer path: no lock, no allocation.
+struct CallbackEndpoint::Account {
+  explicit Account(wechat::PushCodec c) : codec(std::move(c)) {}
+  wechat::PushCodec codec;
+  std::atomic<std::int64_t> last_push_at{0};
+  std::atomic<std::int64_t> last_verified_at{0};
+};
+
 CallbackEndpoint::CallbackEndpoint(domain::Ingestor& ingestor, const Clock& clock, CallbackOptions options)
     : ingestor_(ingestor), clock_(clock), options_(options), counters_(std::make_unique<Counters>()) {}
 
@@ -60,7 +69,7 @@ Result<std::unique_ptr<CallbackEndpoint>> CallbackEndpoint::create(std::vector<w
   for (auto& a : accounts) {
     const std::string appid = a.appid;
     QRSCENE_ASSIGN_OR_RETURN(auto codec, wechat::PushCodec::create(std::move(a), options.signature, clock));
-    if (!endpoint->accounts_.emplace(appid, std::make_unique<wechat::PushCodec>(std::move(codec))).second) {
+    if (!endpoint->accounts_.emplace(appid, std::make_unique<Account>(std::move(codec))).second) {
       return unexpected(ErrorCode::kInvalidArgument, fmt::format("account {} is configured twice", appid));
     }
   }
@@ -88,7 +97,25 @@ CallbackCounters CallbackEndpoint::counters() const {
   return out;
 }
 
-Result<const wechat::PushCodec*> CallbackEndpoint::account_for(const net::HttpRequest& request) const {
+CallbackActivity CallbackEndpoint::activity(std::string_view appid) const {
+  CallbackActivity out;
+  const auto it = accounts_.find(appid);
+  if (it == accounts_.end()) return out;
+  auto known = [](std::int64_t at) { return at != 0 ? std::optional<std::int64_t>(at) : std::nullopt; };
+  out.last_push_at = known(it->second->last_push_at.load(std::memory_order_relaxed));
+  out.last_verified_at = known(it->second->last_verified_at.load(std::memory_order_relaxed));
+  return out;
+}
+
+void CallbackEndpoint::remember_push(std::string_view appid, std::int64_t at) {
+  const auto it = accounts_.find(appid);
+  if (it == accounts_.end()) return;
+  std::int64_t seen = it->second->last_push_at.load(std::memory_order_relaxed);
+  while (at > seen && !it->second->last_push_at.compare_exchange_weak(seen, at, std::memory_order_relaxed)) {
+  }
+}
+
+Result<CallbackEndpoint::Account*> CallbackEndpoint::account_for(const net::HttpRequest& request) const {
   std::string_view appid = request.path_param("appid");
   if (appid.empty() && accounts_.size() == 1) return accounts_.begin()->second.get();
   auto it = accounts_.find(appid);
@@ -148,16 +175,18 @@ wechat::PushQuery query_of(const net::HttpRequest& request) {
 asio::awaitable<net::HttpResponse> CallbackEndpoint::verify_url(net::HttpRequest& request) {
   auto account = account_for(request);
   if (!account) co_return reject(account.error(), request, counters_->rejected_request, counters_->log);
-  if (auto ok = (*account)->verify_url(query_of(request)); !ok) {
+  if (auto ok = (*account)->codec.verify_url(query_of(request)); !ok) {
     co_return reject(ok.error(), request, counters_->rejected_signature, counters_->log);
   }
+  (*account)->last_verified_at.store(clock_.unix_seconds(), std::memory_order_relaxed);
   co_return net::HttpResponse::text(200, request.query_param("echostr"));
 }
 
 asio::awaitable<net::HttpResponse> CallbackEndpoint::receive(net::HttpRequest& request) {
   auto account = account_for(request);
   if (!account) co_return reject(account.error(), request, counters_->rejected_request, counters_->log);
-  const wechat::PushCodec& codec = **account;
+  Account& state = **account;
+  const wechat::PushCodec& codec = state.codec;
   if (request.body.size() > options_.max_body) {
     co_return reject(Error{ErrorCode::kTooLarge,
                            fmt::format("body of {} bytes exceeds {} bytes", request.body.size(), options_.max_body)},
@@ -174,6 +203,7 @@ asio::awaitable<net::HttpResponse> CallbackEndpoint::receive(net::HttpRequest& r
   domain::Event event = to_event(push.message, codec.account().appid);
   if (!domain::is_consumed(event) && !domain::is_forwarded(event, options_.forward_kinds)) {
     counters_->count_unlogged(event.name);
+    state.last_push_at.store(clock_.unix_seconds(), std::memory_order_relaxed);
     co_return net::HttpResponse::text(200, "success");
   }
   auto outcome = co_await ingest(ingestor_, std::move(event));
@@ -187,12 +217,13 @@ asio::awaitable<net::HttpResponse> CallbackEndpoint::receive(net::HttpRequest& r
     co_return net::HttpResponse::error(Error{ErrorCode::kUnavailable, "the event could not be stored; retry"});
   }
   counters_->accepted.fetch_add(1, std::memory_order_relaxed);
+  const std::int64_t now = clock_.unix_seconds();
+  state.last_push_at.store(now, std::memory_order_relaxed);
   if (outcome->duplicate) counters_->duplicates.fetch_add(1, std::memory_order_relaxed);
   if (!outcome->login_session.empty() && login_listener_) login_listener_(outcome->login_session);
 
   const auto reply = to_wechat_reply(outcome->reply);
   if (!reply) co_return net::HttpResponse::text(200, "success");
-  const std::int64_t now = clock_.unix_seconds();
   auto rendered = wechat::render_reply(*reply, header.from_user, header.to_user, now);
   if (!rendered) {
     // A reply we cannot render must not cost the event (already stored): say nothing.

@@ -22,7 +22,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/clock.h"
@@ -56,6 +58,13 @@ struct CallbackCounters {
   std::map<std::string, std::int64_t, std::less<>> unlogged;
 };
 
+// What an account's callback URL has seen, in Unix seconds (none: not since the process started,
+// or, for last_push_at, the store's newest logged push before that: remember_push).
+struct CallbackActivity {
+  std::optional<std::int64_t> last_push_at;      // a push answered 200 (stored, or a kind never stored)
+  std::optional<std::int64_t> last_verified_at;  // a URL verification answered with its echostr
+};
+
 // A reply choice as WeChat's reply type ({channel}-style templates already rendered).
 [[nodiscard]] std::optional<wechat::Reply> to_wechat_reply(const domain::ReplyChoice& choice);
 
@@ -69,6 +78,11 @@ class CallbackEndpoint {
 
   void add_routes(net::Router& router);
   [[nodiscard]] CallbackCounters counters() const;
+  // The account's activity; nothing for an AppID not served here. Cheap (two atomic loads).
+  [[nodiscard]] CallbackActivity activity(std::string_view appid) const;
+  // The newest push the store logged for the account before this process started, as last_push_at
+  // until a push arrives (a later one wins). Called at start, before or while serving.
+  void remember_push(std::string_view appid, std::int64_t at);
   // Called (on an I/O thread, after the commit) with the id of a login session an event changed.
   // Set before the server starts.
   void on_login_change(std::function<void(std::string_view)> listener) { login_listener_ = std::move(listener); }
@@ -77,12 +91,14 @@ class CallbackEndpoint {
   CallbackEndpoint(domain::Ingestor& ingestor, const Clock& clock, CallbackOptions options);
   asio::awaitable<net::HttpResponse> verify_url(net::HttpRequest& request);
   asio::awaitable<net::HttpResponse> receive(net::HttpRequest& request);
-  Result<const wechat::PushCodec*> account_for(const net::HttpRequest& request) const;
+  struct Account;
+  Result<Account*> account_for(const net::HttpRequest& request) const;
 
   domain::Ingestor& ingestor_;
   const Clock& clock_;
   CallbackOptions options_;
-  std::map<std::string, std::unique_ptr<wechat::PushCodec>, std::less<>> accounts_;
+  // Fixed once create() returns: handlers read it without a lock.
+  std::map<std::string, std::unique_ptr<Account>, std::less<>> accounts_;
   struct Counters;
   std::unique_ptr<Counters> counters_;
   std::function<void(std::string_view)> login_listener_;

@@ -39,16 +39,37 @@ wechat::QrRequest qr_request(ChannelKind kind, const std::string& scene, bool sc
 // `which` ("reply on subscribe: a text reply needs its text").
 Status check_reply(const domain::ReplyChoice& r, std::string_view which, std::string_view field) {
   using Kind = domain::ReplyChoice::Kind;
-  auto bad = [&](std::string what) {
+  // Code reply_incomplete, params {"needs": the fields the reply's kind must have}.
+  auto bad = [&](std::string what, std::string needs) {
     std::string text = fmt::format("{}: {}", which, what);
-    return Error{ErrorCode::kInvalidArgument, std::move(text), 0, {FieldError{std::string(field), std::move(what)}}};
+    return Error{ErrorCode::kInvalidArgument, std::move(text), 0,
+                 {FieldError{std::string(field), std::move(what), "reply_incomplete", {{"needs", std::move(needs)}}}}};
   };
-  if (r.kind == Kind::kText && r.text.empty()) return bad("a text reply needs its text");
+  if (r.kind == Kind::kText && r.text.empty()) return bad("a text reply needs its text", "text");
   if (r.kind == Kind::kImage && r.media_id.empty()) {
-    return bad("an image reply needs the media_id of an uploaded image");
+    return bad("an image reply needs the media_id of an uploaded image", "media_id");
   }
-  if (r.kind == Kind::kNews && (r.title.empty() || r.url.empty())) return bad("a news reply needs a title and a url");
+  if (r.kind == Kind::kNews && (r.title.empty() || r.url.empty())) {
+    return bad("a news reply needs a title and a url", "title,url");
+  }
   return {};
+}
+
+// A name, group or owner over kMaxLabelBytes.
+Error label_too_long(const char* field, std::size_t size) {
+  return field_error(field, fmt::format("at most {} bytes, got {}", kMaxLabelBytes, size), "too_long",
+                     {{"max", std::to_string(kMaxLabelBytes)}});
+}
+
+Error evergreen_permanent() {
+  return field_error("evergreen", "only temporary codes expire; a permanent code needs no renewal",
+                     "evergreen_permanent");
+}
+
+Error spend_out_of_range(std::int64_t spend_cents) {
+  return field_error("spend_cents",
+                     fmt::format("must be 0..{} (¥10 billion in fen), got {}", domain::kMaxSpendCents, spend_cents),
+                     "out_of_range", {{"min", "0"}, {"max", std::to_string(domain::kMaxSpendCents)}});
 }
 
 // The problems found, as one error: their messages one per line, their fields in order.
@@ -128,19 +149,18 @@ Result<domain::Channel> ChannelService::update(std::int64_t id, const ChannelEdi
     return unexpected(ErrorCode::kFailedPrecondition, fmt::format("channel {} is retired: create a new one", id));
   }
   std::vector<Error> problems;
-  if (edit.name && edit.name->empty()) problems.push_back(field_error("name", "must not be empty"));
+  if (edit.name && edit.name->empty()) problems.push_back(field_error("name", "must not be empty", "required"));
   for (const auto& [field, text] : {std::pair{"name", &edit.name}, std::pair{"group", &edit.group},
                                     std::pair{"owner", &edit.owner}}) {
     if (*text && (*text)->size() > kMaxLabelBytes) {
-      problems.push_back(field_error(field, fmt::format("at most {} bytes, got {}", kMaxLabelBytes, (*text)->size())));
+      problems.push_back(label_too_long(field, (*text)->size()));
     }
   }
   if (edit.evergreen && *edit.evergreen && c.kind == ChannelKind::kPermanent) {
-    problems.push_back(field_error("evergreen", "only temporary codes expire; a permanent code needs no renewal"));
+    problems.push_back(evergreen_permanent());
   }
   if (edit.spend_cents && (*edit.spend_cents < 0 || *edit.spend_cents > domain::kMaxSpendCents)) {
-    problems.push_back(field_error("spend_cents", fmt::format("must be 0..{} (¥10 billion in fen), got {}",
-                                                              domain::kMaxSpendCents, *edit.spend_cents)));
+    problems.push_back(spend_out_of_range(*edit.spend_cents));
   }
   if (edit.on_subscribe) {
     if (auto ok = check_reply(*edit.on_subscribe, "reply on subscribe", "on_subscribe"); !ok) {
@@ -174,23 +194,23 @@ Result<domain::Channel> ChannelService::update(std::int64_t id, const ChannelEdi
 
 Result<domain::Channel> ChannelService::create(const ChannelSpec& spec) {
   std::vector<Error> problems;
-  if (spec.name.empty()) problems.push_back(field_error("name", "required"));
+  if (spec.name.empty()) problems.push_back(field_error("name", "required", "required"));
   for (const auto& [field, text] : {std::pair{"name", &spec.name}, std::pair{"group", &spec.group},
                                     std::pair{"owner", &spec.owner}}) {
     if (text->size() > kMaxLabelBytes) {
-      problems.push_back(field_error(field, fmt::format("at most {} bytes, got {}", kMaxLabelBytes, text->size())));
+      problems.push_back(label_too_long(field, text->size()));
     }
   }
   if (spec.kind == ChannelKind::kPermanent && spec.evergreen) {
-    problems.push_back(field_error("evergreen", "only temporary codes expire; a permanent code needs no renewal"));
+    problems.push_back(evergreen_permanent());
   }
   if (spec.kind == ChannelKind::kTemporary && (spec.expire_seconds < 60 || spec.expire_seconds > kMaxExpireSeconds)) {
     problems.push_back(
-        field_error("expire_seconds", fmt::format("must be 60..2592000 (30 days); got {}", spec.expire_seconds)));
+        field_error("expire_seconds", fmt::format("must be 60..2592000 (30 days); got {}", spec.expire_seconds),
+                    "out_of_range", {{"min", "60"}, {"max", std::to_string(kMaxExpireSeconds)}}));
   }
   if (spec.spend_cents < 0 || spec.spend_cents > domain::kMaxSpendCents) {
-    problems.push_back(field_error("spend_cents", fmt::format("must be 0..{} (¥10 billion in fen), got {}",
-                                                              domain::kMaxSpendCents, spec.spend_cents)));
+    problems.push_back(spend_out_of_range(spec.spend_cents));
   }
   if (auto ok = check_reply(spec.on_subscribe, "reply on subscribe", "on_subscribe"); !ok) {
     problems.push_back(std::move(ok).error());
@@ -274,8 +294,10 @@ Result<QuotaMeter> ChannelService::quota(std::string_view appid) {
 
 Result<QuotaMeter> ChannelService::set_external_codes(std::string_view appid, std::int64_t count) {
   if (count < 0 || count > domain::kPermanentQuota) {
-    return field_error("external", fmt::format("must be 0..{}, the permanent codes made outside qrscene; got {}",
-                                               domain::kPermanentQuota, count));
+    return field_error("external",
+                       fmt::format("must be 0..{}, the permanent codes made outside qrscene; got {}",
+                                   domain::kPermanentQuota, count),
+                       "out_of_range", {{"min", "0"}, {"max", std::to_string(domain::kPermanentQuota)}});
   }
   QRSCENE_TRY(channels_.set_external_permanent(appid, count));
   return quota(appid);

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "support/fake_channel_repository.h"
@@ -200,6 +201,77 @@ TEST_F(ChannelServiceTest, EveryBadFieldOfASpecIsNamedAtOnce) {
   for (const auto& f : refused.error().fields) fields.push_back(f.field);
   EXPECT_THAT(fields, ElementsAre("name", "group", "expire_seconds", "spend_cents", "on_subscribe"));
   EXPECT_EQ(transport_.count(), 0u);
+}
+
+// Each problem carries a stable code and the figures its text needs, for the dashboard's own words.
+TEST_F(ChannelServiceTest, EachProblemOfASpecHasAStableCodeAndItsParams) {
+  ChannelSpec bad = spec("");
+  bad.owner = std::string(201, 'o');
+  bad.expire_seconds = 10;
+  bad.spend_cents = domain::kMaxSpendCents + 1;
+  bad.on_scan.kind = domain::ReplyChoice::Kind::kImage;
+  auto refused = service_.create(bad);
+  ASSERT_FALSE(refused);
+  std::map<std::string, const FieldError*> by_field;
+  for (const auto& f : refused.error().fields) by_field[f.field] = &f;
+  ASSERT_EQ(by_field.size(), 5u);
+  EXPECT_EQ(by_field["name"]->code, "required");
+  EXPECT_EQ(by_field["owner"]->code, "too_long");
+  EXPECT_EQ(by_field["owner"]->params, (ProblemParams{{"max", "200"}}));
+  EXPECT_EQ(by_field["expire_seconds"]->code, "out_of_range");
+  EXPECT_EQ(by_field["expire_seconds"]->params, (ProblemParams{{"min", "60"}, {"max", "2592000"}}));
+  EXPECT_EQ(by_field["spend_cents"]->code, "out_of_range");
+  EXPECT_EQ(by_field["spend_cents"]->params, (ProblemParams{{"min", "0"}, {"max", "1000000000000"}}));
+  EXPECT_EQ(by_field["on_scan"]->code, "reply_incomplete");
+  EXPECT_EQ(by_field["on_scan"]->params, (ProblemParams{{"needs", "media_id"}}));
+
+  ChannelSpec permanent = spec("forever", ChannelKind::kPermanent);
+  permanent.evergreen = true;
+  refused = service_.create(permanent);
+  ASSERT_FALSE(refused);
+  ASSERT_EQ(refused.error().fields.size(), 1u);
+  EXPECT_EQ(refused.error().fields[0].code, "evergreen_permanent");
+
+  // The scene rules, each with its own code.
+  struct Case {
+    ChannelKind kind;
+    std::string scene;
+    bool string_scene;
+    std::string code;
+    ProblemParams params;
+  };
+  const std::vector<Case> scenes{
+      {ChannelKind::kTemporary, "12a", false, "scene_not_integer", {}},
+      {ChannelKind::kPermanent, "100001", false, "scene_range", {{"min", "1"}, {"max", "100000"}}},
+      {ChannelKind::kTemporary, "7", false, "scene_range", {{"min", "100001"}, {"max", "4294967295"}}},
+      {ChannelKind::kTemporary, std::string(65, 's'), true, "scene_length", {{"min", "1"}, {"max", "64"}}},
+      {ChannelKind::kTemporary, "2024", true, "scene_all_digits", {}},
+      {ChannelKind::kTemporary, "qrl_mine", true, "scene_reserved", {{"prefix", "qrl_"}}},
+      {ChannelKind::kTemporary, "tab\there", true, "scene_characters", {}},
+  };
+  for (const auto& k : scenes) {
+    ChannelSpec given = spec("scene " + k.code, k.kind);
+    given.scene = k.scene;
+    given.string_scene = k.string_scene;
+    refused = service_.create(given);
+    ASSERT_FALSE(refused) << k.scene;
+    ASSERT_EQ(refused.error().fields.size(), 1u) << k.scene;
+    EXPECT_EQ(refused.error().fields[0].field, "scene");
+    EXPECT_EQ(refused.error().fields[0].code, k.code) << k.scene;
+    EXPECT_EQ(refused.error().fields[0].params, k.params) << k.scene;
+  }
+
+  ASSERT_TRUE(service_.create(spec("made")));
+  const auto made = *service_.list("wx1");
+  ChannelEdit edit;
+  edit.name = "";
+  edit.spend_cents = -5;
+  auto edited = service_.update(made.front().id, edit);
+  ASSERT_FALSE(edited);
+  ASSERT_EQ(edited.error().fields.size(), 2u);
+  EXPECT_EQ(edited.error().fields[0].code, "required");
+  EXPECT_EQ(edited.error().fields[1].code, "out_of_range");
+  EXPECT_EQ(service_.set_external_codes("wx1", -1).error().fields.at(0).code, "out_of_range");
 }
 
 TEST_F(ChannelServiceTest, ATagIsFoundByNameOrCreated) {

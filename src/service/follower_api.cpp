@@ -50,7 +50,9 @@ Result<domain::ConversionInput> conversion_from(const json& j, std::string appid
   c.unionid = f.text("unionid").value_or("");
   c.kind = f.text("kind").value_or("");
   c.currency = f.text("currency").value_or("");
-  if (!j.contains("value_cents")) f.problem("value_cents", "required (an integer number of cents; 0 for a sign-up)");
+  if (!j.contains("value_cents")) {
+    f.problem("value_cents", "required (an integer number of cents; 0 for a sign-up)", "required");
+  }
   c.value_cents = f.integer("value_cents").value_or(0);
   if (j.contains("occurred_at")) {
     const json& t = j["occurred_at"];
@@ -58,7 +60,7 @@ Result<domain::ConversionInput> conversion_from(const json& j, std::string appid
     if (t.is_number_integer()) at = t.get<std::int64_t>();
     if (t.is_string()) at = domain::parse_time(t.get<std::string>(), utc_offset);
     if (!at) {
-      f.problem("occurred_at", "Unix seconds, or RFC 3339 such as 2026-11-21T10:00:00+08:00");
+      f.problem("occurred_at", "Unix seconds, or RFC 3339 such as 2026-11-21T10:00:00+08:00", "not_time");
     } else {
       c.occurred_at = *at;
     }
@@ -71,7 +73,7 @@ Result<domain::ConversionInput> conversion_from(const json& j, std::string appid
   }
   if (auto checked = service.prepare(c); !checked) {
     for (const auto& p : checked.error().fields) {
-      if (!faulted.contains(p.field)) f.problem(p.field, p.message);
+      if (!faulted.contains(p.field)) f.problem(p);
     }
   }
   QRSCENE_TRY(f.status());
@@ -110,15 +112,21 @@ Result<domain::FollowerQuery> FollowerApi::follower_query(const net::HttpRequest
   } else if (status == "left") {
     q.following = false;
   } else if (!status.empty() && status != "all") {
-    return field_error("status", fmt::format("must be following, left or all, got '{}'", status));
+    return field_error("status", fmt::format("must be following, left or all, got '{}'", status), "not_one_of",
+                       {{"allowed", "following,left,all"}});
   }
   if (r.has_query_param("sort")) {
     auto sort = domain::follower_sort_from(r.query_param("sort"));
-    if (!sort) return field_error("sort", "must be followed_at, left_at, channel or value");
+    if (!sort) {
+      return field_error("sort", "must be followed_at, left_at, channel or value", "not_one_of",
+                         {{"allowed", "followed_at,left_at,channel,value"}});
+    }
     q.sort = *sort;
   }
   const std::string order = r.query_param("order");
-  if (!order.empty() && order != "asc" && order != "desc") return field_error("order", "must be asc or desc");
+  if (!order.empty() && order != "asc" && order != "desc") {
+    return field_error("order", "must be asc or desc", "not_one_of", {{"allowed", "asc,desc"}});
+  }
   q.descending = order != "asc";
   q.openid = r.query_param("openid");
   q.currency = r.has_query_param("currency") ? r.query_param("currency") : conversions_.default_currency();
@@ -148,7 +156,8 @@ net::HttpResponse FollowerApi::export_rows(net::HttpRequest& r) {
   if (!q) return error_response(q.error());
   const std::string format = r.query_param("format");
   if (!format.empty() && format != "csv" && format != "xlsx") {
-    return error_response(field_error("format", fmt::format("must be csv or xlsx, got '{}'", format)));
+    return error_response(field_error("format", fmt::format("must be csv or xlsx, got '{}'", format), "not_one_of",
+                                      {{"allowed", "csv,xlsx"}}));
   }
   const std::int64_t offset = analytics_.utc_offset_seconds();
   Table table;
@@ -210,7 +219,8 @@ net::HttpResponse FollowerApi::import(net::HttpRequest& r) {
   const auto* rows = &upload->rows;
   if (rows->empty()) {
     return error_response(field_error("csv", "empty; the first line names the columns (external_id, openid or "
-                                             "unionid, kind, value_cents, occurred_at; currency optional)"));
+                                             "unionid, kind, value_cents, occurred_at; currency optional)",
+                                      "empty"));
   }
   const auto& header = rows->front();
   static const std::set<std::string> kColumns = {"external_id", "openid",   "unionid",    "kind",
@@ -218,14 +228,21 @@ net::HttpResponse FollowerApi::import(net::HttpRequest& r) {
   std::vector<FieldError> problems;
   std::map<std::string, std::size_t> column;
   for (std::size_t i = 0; i < header.size(); ++i) {
-    if (!kColumns.contains(header[i])) problems.push_back({"csv", fmt::format("unknown column '{}'", header[i])});
+    if (!kColumns.contains(header[i])) {
+      problems.push_back(
+          {"csv", fmt::format("unknown column '{}'", header[i]), "unknown_column", {{"column", header[i]}}});
+    }
     column[header[i]] = i;
   }
   for (const char* needed : {"external_id", "kind", "value_cents", "occurred_at"}) {
-    if (!column.contains(needed)) problems.push_back({"csv", fmt::format("the {} column is required", needed)});
+    if (!column.contains(needed)) {
+      problems.push_back(
+          {"csv", fmt::format("the {} column is required", needed), "missing_column", {{"column", needed}}});
+    }
   }
   if (!column.contains("openid") && !column.contains("unionid")) {
-    problems.push_back({"csv", "an openid or a unionid column is required"});
+    problems.push_back({"csv", "an openid or a unionid column is required", "missing_column",
+                        {{"column", "openid,unionid"}}});
   }
   if (!problems.empty()) return error_response(field_errors(std::move(problems)));
   if (rows->size() - 1 > options_.max_import_rows) {
@@ -245,7 +262,7 @@ net::HttpResponse FollowerApi::import(net::HttpRequest& r) {
         std::int64_t n = 0;
         const auto [end, ec] = std::from_chars(row[at].data(), row[at].data() + row[at].size(), n);
         if (ec != std::errc{} || end != row[at].data() + row[at].size()) {
-          row_problems.push_back({name, fmt::format("'{}' is not an integer", row[at])});
+          row_problems.push_back({name, fmt::format("'{}' is not an integer", row[at]), "not_integer"});
         } else {
           j[name] = n;
         }
@@ -259,8 +276,7 @@ net::HttpResponse FollowerApi::import(net::HttpRequest& r) {
       made = input ? conversions_.record(std::move(*input)) : Result<domain::RecordedConversion>(input.error());
     }
     if (!made) {
-      errors.push_back(
-          json{{"row", i + 1}, {"line", upload->lines[i]}, {"message", public_error(made.error()).message}});
+      errors.push_back(row_error(i + 1, upload->lines[i], made.error()));
     } else if (made->duplicate) {
       ++duplicates;
     } else {
@@ -281,7 +297,8 @@ net::HttpResponse FollowerApi::report(net::HttpRequest& r) {
   const std::string touch_text = r.has_query_param("touch") ? r.query_param("touch") : "first";
   const auto touch = domain::touch_from(touch_text);
   if (!touch) {
-    return error_response(field_error("touch", fmt::format("must be first or last, got '{}'", touch_text)));
+    return error_response(field_error("touch", fmt::format("must be first or last, got '{}'", touch_text),
+                                      "not_one_of", {{"allowed", "first,last"}}));
   }
   auto report = conversions_.report(range->filter, *by, *touch, r.query_param("currency"), range->first_day,
                                     range->last_day);

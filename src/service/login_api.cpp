@@ -101,7 +101,7 @@ asio::awaitable<Result<LoginResult>> LoginApi::deliver(const domain::LoginSessio
 
 asio::awaitable<net::HttpResponse> LoginApi::create(net::HttpRequest& r) {
   if (!r.header("Content-Type").starts_with("application/json")) {
-    co_return no_store(error_response(field_error("body", "send Content-Type: application/json")));
+    co_return no_store(error_response(field_error("body", "send Content-Type: application/json", "not_json")));
   }
   auto body = parse_body(r);
   if (!body) co_return no_store(error_response(body.error()));
@@ -112,7 +112,7 @@ asio::awaitable<net::HttpResponse> LoginApi::create(net::HttpRequest& r) {
   if (auto p = domain::login_purpose_from(purpose)) {
     req.purpose = *p;
   } else {
-    f.problem("purpose", fmt::format("login or bind, got '{}'", purpose));
+    f.problem("purpose", fmt::format("login or bind, got '{}'", purpose), "not_one_of", {{"allowed", "login,bind"}});
   }
   req.user_id = f.text("user_id").value_or("");
   req.confirm_in_wechat = f.boolean("confirm_in_wechat").value_or(false);
@@ -123,7 +123,9 @@ asio::awaitable<net::HttpResponse> LoginApi::create(net::HttpRequest& r) {
   const auto given_agent = f.text("user_agent");
   const std::string given_appid = f.text("appid").value_or("");
   const auto given_address = given_ip ? IpAddress::parse(*given_ip) : std::nullopt;
-  if (given_ip && !given_address) f.problem("client_ip", "must be an IPv4 or IPv6 address, like 203.0.113.7");
+  if (given_ip && !given_address) {
+    f.problem("client_ip", "must be an IPv4 or IPv6 address, like 203.0.113.7", "not_ip_address");
+  }
   // The browser's User-Agent is stored and shown to the follower: UTF-8 text, its first 512 bytes.
   std::string_view agent_header = r.header("User-Agent");
   if (!given_agent && first_invalid_utf8(agent_header) != std::string_view::npos) {
@@ -137,7 +139,7 @@ asio::awaitable<net::HttpResponse> LoginApi::create(net::HttpRequest& r) {
     if (!agent_header.empty() && static_cast<unsigned char>(agent_header.back()) >= 0xC0) agent_header.remove_suffix(1);
   }
   if (given_agent && (given_agent->size() > 512 || first_invalid_utf8(*given_agent) != std::string_view::npos)) {
-    f.problem("user_agent", "must be at most 512 bytes of UTF-8");
+    f.problem("user_agent", "must be at most 512 bytes of UTF-8", "too_long", {{"max", "512"}});
   }
   if (auto ok = f.status(); !ok) co_return no_store(error_response(ok.error()));
 
@@ -156,7 +158,8 @@ asio::awaitable<net::HttpResponse> LoginApi::create(net::HttpRequest& r) {
     }
     if (given_ip || given_agent) {
       co_return no_store(
-          error_response(field_error("client_ip", "only a backend with the admin token may name the browser")));
+          error_response(field_error("client_ip", "only a backend with the admin token may name the browser",
+                                     "not_allowed")));
     }
     if (!new_sessions_.try_add(client_key(r.client_ip))) {
       net::HttpResponse busy = error_response(
@@ -302,7 +305,7 @@ net::HttpResponse LoginApi::exchange(net::HttpRequest& r) {
   if (!body) return error_response(body.error());
   Fields f(*body, {"code"});
   const std::string code = f.text("code").value_or("");
-  if (code.empty()) f.problem("code", "the exchange_code the browser received with the confirmed result");
+  if (code.empty()) f.problem("code", "the exchange_code the browser received with the confirmed result", "required");
   if (auto ok = f.status(); !ok) return error_response(ok.error());
   auto s = logins_.redeem(code);
   if (!s) return error_response(s.error());

@@ -101,20 +101,25 @@ Result<CreatedLoginSession> LoginService::create(const NewLoginSession& r) {
   std::vector<FieldError> problems;
   if (r.purpose == domain::LoginPurpose::kBind) {
     if (r.user_id.empty() || r.user_id.size() > 128 || first_invalid_utf8(r.user_id) != std::string_view::npos) {
-      problems.push_back({"user_id", "bind needs the website's user id (1..128 bytes of UTF-8)"});
+      problems.push_back({"user_id", "bind needs the website's user id (1..128 bytes of UTF-8)",
+                          r.user_id.empty() ? "required" : "too_long", {{"max", "128"}}});
     }
   } else if (!r.user_id.empty()) {
-    problems.push_back({"user_id", "only for purpose bind (a login learns the user from the binding)"});
+    problems.push_back({"user_id", "only for purpose bind (a login learns the user from the binding)", "not_allowed",
+                        {{"purpose", "bind"}}});
   }
   const std::int64_t life = r.expires_in.value_or(options_.session_seconds);
-  if (life < 30 || life > 1800) problems.push_back({"expires_in", "30..1800 seconds"});
+  if (life < 30 || life > 1800) {
+    problems.push_back({"expires_in", "30..1800 seconds", "out_of_range", {{"min", "30"}, {"max", "1800"}}});
+  }
   if (!problems.empty()) return field_errors(std::move(problems));
   QRSCENE_TRY(clients_.get(r.appid));  // names the configured accounts when unknown
   std::int64_t channel_id = 0;
   if (r.channel_id) {
     QRSCENE_ASSIGN_OR_RETURN(auto c, channels_.show(*r.channel_id));
     if (c.appid != r.appid || c.status == domain::ChannelStatus::kRetired) {
-      return field_error("channel_id", fmt::format("channel {} is not a live channel of {}", *r.channel_id, r.appid));
+      return field_error("channel_id", fmt::format("channel {} is not a live channel of {}", *r.channel_id, r.appid),
+                         "not_live_channel");
     }
     channel_id = c.id;
   } else {
@@ -193,7 +198,7 @@ Result<LoginResult> LoginService::deliver(const domain::LoginSession& s) {
 }
 
 Result<domain::LoginSession> LoginService::redeem(std::string_view code) {
-  if (!is_hex_id(code)) return field_error("code", "the exchange_code the browser received");
+  if (!is_hex_id(code)) return field_error("code", "the exchange_code the browser received", "bad_format");
   const std::int64_t now = clock_.unix_seconds();
   return sessions_.redeem_login_exchange(token_sha256(code), now, now - options_.exchange_seconds);
 }

@@ -755,6 +755,25 @@ Result<std::int64_t> SqlStore::follower_count(std::string_view appid) {
   return count(*reader, "SELECT COUNT(*) FROM followers WHERE appid = ?", appid);
 }
 
+Result<std::map<std::string, std::int64_t>> SqlStore::newest_pushes(const std::vector<std::string>& appids,
+                                                                     std::size_t window) {
+  std::map<std::string, std::int64_t> out;
+  if (appids.empty() || window == 0) return out;
+  auto reader = readers_->lease();
+  QRSCENE_ASSIGN_OR_RETURN(auto q, reader->prepare("SELECT appid, received_at FROM event_log ORDER BY id DESC LIMIT ?"));
+  q.bind(1, static_cast<std::int64_t>(window));
+  while (out.size() < appids.size()) {
+    QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
+    if (!row) break;
+    std::string appid = q.text(0);
+    if (std::find(appids.begin(), appids.end(), appid) == appids.end()) continue;
+    auto& at = out[std::move(appid)];
+    at = std::max(at, q.int64(1));
+  }
+  q.reset();
+  return out;
+}
+
 Result<std::int64_t> SqlStore::open_subscriptions(std::string_view appid, std::int64_t channel_id) {
   catch_up_for_read();
   auto reader = readers_->lease();

@@ -243,6 +243,27 @@ TEST_P(SqlStoreTest, APushStoredBeforeTheTimeOrderedDedupKeysIsStillADuplicate) 
   EXPECT_EQ(day0(c.id).new_follows, 1);
 }
 
+// What GET /api/v1/accounts shows as last_push_at after a restart: the newest logged push of each
+// account asked for, among the log's newest rows only.
+TEST_P(SqlStoreTest, TheNewestLoggedPushOfEachAccountIsFoundAmongTheNewestRows) {
+  EXPECT_TRUE(store_->newest_pushes({kAppId, "wxother"})->empty());
+  clock_.set_unix_seconds(kT0 + 10);
+  ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o1", kT0)));
+  Event other = event(EventKind::kSubscribe, "o2", kT0);
+  other.appid = "wxother";
+  clock_.set_unix_seconds(kT0 + 20);
+  ASSERT_TRUE(ingest(other));
+  clock_.set_unix_seconds(kT0 + 30);
+  ASSERT_TRUE(ingest(event(EventKind::kScan, "o1", kT0 + 5)));
+  reopen();
+  auto newest = store_->newest_pushes({kAppId, "wxother", "wxnone"});
+  ASSERT_TRUE(newest) << newest.error().to_string();
+  EXPECT_EQ(*newest, (std::map<std::string, std::int64_t>{{kAppId, kT0 + 30}, {"wxother", kT0 + 20}}));
+  // Within the newest two rows: the other account's push is the second; within one, it is not seen.
+  EXPECT_EQ(store_->newest_pushes({"wxother"}, 2)->at("wxother"), kT0 + 20);
+  EXPECT_TRUE(store_->newest_pushes({"wxother"}, 1)->empty());
+}
+
 TEST_P(SqlStoreTest, AQrFollowIsCreditedRepliedAndTagged) {
   const auto store1 = channel("Store 1", "store-01", "TICKET1", 134);
   auto r = ingest(event(EventKind::kSubscribe, "o1", kT0, "store-01", "TICKET1"));

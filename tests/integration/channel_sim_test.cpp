@@ -2,6 +2,8 @@
 // sees of a channel's replies, codes that are about to die or fail to renew, the permanent quota as
 // WeChat counts it, attribution as of the event's time, reconciliation, and the fraud signals.
 #include <algorithm>
+#include <map>
+#include <tuple>
 
 #include "base/encoding.h"
 #include "base/strings.h"
@@ -334,6 +336,107 @@ TEST_F(ServiceSimTest, ALaunchIsNoBurstButAJumpAboveSteadyDaysIs) {
   EXPECT_EQ(bursts[0]["threshold"], 20);
   const double baseline = bursts[0]["baseline"];
   EXPECT_DOUBLE_EQ(baseline, 4.0);
+}
+
+// GET /api/v1/tags lists the account's WeChat tags with their followers; one channel names its tag.
+TEST_F(ServiceSimTest, TheAccountsTagsAreListedAndAChannelNamesItsTag) {
+  start(config());
+  const auto tagged = channel("Tagged", domain::ChannelKind::kPermanent, "地推粉丝");
+  const auto plain = channel("Plain");
+  ASSERT_NE(tagged.wechat_tag_id, 0);
+  act(sim_->platform().scan(kPlainApp, user(), tagged.ticket, true));
+  ASSERT_TRUE(runtime_->run_jobs());  // the follower is tagged
+  const auto tags = api_json("GET", fmt::format("/api/v1/tags?appid={}", kPlainApp));
+  ASSERT_TRUE(tags.is_array()) << tags.dump();
+  const auto it = std::find_if(tags.begin(), tags.end(), [](const auto& t) { return t["name"] == "地推粉丝"; });
+  ASSERT_NE(it, tags.end()) << tags.dump();
+  EXPECT_EQ((*it)["id"], tagged.wechat_tag_id);
+  EXPECT_EQ((*it)["count"], 1);
+  for (const auto& t : tags) {
+    EXPECT_TRUE(t["id"].is_number_integer() && t["name"].is_string() && t["count"].is_number_integer()) << t.dump();
+  }
+  EXPECT_EQ(api_json("GET", fmt::format("/api/v1/channels/{}", tagged.id))["tag"], "地推粉丝");
+  EXPECT_TRUE(api_json("GET", fmt::format("/api/v1/channels/{}", plain.id))["tag"].is_null());
+  // The tag renamed in WeChat's console: the channel shows the new name.
+  ASSERT_TRUE(runtime_->clients().get(kPlainApp).value()->update_tag(tagged.wechat_tag_id, "地推"));
+  EXPECT_EQ(api_json("GET", fmt::format("/api/v1/channels/{}", tagged.id))["tag"], "地推");
+  // Two accounts: appid is required, with its code.
+  const auto none = api("GET", "/api/v1/tags");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 400U);
+  EXPECT_EQ(nlohmann::json::parse(none->body)["error"]["problems"][0]["code"], "required");
+  EXPECT_EQ(api("GET", "/api/v1/tags?appid=wxnotconfigured0001")->status, 404U);
+}
+
+// Bad input through the API: each problem with its stable code and params, in a 400 and in an
+// import's row errors alike.
+TEST_F(ServiceSimTest, ProblemsCarryStableCodesInAnswersAndImportRows) {
+  start(config());
+  const auto problems = [&](const std::string& body) {
+    auto r = api("POST", "/api/v1/channels", body);
+    EXPECT_TRUE(r);
+    if (!r) return nlohmann::json();
+    EXPECT_EQ(r->status, 400U) << body << " → " << r->body;
+    std::map<std::string, nlohmann::json> by_field;
+    const auto answer = nlohmann::json::parse(r->body);
+    for (const auto& p : answer["error"]["problems"]) by_field[p["field"]] = p;
+    return nlohmann::json(by_field);
+  };
+  auto typed = problems(fmt::format(R"({{"appid":"{}","kind":"forever","colour":"red","spend_cents":"x"}})", kPlainApp));
+  EXPECT_EQ(typed["colour"]["code"], "unknown_field");
+  EXPECT_EQ(typed["kind"]["code"], "not_one_of");
+  EXPECT_EQ(typed["kind"]["params"]["allowed"], "temporary,permanent");
+  EXPECT_EQ(typed["spend_cents"]["code"], "not_integer");
+  EXPECT_FALSE(typed["colour"].contains("params"));
+  auto values = problems(fmt::format(
+      R"({{"appid":"{}","name":"","expire_seconds":5,"spend_cents":-1,"owner":"{}"}})", kPlainApp, std::string(201, 'o')));
+  EXPECT_EQ(values["name"]["code"], "required");
+  EXPECT_EQ(values["owner"]["code"], "too_long");
+  EXPECT_EQ(values["owner"]["params"], nlohmann::json({{"max", "200"}}));
+  EXPECT_EQ(values["expire_seconds"]["code"], "out_of_range");
+  EXPECT_EQ(values["expire_seconds"]["params"], nlohmann::json({{"min", "60"}, {"max", "2592000"}}));
+  EXPECT_EQ(values["spend_cents"]["params"], nlohmann::json({{"min", "0"}, {"max", "1000000000000"}}));
+  auto scene = problems(fmt::format(R"({{"appid":"{}","name":"login-like","scene":"qrl_abc"}})", kPlainApp));
+  EXPECT_EQ(scene["scene"]["code"], "scene_reserved");
+  EXPECT_EQ(scene["scene"]["params"]["prefix"], "qrl_");
+  auto evergreen =
+      problems(fmt::format(R"({{"appid":"{}","name":"p","kind":"permanent","evergreen":true}})", kPlainApp));
+  EXPECT_EQ(evergreen["evergreen"]["code"], "evergreen_permanent");
+
+  // The import: each failed row names its first problem's field and code, and lists them all.
+  const std::string csv =
+      "name,kind,scene,expire_seconds,evergreen\n"
+      "好的,temporary,,,\n"
+      "坏的种类,weekly,,,\n"
+      ",temporary,,,\n"
+      "长时间,temporary,,soon,\n"
+      "保留,temporary,qrl_x,,\n"
+      "常青,temporary,,,maybe\n"
+      "门店A,temporary,store-a,,\n"
+      "重复,temporary,store-a,,\n";
+  auto imported = api("POST", fmt::format("/api/v1/channels/import?appid={}", kPlainApp), csv, kAdminToken, "text/csv");
+  ASSERT_TRUE(imported);
+  EXPECT_EQ(imported->status, 207U) << imported->body;
+  const auto result = nlohmann::json::parse(imported->body);
+  ASSERT_EQ(result["created"].size(), 2U) << imported->body;
+  const auto& errors = result["errors"];
+  ASSERT_EQ(errors.size(), 6U) << imported->body;
+  const std::vector<std::tuple<int, std::string, std::string>> expected{
+      {3, "kind", "not_one_of"},       {4, "name", "required"},          {5, "expire_seconds", "not_integer"},
+      {6, "scene", "scene_reserved"}, {7, "evergreen", "not_boolean"},
+  };
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const auto& [row, field, code] = expected[i];
+    EXPECT_EQ(errors[i]["row"], row) << errors[i].dump();
+    EXPECT_EQ(errors[i]["field"], field) << errors[i].dump();
+    EXPECT_EQ(errors[i]["code"], code) << errors[i].dump();
+    EXPECT_EQ(errors[i]["problems"][0]["code"], code) << errors[i].dump();
+  }
+  EXPECT_EQ(errors[0]["problems"][0]["params"]["allowed"], "temporary,permanent");
+  // A row refused for no field of its own: the error's code, no field.
+  EXPECT_EQ(errors[5]["row"], 9);
+  EXPECT_TRUE(errors[5]["field"].is_null()) << errors[5].dump();
+  EXPECT_EQ(errors[5]["code"], "already_exists");
 }
 
 }  // namespace

@@ -306,6 +306,12 @@ TEST_F(FollowerSimTest, ConversionsAreCreditedFirstAndLastTouchPerChannelAndOwne
     EXPECT_THAT(j["errors"][0]["message"].get<std::string>(), HasSubstr("kind:"));
     EXPECT_EQ(j["errors"][1]["row"], 12);
     EXPECT_THAT(j["errors"][1]["message"].get<std::string>(), HasSubstr("value_cents: 'lots'"));
+    // Each with its field and stable code, for the dashboard's own words.
+    EXPECT_EQ(j["errors"][0]["field"], "kind");
+    EXPECT_EQ(j["errors"][0]["code"], "bad_format");
+    EXPECT_EQ(j["errors"][0]["problems"][0]["params"]["max"], "32") << j["errors"][0].dump();
+    EXPECT_EQ(j["errors"][1]["field"], "value_cents");
+    EXPECT_EQ(j["errors"][1]["code"], "not_integer");
   }
 
   // What each conversion should be credited to, from the model alone.

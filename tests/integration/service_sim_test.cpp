@@ -663,6 +663,124 @@ TEST_F(ServiceSimTest, StatsThroughTheApiEqualWhatTheUsersDid) {
   EXPECT_EQ(rec[0]["follows_difference"], 0);
 }
 
+// GET /api/v1/accounts: where WeChat must push, and when it last pushed and verified the URL.
+TEST_F(ServiceSimTest, AccountsShowTheirCallbackPathLastPushAndLastVerification) {
+  start(config());
+  const auto account = [&](const char* appid) {
+    for (const auto& a : api_json("GET", "/api/v1/accounts")) {
+      if (a["appid"] == appid) return a;
+    }
+    ADD_FAILURE() << appid << " is not listed";
+    return nlohmann::json();
+  };
+  auto plain = account(kPlainApp);
+  EXPECT_EQ(plain["callback_path"], fmt::format("/wechat/{}", kPlainApp));
+  EXPECT_TRUE(plain["last_push_at"].is_null()) << plain.dump();
+  EXPECT_TRUE(plain["last_verified_at"].is_null()) << plain.dump();
+
+  // WeChat checks the URL when it is saved in its console.
+  clock_.advance(std::chrono::seconds(30));
+  ASSERT_TRUE(sim_->push_engine().verify_url(*sim_->platform().account(kPlainApp)));
+  plain = account(kPlainApp);
+  EXPECT_EQ(plain["last_verified_at"], kStart + 30);
+  EXPECT_TRUE(plain["last_push_at"].is_null());
+  // A verification that fails its signature changes nothing.
+  clock_.advance(std::chrono::seconds(30));
+  wechat::HttpCall forged;
+  forged.url = runtime_->base_url() + "/wechat/" + kPlainApp + "?signature=bad&timestamp=" +
+               std::to_string(clock_.unix_seconds()) + "&nonce=n&echostr=1";
+  EXPECT_EQ(transport_.send(forged)->status, 401U);
+  EXPECT_EQ(account(kPlainApp)["last_verified_at"], kStart + 30);
+
+  // A push: its time; the other account saw none.
+  const auto c = channel("Poster");
+  clock_.advance(std::chrono::seconds(60));
+  act(sim_->platform().scan(kPlainApp, user(), c.ticket, true));
+  plain = account(kPlainApp);
+  EXPECT_EQ(plain["last_push_at"], kStart + 120);
+  EXPECT_EQ(plain["last_verified_at"], kStart + 30);
+  EXPECT_TRUE(account(kSafeApp)["last_push_at"].is_null());
+  // A push of a kind never stored proves the URL works all the same.
+  clock_.advance(std::chrono::seconds(60));
+  act(sim_->platform().location(kPlainApp, sim_->platform().users(kPlainApp).front().openid, 31.2, 121.5, 30));
+  EXPECT_EQ(account(kPlainApp)["last_push_at"], kStart + 180);
+  const std::int64_t last_stored = kStart + 120;
+
+  // After a restart the log still tells the last push it stored; a verification is forgotten.
+  runtime_.reset();
+  clock_.advance(std::chrono::seconds(600));
+  auto again = app::ServiceRuntime::start(config(), clock_, transport_, /*background=*/false);
+  ASSERT_TRUE(again) << again.error().to_string();
+  const auto seen = (*again)->callback().activity(kPlainApp);
+  ASSERT_TRUE(seen.last_push_at.has_value());
+  EXPECT_EQ(*seen.last_push_at, last_stored);
+  EXPECT_FALSE(seen.last_verified_at.has_value());
+  EXPECT_FALSE((*again)->callback().activity(kSafeApp).last_push_at.has_value());
+}
+
+// followers_before: the net follows credited before the range's first day, in the request's scope,
+// so that followers_before + the running sum of net draws the followers over time.
+TEST_F(ServiceSimTest, FollowersBeforeARangeAreTheNetOfTheDaysBeforeIt) {
+  start(config());
+  const auto a = channel("Poster A");
+  const auto b = channel("Poster B");
+  // 2024-04-25: five follow through A (one leaves), three through B, two with no channel (one leaves).
+  std::vector<std::string> through_a, organic;
+  for (int i = 0; i < 5; ++i) {
+    clock_.advance(std::chrono::seconds(61));
+    through_a.push_back(user());
+    act(sim_->platform().scan(kPlainApp, through_a.back(), a.ticket, true));
+  }
+  for (int i = 0; i < 3; ++i) {
+    clock_.advance(std::chrono::seconds(61));
+    act(sim_->platform().scan(kPlainApp, user(), b.ticket, true));
+  }
+  for (int i = 0; i < 2; ++i) {
+    clock_.advance(std::chrono::seconds(61));
+    organic.push_back(user());
+    act(sim_->platform().follow(kPlainApp, organic.back(), ""));
+  }
+  act(sim_->platform().unfollow(kPlainApp, through_a.front()));
+  act(sim_->platform().unfollow(kPlainApp, organic.front()));
+  // Two days on (2024-04-27): two more through A, and one of A's earlier followers leaves.
+  clock_.advance(std::chrono::hours(48));
+  for (int i = 0; i < 2; ++i) {
+    clock_.advance(std::chrono::seconds(61));
+    act(sim_->platform().scan(kPlainApp, user(), a.ticket, true));
+  }
+  act(sim_->platform().unfollow(kPlainApp, through_a[1]));
+
+  const auto stats = [&](const std::string& scope, const char* from, const char* to) {
+    return api_json("GET", fmt::format("/api/v1/stats?appid={}{}&from={}&to={}", kPlainApp, scope, from, to));
+  };
+  const std::string only_a = fmt::format("&channel={}", a.id);
+  const auto first_a = stats(only_a, "2024-04-20", "2024-04-25");
+  EXPECT_EQ(first_a["followers_before"], 0);
+  EXPECT_EQ(first_a["totals"]["net"], 4);
+  const auto later_a = stats(only_a, "2024-04-26", "2024-04-27");
+  EXPECT_EQ(later_a["followers_before"], first_a["totals"]["net"]);
+  EXPECT_EQ(later_a["totals"]["net"], 1);
+  // The running sum ends at the followers the channel has now.
+  std::int64_t running = later_a["followers_before"];
+  for (const auto& p : later_a["series"]) running += p["net"].get<std::int64_t>();
+  EXPECT_EQ(running, *runtime_->store().open_subscriptions(kPlainApp, a.id));
+
+  // The whole account: its channels', as its totals are; the organic ones beside them.
+  const auto first = stats("", "2024-04-25", "2024-04-25");
+  const auto later = stats("", "2024-04-26", "2024-04-30");
+  EXPECT_EQ(first["totals"]["net"], 4 + 3);
+  EXPECT_EQ(later["followers_before"], first["totals"]["net"]);
+  EXPECT_EQ(later["organic"]["followers_before"], 1);
+  EXPECT_EQ(first["organic"]["followers_before"], 0);
+  // A range that starts mid-way counts only the days before it: hourly series too.
+  const auto hours = stats(only_a + "&granularity=hour", "2024-04-27", "2024-04-27");
+  EXPECT_EQ(hours["followers_before"], 4);
+  // A group of channels: A's and B's (the fixture puts both under no group; B moves to one).
+  api_json("PATCH", fmt::format("/api/v1/channels/{}", b.id), R"({"group":"地铁"})");
+  const auto group = stats("&group=%E5%9C%B0%E9%93%81", "2024-04-26", "2024-04-27");  // 地铁
+  EXPECT_EQ(group["followers_before"], 3);
+}
+
 // An ingestor that answers from its own thread, and lets go of the callback a little after
 // calling it, as the store's writer may (it releases a batch's callbacks after the last one ran).
 class LateIngestor final : public domain::Ingestor {
