@@ -1,18 +1,37 @@
-# Embeds the dashboard (web/src and ECharts from web/node_modules) and the login example (web/examples) in a target: each file becomes
+# Embeds the dashboard (built from web/) and the login example (web/examples) in a target: each file becomes
 # bytes in .rodata through the assembler's .incbin, and a generated table names them by URL path
 # (src/app/web_assets.h). A changed file rebuilds the assembly unit.
+# The dashboard is built from web/ (Vue 3, Element Plus, ECharts; TypeScript checked by vue-tsc) by
+# Vite into three files of fixed names; npm ci first installs web/package-lock.json's packages when
+# the lock file is newer than web/node_modules (scripts/bootstrap does the same).
 function(qrscene_embed_web target)
   set(web ${PROJECT_SOURCE_DIR}/web)
-  set(echarts ${web}/node_modules/echarts/dist/echarts.min.js)
-  if(NOT EXISTS ${echarts})
-    message(FATAL_ERROR "${echarts} is missing: run scripts/bootstrap (it runs npm ci --prefix web)")
+  set(dist ${CMAKE_CURRENT_BINARY_DIR}/web_dist)
+  find_program(QRSCENE_NPM npm)
+  if(NOT QRSCENE_NPM)
+    message(FATAL_ERROR "npm is missing: run scripts/bootstrap (it installs Node.js and npm)")
   endif()
+  set(installed ${web}/node_modules/.package-lock.json)
+  add_custom_command(OUTPUT ${installed}
+    COMMAND ${QRSCENE_NPM} ci --no-audit --no-fund --loglevel=error
+    WORKING_DIRECTORY ${web}
+    DEPENDS ${web}/package-lock.json ${web}/package.json
+    COMMENT "npm ci: the dashboard's packages (web/package-lock.json)")
+  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${web}/src/*)
+  set(built ${dist}/index.html ${dist}/assets/app.js ${dist}/assets/app.css)
+  add_custom_command(OUTPUT ${built}
+    COMMAND ${web}/node_modules/.bin/vue-tsc --noEmit -p tsconfig.json
+    COMMAND ${web}/node_modules/.bin/vite build --outDir ${dist} --emptyOutDir --logLevel warn
+    WORKING_DIRECTORY ${web}
+    DEPENDS ${sources} ${web}/index.html ${web}/vite.config.ts ${web}/tsconfig.json ${installed}
+    COMMENT "vue-tsc and vite build: the dashboard")
+  add_custom_target(${target}_dashboard DEPENDS ${built})
+  add_dependencies(${target} ${target}_dashboard)
   # URL path | content type | file
   set(assets
-    "/|text/html|${web}/src/index.html"
-    "/assets/app.js|text/javascript|${web}/src/app.js"
-    "/assets/app.css|text/css|${web}/src/app.css"
-    "/assets/echarts.min.js|text/javascript|${echarts}"
+    "/|text/html|${dist}/index.html"
+    "/assets/app.js|text/javascript|${dist}/assets/app.js"
+    "/assets/app.css|text/css|${dist}/assets/app.css"
     "/examples/login|text/html|${web}/examples/login.html"
     "/examples/login.js|text/javascript|${web}/examples/login.js")
   set(asm "")
@@ -44,5 +63,4 @@ function(qrscene_embed_web target)
   file(CONFIGURE OUTPUT ${out}/web_assets_table.cpp CONTENT "${cpp_text}" @ONLY)
   set_source_files_properties(${out}/web_assets.S PROPERTIES OBJECT_DEPENDS "${files}")
   target_sources(${target} PRIVATE ${out}/web_assets.S ${out}/web_assets_table.cpp)
-  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${web}/package-lock.json)
 endfunction()

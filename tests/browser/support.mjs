@@ -20,7 +20,13 @@ export class Harness {
   }
 
   // Starts `qrscene ARGS…` and resolves with the URL it says it listens on.
-  start(args, logName, env = {}) {
+  async start(args, logName, env = {}) {
+    const m = await this.startUntil(args, logName, /(?:on|listening on) (http:\/\/127\.0\.0\.1:\d+)/, 15000, env);
+    return m[1];
+  }
+
+  // Starts `qrscene ARGS…` and resolves with the match of `pattern` in what it prints.
+  startUntil(args, logName, pattern, timeoutMs = 15000, env = {}) {
     const log = join(this.work, logName);
     const child = spawn(this.qrscene, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     this.children.push(child);
@@ -29,13 +35,13 @@ export class Harness {
     child.stderr.on('data', (d) => { out += d; });
     child.on('exit', () => writeFileSync(log, out));
     return new Promise((resolve, reject) => {
-      const deadline = setTimeout(() => reject(new Error(`${args[0]} did not start: ${out}`)), 15000);
+      const deadline = setTimeout(() => reject(new Error(`${args[0]} printed no ${pattern}: ${out.slice(-2000)}`)), timeoutMs);
       const timer = setInterval(() => {
-        const m = out.match(/(?:on|listening on) (http:\/\/127\.0\.0\.1:\d+)/);
+        const m = out.match(pattern);
         if (m) {
           clearInterval(timer);
           clearTimeout(deadline);
-          resolve(m[1]);
+          resolve(m);
         }
       }, 50);
     });
@@ -97,4 +103,57 @@ export async function json(url, body, headers = {}) {
   const text = await res.text();
   assert.ok(res.ok, `${url}: ${res.status} ${text}`);
   return JSON.parse(text);
+}
+
+// Picks `text` in the Element Plus select whose input has id `id` (its dropdown is teleported to
+// the body; the option's text must match exactly).
+export async function choose(page, id, text) {
+  await page.locator('.el-select').filter({ has: page.locator(`#${id}`) }).click();
+  const exact = new RegExp('^\\s*' + text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '\\s*$');
+  await page.locator('.el-select-dropdown__item:visible').filter({ hasText: exact }).first().click();
+}
+
+// What every page must hold to, at any width and in either language: no "null", "undefined" or
+// "NaN" text; nothing wider than the viewport unless it scrolls inside a box of its own; chart labels
+// inside their chart; no chart bucket after now. Returns the problems found (empty: none).
+export async function pageProblems(page) {
+  return page.evaluate(() => {
+    const out = [];
+    const text = document.body.innerText;
+    for (const bad of ['null', 'undefined', 'NaN']) {
+      const m = text.match(new RegExp(`(^|[^A-Za-z])${bad}([^A-Za-z]|$)`));
+      if (m) out.push(`the text "${bad}" is shown: …${text.slice(Math.max(0, m.index - 40), m.index + 40).replace(/\s+/g, ' ')}…`);
+    }
+    const width = window.innerWidth;
+    if (document.documentElement.scrollWidth > width + 1) out.push(`the page is ${document.documentElement.scrollWidth}px wide in a ${width}px viewport`);
+    const clipped = (el) => {
+      for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+        const s = getComputedStyle(p);
+        if (['auto', 'scroll', 'hidden', 'clip'].includes(s.overflowX)) return true;
+      }
+      return false;
+    };
+    for (const el of document.querySelectorAll('body *')) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0) continue;
+      if (r.right > width + 1 && !clipped(el) && getComputedStyle(el).position !== 'fixed') {
+        out.push(`<${el.tagName.toLowerCase()} class="${el.className && el.className.baseVal === undefined ? el.className : ''}"> reaches ${Math.round(r.right)}px in a ${width}px viewport`);
+        if (out.length > 8) break;
+      }
+    }
+    for (const chart of document.querySelectorAll('.chart')) {
+      const box = chart.getBoundingClientRect();
+      for (const label of chart.querySelectorAll('svg text')) {
+        const r = label.getBoundingClientRect();
+        if (r.width === 0 || !label.textContent.trim()) continue;
+        if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1) {
+          out.push(`the label "${label.textContent}" of ${chart.id || 'a chart'} is cut at its edge`);
+        }
+      }
+      const starts = (chart.dataset.starts || '').split(',').filter(Boolean).map(Number);
+      const now = Date.now() / 1000;
+      if (starts.some((s) => s > now)) out.push(`${chart.id} plots a bucket after now`);
+    }
+    return out;
+  });
 }

@@ -1,0 +1,25 @@
+// The qrscene dashboard: Vue 3, Element Plus and ECharts on the admin API (/api/v1), in Chinese
+// and English. Built by Vite and served from the qrscene binary; nothing is fetched from elsewhere.
+import { createApp, type Plugin } from 'vue';
+import {
+  ElAlert, ElButton, ElCard, ElConfigProvider, ElDatePicker, ElDescriptions, ElEmpty, ElForm, ElInput, ElInputNumber,
+  ElLoading, ElPagination, ElProgress, ElRadio, ElSelect, ElSkeleton, ElSwitch, ElTable, ElTag,
+} from 'element-plus';
+import 'element-plus/dist/index.css';
+import App from './App.vue';
+import { router } from './router';
+import { i18n, setLocale } from './i18n';
+import './app.css';
+
+const app = createApp(App);
+// Each plugin registers its parts too (ElSelect its options, ElTable its columns, ElRadio its
+// group and buttons, ElForm its items, ElDescriptions its items).
+const parts: Plugin[] = [
+  ElAlert, ElButton, ElCard, ElConfigProvider, ElDatePicker, ElDescriptions, ElEmpty, ElForm, ElInput, ElInputNumber,
+  ElLoading, ElPagination, ElProgress, ElRadio, ElSelect, ElSkeleton, ElSwitch, ElTable, ElTag,
+];
+for (const p of parts) app.use(p);
+app.use(i18n);
+app.use(router);
+setLocale(i18n.global.locale.value as 'zh' | 'en');
+app.mount('#app');
