@@ -4,6 +4,7 @@
 
 #include <iterator>
 
+#include "base/strings.h"
 #include "service/api_support.h"
 
 namespace qrscene::service {
@@ -149,7 +150,8 @@ Result<domain::Channel> ChannelService::update(std::int64_t id, const ChannelEdi
     return unexpected(ErrorCode::kFailedPrecondition, fmt::format("channel {} is retired: create a new one", id));
   }
   std::vector<Error> problems;
-  if (edit.name && edit.name->empty()) problems.push_back(field_error("name", "must not be empty", "required"));
+  // A name of spaces only is no name: it would show as a blank row.
+  if (edit.name && trim(*edit.name).empty()) problems.push_back(field_error("name", "must not be empty", "required"));
   for (const auto& [field, text] : {std::pair{"name", &edit.name}, std::pair{"group", &edit.group},
                                     std::pair{"owner", &edit.owner}}) {
     if (*text && (*text)->size() > kMaxLabelBytes) {
@@ -194,7 +196,7 @@ Result<domain::Channel> ChannelService::update(std::int64_t id, const ChannelEdi
 
 Result<domain::Channel> ChannelService::create(const ChannelSpec& spec) {
   std::vector<Error> problems;
-  if (spec.name.empty()) problems.push_back(field_error("name", "required", "required"));
+  if (trim(spec.name).empty()) problems.push_back(field_error("name", "required", "required"));
   for (const auto& [field, text] : {std::pair{"name", &spec.name}, std::pair{"group", &spec.group},
                                     std::pair{"owner", &spec.owner}}) {
     if (text->size() > kMaxLabelBytes) {
@@ -237,10 +239,12 @@ Result<domain::Channel> ChannelService::create(const ChannelSpec& spec) {
   QRSCENE_ASSIGN_OR_RETURN(auto holder, channels_.scene_meant(spec.appid, scene.first, clock_.unix_seconds()));
   if (holder) {
     QRSCENE_ASSIGN_OR_RETURN(auto held, channels_.channel(*holder));
-    return unexpected(ErrorCode::kAlreadyExists,
-                      fmt::format("scene '{}' belongs to channel {} ({}): retire that channel first, or choose "
+    std::string why = fmt::format("scene '{}' belongs to channel {} ({}): retire that channel first, or choose "
                                   "another scene",
-                                  held.scene, held.id, held.name));
+                                  held.scene, held.id, held.name);
+    // A conflict (409) that names the field, so that a client can word it in its own language.
+    FieldError taken{"scene", why, "scene_taken", {{"channel", held.name}, {"channel_id", std::to_string(held.id)}}};
+    return Error{ErrorCode::kAlreadyExists, std::move(why), 0, {std::move(taken)}};
   }
 
   std::int64_t tag_id = 0;

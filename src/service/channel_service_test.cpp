@@ -135,6 +135,28 @@ TEST_F(ChannelServiceTest, AHeldSceneIsRefusedBeforeWeChatIsAsked) {
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kAlreadyExists);
   EXPECT_THAT(refused.error().message, HasSubstr("belongs to channel 1 (A)"));
+  // The field and a code a client can word: "该场景值已被其他渠道使用".
+  ASSERT_EQ(refused.error().fields.size(), 1u);
+  EXPECT_EQ(refused.error().fields[0].field, "scene");
+  EXPECT_EQ(refused.error().fields[0].code, "scene_taken");
+  EXPECT_EQ(refused.error().fields[0].params.at("channel"), "A");
+  EXPECT_EQ(qr_calls(), 1u);
+}
+
+TEST_F(ChannelServiceTest, ANameOfSpacesOnlyIsNoName) {
+  auto refused = service_.create(spec("   "));
+  ASSERT_FALSE(refused);
+  ASSERT_FALSE(refused.error().fields.empty());
+  EXPECT_EQ(refused.error().fields[0].field, "name");
+  EXPECT_EQ(refused.error().fields[0].code, "required");
+  auto made = service_.create(spec("A"));
+  ASSERT_TRUE(made);
+  ChannelEdit blank;
+  blank.name = " \t ";
+  auto kept = service_.update(made->id, blank);
+  ASSERT_FALSE(kept);
+  EXPECT_EQ(kept.error().fields[0].code, "required");
+  EXPECT_EQ(repo_.channel(made->id)->name, "A");
   EXPECT_EQ(qr_calls(), 1u);
 }
 

@@ -264,6 +264,15 @@ try {
   assert.equal(await page.locator('#nav-followers').innerText(), 'Followers');
   await page.locator('#overview-metrics [data-metric="new_follows"] .label').filter({ hasText: 'New follows' }).waitFor();
   await shot(page, 'overview-english');
+  // The same refusal in English: the dashboard's own words, not the server's.
+  await page.goto(service + '/#/channels/new');
+  await form.locator('[name=name]').fill('Poster');
+  await form.locator('[name=scene]').fill('s'.repeat(70));
+  await form.locator('button[type=submit]').click();
+  await refusal.filter({ hasText: 'Scene' }).waitFor();
+  assert.equal(await refusal.innerText(), 'Scene: a string scene is 1 to 64 bytes');
+  assert.equal(problems.length, 1, problems.join('\n'));  // its 400
+  problems.length = 0;
 
   assert.deepEqual(problems, [], 'the page logged errors');
   console.log('all checks passed');

@@ -51,6 +51,7 @@ async function visitAll(browser, label, service, token, channelId) {
       const page = await context.newPage();
       const errors = [];
       page.on('pageerror', (e) => errors.push(String(e)));
+      page.on('response', (r) => { if (r.status() >= 400) errors.push(`${r.status()} from ${r.url()}`); });
       page.on('console', (m) => {
         if (m.type() === 'error' || (m.type() === 'warning' && /Vue warn|ElementPlusError/.test(m.text()))) errors.push(m.text());
       });

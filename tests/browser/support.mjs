@@ -89,8 +89,13 @@ token = "${DEMO.token}"
 
   async close() {
     if (this.browser) await this.browser.close();
-    for (const c of this.children) c.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
+    // Each child is stopped and has written its log before the directory goes (SIGKILL after 10 s).
+    await Promise.all(this.children.map((c) => new Promise((resolve) => {
+      if (c.exitCode !== null || c.signalCode !== null) return resolve();
+      const hard = setTimeout(() => c.kill('SIGKILL'), 10000);
+      c.once('exit', () => { clearTimeout(hard); setImmediate(resolve); });
+      c.kill('SIGTERM');
+    })));
     rmSync(this.work, { recursive: true, force: true });
   }
 }

@@ -28,10 +28,15 @@ grep -q 'bytes written per push: answer path [0-9]*, projector [0-9]*' "$work/ta
 # Replies without the channel's name: the check must catch it and the run must fail.
 set +e
 QRSCENE_BENCH_REPLY="welcome, scene {scene}" "$root/bench/load/run" --only plain --duration 1s --connections 8 \
-  --channels 10 --qrscene "$qrscene" >"$work/bad.out" 2>&1
+  --channels 10 --qrscene "$qrscene" --out "$work/bad-table.md" >"$work/bad.out" 2>&1
 code=$?
 set -e
 [ "$code" = 1 ] || fail "a run with wrong replies exited $code: $(tail -5 "$work/bad.out")"
 grep -q 'wrong replies: reply check: [0-9]* checked, [1-9][0-9]* wrong (first: to oBnch' "$work/bad.out" ||
   fail "the wrong replies were not named: $(tail -5 "$work/bad.out")"
+# A failed run leaves nothing running behind it (its lag sampler once looped forever).
+sleep 1.5
+if pgrep -f -- "--out $work/bad-table.md" >/dev/null; then
+  fail "the failed run left processes behind: $(pgrep -af -- "--out $work/bad-table.md")"
+fi
 echo "bench/load checks passed"

@@ -236,7 +236,8 @@ export interface ReconciliationDay {
 
 export interface RowError {
   row: number;
-  field?: string;
+  field?: string | null;
   code?: string;
   message: string;
+  problems?: Problem[];
 }

@@ -19,14 +19,10 @@ export function money(cents: number | null | undefined, currency = 'CNY'): strin
   return currency === 'CNY' ? '¥' + amount : amount + ' ' + currency;
 }
 
-export function dateTime(unix: number | null | undefined, locale: string): string {
+// Times as 2026-12-06 14:05:09 (Beijing time) in either language: the charts' and exports' form.
+export function dateTime(unix: number | null | undefined): string {
   if (!known(unix) || unix <= 0) return DASH;
-  return new Date(unix * 1000).toLocaleString(locale, { hour12: false, timeZone: 'Asia/Shanghai' });
-}
-
-export function date(unix: number | null | undefined, locale: string): string {
-  if (!known(unix) || unix <= 0) return DASH;
-  return new Date(unix * 1000).toLocaleDateString(locale, { timeZone: 'Asia/Shanghai' });
+  return new Date(unix * 1000 + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
 }
 
 export function duration(seconds: number | null | undefined, zh: boolean): string {
@@ -45,3 +41,6 @@ export function change(now: number | null | undefined, before: number | null | u
 export function text(v: string | null | undefined): string {
   return v === null || v === undefined || v === '' ? DASH : v;
 }
+
+// A phone-sized screen (as the CSS's breakpoint): first columns narrower, so that figures show.
+export const onPhone = window.matchMedia('(max-width: 700px)').matches;

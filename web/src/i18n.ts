@@ -26,7 +26,8 @@ const zh = {
   overview: {
     top: '渠道排行', quota: '永久二维码配额', bursts: '异常激增',
     burst: '{label}：新关注 {n} 人，平时约 {baseline} 人，超过阈值 {threshold}',
-    bursts_none: '所选时间段内没有异常激增（按日统计时检测）。',
+    bursts_none: '所选时间段内没有异常激增。',
+    bursts_by_day: '异常激增按日检测：请选择“按日”查看。',
     quota_used: '已用 {used} / 100,000，剩余 {left}',
     quota_refused: '微信已拒绝新建永久二维码（45029）：配额已用完（包括在本系统外创建的二维码）。',
   },
@@ -51,6 +52,7 @@ const zh = {
   kind: { temporary: '临时', permanent: '永久' },
   status: { active: '启用', paused: '暂停', expired: '已过期', retired: '已停用', all: '全部状态' },
   group: { all: '全部分组' },
+  list: { lifetime: '表中数字为各渠道创建以来的累计值。', export: '导出 CSV（{from} 至 {to}）' },
   act: {
     search: '搜索名称、场景值、推广员', new: '新建渠道', import: '批量导入 CSV', export: '导出 CSV', create: '创建',
     save: '保存', cancel: '取消', edit: '编辑渠道', pause: '暂停', resume: '恢复', retire: '停用', download: '下载',
@@ -68,12 +70,12 @@ const zh = {
     scene: '场景值，留空自动分配', expire_seconds: '临时码有效期（秒，60–2592000）', evergreen: '到期前自动续期：true/false',
     reply_subscribe: '关注时的回复文字', reply_scan: '已关注用户扫码时的回复文字', tag: '微信标签名', spend_cents: '投入金额（分）',
     external_id: '订单号等唯一标识（必填）', openid: '用户 OpenID（与 unionid 二选一）', unionid: '用户 UnionID',
-    kind_c: '类型，如 order、payment、signup', value_cents: '金额（分）', occurred_at: '发生时间（Unix 秒或 ISO 8601）',
+    kind_c: '类型，如 order、payment、signup', value_cents: '金额（分）', occurred_at: '发生时间：Unix 秒，或带时区的时间如 2026-12-01T10:00:00+08:00',
     currency: '币种，默认 CNY',
   },
   cohort: { title: '留存（按关注日期）', day: '关注日期', follows: '关注数' },
-  leader: { by: '推广员排行', channels: '渠道数', rank: '名次' },
-  compare: { pick: '选择要对比的渠道', metric: '对比指标' },
+  leader: { by: '推广员排行', channels: '渠道数', rank: '名次', unit: '净增（人）', no_owner: '（未指定推广员）' },
+  compare: { pick: '选择要对比的渠道', metric: '对比指标', none: '请选择要对比的渠道' },
   f: {
     channel: '渠道', all_channels: '全部渠道', owner: '推广员', all_owners: '全部推广员', status: '状态', all: '全部',
     following: '关注中', left: '已取关', followed_at: '关注时间', left_at: '取关时间', who: 'OpenID / 匿名标识',
@@ -85,6 +87,7 @@ const zh = {
     touch: '归因模型', first: '首次触达', last: '末次触达', by_channel: '按渠道', by_owner: '按推广员',
     conversions: '转化次数', converters: '转化人数', value: '转化金额', followers: '新关注', per_follower: '每个关注的价值',
     time_to_first: '关注到首次转化（中位）', unattributed: '无渠道', total: '合计', title: '转化（关注后的订单、付款、注册）',
+    basis: '转化按发生日期计入所选时间段，新关注按关注日期计入；每个关注的价值 = 转化金额 ÷ 新关注。',
   },
   rec: {
     lead: '每天通过本系统渠道的扫码关注，与微信“用户分析”中“扫描二维码”来源的人数对照（最多 7 天，截至昨天）。',
@@ -137,7 +140,8 @@ const en: Messages = {
   overview: {
     top: 'Top channels', quota: 'Permanent QR quota', bursts: 'Unusual bursts',
     burst: '{label}: {n} new follows where about {baseline} is usual (threshold {threshold})',
-    bursts_none: 'No unusual burst in this period (checked by day).',
+    bursts_none: 'No unusual burst in this period.',
+    bursts_by_day: 'Bursts are found day by day: choose By day to see them.',
     quota_used: '{used} of 100,000 used, {left} left',
     quota_refused: 'WeChat refused a new permanent code (45029): the quota is used up, counting codes made outside qrscene.',
   },
@@ -162,6 +166,7 @@ const en: Messages = {
   kind: { temporary: 'Temporary', permanent: 'Permanent' },
   status: { active: 'Active', paused: 'Paused', expired: 'Expired', retired: 'Retired', all: 'All statuses' },
   group: { all: 'All groups' },
+  list: { lifetime: "The figures are each channel's totals since it was created.", export: 'Export CSV ({from} to {to})' },
   act: {
     search: 'Search name, scene, owner', new: 'New channel', import: 'Import CSV', export: 'Export CSV', create: 'Create',
     save: 'Save', cancel: 'Cancel', edit: 'Edit the channel', pause: 'Pause', resume: 'Resume', retire: 'Retire', download: 'Download',
@@ -180,12 +185,12 @@ const en: Messages = {
     evergreen: 'renew before expiry: true/false', reply_subscribe: 'reply text on follow', reply_scan: 'reply text when a follower scans',
     tag: 'WeChat tag name', spend_cents: 'spend, in fen',
     external_id: 'order number or other unique id (required)', openid: "the user's OpenID (or unionid)", unionid: "the user's UnionID",
-    kind_c: 'kind, e.g. order, payment, signup', value_cents: 'value, in fen', occurred_at: 'when (Unix seconds or ISO 8601)',
+    kind_c: 'kind, e.g. order, payment, signup', value_cents: 'value, in fen', occurred_at: 'when: Unix seconds, or a time with its zone such as 2026-12-01T10:00:00+08:00',
     currency: 'currency, CNY by default',
   },
   cohort: { title: 'Retention by follow date', day: 'Follow date', follows: 'Follows' },
-  leader: { by: 'Owners', channels: 'Channels', rank: 'Rank' },
-  compare: { pick: 'Pick channels to compare', metric: 'Metric' },
+  leader: { by: 'Leaderboard by owner', channels: 'Channels', rank: 'Rank', unit: 'Net follows (people)', no_owner: '(no owner)' },
+  compare: { pick: 'Pick channels to compare', metric: 'Metric', none: 'Pick the channels to compare' },
   f: {
     channel: 'Channel', all_channels: 'All channels', owner: 'Owner', all_owners: 'All owners', status: 'Status', all: 'All',
     following: 'Following', left: 'Left', followed_at: 'Followed', left_at: 'Left', who: 'OpenID / pseudonym',
@@ -198,6 +203,7 @@ const en: Messages = {
     conversions: 'Conversions', converters: 'Converters', value: 'Value', followers: 'New follows', per_follower: 'Value per follower',
     time_to_first: 'Follow to first conversion (median)', unattributed: 'No channel', total: 'Total',
     title: 'Conversions (orders, payments, sign-ups after the follow)',
+    basis: 'Conversions count on the day they happened, new follows on the day of the follow; value per follower = value ÷ new follows.',
   },
   rec: {
     lead: "Each day's QR follows through qrscene's channels beside WeChat's own count of follows by QR scan (7 days at most, up to yesterday).",
@@ -259,7 +265,7 @@ const te = (key: string) => i18n.global.te(key, 'en');
 
 // One field problem in the user's words: the field's label and the code's text; the server's
 // English where the dashboard has no words for the code.
-export function problemText(p: { field?: string; code?: string; message: string; params?: Record<string, string> }): string {
+export function problemText(p: { field?: string | null; code?: string; message: string; params?: Record<string, string> }): string {
   const field = p.field ? (te('fields.' + p.field) ? t('fields.' + p.field) : p.field) : '';
   const code = p.code && p.code !== 'invalid' && te('err.' + p.code) ? p.code : '';
   const problem = code ? t('err.' + code, { ...p.params }) : p.field ? t('err.invalid', { message: p.message }) : p.message;
@@ -278,7 +284,8 @@ export function errorText(e: unknown): string {
   return t('err.fallback', { message: e instanceof Error ? e.message : String(e) });
 }
 
-// A CSV row's error, numbered as a line of the file.
+// A CSV row's error, numbered as a line of the file: each of its problems in the user's words.
 export function rowErrorText(e: RowError): string {
-  return t('imp.row', { row: e.row, message: problemText(e) });
+  const message = e.problems?.length ? e.problems.map((p) => problemText(p)).join('；') : problemText(e);
+  return t('imp.row', { row: e.row, message });
 }
