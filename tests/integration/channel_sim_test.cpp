@@ -433,10 +433,12 @@ TEST_F(ServiceSimTest, ProblemsCarryStableCodesInAnswersAndImportRows) {
     EXPECT_EQ(errors[i]["problems"][0]["code"], code) << errors[i].dump();
   }
   EXPECT_EQ(errors[0]["problems"][0]["params"]["allowed"], "temporary,permanent");
-  // A row refused for no field of its own: the error's code, no field.
+  // A scene another channel holds: a conflict that still names its field, for the row's words
+  // ("该场景值已被其他渠道使用"), and the channel holding it.
   EXPECT_EQ(errors[5]["row"], 9);
-  EXPECT_TRUE(errors[5]["field"].is_null()) << errors[5].dump();
-  EXPECT_EQ(errors[5]["code"], "already_exists");
+  EXPECT_EQ(errors[5]["field"], "scene") << errors[5].dump();
+  EXPECT_EQ(errors[5]["code"], "scene_taken");
+  EXPECT_FALSE(errors[5]["problems"][0]["params"]["channel"].get<std::string>().empty()) << errors[5].dump();
 }
 
 }  // namespace
