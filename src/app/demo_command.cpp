@@ -133,7 +133,7 @@ struct SimulatedWeChat {
 
   SimulatedWeChat(const Clock& clock, std::uint64_t seed)
       : simulator(clock, transport, simulator_options(seed)),
-        server(io, net::HttpServerOptions{}, routes_of(simulator)) {}
+        server(io, sim::simulator_server_options(), routes_of(simulator)) {}
 
   // False (said on stderr) when it cannot listen.
   bool start() {

@@ -105,7 +105,7 @@ int run_sim(SimSettings& s) {
   asio::io_context io;
   net::Router router;
   simulator.add_routes(router);
-  net::HttpServerOptions http;
+  net::HttpServerOptions http = sim::simulator_server_options();  // media/upload's 10 MB files
   http.address = s.listen;
   http.port = s.port;
   http.server_name = "nginx/1.4.1";  // what WeChat's hosts announce
@@ -203,6 +203,23 @@ void configure_sim_command(CLI::App& cmd, std::function<int()>& run) {
   cmd.add_option("--kf-quota", o.platform.kf_user_message_quota, "customer-service messages per 48 h (5 now, 20 in 2021)")
       ->capture_default_str();
   cmd.add_flag("--tag-name-bytes", o.platform.tag_name_limit_in_bytes, "tag names limited to 30 bytes, not characters");
+  cmd.add_option("--media-expired-errcode", o.platform.media_expired_errcode,
+                 "errcode for a temporary media_id past its 3 days (40007, or 46001)")
+      ->check(CLI::IsMember({40007, 46001}))->capture_default_str();
+  cmd.add_option("--media-oversize-errcode", o.platform.media_oversize_errcode,
+                 "errcode for a file over its type's limit (40006 seen, or 45001)")
+      ->check(CLI::IsMember({40006, 45001}))->capture_default_str();
+  cmd.add_option("--media-image-max-bytes", o.platform.media_image_max_bytes,
+                 "largest temporary image (10 MB; 2 MB in older docs)")
+      ->check(CLI::Range(std::size_t{1}, sim::kSimulatorBodyLimit - 4096))->capture_default_str();
+  cmd.add_flag("!--media-no-bmp", o.platform.media_image_bmp, "refuse bmp images (temporary-media docs list png/jpeg/jpg/gif)");
+  cmd.add_flag("!--media-thumb-answers-media-id", o.platform.media_thumb_media_id,
+               "a thumb upload answers media_id (default: thumb_media_id, as seen)");
+  cmd.add_option("--template-client-msg-id-seconds", o.platform.template_client_msg_id_seconds,
+                 "how long a repeated openid + client_msg_id answers the first msgid (docs: 10 minutes)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{7 * 24 * 3600}))->capture_default_str();
+  cmd.add_flag("--template-legacy-display", o.platform.template_legacy_display,
+               "template recipients see first, remark and whole values, as before 2023-05-04");
   cmd.add_option("--whitelist-errcode", o.tokens.whitelist_errcode, "40164 (observed) or 61004 (2025 guide)")
       ->check(CLI::IsMember({40164, 61004}))->capture_default_str();
   cmd.add_option("--wrong-secret-errcode", o.tokens.wrong_secret_errcode, "40125 (current) or 40001 (older docs)")

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <ctime>
 #include <utility>
 
 #include "sim/wx_error.h"
@@ -21,6 +22,15 @@ HttpResponse wx_ok(const Json& j) {
 HttpResponse wx_fail(const Error& e, Rng& rng, std::int64_t now) {
   const int errcode = e.detail != 0 ? static_cast<int>(e.detail) : -1;
   return wx_ok(Json{{"errcode", errcode}, {"errmsg", fmt::format("{} rid: {}", e.message, make_rid(now, rng))}});
+}
+
+std::string http_date(std::int64_t t) {
+  std::tm tm{};
+  const auto tt = static_cast<std::time_t>(t);
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
 }
 
 asio::awaitable<std::optional<HttpResponse>> answer_fault(std::optional<ApiFault> f, Rng& rng, std::int64_t now) {
@@ -49,6 +59,17 @@ ApiHost::ApiHost(net::Router& router, const Clock& clock, Rng& rng, const TokenA
     : router_(router), clock_(clock), rng_(rng), tokens_(tokens), take_fault_(std::move(take_fault)) {}
 
 void ApiHost::add(std::string method, std::string path, Fn fn, bool needs_body) {
+  add_raw(
+      std::move(method), std::move(path),
+      [fn = std::move(fn)](const std::string& appid, const HttpRequest& req, const Json& body) -> Result<HttpResponse> {
+        auto result = fn(appid, req, body);
+        if (!result) return std::move(result).error();
+        return wx_ok(*result);
+      },
+      needs_body);
+}
+
+void ApiHost::add_raw(std::string method, std::string path, RawFn fn, bool needs_body) {
   const bool post = method == "POST";
   router_.add(method, path,
               [&clock = clock_, &rng = rng_, &tokens = tokens_, take_fault = take_fault_, fn, post, needs_body,
@@ -66,7 +87,7 @@ void ApiHost::add(std::string method, std::string path, Fn fn, bool needs_body) 
                 }
                 auto result = fn(*appid, req, body);
                 if (!result) co_return wx_fail(result.error(), rng, now);
-                co_return wx_ok(*result);
+                co_return std::move(*result);
               });
   add_wrong_verb(post ? "GET" : "POST", path, post ? 43002 : 43001);
 }

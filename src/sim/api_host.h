@@ -36,6 +36,8 @@ struct Simulator::Pool {
 // An error as WeChat answers it: {"errcode","errmsg"}, errmsg ending in " rid: …" (-1 when `e`
 // has no errcode).
 [[nodiscard]] net::HttpResponse wx_fail(const Error& e, Rng& rng, std::int64_t now);
+// An HTTP date (RFC 9110, "Sun, 06 Jan 2013 10:20:18 GMT") of a Unix time.
+[[nodiscard]] std::string http_date(std::int64_t unix_seconds);
 // What a fault answers (after its delay), or nothing: the call is answered as usual.
 [[nodiscard]] asio::awaitable<std::optional<net::HttpResponse>> answer_fault(std::optional<ApiFault> f, Rng& rng,
                                                                             std::int64_t now);
@@ -45,6 +47,9 @@ class ApiHost {
   // A route's answer from the appid the access_token belongs to, the request and its JSON body
   // ({} for GET, and for a POST route that takes no body).
   using Fn = std::function<Result<Json>(const std::string& appid, const net::HttpRequest&, const Json& body)>;
+  // The same for a route whose success is not JSON (media/get's file); errors are still WeChat's JSON.
+  using RawFn =
+      std::function<Result<net::HttpResponse>(const std::string& appid, const net::HttpRequest&, const Json& body)>;
   // The fault for a call to `path`, counted as hit, if one applies (Simulator::take_fault).
   using TakeFault = std::function<std::optional<ApiFault>(std::string_view path)>;
 
@@ -56,6 +61,7 @@ class ApiHost {
   // In this order: a fault for `path`; the access_token (tokens.check); for a POST that
   // `needs_body`, an empty body 44002 and one that is not JSON 47001; then `fn`.
   void add(std::string method, std::string path, Fn fn, bool needs_body = true);
+  void add_raw(std::string method, std::string path, RawFn fn, bool needs_body = true);
   // A route that only answers `errcode`: a wrong verb, 43001 (GET expected) or 43002 (POST expected).
   void add_wrong_verb(std::string method, std::string path, int errcode);
 
@@ -73,6 +79,10 @@ void add_user_routes(ApiHost& api, Platform& platform);      // users.cpp: user/
 void add_tag_routes(ApiHost& api, Platform& platform);       // tags.cpp: tags/…, user/tag/get
 void add_menu_routes(ApiHost& api, Platform& platform);      // menus.cpp: menu/…, get_current_selfmenu_info
 void add_message_routes(ApiHost& api, Platform& platform);   // messages.cpp: message/custom/send
+void add_media_routes(ApiHost& api, Platform& platform);     // media.cpp: media/upload, media/get
+// templates.cpp: message/template/send, template/get_all_private_template. `push_later` delivers
+// a send's TEMPLATESENDJOBFINISH once the answer is on its way (Simulator::push_later).
+void add_template_routes(ApiHost& api, Platform& platform, std::function<void(Action)> push_later);
 void add_datacube_routes(ApiHost& api, Platform& platform);  // datacube.cpp: datacube/…, clear_quota
 
 }  // namespace qrscene::sim

@@ -1,7 +1,7 @@
 // The simulator's control API (/sim/…, simulator.h): faults, accounts, virtual users and their
-// actions, the push log, the load mode, the clock and saving the state. Every call runs on the
-// simulator's thread pool; its body is a JSON object ({} when empty) and its errors are qrscene's
-// own (HttpResponse::error), not WeChat's.
+// actions, what they received, templates and media files, the push log, the load mode, the clock
+// and saving the state. Every call runs on the simulator's thread pool; its body is a JSON object
+// ({} when empty) and its errors are qrscene's own (HttpResponse::error), not WeChat's.
 #include "sim/simulator.h"
 
 #include <fmt/format.h>
@@ -86,8 +86,15 @@ std::string str(const Json& b, const char* k) {
   return b.contains(k) && b[k].is_string() ? b[k].get<std::string>() : std::string();
 }
 
+Json template_json(const SimTemplate& t) {
+  return Json{{"template_id", t.template_id}, {"title", t.title}, {"content", t.content}, {"example", t.example},
+              {"primary_industry", t.primary_industry}, {"deputy_industry", t.deputy_industry}};
+}
+
 // A control API route's answer from the request and its body.
 using ControlFn = std::function<Result<Json>(HttpRequest&, const Json& body)>;
+// The same for a route that may answer something other than JSON (a media file's bytes).
+using RawControlFn = std::function<Result<HttpResponse>(HttpRequest&, const Json& body)>;
 
 // Adds control API routes: each call runs on `pool`, its body read by control_body.
 class ControlRoutes {
@@ -95,6 +102,14 @@ class ControlRoutes {
   ControlRoutes(net::Router& router, asio::thread_pool& pool) : router_(router), pool_(pool) {}
 
   void operator()(std::string method, std::string path, ControlFn fn) {
+    raw(std::move(method), std::move(path), [fn = std::move(fn)](HttpRequest& req, const Json& body) -> Result<HttpResponse> {
+      auto r = fn(req, body);
+      if (!r) return std::move(r).error();
+      return HttpResponse::json(200, r->dump());
+    });
+  }
+
+  void raw(std::string method, std::string path, RawControlFn fn) {
     router_.add(std::move(method), std::move(path),
                 [&pool = pool_, fn](HttpRequest& req) -> asio::awaitable<HttpResponse> {
                   auto task = net::on_blocking(pool, [&req, &fn] {
@@ -102,7 +117,7 @@ class ControlRoutes {
                     if (!body) return HttpResponse::error(body.error());
                     auto r = fn(req, *body);
                     if (!r) return HttpResponse::error(r.error());
-                    return HttpResponse::json(200, r->dump());
+                    return std::move(*r);
                   });
                   HttpResponse response = co_await std::move(task);
                   co_return response;
@@ -191,8 +206,61 @@ void add_account_routes(ControlRoutes& control, Simulator& sim) {
   control("GET", "/sim/accounts/{appid}/users/{openid}/messages", [&sim](HttpRequest& req, const Json&) -> Result<Json> {
     QRSCENE_ASSIGN_OR_RETURN(auto u, sim.platform().user(req.path_param("appid"), req.path_param("openid")));
     Json list = Json::array();
-    for (const auto& m : sim.platform().received(u.appid, u.openid)) list.push_back({{"time", m.time}, {"message", m.message}});
+    for (const auto& m : sim.platform().received(u.appid, u.openid)) {
+      Json entry{{"time", m.time}, {"message", m.message}};
+      // The file of an image (voice, video) message, as the user got it.
+      if (m.media) entry[m.message.value("msgtype", "image") + "_base64"] = encode_base64(*m.media);
+      list.push_back(std::move(entry));
+    }
     return Json{{"messages", list}};
+  });
+}
+
+// The account's templates and temporary media files.
+void add_template_and_media_routes(ControlRoutes& control, Simulator& sim) {
+  control("POST", "/sim/accounts/{appid}/templates", [&sim](HttpRequest& req, const Json& b) -> Result<Json> {
+    for (const auto& [key, value] : b.items()) {
+      if (!value.is_string()) return unexpected(ErrorCode::kInvalidArgument, key + ": must be a string");
+    }
+    SimTemplate t;
+    t.template_id = str(b, "template_id");
+    t.title = str(b, "title");
+    t.content = str(b, "content");
+    t.example = str(b, "example");
+    t.primary_industry = str(b, "primary_industry");
+    t.deputy_industry = str(b, "deputy_industry");
+    QRSCENE_ASSIGN_OR_RETURN(auto added, sim.platform().add_template(req.path_param("appid"), std::move(t)));
+    return template_json(added);
+  });
+  control("GET", "/sim/accounts/{appid}/templates", [&sim](HttpRequest& req, const Json&) -> Result<Json> {
+    QRSCENE_ASSIGN_OR_RETURN(auto list, sim.platform().templates(req.path_param("appid")));
+    Json out = Json::array();
+    for (const auto& t : list) out.push_back(template_json(t));
+    return Json{{"templates", out}};
+  });
+  control.raw("GET", "/sim/accounts/{appid}/media/{media_id}", [&sim](HttpRequest& req, const Json&) -> Result<HttpResponse> {
+    QRSCENE_ASSIGN_OR_RETURN(auto m, sim.platform().media(req.path_param("appid"), req.path_param("media_id")));
+    if (req.query_param("raw") == "1") {
+      if (!m.bytes) return unexpected(ErrorCode::kNotFound, "media " + m.media_id + " has expired; its bytes are gone");
+      HttpResponse r;
+      r.content_type = m.content_type;
+      r.body = *m.bytes;
+      return r;
+    }
+    const std::int64_t expires_at = sim.platform().media_expires_at(m);
+    Json j{{"media_id", m.media_id},
+           {"type", m.type},
+           {"filename", m.filename},
+           {"format", m.format},
+           {"content_type", m.content_type},
+           {"created_at", m.created_at},
+           {"expires_at", expires_at},
+           {"expired", sim.platform().clock().unix_seconds() >= expires_at}};
+    if (m.bytes) {
+      j["size"] = m.bytes->size();
+      j["base64"] = encode_base64(*m.bytes);
+    }
+    return HttpResponse::json(200, j.dump());
   });
 }
 
@@ -310,6 +378,7 @@ void Simulator::add_control_routes(net::Router& router) {
     return Json{{"ok", true}, {"seed", rng_.seed()}, {"time", clock_.unix_seconds()}};
   });
   add_account_routes(control, *this);
+  add_template_and_media_routes(control, *this);
   add_action_routes(control, *this);
   add_log_routes(control, *this);
   add_load_route(control, *this);

@@ -1,9 +1,11 @@
 // Platform's customer-service messages (platform.h): message/custom/send within the windows a
-// user's message or action opens, what the virtual users received, and the API host route.
+// user's message or action opens (an image, voice or video naming a live temporary media file of
+// media.cpp), what the virtual users received, and the API host route.
 #include "sim/platform.h"
 
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,13 @@ Result<Json> Platform::custom_send(std::string_view appid, const Json& body) {
   }
   QRSCENE_ASSIGN_OR_RETURN(SimUser * u, find_user(*a, string_member(body, "touser")));
   if (!u->subscribed) return wx_error(43004);
+  // An image, voice or video names a live temporary file of its type (40007; expired per the
+  // options). Whether WeChat looks at the media before or after the window is not documented.
+  std::shared_ptr<const std::string> media;
+  if (msgtype == "image" || msgtype == "voice" || msgtype == "video") {
+    QRSCENE_ASSIGN_OR_RETURN(const SimMedia* m, live_media(*a, string_member(*payload, "media_id"), msgtype));
+    media = m->bytes;
+  }
   const std::int64_t now = clock_.unix_seconds();
   // The user's own message opens 5 (or 20) replies in 48 h; a follow, scan or click 3 in a minute.
   int* left = nullptr;
@@ -42,7 +51,7 @@ Result<Json> Platform::custom_send(std::string_view appid, const Json& body) {
   if (*left <= 0) return wx_error(45047);
   QRSCENE_TRY(charge(*a, "message/custom/send"));
   --*left;
-  a->received.push_back(ReceivedMessage{std::string(appid), u->openid, now, body});
+  a->received.push_back(ReceivedMessage{std::string(appid), u->openid, now, body, std::move(media)});
   return ok();
 }
 

@@ -9,9 +9,11 @@
 //
 // One file per WeChat area, each with that area's API host routes (add_…_routes, api_host.h):
 // platform.cpp (accounts, state lookup, daily quotas), qr_codes.cpp (QR codes, tickets),
-// users.cpp, tags.cpp, menus.cpp, messages.cpp (customer-service messages), datacube.cpp (the
-// datacube, clear_quota), virtual_users.cpp (virtual users and their actions) and
-// platform_state.cpp (to_json, from_json). platform_fields.h holds what they share.
+// users.cpp, tags.cpp, menus.cpp, messages.cpp (customer-service messages), media.cpp
+// (temporary media: media/upload, media/get), templates.cpp (template messages and the account's
+// templates), datacube.cpp (the datacube, clear_quota), virtual_users.cpp (virtual users and
+// their actions) and platform_state.cpp (to_json, from_json). platform_fields.h holds what they
+// share; multipart.h reads media/upload's form.
 //
 // Where the sources disagree (wechat-protocol.md section 10) PlatformOptions chooses; the
 // defaults follow the current documentation.
@@ -23,6 +25,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -52,12 +55,26 @@ struct PlatformOptions {
   std::size_t menu_sub_name_bytes = 60;             // 40 in older docs (10.10)
   std::size_t menu_url_bytes = 1024;                // 256 in older docs
   std::size_t user_get_page = 10'000;
+  // Temporary media (docs/simulator.md, "Temporary media"); the sources disagree on all but the first.
+  std::int64_t media_lifetime_seconds = 259'200;         // "3天后media_id失效": 3 days from created_at
+  int media_expired_errcode = 40007;                     // or 46001 "media data no exist"
+  int media_oversize_errcode = 40006;                    // "invalid meida size" (seen 2016); 45001 in the global table
+  std::size_t media_image_max_bytes = 10 * 1024 * 1024;  // 10M (the page's list); 2MB in its notes and older docs
+  bool media_image_bmp = true;                           // bmp too (permanent-material docs), besides png/jpeg/jpg/gif
+  bool media_thumb_media_id = true;                      // a thumb answers "thumb_media_id" (seen 2014, 2017)
+  // Template messages: WeChat sends once per openid + client_msg_id "10分钟有效" (10 minutes).
+  std::int64_t template_client_msg_id_seconds = 600;
+  // Since 2023-05-04 WeChat drops the first line (first) and the remark, and shows each other
+  // value on one line, at most 20 characters. true: show everything as before.
+  bool template_legacy_display = false;
   // Daily call quotas by API name: normal accounts, then test accounts (section 9).
   std::map<std::string, std::pair<std::int64_t, std::int64_t>, std::less<>> daily_quota = {
       {"qrcode/create", {100'000, 10'000}},     {"user/get", {500, 100}},
       {"user/info", {5'000'000, 500'000}},      {"user/info/updateremark", {10'000, 10'000}},
       {"menu/create", {1'000, 100}},            {"menu/get", {10'000, 1'000}},
       {"menu/delete", {1'000, 100}},            {"message/custom/send", {500'000, 50'000}},
+      {"media/upload", {100'000, 10'000}},      {"media/get", {200'000, 20'000}},
+      {"message/template/send", {100'000, 10'000}},
   };
   int clear_quota_per_month = 10;
 };
@@ -106,12 +123,44 @@ struct Action {
   std::int64_t create_time = 0;
 };
 
-// A customer-service message a virtual user received.
+// A customer-service or template message a virtual user received. `message` is the
+// customer-service body as sent, or for a template {"touser","msgtype":"template","template":{…}}
+// with the text the user sees in template.content.
 struct ReceivedMessage {
   std::string appid;
   std::string openid;
   std::int64_t time = 0;
   Json message;
+  std::shared_ptr<const std::string> media;  // an image/voice/video message's file, kept past its expiry
+};
+
+// A temporary media file (media/upload). `bytes` is dropped some time after it expires.
+struct SimMedia {
+  std::string media_id;
+  std::string type;          // image, voice, video, thumb
+  std::string filename;      // as uploaded
+  std::string format;        // png, jpg, gif, bmp, mp3, wma, wav, amr, mp4
+  std::string content_type;  // what media/get answers with (image/png, ...)
+  std::int64_t created_at = 0;
+  std::shared_ptr<const std::string> bytes;
+};
+
+// One of the account's templates (模板消息 → 我的模板). `content` is WeChat's template text,
+// "{{first.DATA}}\n进度：{{keyword1.DATA}}\n{{remark.DATA}}".
+struct SimTemplate {
+  std::string template_id;
+  std::string title;
+  std::string content;
+  std::string example;
+  std::string primary_industry;
+  std::string deputy_industry;
+};
+
+// A template send's answer and the TEMPLATESENDJOBFINISH push WeChat sends after it (none when
+// a repeated client_msg_id answered the first send's msgid).
+struct TemplateSend {
+  Json answer;
+  std::optional<Action> finished;
 };
 
 class Platform {
@@ -121,6 +170,7 @@ class Platform {
   void add_account(SimAccount account);
   [[nodiscard]] std::optional<SimAccount> account(std::string_view appid) const;
   [[nodiscard]] std::vector<SimAccount> accounts() const;
+  [[nodiscard]] const Clock& clock() const noexcept { return clock_; }
 
   // --- the API host (each counts against the account's daily quota where WeChat has one) ---
   [[nodiscard]] Result<Json> qrcode_create(std::string_view appid, const Json& body);
@@ -142,6 +192,13 @@ class Platform {
   [[nodiscard]] Result<Json> menu_delete(std::string_view appid);
   [[nodiscard]] Result<Json> current_selfmenu_info(std::string_view appid);
   [[nodiscard]] Result<Json> custom_send(std::string_view appid, const Json& body);
+  // media/upload: `type` from the query, `content_type` the request's header, `body` its bytes.
+  [[nodiscard]] Result<Json> media_upload(std::string_view appid, std::string_view type, std::string_view content_type,
+                                          std::string_view body);
+  // media/get: a live media file of the account (40007 unknown, expired per the options).
+  [[nodiscard]] Result<SimMedia> media_get(std::string_view appid, std::string_view media_id);
+  [[nodiscard]] Result<TemplateSend> template_send(std::string_view appid, const Json& body);
+  [[nodiscard]] Result<Json> get_all_private_template(std::string_view appid);
   [[nodiscard]] Result<Json> datacube(std::string_view appid, const Json& body, bool cumulate);
   [[nodiscard]] Result<Json> clear_quota(std::string_view appid, const Json& body);
 
@@ -171,7 +228,18 @@ class Platform {
 
   [[nodiscard]] std::vector<ReceivedMessage> received(std::string_view appid, std::string_view openid) const;
 
-  // Saved state: accounts, users, tickets, tags, menus, figures and quotas.
+  // --- what the control API sees and sets ---
+  // A media file of the account, expired or not (no quota; its bytes may be gone once expired).
+  [[nodiscard]] Result<SimMedia> media(std::string_view appid, std::string_view media_id) const;
+  [[nodiscard]] std::int64_t media_expires_at(const SimMedia& m) const noexcept {
+    return m.created_at + options_.media_lifetime_seconds;
+  }
+  // Adds a template; an empty template_id is minted (43 characters, as WeChat's). kAlreadyExists
+  // for a template_id the account has; kInvalidArgument without a title or content.
+  [[nodiscard]] Result<SimTemplate> add_template(std::string_view appid, SimTemplate t);
+  [[nodiscard]] Result<std::vector<SimTemplate>> templates(std::string_view appid) const;
+
+  // Saved state: accounts, users, tickets, tags, menus, figures, templates and media files.
   [[nodiscard]] Json to_json() const;
   [[nodiscard]] Status from_json(const Json& state);
 
@@ -199,6 +267,14 @@ class Platform {
     std::int64_t clear_month = -1;
     int clears = 0;
     std::vector<ReceivedMessage> received;
+    std::map<std::string, SimMedia, std::less<>> media;          // media_id → file
+    std::int64_t media_swept = 0;                                // when expired files' bytes were last dropped
+    std::map<std::string, SimTemplate, std::less<>> templates;   // template_id → template
+    struct Sent {
+      std::int64_t msgid = 0;
+      std::int64_t time = 0;
+    };
+    std::map<std::string, Sent, std::less<>> template_client_msg_ids;  // openid + '\n' + client_msg_id
   };
 
   Result<AccountState*> state(std::string_view appid);
@@ -207,6 +283,10 @@ class Platform {
   Result<SimUser*> find_user(AccountState& a, std::string_view openid) const;
   std::string mint_openid(const AccountState& a);
   Action push_event(AccountState& a, SimUser& u, std::string_view event, std::string extra_xml);
+  Action template_finished(AccountState& a, SimUser& u, std::int64_t msg_id);
+  // The account's live media file of `type` (40007 unknown or another type; expired per the options).
+  Result<const SimMedia*> live_media(const AccountState& a, std::string_view media_id, std::string_view type) const;
+  void drop_expired_media(AccountState& a);
   void record_follow(AccountState& a, SimUser& u, bool follow);
   std::int64_t tag_count(const AccountState& a, std::int64_t id) const;
   // The id of {"tag":{"id":…}} when it names a tag the account made (47001, 45058, 45159).

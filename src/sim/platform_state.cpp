@@ -1,10 +1,15 @@
 // Platform's saved state (platform.h): to_json() and from_json() — accounts, users, tickets, tags,
-// menus, figures and quotas; tokens are not saved.
+// menus, figures, templates and temporary media files (their bytes in base64, while they live);
+// tokens, quotas, received messages and client_msg_ids are not saved. A file saved before media
+// and templates were simulated loads with none.
 #include "sim/platform.h"
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "base/encoding.h"
 
 namespace qrscene::sim {
 namespace {
@@ -42,6 +47,38 @@ SimTicket read_ticket(const Json& jt) {
   return t;
 }
 
+// A saved media file (throws Json::exception when a field is missing or wrong; an error for bytes
+// that are not base64).
+Result<SimMedia> read_media(const Json& jm) {
+  SimMedia m;
+  m.media_id = jm.at("media_id").get<std::string>();
+  m.type = jm.at("type").get<std::string>();
+  m.filename = jm.at("filename").get<std::string>();
+  m.format = jm.at("format").get<std::string>();
+  m.content_type = jm.at("content_type").get<std::string>();
+  m.created_at = jm.at("created_at").get<std::int64_t>();
+  if (jm.contains("base64")) {
+    auto bytes = decode_base64(jm.at("base64").get<std::string>());
+    if (!bytes) {
+      return unexpected(ErrorCode::kInvalidArgument,
+                        "simulator state file is damaged: media " + m.media_id + ": " + bytes.error().message);
+    }
+    m.bytes = std::make_shared<const std::string>(std::move(*bytes));
+  }
+  return m;
+}
+
+SimTemplate read_template(const Json& jt) {
+  SimTemplate t;
+  t.template_id = jt.at("template_id").get<std::string>();
+  t.title = jt.at("title").get<std::string>();
+  t.content = jt.at("content").get<std::string>();
+  t.example = jt.value("example", "");
+  t.primary_industry = jt.value("primary_industry", "");
+  t.deputy_industry = jt.value("deputy_industry", "");
+  return t;
+}
+
 }  // namespace
 
 Json Platform::to_json() const {
@@ -71,13 +108,26 @@ Json Platform::to_json() const {
                          {"scene_id", t.scene_id}, {"scene_str", t.scene_str}, {"string_scene", t.string_scene},
                          {"permanent", t.permanent}, {"created", t.created}, {"expire_seconds", t.expire_seconds}});
     }
+    Json media = Json::array();
+    for (const auto& [id, m] : a.media) {
+      Json jm{{"media_id", m.media_id}, {"type", m.type},         {"filename", m.filename},
+              {"format", m.format},     {"content_type", m.content_type}, {"created_at", m.created_at}};
+      if (m.bytes) jm["base64"] = encode_base64(*m.bytes);
+      media.push_back(std::move(jm));
+    }
+    Json templates = Json::array();
+    for (const auto& [id, t] : a.templates) {
+      templates.push_back({{"template_id", t.template_id}, {"title", t.title}, {"content", t.content},
+                           {"example", t.example}, {"primary_industry", t.primary_industry},
+                           {"deputy_industry", t.deputy_industry}});
+    }
     accounts.push_back({{"appid", c.appid}, {"secret", c.secret}, {"test_account", c.test_account},
                         {"ip_whitelist", c.ip_whitelist}, {"original_id", c.original_id}, {"token", c.token},
                         {"encoding_aes_key", c.encoding_aes_key}, {"mode", to_string(c.mode)},
                         {"callback_url", c.callback_url}, {"verified", c.verified}, {"unionid", c.unionid},
                         {"users", users}, {"tags", tags}, {"next_tag_id", a.next_tag_id},
                         {"menu", a.menu ? *a.menu : Json()}, {"days", days}, {"followers", a.followers},
-                        {"tickets", tickets}});
+                        {"tickets", tickets}, {"media", media}, {"templates", templates}});
   }
   return Json{{"version", 1}, {"accounts", accounts}, {"next_msg_id", next_msg_id_}};
 }
@@ -134,6 +184,18 @@ Status Platform::from_json(const Json& state) {
         by_url[t.url] = t.ticket;
         ticket_owner[t.ticket] = c.appid;
         tickets[t.ticket] = std::move(t);
+      }
+      if (j.contains("media")) {
+        for (const auto& jm : j.at("media")) {
+          QRSCENE_ASSIGN_OR_RETURN(SimMedia m, read_media(jm));
+          a.media[m.media_id] = std::move(m);
+        }
+      }
+      if (j.contains("templates")) {
+        for (const auto& jt : j.at("templates")) {
+          SimTemplate t = read_template(jt);
+          a.templates[t.template_id] = std::move(t);
+        }
       }
       accounts[c.appid] = std::move(a);
     }

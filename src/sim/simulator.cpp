@@ -23,15 +23,6 @@ namespace {
 using net::HttpRequest;
 using net::HttpResponse;
 
-std::string http_date(std::int64_t t) {
-  std::tm tm{};
-  const std::time_t tt = static_cast<std::time_t>(t);
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
-}
-
 bool valid_token(std::string_view t) {
   return t.size() >= 3 && t.size() <= 32 &&
          std::all_of(t.begin(), t.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
@@ -203,6 +194,10 @@ Result<PushRecord> Simulator::act(Result<Action> action) {
   log_.push_back(r);
   while (log_.size() > options_.push_log_limit) log_.pop_front();
   return r;
+}
+
+void Simulator::push_later(Action action) {
+  asio::post(pool_->pool, [this, action = std::move(action)]() mutable { (void)act(std::move(action)); });
 }
 
 std::vector<PushRecord> Simulator::pushes(std::string_view appid, std::uint64_t since) const {
@@ -417,8 +412,10 @@ void Simulator::add_routes(net::Router& router) {
   add_user_routes(api, platform_);
   add_tag_routes(api, platform_);
   add_menu_routes(api, platform_);
-  // Messages, statistics, quota.
+  // Messages, media, templates, statistics, quota.
   add_message_routes(api, platform_);
+  add_media_routes(api, platform_);
+  add_template_routes(api, platform_, [this](Action a) { push_later(std::move(a)); });
   add_datacube_routes(api, platform_);
 
   add_control_routes(router);

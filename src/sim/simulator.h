@@ -2,15 +2,17 @@
 // virtual users, on one HTTP server (docs/simulator.md documents every route and setting).
 //
 // API host (wechat-protocol.md sections 0–2, 7–9): /cgi-bin/token, /cgi-bin/stable_token,
-// /cgi-bin/qrcode/create, user, tags, menu, message/custom/send, /datacube/…, clear_quota. Every
-// error is HTTP 200 with {"errcode","errmsg"}, errmsg ending in " rid: …"; a wrong verb is
-// 43001/43002, an empty body 44002, a body that is not JSON 47001.
+// /cgi-bin/qrcode/create, user, tags, menu, message/custom/send, media/upload and media/get,
+// message/template/send, /datacube/…, clear_quota. Every error is HTTP 200 with
+// {"errcode","errmsg"}, errmsg ending in " rid: …"; a wrong verb is 43001/43002, an empty body
+// 44002, a body that is not JSON 47001 (media/upload reads its multipart body itself).
 // Image host: GET /cgi-bin/showqrcode?ticket=… → a real 430×430 JPEG of the ticket's url with the
 // headers of section 2.3, or a bare 404.
 // Control API (/sim/…): accounts, users and their actions (scan a ticket, a url or an image;
-// follow, unfollow, click, view, location, text), the push log, the load mode, the clock (when
-// it is a FakeClock) and saving the state. Actions are pushed before the call returns, so the
-// answer says what the user saw.
+// follow, unfollow, click, view, location, text), what users received, the account's templates
+// and media files, the push log, the load mode, the clock (when it is a FakeClock) and saving
+// the state. Actions are pushed before the call returns, so the answer says what the user saw;
+// a template send's TEMPLATESENDJOBFINISH is pushed after its answer, on the thread pool.
 //
 // Blocking work (pushes, image rendering) runs on the simulator's own thread pool, never on the
 // server's I/O threads. Thread safety: all public methods may be called concurrently.
@@ -42,6 +44,15 @@
 #include "wechat/http_transport.h"
 
 namespace qrscene::sim {
+
+// The HTTP server options a simulator's server needs beyond the defaults: media/upload takes
+// files of up to 10 MB, so bodies up to 20 MB are read (a bigger one is refused 413 by the server).
+inline constexpr std::size_t kSimulatorBodyLimit = 20 * 1024 * 1024;
+[[nodiscard]] inline net::HttpServerOptions simulator_server_options() {
+  net::HttpServerOptions o;
+  o.body_limit = kSimulatorBodyLimit;
+  return o;
+}
 
 struct SimulatorOptions {
   std::uint64_t seed = 0;  // 0: seeded from the OS
@@ -128,6 +139,9 @@ class Simulator {
 
   // Applies an action and delivers its push; blocking.
   [[nodiscard]] Result<PushRecord> act(Result<Action> action);
+  // Delivers a push (as act) on the thread pool, without waiting: WeChat's reports that follow
+  // an API call's answer (TEMPLATESENDJOBFINISH). It shows in pushes() once delivered.
+  void push_later(Action action);
   [[nodiscard]] std::vector<PushRecord> pushes(std::string_view appid, std::uint64_t since = 0) const;
   // Runs the load mode; blocking, bounded by options.max_seconds.
   [[nodiscard]] Result<LoadReport> run_load(const LoadOptions& options);

@@ -54,7 +54,7 @@ class SimulatorHttpTest : public ::testing::Test {
     sim_ = std::make_unique<Simulator>(clock_, transport_, o);
     net::Router router;
     sim_->add_routes(router);
-    server_ = std::make_unique<net::HttpServer>(io_, net::HttpServerOptions{}, std::move(router));
+    server_ = std::make_unique<net::HttpServer>(io_, simulator_server_options(), std::move(router));
     EXPECT_TRUE(server_->start());
 
     net::Router rr;
@@ -139,11 +139,12 @@ class SimulatorHttpTest : public ::testing::Test {
     EXPECT_TRUE(r) << r.error().to_string();
     return r ? *r : wechat::HttpReply{};
   }
-  wechat::HttpReply post(const std::string& path, const std::string& body) {
+  wechat::HttpReply post(const std::string& path, const std::string& body, std::string content_type = {}) {
     wechat::HttpCall c;
     c.method = "POST";
     c.url = base() + path;
     c.body = body;
+    if (!content_type.empty()) c.headers = {{"Content-Type", std::move(content_type)}};
     c.timeout = 10s;
     auto r = transport_.send(c);
     EXPECT_TRUE(r) << r.error().to_string();
@@ -511,6 +512,84 @@ TEST_F(SimulatorHttpTest, EveryOtherRouteOverHttp) {
   EXPECT_EQ(cumulate["list"][0]["cumulate_user"], 1);
   EXPECT_EQ(post_json("/cgi-bin/clear_quota" + q2, Json{{"appid", kAppId}})["errcode"], 0);
   EXPECT_EQ(post_json(user_path + "/unfollow", Json::object())["event"], "unsubscribe");
+}
+
+// media/upload's form over HTTP, media/get's file, a template send whose TEMPLATESENDJOBFINISH
+// reaches the callback after the answer, and the control routes of templates and media.
+TEST_F(SimulatorHttpTest, MediaAndTemplatesOverHttp) {
+  add_account(PushMode::kPlain);
+  script(ReceiverScript{"success", 0});
+  const std::string q = "?access_token=" + token();
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + std::string(5000, '\0') + "\r\n--";
+  auto form = [](const std::string& filename, const std::string& bytes) {
+    return "--BoUnDaRy\r\nContent-Disposition: form-data; name=\"media\"; filename=\"" + filename +
+           "\"\r\nContent-Type: image/png\r\n\r\n" + bytes + "\r\n--BoUnDaRy--\r\n";
+  };
+  const std::string multipart = "multipart/form-data; boundary=BoUnDaRy";
+  const auto up = post("/cgi-bin/media/upload" + q + "&type=image", form("poster.png", png), multipart);
+  EXPECT_EQ(up.content_type, "application/json; encoding=utf-8");
+  const Json uploaded = Json::parse(up.body);
+  ASSERT_TRUE(uploaded.contains("media_id")) << up.body;
+  EXPECT_EQ(uploaded["type"], "image");
+  EXPECT_EQ(uploaded["created_at"], kStart);
+  const std::string id = uploaded["media_id"];
+  auto errcode = [](const wechat::HttpReply& r) { return Json::parse(r.body).value("errcode", 0); };
+  EXPECT_EQ(errcode(post("/cgi-bin/media/upload" + q + "&type=image", "", multipart)), 41005);
+  EXPECT_EQ(errcode(post("/cgi-bin/media/upload" + q + "&type=image", R"({"media":"x"})")), 41005);
+  EXPECT_EQ(errcode(post("/cgi-bin/media/upload" + q + "&type=gif", form("poster.png", png), multipart)), 40004);
+  EXPECT_EQ(errcode(get("/cgi-bin/media/upload" + q + "&type=image")), 43002);
+  EXPECT_EQ(errcode(post("/cgi-bin/media/upload?type=image", form("poster.png", png), multipart)), 41001);
+  // A file just over the image limit arrives whole and is refused by WeChat's rule, not the server.
+  const auto big = post("/cgi-bin/media/upload" + q + "&type=image",
+                        form("big.png", png + std::string(10 * 1024 * 1024, 'x')), multipart);
+  EXPECT_EQ(big.status, 200u);
+  EXPECT_EQ(errcode(big), 40006);
+
+  const auto file = get("/cgi-bin/media/get" + q + "&media_id=" + id);
+  EXPECT_EQ(file.status, 200u);
+  EXPECT_EQ(file.content_type, "image/png");
+  EXPECT_EQ(file.body, png);
+  EXPECT_EQ(file.header("Content-disposition"), "attachment; filename=\"" + id + ".png\"");
+  EXPECT_EQ(file.header("Cache-Control"), "no-cache, must-revalidate");
+  const auto missing = get("/cgi-bin/media/get" + q + "&media_id=nope");
+  EXPECT_EQ(missing.content_type, "application/json; encoding=utf-8");
+  EXPECT_EQ(errcode(missing), 40007);
+  EXPECT_TRUE(std::regex_match(Json::parse(missing.body)["errmsg"].get<std::string>(), kRid));
+  const auto raw = get(fmt::format("/sim/accounts/{}/media/{}?raw=1", kAppId, id));
+  EXPECT_EQ(raw.body, png);
+  EXPECT_EQ(get(fmt::format("/sim/accounts/{}/media/nope", kAppId)).status, 404u);
+
+  // Templates: added and listed through the control API, listed by WeChat's API too.
+  const Json added = post_json(fmt::format("/sim/accounts/{}/templates", kAppId),
+                               Json{{"title", "助力进度通知"}, {"content", "进度：{{keyword1.DATA}}"}});
+  ASSERT_EQ(added["template_id"].get<std::string>().size(), 43u) << added.dump();
+  EXPECT_EQ(post(fmt::format("/sim/accounts/{}/templates", kAppId), Json{{"title", 1}}.dump()).status, 400u);
+  EXPECT_EQ(post(fmt::format("/sim/accounts/{}/templates", kAppId), added.dump()).status, 409u);
+  EXPECT_EQ(get_json(fmt::format("/sim/accounts/{}/templates", kAppId))["templates"].size(), 1u);
+  EXPECT_EQ(get_json("/cgi-bin/template/get_all_private_template" + q)["template_list"][0]["template_id"],
+            added["template_id"]);
+
+  const std::string openid = new_user();
+  EXPECT_EQ(post_json(fmt::format("/sim/accounts/{}/users/{}/follow", kAppId, openid), Json::object())["event"],
+            "subscribe");
+  const Json sent = post_json("/cgi-bin/message/template/send" + q,
+                              Json{{"touser", openid},
+                                   {"template_id", added["template_id"]},
+                                   {"data", {{"keyword1", {{"value", "3/5"}}}}}});
+  ASSERT_EQ(sent["errcode"], 0) << sent.dump();
+  const std::string msgid = std::to_string(sent["msgid"].get<std::int64_t>());
+  // The report reaches the callback after the answer.
+  bool reported = false;
+  for (int i = 0; i < 500 && !reported; ++i) {
+    for (const auto& r : received()) {
+      reported = reported || r.plain.find("<MsgID>" + msgid + "</MsgID>") != std::string::npos;
+    }
+    if (!reported) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(reported);
+  const Json messages = get_json(fmt::format("/sim/accounts/{}/users/{}/messages", kAppId, openid));
+  ASSERT_EQ(messages["messages"].size(), 1u);
+  EXPECT_EQ(messages.at("messages").at(0).at("message").at("template").at("content"), "进度：3/5");
 }
 
 TEST_F(SimulatorHttpTest, SavedStateResumesInANewSimulator) {

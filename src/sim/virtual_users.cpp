@@ -222,9 +222,11 @@ Result<Action> Platform::template_send_finished(std::string_view appid, std::str
   QRSCENE_ASSIGN_OR_RETURN(AccountState * a, state(appid));
   QRSCENE_ASSIGN_OR_RETURN(SimUser * u, find_user(*a, openid));
   if (!u->subscribed) return unexpected(ErrorCode::kFailedPrecondition, "template messages go to followers only");
-  const std::int64_t msg_id = ++next_msg_id_;
-  return push_event(*a, *u, "TEMPLATESENDJOBFINISH",
-                    fmt::format("<MsgID>{}</MsgID>", msg_id) + cdata("Status", "success"));
+  return template_finished(*a, *u, ++next_msg_id_);
+}
+
+Action Platform::template_finished(AccountState& a, SimUser& u, std::int64_t msg_id) {
+  return push_event(a, u, "TEMPLATESENDJOBFINISH", fmt::format("<MsgID>{}</MsgID>", msg_id) + cdata("Status", "success"));
 }
 
 Result<Action> Platform::view(std::string_view appid, std::string_view openid, std::string_view url) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
@@ -113,7 +114,84 @@ bool looks_like_image(std::string_view body) {
          (body.size() >= 8 && body.substr(0, 8) == "\x89PNG\r\n\x1a\n");
 }
 
+constexpr std::string_view kJsonContentType = "application/json; charset=utf-8";
+
+// The lower-case extension of a file name, "" when it has none.
+std::string extension_of(std::string_view filename) {
+  const auto dot = filename.rfind('.');
+  if (dot == std::string_view::npos) return {};
+  std::string ext(filename.substr(dot + 1));
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext;
+}
+
+std::vector<std::string_view> media_extensions(MediaType type) {
+  switch (type) {
+    case MediaType::kImage: return {"bmp", "png", "jpeg", "jpg", "gif"};
+    case MediaType::kVoice: return {"mp3", "wma", "wav", "amr"};
+    case MediaType::kVideo: return {"mp4"};
+    case MediaType::kThumb: return {"jpg", "jpeg"};
+  }
+  return {};
+}
+
+std::string_view part_content_type(std::string_view ext) {
+  if (ext == "png") return "image/png";
+  if (ext == "jpg" || ext == "jpeg") return "image/jpeg";
+  if (ext == "gif") return "image/gif";
+  if (ext == "bmp") return "image/bmp";
+  if (ext == "mp3") return "audio/mpeg";
+  if (ext == "wma") return "audio/x-ms-wma";
+  if (ext == "wav") return "audio/wav";
+  if (ext == "amr") return "audio/amr";
+  if (ext == "mp4") return "video/mp4";
+  return "application/octet-stream";
+}
+
+bool is_field_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+  });
+}
+
 }  // namespace
+
+std::string_view to_string(MediaType type) noexcept {
+  switch (type) {
+    case MediaType::kImage: return "image";
+    case MediaType::kVoice: return "voice";
+    case MediaType::kVideo: return "video";
+    case MediaType::kThumb: return "thumb";
+  }
+  return "image";
+}
+
+std::size_t max_media_bytes(MediaType type) noexcept {
+  switch (type) {
+    case MediaType::kImage: return 10 * 1024 * 1024;
+    case MediaType::kVoice: return 2 * 1024 * 1024;
+    case MediaType::kVideo: return 10 * 1024 * 1024;
+    case MediaType::kThumb: return 64 * 1024;
+  }
+  return 0;
+}
+
+bool media_extension_allowed(MediaType type, std::string_view filename) {
+  const auto allowed = media_extensions(type);
+  return std::find(allowed.begin(), allowed.end(), extension_of(filename)) != allowed.end();
+}
+
+MediaForm media_form(std::string_view filename, std::string_view bytes, std::string_view boundary) {
+  MediaForm form;
+  form.content_type = fmt::format("multipart/form-data; boundary={}", boundary);
+  form.body.reserve(bytes.size() + filename.size() + 2 * boundary.size() + 160);
+  form.body += fmt::format(
+      "--{}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n", boundary,
+      filename, part_content_type(extension_of(filename)));
+  form.body += bytes;
+  form.body += fmt::format("\r\n--{}--\r\n", boundary);
+  return form;
+}
 
 Result<CheckedQrRequest> check_qr_request(const QrRequest& r) {
   if (r.scene_id.has_value() == r.scene_str.has_value()) {
@@ -185,6 +263,12 @@ Result<HttpReply> ApiClient::send(const std::function<HttpCall()>& make, bool id
 
 Result<std::string> ApiClient::call(std::string_view method, std::string_view path, std::string_view query,
                                     std::string_view body, bool idempotent) {
+  return call_with(method, path, query, body, kJsonContentType, options_.timeout, idempotent);
+}
+
+Result<std::string> ApiClient::call_with(std::string_view method, std::string_view path, std::string_view query,
+                                         std::string_view body, std::string_view content_type,
+                                         std::chrono::milliseconds timeout, bool idempotent) {
   const std::string what(path.substr(path.rfind("/cgi-bin/") == 0 ? 9 : 1));
   auto token = tokens_.token();
   if (!token) return with_context(token.error(), "access_token");
@@ -197,10 +281,10 @@ Result<std::string> ApiClient::call(std::string_view method, std::string_view pa
       c.url = fmt::format("{}{}?access_token={}", options_.api_base, path, percent_encode(*token));
       if (!query.empty()) c.url += fmt::format("&{}", query);
       if (!body.empty()) {
-        c.headers = {{"Content-Type", "application/json; charset=utf-8"}};
+        c.headers = {{"Content-Type", std::string(content_type)}};
         c.body = std::string(body);
       }
-      c.timeout = options_.timeout;
+      c.timeout = timeout;
       return c;
     };
     auto reply = send(make, idempotent);
@@ -464,6 +548,87 @@ Status ApiClient::send_message(const CustomMessage& m) {
     return invalid(fmt::format("msgtype '{}' is not one this client sends (text, image, news)", m.msgtype));
   }
   return action("POST", "/cgi-bin/message/custom/send", "", body.dump(), false);
+}
+
+// ---- temporary media ----
+
+Result<UploadedMedia> ApiClient::upload_media(MediaType type, std::string_view filename, std::string_view bytes) {
+  if (filename.empty()) return invalid("the file needs a name: its extension tells WeChat the format");
+  if (first_invalid_utf8(filename) != std::string_view::npos || filename.find_first_of("\"\\\r\n") != std::string_view::npos) {
+    return invalid("the file name must be UTF-8 without quotes, backslashes or line breaks");
+  }
+  if (!media_extension_allowed(type, filename)) {
+    std::string list;
+    for (const auto e : media_extensions(type)) list += (list.empty() ? "" : ", ") + std::string(e);
+    return invalid(fmt::format("'{}' is not a file WeChat takes as {} ({})", filename, to_string(type), list));
+  }
+  if (bytes.empty()) return invalid(fmt::format("{} is empty", filename));
+  if (bytes.size() > max_media_bytes(type)) {
+    return invalid(fmt::format("{} is {} bytes; WeChat takes at most {} for {}", filename, bytes.size(),
+                               max_media_bytes(type), to_string(type)));
+  }
+  std::string boundary;
+  do {
+    boundary = "----qrscene" + random_hex(12);
+  } while (bytes.find(boundary) != std::string_view::npos);
+  const MediaForm form = media_form(filename, bytes, boundary);
+  // Retried: a second upload of the same file only leaves an unused id that expires in 3 days.
+  QRSCENE_ASSIGN_OR_RETURN(auto body, call_with("POST", "/cgi-bin/media/upload",
+                                                fmt::format("type={}", to_string(type)), form.body, form.content_type,
+                                                options_.upload_timeout, true));
+  QRSCENE_ASSIGN_OR_RETURN(auto j, parse_json(body, "media/upload"));
+  UploadedMedia m;
+  m.media_id = string_or(j, "media_id");
+  if (m.media_id.empty()) m.media_id = string_or(j, "thumb_media_id");  // what a thumb upload answers
+  if (m.media_id.empty()) return unexpected(ErrorCode::kUnavailable, "media/upload: WeChat's answer has no media_id");
+  m.type = string_or(j, "type");
+  m.created_at = int_or(j, "created_at");
+  if (m.created_at <= 0) m.created_at = clock_.unix_seconds();
+  m.expires_at = m.created_at + kMediaLifetimeSeconds;
+  return m;
+}
+
+// ---- template messages ----
+
+Result<std::int64_t> ApiClient::send_template(const TemplateMessage& m) {
+  QRSCENE_TRY(check_openid(m.touser));
+  if (m.template_id.empty()) return invalid("template_id is empty");
+  if (m.data.empty()) return invalid("a template message needs data (\"keyword1\": value, …)");
+  Json data = Json::object();
+  for (const auto& [name, field] : m.data) {
+    if (!is_field_name(name)) return invalid(fmt::format("'{}' is not a template field name (letters, digits, _)", name));
+    if (first_invalid_utf8(field.value) != std::string_view::npos) {
+      return invalid(fmt::format("the value of {} is not valid UTF-8", name));
+    }
+    Json f{{"value", field.value}};
+    if (!field.color.empty()) f["color"] = field.color;
+    data[name] = std::move(f);
+  }
+  Json body{{"touser", m.touser}, {"template_id", m.template_id}, {"data", std::move(data)}};
+  if (!m.url.empty()) {
+    if (!m.url.starts_with("http://") && !m.url.starts_with("https://")) {
+      return invalid(fmt::format("url '{}' must start with http:// or https://", m.url));
+    }
+    body["url"] = m.url;
+  }
+  if (!m.miniprogram_appid.empty()) {
+    body["miniprogram"] = {{"appid", m.miniprogram_appid}, {"pagepath", m.miniprogram_pagepath}};
+  } else if (!m.miniprogram_pagepath.empty()) {
+    return invalid("miniprogram_pagepath needs miniprogram_appid");
+  }
+  if (!m.client_msg_id.empty()) {
+    if (first_invalid_utf8(m.client_msg_id) != std::string_view::npos) return invalid("client_msg_id is not valid UTF-8");
+    body["client_msg_id"] = m.client_msg_id;
+  }
+  // Without a client_msg_id a lost answer may hide a message the user got: never sent twice.
+  QRSCENE_ASSIGN_OR_RETURN(auto answer, call("POST", "/cgi-bin/message/template/send", "", body.dump(),
+                                             !m.client_msg_id.empty()));
+  QRSCENE_ASSIGN_OR_RETURN(auto j, parse_json(answer, "message/template/send"));
+  const std::int64_t msgid = int_or(j, "msgid");
+  if (msgid == 0) {
+    return unexpected(ErrorCode::kUnavailable, "message/template/send: WeChat's answer has no msgid");
+  }
+  return msgid;
 }
 
 // ---- data cube ----

@@ -1,5 +1,6 @@
 // ApiClient: the WeChat server API for one account — QR codes and their images, users, tags,
-// menus, customer-service messages and the data cube (wechat-protocol.md sections 0, 2, 7, 8).
+// menus, customer-service messages, temporary media, template messages and the data cube
+// (wechat-protocol.md sections 0, 2, 7, 8; media and templates in docs/wechat-client.md).
 //
 // Every call:
 // - checks its arguments before any request (an out-of-range scene is an error, never a silent
@@ -7,8 +8,10 @@
 // - carries the token from the TokenProvider; after a token error (40001, 40014, 42001) it asks
 //   for a fresh token and sends the call once more with that token — once, never in a loop;
 // - retries -1 (system busy), 5xx answers and network errors with exponential backoff, but only
-//   when sending twice cannot do harm. Customer-service messages and tag creation are never
-//   retried blindly: their error says the outcome is unknown;
+//   when sending twice cannot do harm. Customer-service messages, template messages without a
+//   client_msg_id and tag creation are never retried blindly: their error says the outcome is
+//   unknown. A media upload is retried (a second copy is an unused id that expires in 3 days), and
+//   so is a template message with a client_msg_id (WeChat sends it once per openid and id);
 // - returns WeChat's errcode in Error::detail with a message that says what to do.
 // The showqrcode image comes from the mp host with the ticket URL-encoded exactly once.
 //
@@ -19,6 +22,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -40,6 +44,8 @@ struct ApiClientOptions {
   std::function<void(std::chrono::milliseconds)> sleep;  // empty: really sleep
   // Largest QR image accepted (showqrcode answers about 30 KB).
   std::size_t max_image_bytes = 2 * 1024 * 1024;
+  // Per request of a media upload (up to 10 MB): `timeout` is for small JSON calls.
+  std::chrono::milliseconds upload_timeout{60'000};
 };
 
 // ---- QR codes (section 2) ----
@@ -131,6 +137,53 @@ struct CustomMessage {
   std::vector<CustomArticle> articles;  // news (exactly one, as WeChat now allows)
 };
 
+// ---- temporary media (media/upload) ----
+
+enum class MediaType { kImage, kVoice, kVideo, kThumb };
+[[nodiscard]] std::string_view to_string(MediaType type) noexcept;  // image, voice, video, thumb
+
+inline constexpr std::int64_t kMediaLifetimeSeconds = 259'200;  // 3 days from created_at
+// The largest file of each type WeChat takes (image 10 MB, voice 2 MB, video 10 MB, thumb 64 KB)
+// and the file name extensions it accepts (image bmp/png/jpeg/jpg/gif, voice mp3/wma/wav/amr,
+// video mp4, thumb jpg/jpeg).
+[[nodiscard]] std::size_t max_media_bytes(MediaType type) noexcept;
+[[nodiscard]] bool media_extension_allowed(MediaType type, std::string_view filename);
+
+struct UploadedMedia {
+  std::string media_id;          // media_id, or thumb_media_id for a thumb
+  std::string type;              // as WeChat answered
+  std::int64_t created_at = 0;   // WeChat's Unix time
+  std::int64_t expires_at = 0;   // created_at + 3 days: after it the id answers 40007
+};
+
+// A multipart/form-data body with one file in the field `media`, as media/upload takes it.
+struct MediaForm {
+  std::string content_type;  // multipart/form-data; boundary=…
+  std::string body;
+};
+// `boundary` must not occur in `bytes` (upload_media draws one that does not).
+[[nodiscard]] MediaForm media_form(std::string_view filename, std::string_view bytes, std::string_view boundary);
+
+// ---- template messages (message/template/send) ----
+
+struct TemplateField {
+  std::string value;
+  std::string color;  // "#173177"; since 2023-05-04 WeChat shows every value in its default colour
+};
+// Since 2023-05-04 WeChat shows neither "first" nor "remark", and each other value on one line of
+// at most 20 characters: put what matters in keyword fields.
+struct TemplateMessage {
+  std::string touser;
+  std::string template_id;
+  std::string url;                    // optional: where a tap goes
+  std::string miniprogram_appid;      // optional: a mini program to open instead (with pagepath)
+  std::string miniprogram_pagepath;
+  std::map<std::string, TemplateField> data;  // "keyword1" → value, ...
+  // Optional: WeChat sends once per openid + client_msg_id (for 10 minutes) and answers a repeat
+  // with the first msgid; with it the send is retried like an idempotent call.
+  std::string client_msg_id;
+};
+
 // ---- data cube (8) ----
 
 struct UserSummaryRow {
@@ -181,8 +234,18 @@ class ApiClient {
   [[nodiscard]] Result<std::string> menu();  // the JSON WeChat answered
   [[nodiscard]] Status delete_menu();
 
-  // A customer-service message. Never retried blindly.
+  // A customer-service message (an image names a media_id of upload_media). Never retried blindly.
   [[nodiscard]] Status send_message(const CustomMessage& message);
+
+  // Uploads a temporary media file (multipart/form-data, field `media`), checked first: a file
+  // name whose extension the type takes, 1 byte up to the type's limit. Retried like an
+  // idempotent call; each request may take ApiClientOptions::upload_timeout.
+  [[nodiscard]] Result<UploadedMedia> upload_media(MediaType type, std::string_view filename, std::string_view bytes);
+
+  // A template message; its msgid (the MsgID of the TEMPLATESENDJOBFINISH push that follows).
+  // Needs no customer-service window, only a follower (43004 otherwise). Retried only with a
+  // client_msg_id.
+  [[nodiscard]] Result<std::int64_t> send_template(const TemplateMessage& message);
 
   // The data cube for [begin, end] (yyyy-mm-dd, inclusive, any length): asked in windows of at
   // most 7 days and stitched together in date order.
@@ -197,6 +260,10 @@ class ApiClient {
  private:
   Status action(std::string_view method, std::string_view path, std::string_view query, std::string_view body,
                 bool idempotent);
+  // call() with the body's Content-Type and the per-request timeout given.
+  Result<std::string> call_with(std::string_view method, std::string_view path, std::string_view query,
+                                std::string_view body, std::string_view content_type,
+                                std::chrono::milliseconds timeout, bool idempotent);
   Result<HttpReply> send(const std::function<HttpCall()>& make, bool idempotent);
   template <class Row, class Parse>
   Result<std::vector<Row>> datacube(std::string_view path, std::string_view begin, std::string_view end, Parse parse);

@@ -495,6 +495,176 @@ TEST_F(ApiClientTest, BadArgumentsSendNothing) {
   EXPECT_EQ(transport_.count(), 0u);
 }
 
+// ---- temporary media and template messages ----
+
+TEST_F(ApiClientTest, UploadMediaSendsOneMultipartFileAndReadsTheId) {
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + std::string("\0\r\n--x\xff", 7);
+  api = [](const HttpCall& c) {
+    if (c.url.find("type=thumb") != std::string::npos) {
+      return Result<HttpReply>(json_reply(R"({"type":"thumb","thumb_media_id":"T1","created_at":1714010400})"));
+    }
+    return Result<HttpReply>(json_reply(R"({"type":"image","media_id":"M1","created_at":1714010400})"));
+  };
+  auto m = client_->upload_media(MediaType::kImage, "海报 1.PNG", png);
+  ASSERT_TRUE(m) << m.error().to_string();
+  EXPECT_EQ(m->media_id, "M1");
+  EXPECT_EQ(m->type, "image");
+  EXPECT_EQ(m->created_at, 1714010400);
+  EXPECT_EQ(m->expires_at, 1714010400 + 259'200);
+  const auto calls = api_calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].method, "POST");
+  EXPECT_EQ(path_of(calls[0].url), "/cgi-bin/media/upload");
+  EXPECT_THAT(calls[0].url, HasSubstr("&type=image"));
+  EXPECT_EQ(calls[0].timeout, 60'000ms);  // an upload gets longer than a JSON call
+  ASSERT_EQ(calls[0].headers.size(), 1u);
+  EXPECT_EQ(calls[0].headers[0].first, "Content-Type");
+  const std::string& ct = calls[0].headers[0].second;
+  ASSERT_EQ(ct.rfind("multipart/form-data; boundary=", 0), 0u) << ct;
+  const std::string boundary = ct.substr(ct.find('=') + 1);
+  EXPECT_EQ(calls[0].body, "--" + boundary +
+                               "\r\nContent-Disposition: form-data; name=\"media\"; filename=\"海报 1.PNG\"\r\n"
+                               "Content-Type: image/png\r\n\r\n" +
+                               png + "\r\n--" + boundary + "--\r\n");
+  EXPECT_EQ(png.find(boundary), std::string::npos);
+  // A thumb is answered with thumb_media_id.
+  auto thumb = client_->upload_media(MediaType::kThumb, "t.jpg", "\xff\xd8\xff");
+  ASSERT_TRUE(thumb);
+  EXPECT_EQ(thumb->media_id, "T1");
+}
+
+TEST_F(ApiClientTest, AMediaFileIsCheckedBeforeItIsSent) {
+  EXPECT_FALSE(client_->upload_media(MediaType::kImage, "poster.txt", "x"));
+  EXPECT_FALSE(client_->upload_media(MediaType::kImage, "poster", "x"));
+  EXPECT_FALSE(client_->upload_media(MediaType::kImage, "", "x"));
+  EXPECT_FALSE(client_->upload_media(MediaType::kImage, "a\"b.png", "x"));
+  EXPECT_FALSE(client_->upload_media(MediaType::kImage, "a\r\nX: y.png", "x"));
+  EXPECT_FALSE(client_->upload_media(MediaType::kImage, "poster.png", ""));
+  EXPECT_FALSE(client_->upload_media(MediaType::kThumb, "t.png", "x"));
+  EXPECT_FALSE(client_->upload_media(MediaType::kThumb, "t.jpg", std::string(64 * 1024 + 1, 'j')));
+  auto big = client_->upload_media(MediaType::kVoice, "v.mp3", std::string(2 * 1024 * 1024 + 1, 'v'));
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(big.error().message, HasSubstr("at most 2097152"));
+  EXPECT_EQ(transport_.count(), 0u);
+  EXPECT_TRUE(media_extension_allowed(MediaType::kVoice, "x.AMR"));
+  EXPECT_FALSE(media_extension_allowed(MediaType::kVideo, "x.mov"));
+}
+
+TEST_F(ApiClientTest, UploadsAreRetriedTemplatesOnlyWithAClientMsgId) {
+  int n = 0;
+  api = [&n](const HttpCall& c) {
+    ++n;
+    if (n == 1) return Result<HttpReply>(json_reply(R"({"errcode":-1,"errmsg":"system error rid: 1"})"));
+    if (path_of(c.url) == "/cgi-bin/media/upload") {
+      return Result<HttpReply>(json_reply(R"({"type":"image","media_id":"M2","created_at":1714010400})"));
+    }
+    return Result<HttpReply>(json_reply(R"({"errcode":0,"errmsg":"ok","msgid":3000000001})"));
+  };
+  auto m = client_->upload_media(MediaType::kImage, "p.png", "\x89PNG");
+  ASSERT_TRUE(m) << m.error().to_string();
+  EXPECT_EQ(n, 2);
+
+  TemplateMessage t;
+  t.touser = "o1";
+  t.template_id = "TPL";
+  t.data["keyword1"] = {"春季海报", ""};
+  n = 0;
+  auto once = client_->send_template(t);
+  ASSERT_FALSE(once);
+  EXPECT_EQ(once.error().detail, -1);
+  EXPECT_THAT(once.error().message, HasSubstr("not retried"));
+  EXPECT_EQ(n, 1);
+  n = 0;
+  t.client_msg_id = "campaign-7/reward/1";
+  auto retried = client_->send_template(t);
+  ASSERT_TRUE(retried) << retried.error().to_string();
+  EXPECT_EQ(*retried, 3'000'000'001);
+  EXPECT_EQ(n, 2);
+  // A lost answer without a client_msg_id is not sent again either.
+  t.client_msg_id.clear();
+  n = 0;
+  api = [&n](const HttpCall&) -> Result<HttpReply> {
+    ++n;
+    return unexpected(ErrorCode::kDeadlineExceeded, "timed out after 5000 ms");
+  };
+  EXPECT_THAT(client_->send_template(t).error().message, HasSubstr("not retried"));
+  EXPECT_EQ(n, 1);
+}
+
+TEST_F(ApiClientTest, ATemplateMessageHasWeChatsShape) {
+  api = [](const HttpCall&) { return Result<HttpReply>(json_reply(R"({"errcode":0,"errmsg":"ok","msgid":200228332})")); };
+  TemplateMessage t;
+  t.touser = "o1";
+  t.template_id = "ngqIpbwh8bUfcSsECmogfXcV14J0tQlEpBO27izEYtY";
+  t.url = "https://example.com/c/7";
+  t.data["keyword1"] = {"春季海报", "#173177"};
+  t.data["keyword2"] = {"3/5", ""};
+  t.client_msg_id = "c7-r1";
+  EXPECT_EQ(*client_->send_template(t), 200228332);
+  const auto calls = api_calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(path_of(calls[0].url), "/cgi-bin/message/template/send");
+  EXPECT_EQ(Json::parse(calls[0].body), Json::parse(R"({"touser":"o1","template_id":"ngqIpbwh8bUfcSsECmogfXcV14J0tQlEpBO27izEYtY",
+      "url":"https://example.com/c/7","client_msg_id":"c7-r1",
+      "data":{"keyword1":{"value":"春季海报","color":"#173177"},"keyword2":{"value":"3/5"}}})"));
+  t.url.clear();
+  t.client_msg_id.clear();
+  t.miniprogram_appid = "wxmini";
+  t.miniprogram_pagepath = "pages/c?id=7";
+  ASSERT_TRUE(client_->send_template(t));
+  EXPECT_EQ(Json::parse(api_calls()[1].body)["miniprogram"], Json::parse(R"({"appid":"wxmini","pagepath":"pages/c?id=7"})"));
+  EXPECT_FALSE(Json::parse(api_calls()[1].body).contains("url"));
+
+  // Checked first: nothing sent.
+  const auto before = transport_.count();
+  TemplateMessage bad = t;
+  bad.template_id.clear();
+  EXPECT_FALSE(client_->send_template(bad));
+  bad = t;
+  bad.data.clear();
+  EXPECT_FALSE(client_->send_template(bad));
+  bad = t;
+  bad.data["key word"] = {"x", ""};
+  EXPECT_FALSE(client_->send_template(bad));
+  bad = t;
+  bad.url = "ftp://x";
+  EXPECT_FALSE(client_->send_template(bad));
+  bad = t;
+  bad.touser.clear();
+  EXPECT_FALSE(client_->send_template(bad));
+  EXPECT_EQ(transport_.count(), before);
+}
+
+TEST_F(ApiClientTest, MediaAndTemplateErrcodesSayWhatToDo) {
+  std::string answer;
+  api = [&answer](const HttpCall&) { return Result<HttpReply>(json_reply(answer)); };
+  CustomMessage m;
+  m.touser = "o1";
+  m.msgtype = "image";
+  m.media_id = "gone";
+  answer = R"({"errcode":40007,"errmsg":"invalid media_id rid: 1"})";
+  auto gone = client_->send_message(m);
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(gone.error().message, HasSubstr("upload the file again"));
+  EXPECT_THAT(gone.error().message, HasSubstr("invalid media_id rid: 1"));
+  answer = R"({"errcode":45015,"errmsg":"response out of time limit or subscription is canceled rid: 2"})";
+  EXPECT_THAT(client_->send_message(m).error().message, HasSubstr("send a template message instead"));
+  TemplateMessage t;
+  t.touser = "o1";
+  t.template_id = "TPL";
+  t.data["keyword1"] = {"v", ""};
+  answer = R"({"errcode":40037,"errmsg":"invalid template_id rid: 3"})";
+  EXPECT_EQ(client_->send_template(t).error().detail, 40037);
+  answer = R"({"errcode":43004,"errmsg":"require subscribe rid: 4"})";
+  EXPECT_THAT(client_->send_template(t).error().message, HasSubstr("does not follow"));
+  answer = R"({"errcode":0,"errmsg":"ok"})";
+  EXPECT_EQ(client_->send_template(t).error().code, ErrorCode::kUnavailable);  // no msgid
+  answer = R"({"type":"image","created_at":1})";
+  EXPECT_EQ(client_->upload_media(MediaType::kImage, "a.png", "x").error().code, ErrorCode::kUnavailable);
+}
+
 // ---- several accounts ----
 
 TEST(AccountClients, OneClientAndOneTokenFlightPerAppid) {

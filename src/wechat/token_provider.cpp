@@ -19,6 +19,7 @@ ErrorCode code_for(std::int64_t errcode) {
     case 40001: case 40014: case 42001: case 41001: case 40125: case 40013: return ErrorCode::kUnauthenticated;
     case 40164: case 61004: case 48001: case 40243: return ErrorCode::kPermissionDenied;
     case 45009: case 45011: case 45029: case 45047: return ErrorCode::kResourceExhausted;
+    case 40007: case 46001: return ErrorCode::kNotFound;  // a media_id unknown, or past its 3 days
     case -1: return ErrorCode::kUnavailable;
     default: return ErrorCode::kInvalidArgument;
   }
@@ -44,6 +45,18 @@ std::string advice(std::int64_t errcode, std::string_view errmsg) {
     case 45009:
       return "the daily quota of this API is spent: wait for midnight Beijing time or reset it with "
              "clear_quota (errcode 45009)";
+    case 40007:
+    case 46001:
+      return fmt::format("the media_id is unknown or has expired (temporary media lives 3 days): upload the file "
+                         "again (WeChat error {}: {})", errcode, errmsg);
+    case 45015:
+      return fmt::format("the user is outside the 48-hour customer-service window (or unfollowed): send a template "
+                         "message instead (WeChat error {}: {})", errcode, errmsg);
+    case 43004:
+      return fmt::format("the user does not follow the account (WeChat error {}: {})", errcode, errmsg);
+    case 40037:
+      return fmt::format("the account has no template with this template_id: check it under 模板消息 → 我的模板 "
+                         "(WeChat error {}: {})", errcode, errmsg);
     default: return fmt::format("WeChat error {}: {}", errcode, errmsg);
   }
 }

@@ -4,11 +4,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <set>
 #include <span>
 #include <thread>
 
+#include "base/encoding.h"
 #include "base/strings.h"
 
 #include "net/asio.h"
@@ -43,7 +45,7 @@ class WechatClientSimTest : public ::testing::Test {
     sim_->add_account(a);
     net::Router router;
     sim_->add_routes(router);
-    server_ = std::make_unique<net::HttpServer>(io_, net::HttpServerOptions{}, std::move(router));
+    server_ = std::make_unique<net::HttpServer>(io_, sim::simulator_server_options(), std::move(router));
     EXPECT_TRUE(server_->start());
     for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
     base_ = fmt::format("http://127.0.0.1:{}", server_->port());
@@ -74,6 +76,39 @@ class WechatClientSimTest : public ::testing::Test {
     const std::string openid = users->at(0).openid;
     EXPECT_TRUE(sim_->act(sim_->platform().scan(kAppId, openid, ticket, true)));
     return openid;
+  }
+
+  // A user who follows (without a QR code): a window of 3 customer-service messages in a minute.
+  std::string new_follower() {
+    auto users = sim_->platform().create_users(kAppId, 1);
+    EXPECT_TRUE(users);
+    const std::string openid = users->at(0).openid;
+    EXPECT_TRUE(sim_->act(sim_->platform().follow(kAppId, openid, "")));
+    return openid;
+  }
+
+  // A control API call of the simulator, over HTTP.
+  nlohmann::json control_get(const std::string& path) {
+    wechat::HttpCall c;
+    c.url = base_ + path;
+    auto r = transport_.send(c);
+    EXPECT_TRUE(r) << r.error().to_string();
+    return r ? nlohmann::json::parse(r->body, nullptr, false) : nlohmann::json();
+  }
+
+  // The simulator's pushes of `event` for `openid`, waiting up to 5 s for at least `n` of them
+  // (a template send's report is pushed after its answer).
+  std::vector<sim::PushRecord> pushes_of(const std::string& event, const std::string& openid, std::size_t n) {
+    std::vector<sim::PushRecord> out;
+    for (int i = 0; i < 500; ++i) {
+      out.clear();
+      for (const auto& r : sim_->pushes(kAppId)) {
+        if (r.action.event == event && r.action.openid == openid) out.push_back(r);
+      }
+      if (out.size() >= n) break;
+      std::this_thread::sleep_for(10ms);
+    }
+    return out;
   }
 
   FakeClock clock_{kStart};
@@ -194,6 +229,144 @@ TEST_F(WechatClientSimTest, UsersTagsMenusAndMessages) {
   ASSERT_FALSE(fourth);
   EXPECT_EQ(fourth.error().detail, 45047);
   ASSERT_EQ(sim_->platform().received(kAppId, openids[5]).size(), 3u);
+}
+
+// A fission poster: a PNG holding a personal QR code, uploaded, sent as an image message inside
+// the customer-service window and refused outside it; unknown and 3-day-old media ids are 40007.
+TEST_F(WechatClientSimTest, AnUploadedPosterIsSentAsAnImageMessageInsideTheWindowOnly) {
+  auto accounts = clients(store_, wechat::TokenMode::kStable);
+  wechat::ApiClient& api = **accounts->get(kAppId);
+  const std::string url = "http://weixin.qq.com/q/02poster-of-alice";
+  auto matrix = qr::encode(url, qr::Ecc::kMedium);
+  ASSERT_TRUE(matrix);
+  auto png = qr::encode_png(*qr::rasterize(*matrix, 300));
+  ASSERT_TRUE(png);
+
+  auto media = api.upload_media(wechat::MediaType::kImage, "poster-alice.png", *png);
+  ASSERT_TRUE(media) << media.error().to_string();
+  EXPECT_EQ(media->type, "image");
+  EXPECT_EQ(media->created_at, kStart);
+  EXPECT_EQ(media->expires_at, kStart + 259'200);
+
+  const std::string alice = new_follower();  // a follow opens 3 messages in a minute
+  wechat::CustomMessage m;
+  m.touser = alice;
+  m.msgtype = "image";
+  m.media_id = media->media_id;
+  auto sent = api.send_message(m);
+  ASSERT_TRUE(sent) << sent.error().to_string();
+  // The user got the very PNG: through the control API (base64), and its code still scans.
+  const auto received = control_get(fmt::format("/sim/accounts/{}/users/{}/messages", kAppId, alice));
+  ASSERT_TRUE(received.contains("messages")) << received.dump();
+  ASSERT_EQ(received["messages"].size(), 1u) << received.dump();
+  const auto& image = received["messages"][0];
+  EXPECT_EQ(image["message"]["image"]["media_id"], media->media_id);
+  ASSERT_TRUE(image.contains("image_base64")) << image.dump();
+  auto bytes = decode_base64(image.value("image_base64", ""));
+  ASSERT_TRUE(bytes);
+  EXPECT_EQ(*bytes, *png);
+  auto texts = qr::scan(*qr::decode_image(*bytes));
+  ASSERT_TRUE(texts);
+  EXPECT_EQ(texts->at(0), url);
+  // And media/get gives it back with its type.
+  const auto meta = control_get(fmt::format("/sim/accounts/{}/media/{}", kAppId, media->media_id));
+  EXPECT_EQ(meta.value("content_type", ""), "image/png") << meta.dump();
+  EXPECT_EQ(meta.value("expired", true), false);
+
+  // An unknown media id inside the window: 40007, not_found.
+  m.media_id = "no-such-media";
+  auto unknown = api.send_message(m);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().detail, 40007);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+
+  // The follow's window has closed a minute later: 45015.
+  clock_.advance(61s);
+  m.media_id = media->media_id;
+  auto outside = api.send_message(m);
+  ASSERT_FALSE(outside);
+  EXPECT_EQ(outside.error().detail, 45015);
+  EXPECT_THAT(outside.error().message, HasSubstr("template message"));
+
+  // Three days after the upload the id is gone, even inside a fresh 48-hour window.
+  clock_.advance(std::chrono::seconds(259'200));
+  ASSERT_TRUE(sim_->act(sim_->platform().text(kAppId, alice, "我的奖励呢？")));
+  auto expired = api.send_message(m);
+  ASSERT_FALSE(expired);
+  EXPECT_EQ(expired.error().detail, 40007);
+  EXPECT_EQ(expired.error().code, ErrorCode::kNotFound);
+  auto again = api.upload_media(wechat::MediaType::kImage, "poster-alice.png", *png);
+  ASSERT_TRUE(again);
+  m.media_id = again->media_id;
+  EXPECT_TRUE(api.send_message(m));
+  EXPECT_EQ(sim_->platform().received(kAppId, alice).size(), 2u);
+}
+
+// A reward announced by template message: no window needed, the rendered text received and the
+// TEMPLATESENDJOBFINISH report pushed with the send's msgid; 43004, 40037; client_msg_id idempotent.
+TEST_F(WechatClientSimTest, TemplateMessagesReachFollowersOutsideTheWindowAndReportBack) {
+  auto accounts = clients(store_, wechat::TokenMode::kStable);
+  wechat::ApiClient& api = **accounts->get(kAppId);
+  ASSERT_TRUE(sim_->platform().add_template(
+      kAppId, sim::SimTemplate{"TPL-reward", "奖励到账提醒",
+                               "{{first.DATA}}\n活动：{{keyword1.DATA}}\n奖励：{{keyword2.DATA}}\n{{remark.DATA}}", "",
+                               "", ""}));
+  const std::string bob = new_follower();
+  clock_.advance(72h);  // long outside every customer-service window
+  wechat::CustomMessage text;
+  text.touser = bob;
+  text.content = "恭喜";
+  ASSERT_EQ(api.send_message(text).error().detail, 45015);
+
+  wechat::TemplateMessage t;
+  t.touser = bob;
+  t.template_id = "TPL-reward";
+  t.url = "https://example.com/campaign/7";
+  t.data["first"] = {"恭喜你完成助力任务", ""};
+  t.data["keyword1"] = {"春季海报", "#173177"};
+  t.data["keyword2"] = {"50元优惠券", ""};
+  t.data["remark"] = {"点击领取", ""};
+  auto msgid = api.send_template(t);
+  ASSERT_TRUE(msgid) << msgid.error().to_string();
+  EXPECT_GT(*msgid, 2'147'483'647);
+  const auto got = sim_->platform().received(kAppId, bob);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].message.value("msgtype", ""), "template");
+  // .at(): a missing member throws, which the test reports, rather than asserting in the library.
+  EXPECT_EQ(got[0].message.at("template").at("content"), "活动：春季海报\n奖励：50元优惠券");  // first/remark not shown
+  EXPECT_EQ(got[0].message.at("template").at("msgid"), *msgid);
+  const auto reports = pushes_of("TEMPLATESENDJOBFINISH", bob, 1);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_THAT(reports[0].action.xml, HasSubstr(fmt::format("<MsgID>{}</MsgID>", *msgid)));
+  EXPECT_THAT(reports[0].action.xml, HasSubstr("<Status><![CDATA[success]]></Status>"));
+
+  // A user who does not follow: 43004. An unknown template: 40037.
+  auto stranger = sim_->platform().create_users(kAppId, 1);
+  ASSERT_TRUE(stranger);
+  t.touser = stranger->at(0).openid;
+  auto refused = api.send_template(t);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().detail, 43004);
+  t.touser = bob;
+  t.template_id = "TPL-nope";
+  EXPECT_EQ(api.send_template(t).error().detail, 40037);
+
+  // The same client_msg_id twice: one message, one report, the same msgid.
+  t.template_id = "TPL-reward";
+  t.client_msg_id = "campaign-7/bob/reward";
+  auto first = api.send_template(t);
+  auto repeat = api.send_template(t);
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(repeat);
+  EXPECT_EQ(*first, *repeat);
+  EXPECT_EQ(sim_->platform().received(kAppId, bob).size(), 2u);
+  EXPECT_EQ(pushes_of("TEMPLATESENDJOBFINISH", bob, 2).size(), 2u);
+  std::this_thread::sleep_for(100ms);  // a third report would have arrived by now
+  EXPECT_EQ(pushes_of("TEMPLATESENDJOBFINISH", bob, 2).size(), 2u);
+  // The account's templates as WeChat lists them.
+  auto listed = api.call("GET", "/cgi-bin/template/get_all_private_template", "", "", true);
+  ASSERT_TRUE(listed) << listed.error().to_string();
+  EXPECT_THAT(*listed, HasSubstr("TPL-reward"));
 }
 
 TEST_F(WechatClientSimTest, ATokenReplacedByAnotherInstanceIsRefreshedOnceAndTheCallSucceeds) {
