@@ -41,7 +41,9 @@ set(third_party
   "qrcodegen|qr"
   "png.h|qr"
   "jpeglib.h|qr"
-  "zbar|qr")
+  "zbar|qr"
+  "ft2build.h|qr"
+  "freetype/|qr")
 
 set(violations "")
 file(GLOB module_dirs LIST_DIRECTORIES true ${SRC_DIR}/*)

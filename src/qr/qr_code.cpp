@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 
 namespace qrscene::qr {
 namespace {
@@ -43,7 +44,14 @@ void jpeg_error_exit(j_common_ptr cinfo) {
   std::longjmp(err->jump, 1);
 }
 
-Result<std::string> jpeg_compress(const Gray& image, int quality) {
+// Gray and RgbImage alike: `components` bytes a pixel, row-major.
+template <class Image>
+constexpr int components_of() {
+  return std::is_same_v<Image, RgbImage> ? 3 : 1;
+}
+
+template <class Image>
+Result<std::string> jpeg_compress(const Image& image, int quality) {
   jpeg_compress_struct cinfo{};
   JpegError err{};
   cinfo.err = jpeg_std_error(&err.mgr);
@@ -56,18 +64,19 @@ Result<std::string> jpeg_compress(const Gray& image, int quality) {
     std::free(out);
     return unexpected(ErrorCode::kInternal, std::string("JPEG encoding failed: ") + err.message);
   }
+  constexpr int components = components_of<Image>();
+  const std::size_t stride = static_cast<std::size_t>(image.width) * components;
   jpeg_create_compress(&cinfo);
   jpeg_mem_dest(&cinfo, &out, &out_size);
   cinfo.image_width = static_cast<JDIMENSION>(image.width);
   cinfo.image_height = static_cast<JDIMENSION>(image.height);
-  cinfo.input_components = 1;
-  cinfo.in_color_space = JCS_GRAYSCALE;
+  cinfo.input_components = components;
+  cinfo.in_color_space = components == 3 ? JCS_RGB : JCS_GRAYSCALE;
   jpeg_set_defaults(&cinfo);
   jpeg_set_quality(&cinfo, quality, TRUE);
   jpeg_start_compress(&cinfo, TRUE);
   while (cinfo.next_scanline < cinfo.image_height) {
-    JSAMPROW row = const_cast<JSAMPROW>(image.pixels.data() +
-                                        static_cast<std::size_t>(cinfo.next_scanline) * static_cast<std::size_t>(image.width));
+    JSAMPROW row = const_cast<JSAMPROW>(image.pixels.data() + static_cast<std::size_t>(cinfo.next_scanline) * stride);
     jpeg_write_scanlines(&cinfo, &row, 1);
   }
   jpeg_finish_compress(&cinfo);
@@ -78,11 +87,11 @@ Result<std::string> jpeg_compress(const Gray& image, int quality) {
 }
 
 // The header's dimensions against the limits, before a byte is allocated for the pixels.
-Status check_dimensions(std::uint64_t width, std::uint64_t height) {
-  if (width == 0 || height == 0 || width > static_cast<std::uint64_t>(kMaxImageSide) ||
-      height > static_cast<std::uint64_t>(kMaxImageSide)) {
+Status check_dimensions(std::uint64_t width, std::uint64_t height, std::int64_t max_side = kMaxImageSide) {
+  const auto side = static_cast<std::uint64_t>(std::clamp<std::int64_t>(max_side, 1, kMaxImageSide));
+  if (width == 0 || height == 0 || width > side || height > side) {
     return unexpected(ErrorCode::kInvalidArgument,
-                      fmt::format("the image is {}×{} pixels: at most {} per side", width, height, kMaxImageSide));
+                      fmt::format("the image is {}×{} pixels: at most {} per side", width, height, side));
   }
   if (width * height > static_cast<std::uint64_t>(kMaxImagePixels)) {
     return unexpected(ErrorCode::kInvalidArgument,
@@ -92,13 +101,14 @@ Status check_dimensions(std::uint64_t width, std::uint64_t height) {
   return {};
 }
 
-Result<Gray> jpeg_decompress(std::string_view bytes) {
+template <class Image>
+Result<Image> jpeg_decompress(std::string_view bytes, std::int64_t max_side) {
   jpeg_decompress_struct cinfo{};
   JpegError err{};
   cinfo.err = jpeg_std_error(&err.mgr);
   err.mgr.error_exit = jpeg_error_exit;
   err.mgr.output_message = [](j_common_ptr) {};  // warnings are not printed; errors are returned
-  Gray image;
+  Image image;
   if (setjmp(err.jump)) {
     jpeg_destroy_decompress(&cinfo);
     return unexpected(ErrorCode::kInvalidArgument, std::string("not a readable JPEG: ") + err.message);
@@ -106,18 +116,20 @@ Result<Gray> jpeg_decompress(std::string_view bytes) {
   jpeg_create_decompress(&cinfo);
   jpeg_mem_src(&cinfo, reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<unsigned long>(bytes.size()));
   jpeg_read_header(&cinfo, TRUE);
-  if (auto too_big = check_dimensions(cinfo.image_width, cinfo.image_height); !too_big) {
+  if (auto too_big = check_dimensions(cinfo.image_width, cinfo.image_height, max_side); !too_big) {
     jpeg_destroy_decompress(&cinfo);
     return too_big.error();
   }
   cinfo.mem->max_memory_to_use = 256L * 1024 * 1024;  // progressive files buffer coefficients; bound them
-  cinfo.out_color_space = JCS_GRAYSCALE;
+  constexpr int components = components_of<Image>();
+  cinfo.out_color_space = components == 3 ? JCS_RGB : JCS_GRAYSCALE;
   jpeg_start_decompress(&cinfo);
   image.width = static_cast<int>(cinfo.output_width);
   image.height = static_cast<int>(cinfo.output_height);
-  image.pixels.resize(static_cast<std::size_t>(image.width) * static_cast<std::size_t>(image.height));
+  const std::size_t stride = static_cast<std::size_t>(image.width) * components;
+  image.pixels.resize(stride * static_cast<std::size_t>(image.height));
   while (cinfo.output_scanline < cinfo.output_height) {
-    JSAMPROW row = image.pixels.data() + static_cast<std::size_t>(cinfo.output_scanline) * static_cast<std::size_t>(image.width);
+    JSAMPROW row = image.pixels.data() + static_cast<std::size_t>(cinfo.output_scanline) * stride;
     jpeg_read_scanlines(&cinfo, &row, 1);
   }
   jpeg_finish_decompress(&cinfo);
@@ -125,27 +137,64 @@ Result<Gray> jpeg_decompress(std::string_view bytes) {
   return image;
 }
 
-Result<Gray> png_decompress(std::string_view bytes) {
+template <class Image>
+Result<Image> png_decompress(std::string_view bytes, Rgb matte, std::int64_t max_side) {
   png_image png{};
   png.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_memory(&png, bytes.data(), bytes.size())) {
     return unexpected(ErrorCode::kInvalidArgument, std::string("not a readable PNG: ") + png.message);
   }
-  if (auto too_big = check_dimensions(png.width, png.height); !too_big) {
+  if (auto too_big = check_dimensions(png.width, png.height, max_side); !too_big) {
     png_image_free(&png);
     return too_big.error();
   }
-  png.format = PNG_FORMAT_GRAY;
-  Gray image;
+  constexpr bool rgb = components_of<Image>() == 3;
+  png.format = rgb ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
+  png_color background{matte.r, matte.g, matte.b};
+  Image image;
   image.width = static_cast<int>(png.width);
   image.height = static_cast<int>(png.height);
   image.pixels.resize(PNG_IMAGE_SIZE(png));
-  if (!png_image_finish_read(&png, nullptr, image.pixels.data(), 0, nullptr)) {
+  if (!png_image_finish_read(&png, rgb ? &background : nullptr, image.pixels.data(), 0, nullptr)) {
     std::string message = png.message;
     png_image_free(&png);
     return unexpected(ErrorCode::kInvalidArgument, "not a readable PNG: " + message);
   }
   return image;
+}
+
+template <class Image>
+Result<std::string> png_compress(const Image& image) {
+  if (image.width <= 0 || image.height <= 0) return unexpected(ErrorCode::kInvalidArgument, "empty image");
+  png_image png{};
+  png.version = PNG_IMAGE_VERSION;
+  png.width = static_cast<png_uint_32>(image.width);
+  png.height = static_cast<png_uint_32>(image.height);
+  png.format = components_of<Image>() == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
+  png_alloc_size_t size = 0;
+  if (!png_image_write_to_memory(&png, nullptr, &size, 0, image.pixels.data(), 0, nullptr)) {
+    return unexpected(ErrorCode::kInternal, std::string("PNG encoding failed: ") + png.message);
+  }
+  std::string bytes(size, '\0');
+  if (!png_image_write_to_memory(&png, bytes.data(), &size, 0, image.pixels.data(), 0, nullptr)) {
+    return unexpected(ErrorCode::kInternal, std::string("PNG encoding failed: ") + png.message);
+  }
+  bytes.resize(size);
+  return bytes;
+}
+
+template <class Image>
+Result<Image> decode_any(std::string_view bytes, Rgb matte, std::int64_t max_side) {
+  const ImageWork work;
+  if (!work.held()) return work.error();
+  if (bytes.size() >= 3 && static_cast<unsigned char>(bytes[0]) == 0xFF && static_cast<unsigned char>(bytes[1]) == 0xD8 &&
+      static_cast<unsigned char>(bytes[2]) == 0xFF) {
+    return jpeg_decompress<Image>(bytes, max_side);
+  }
+  if (bytes.size() >= 8 && bytes.substr(0, 8) == std::string_view("\x89PNG\r\n\x1a\n", 8)) {
+    return png_decompress<Image>(bytes, matte, max_side);
+  }
+  return unexpected(ErrorCode::kInvalidArgument, "not a JPEG or PNG image (unknown signature)");
 }
 
 }  // namespace
@@ -203,24 +252,15 @@ Result<std::string> encode_jpeg(const Gray& image, int quality) {
   return jpeg_compress(image, quality);
 }
 
-Result<std::string> encode_png(const Gray& image) {
+Result<std::string> encode_jpeg(const RgbImage& image, int quality) {
   if (image.width <= 0 || image.height <= 0) return unexpected(ErrorCode::kInvalidArgument, "empty image");
-  png_image png{};
-  png.version = PNG_IMAGE_VERSION;
-  png.width = static_cast<png_uint_32>(image.width);
-  png.height = static_cast<png_uint_32>(image.height);
-  png.format = PNG_FORMAT_GRAY;
-  png_alloc_size_t size = 0;
-  if (!png_image_write_to_memory(&png, nullptr, &size, 0, image.pixels.data(), 0, nullptr)) {
-    return unexpected(ErrorCode::kInternal, std::string("PNG encoding failed: ") + png.message);
-  }
-  std::string bytes(size, '\0');
-  if (!png_image_write_to_memory(&png, bytes.data(), &size, 0, image.pixels.data(), 0, nullptr)) {
-    return unexpected(ErrorCode::kInternal, std::string("PNG encoding failed: ") + png.message);
-  }
-  bytes.resize(size);
-  return bytes;
+  if (quality < 1 || quality > 100) return unexpected(ErrorCode::kInvalidArgument, "JPEG quality must be 1..100");
+  return jpeg_compress(image, quality);
 }
+
+Result<std::string> encode_png(const Gray& image) { return png_compress(image); }
+
+Result<std::string> encode_png(const RgbImage& image) { return png_compress(image); }
 
 namespace {
 
@@ -278,17 +318,10 @@ void ImageWork::configure(int slots, std::chrono::milliseconds wait) {
   s.wait = wait;
 }
 
-Result<Gray> decode_image(std::string_view bytes) {
-  const ImageWork work;
-  if (!work.held()) return work.error();
-  if (bytes.size() >= 3 && static_cast<unsigned char>(bytes[0]) == 0xFF && static_cast<unsigned char>(bytes[1]) == 0xD8 &&
-      static_cast<unsigned char>(bytes[2]) == 0xFF) {
-    return jpeg_decompress(bytes);
-  }
-  if (bytes.size() >= 8 && bytes.substr(0, 8) == std::string_view("\x89PNG\r\n\x1a\n", 8)) {
-    return png_decompress(bytes);
-  }
-  return unexpected(ErrorCode::kInvalidArgument, "not a JPEG or PNG image (unknown signature)");
+Result<Gray> decode_image(std::string_view bytes) { return decode_any<Gray>(bytes, Rgb{}, kMaxImageSide); }
+
+Result<RgbImage> decode_image_rgb(std::string_view bytes, Rgb matte, std::int64_t max_side) {
+  return decode_any<RgbImage>(bytes, matte, max_side);
 }
 
 Result<std::vector<std::string>> scan(const Gray& image) {

@@ -1,4 +1,6 @@
 // QR codes: text → module matrix → grey raster → JPEG / PNG, and back (image → decoded texts).
+// Colour images (RgbImage: a poster's background and the poster itself) are read and written by
+// the same code with three components a pixel.
 //
 // encode() uses Nayuki's qrcodegen (the library WeChat-independent tools use); rasterize() draws
 // whole pixels per module with a quiet zone, centred in a square of the requested size, as
@@ -49,6 +51,18 @@ struct Gray {
   std::vector<std::uint8_t> pixels;
 };
 
+struct Rgb {
+  std::uint8_t r = 0, g = 0, b = 0;
+  friend bool operator==(const Rgb&, const Rgb&) = default;
+};
+
+// An 8-bit sRGB image, row-major, 3 bytes a pixel (r, g, b).
+struct RgbImage {
+  int width = 0;
+  int height = 0;
+  std::vector<std::uint8_t> pixels;
+};
+
 [[nodiscard]] Result<Matrix> encode(std::string_view text, Ecc ecc = Ecc::kMedium);
 
 // Draws `matrix` with `margin` light modules around it, each module a whole number of pixels,
@@ -57,6 +71,8 @@ struct Gray {
 
 [[nodiscard]] Result<std::string> encode_jpeg(const Gray& image, int quality = 90);
 [[nodiscard]] Result<std::string> encode_png(const Gray& image);
+[[nodiscard]] Result<std::string> encode_jpeg(const RgbImage& image, int quality = 90);
+[[nodiscard]] Result<std::string> encode_png(const RgbImage& image);
 
 inline constexpr std::int64_t kMaxImagePixels = 24'000'000;  // a 24 MP photo of a poster; 24 MB in grey
 inline constexpr std::int64_t kMaxImageSide = 12'000;
@@ -84,6 +100,10 @@ class ImageWork {
 
 // Reads a JPEG or PNG (told apart by their signatures) into grey, within the limits above.
 [[nodiscard]] Result<Gray> decode_image(std::string_view bytes);
+// The same in colour. A PNG's transparent pixels are composed onto `matte`; `max_side` may lower
+// kMaxImageSide (checked from the header, before the pixels are allocated).
+[[nodiscard]] Result<RgbImage> decode_image_rgb(std::string_view bytes, Rgb matte = Rgb{255, 255, 255},
+                                                std::int64_t max_side = kMaxImageSide);
 
 // The texts of every QR code ZBar finds in the image, in its order.
 [[nodiscard]] Result<std::vector<std::string>> scan(const Gray& image);

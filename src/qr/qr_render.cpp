@@ -177,6 +177,10 @@ Result<Rgb> parse_color(std::string_view text) {
   return Rgb{byte(0), byte(2), byte(4)};
 }
 
+bool scannable_contrast(const Rgb& dark, const Rgb& light) noexcept {
+  return luminance(light) - luminance(dark) >= 100;
+}
+
 Result<std::string> render(std::string_view text, const QrStyle& style, ImageFormat format) {
   if (style.size < QrStyle::kMinSize || style.size > QrStyle::kMaxSize) {
     return worded_field_error(
@@ -188,7 +192,7 @@ Result<std::string> render(std::string_view text, const QrStyle& style, ImageFor
                               fmt::format("margin must be 0..{} modules, got {}", QrStyle::kMaxMargin, style.margin),
                               "out_of_range", {{"min", "0"}, {"max", std::to_string(QrStyle::kMaxMargin)}});
   }
-  if (luminance(style.light) - luminance(style.dark) < 100) {
+  if (!scannable_contrast(style.dark, style.light)) {
     return worded_field_error({"dark", "light"},
                               fmt::format("colours {} on {} are too close for scanners: use a dark colour on a light one",
                                           hex(style.dark), hex(style.light)),

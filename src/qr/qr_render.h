@@ -15,16 +15,16 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "qr/qr_code.h"
 
 namespace qrscene::qr {
 
-struct Rgb {
-  std::uint8_t r = 0, g = 0, b = 0;
-  friend bool operator==(const Rgb&, const Rgb&) = default;
-};
-
 // "#1a2b3c" or "1a2b3c".
 [[nodiscard]] Result<Rgb> parse_color(std::string_view text);
+
+// Whether scanners tell `dark` from `light`: their luminances at least 100 apart (what render()
+// requires of a styled code, and the poster of its code).
+[[nodiscard]] bool scannable_contrast(const Rgb& dark, const Rgb& light) noexcept;
 
 enum class ImageFormat : std::uint8_t { kPng, kSvg };
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The operators' CLI against a running service fed by the simulator: admin-token, channel
 # create/list/show/pause/resume/retire/import (bad rows reported, good rows kept), qr render offline
-# and for a channel (decoded with zbarimg), stats as a table and as JSON, export to CSV and XLSX
-# (read back with xlsx2csv), followers one by one, conversions recorded, imported and reported.
+# and for a channel (decoded with zbarimg), a campaign poster offline, stats as a table and as JSON,
+# export to CSV and XLSX (read back with xlsx2csv), followers one by one, conversions recorded,
+# imported and reported.
 # Usage: admin_cli.sh /path/to/qrscene
 set -euo pipefail
 qrscene=$1
@@ -111,6 +112,14 @@ for n in 门店C 门店E 门店G; do grep -q "$n" "$work/list2.out" || fail "$n 
 grep -q "<svg" "$work/channel.svg" || fail "SVG"
 set +e; "$qrscene" qr render --url "$url" --out "$work/x.png" --dark '#777777' --light '#888888' 2>"$work/low.err"; code=$?; set -e
 [ "$code" = 2 ] && grep -q "too close" "$work/low.err" || fail "low contrast: exit $code"
+# A campaign poster offline: the code and two lines on a plain canvas; zbarimg reads the code.
+"$qrscene" qr poster --width 600 --height 900 --background-color '#fdf2e0' --content "$url" \
+  --qr-x 150 --qr-y 450 --qr-size 300 --text '300,200,40,#c00000,bold,center:扫码关注，助我领取奖品' \
+  --text '300,820,28,#333333,center:有效期至 2026-12-31' --out "$work/poster.jpg" >/dev/null
+[ "$(zbarimg -q --raw "$work/poster.jpg")" = "$url" ] || fail "the poster's code does not decode to $url"
+set +e; "$qrscene" qr poster --width 600 --height 900 --content "$url" --qr-x 400 --qr-y 0 --qr-size 300 \
+  --out "$work/x.png" 2>"$work/poster.err"; code=$?; set -e
+[ "$code" = 2 ] && grep -q "^qr.x: " "$work/poster.err" || fail "a poster's code outside: exit $code"
 
 # Stats: a table, JSON, the owners; export to a file.
 "$qrscene" stats >"$work/stats.out"
