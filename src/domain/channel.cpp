@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "base/strings.h"
+#include "domain/campaign.h"
 #include "domain/login.h"
 
 namespace qrscene::domain {
@@ -65,11 +66,14 @@ Status check_scene(ChannelKind kind, std::string_view scene, bool scene_is_int) 
                                           "an int scene or add a letter", scene),
                               "scene_all_digits");
   }
-  if (scene.starts_with(kLoginScenePrefix)) {
-    return worded_field_error(
-        {"scene"},
-        fmt::format("string scenes starting with '{}' are kept for login sessions: choose another", kLoginScenePrefix),
-        "scene_reserved", {{"prefix", std::string(kLoginScenePrefix)}});
+  for (const auto& [prefix, whose] : {std::pair{kLoginScenePrefix, "login sessions"},
+                                      std::pair{kInviteScenePrefix, "campaign participants' codes"}}) {
+    if (scene.starts_with(prefix)) {
+      return worded_field_error({"scene"},
+                                fmt::format("string scenes starting with '{}' are kept for {}: choose another", prefix,
+                                            whose),
+                                "scene_reserved", {{"prefix", std::string(prefix)}});
+    }
   }
   if (first_invalid_utf8(scene) != std::string_view::npos ||
       std::any_of(scene.begin(), scene.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {

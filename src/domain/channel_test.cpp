@@ -13,6 +13,8 @@ TEST(CheckScene, IntScenesStayInTheirKindsRange) {
   EXPECT_FALSE(check_scene(ChannelKind::kPermanent, "100001", true));
   EXPECT_TRUE(check_scene(ChannelKind::kTemporary, "100001", true));
   EXPECT_FALSE(check_scene(ChannelKind::kTemporary, "qrl_abc", false));  // kept for login sessions
+  EXPECT_FALSE(check_scene(ChannelKind::kTemporary, "qrf_3_12", false));  // kept for campaign participants
+  EXPECT_TRUE(check_scene(ChannelKind::kTemporary, "qrx_3_12", false));
   EXPECT_TRUE(check_scene(ChannelKind::kTemporary, "qrlx", false));
   EXPECT_TRUE(check_scene(ChannelKind::kTemporary, "4294967295", true));
   EXPECT_FALSE(check_scene(ChannelKind::kTemporary, "4294967296", true));
