@@ -2,7 +2,7 @@
 // Debian's Chromium launched headless through playwright-core.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -96,6 +96,13 @@ token = "${DEMO.token}"
       c.once('exit', () => { clearTimeout(hard); setImmediate(resolve); });
       c.kill('SIGTERM');
     })));
+    // A failed test shows what the servers said (their logs go with the directory).
+    if (process.exitCode) {
+      for (const name of readdirSync(this.work).filter((f) => f.endsWith('.log'))) {
+        const lines = readFileSync(join(this.work, name), 'utf8').trimEnd().split('\n');
+        console.error(`--- the last lines of ${name} ---\n${lines.slice(-40).join('\n')}`);
+      }
+    }
     rmSync(this.work, { recursive: true, force: true });
   }
 }
