@@ -294,7 +294,9 @@ TEST_F(LoginSimTest, ConfirmInWeChatAsksAndTheEventStreamFollows) {
   ASSERT_NE(confirmed, std::string::npos) << events;
   EXPECT_LT(pending, scanned);
   EXPECT_LT(scanned, confirmed);
-  EXPECT_GE(runtime_->logins().wakeups().local, 2);  // the scan and the answer, on this instance
+  // The scan woke the listener on this instance, not the poll. (The answer may land before the
+  // listener waits again, and then it reads the new state without a wakeup: CI saw exactly that.)
+  EXPECT_GE(runtime_->logins().wakeups().local, 1);
   EXPECT_THAT(events.substr(confirmed), HasSubstr("\"openid\":\"" + u + "\""));
 
   // Denied in WeChat.
