@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "app/admin_token_command.h"
+#include "app/campaign_command.h"
 #include "app/channel_command.h"
 #include "app/conversions_command.h"
 #include "app/demo_command.h"
@@ -31,7 +32,7 @@ struct Command {
 };
 
 // Every subcommand of DESIGN.md, in the order --help lists them.
-constexpr std::array<Command, 13> kCommands{{
+constexpr std::array<Command, 14> kCommands{{
     {"demo", "run the whole product offline against the simulator, with sample channels", configure_demo_command},
     {"serve", "run the callback endpoint, admin API, dashboard and jobs", configure_serve_command},
     {"check-config", "read and check a configuration file, listing every problem",
@@ -45,6 +46,8 @@ constexpr std::array<Command, 13> kCommands{{
      configure_followers_command},
     {"conversions", "record or import conversions; figures per channel or owner (admin API)",
      configure_conversions_command},
+    {"campaign", "fission campaigns (任务宝): create, list, show, stats, end, export (admin API)",
+     configure_campaign_command},
     {"qr", "render a QR code as PNG or SVG, offline or a channel's; or many channels' codes as a ZIP",
      configure_qr_command},
     {"admin-token", "make an admin token and the hash for [admin] token_sha256", configure_admin_token_command},

@@ -98,6 +98,7 @@ Status ServiceRuntime::open_store(const config::Config& config) {
     store_options.replies.organic_subscribe.text = config.replies.organic_subscribe;
   }
   store_options.forward_events = !config.jobs.webhook_url.empty();
+  store_options.reward_webhook = !config.jobs.webhook_url.empty();
   store_options.forward_kinds = config.jobs.forwarded_kinds();
   store_options.unlink_on_unfollow = config.privacy.on_unfollow == config::OnUnfollow::kDelete;
   const auto& login_config = config.login;
@@ -198,7 +199,9 @@ Status ServiceRuntime::make_services(const config::Config& config, wechat::HttpT
   job_options.webhook_url = config.jobs.webhook_url;
   job_options.webhook_secret = config.jobs.webhook_secret;
   job_options.max_attempts = static_cast<int>(config.jobs.max_attempts);
+  job_options.utc_offset_seconds = config.store.utc_offset_minutes * 60;
   jobs_ = std::make_unique<service::JobRunner>(*store_, *store_, *clients_, transport, clock_, job_options);
+  jobs_->serve_campaigns(*store_);
   return {};
 }
 
@@ -244,6 +247,10 @@ void ServiceRuntime::add_apis(const config::Config& config, net::Router& router)
   follower_api_ = std::make_unique<service::FollowerApi>(service::FollowerApiOptions{}, *gate_, *store_, *conversions_,
                                                          *analytics_);
   follower_api_->add_routes(router);
+  service::CampaignApiOptions campaign_options;
+  campaign_options.utc_offset_seconds = config.store.utc_offset_minutes * 60;
+  campaign_api_ = std::make_unique<service::CampaignApi>(campaign_options, *gate_, *store_, clock_);
+  campaign_api_->add_routes(router);
 
   service::LoginOptions login_options;
   login_options.session_seconds = login_config.session_seconds;
@@ -344,6 +351,22 @@ service::UpkeepReport ServiceRuntime::upkeep() {
   renewal_failures_.fetch_add(static_cast<std::int64_t>(report.failed.size()));
   renewal_failing_.store(report.renewal_failing);
   expiring_.store(report.expiring);
+  // Participants' codes near their end are made anew (same scene) with a fresh poster: looked for
+  // hourly, so a renewal WeChat keeps refusing is not asked for again every minute.
+  const std::int64_t now = clock_.unix_seconds();
+  if (now >= next_code_sweep_) {
+    next_code_sweep_ = now + 3'600;
+    if (auto due = store_->codes_to_renew(now, now + service::JobRunnerOptions{}.code_renew_margin_seconds, 1'000);
+        !due) {
+      report.errors.push_back("finding participants' codes to renew: " + due.error().message);
+    } else {
+      for (const auto& p : *due) {
+        if (auto queued = store_->enqueue_job(p.appid, domain::CampaignPosterJob{p.campaign_id, p.id}, now); !queued) {
+          report.errors.push_back("queueing a participant's new code: " + queued.error().message);
+        }
+      }
+    }
+  }
   // Login sessions hold openids: a day after they ended they go.
   if (auto purged = store_->purge_login_sessions(clock_.unix_seconds() - 86'400); !purged) {
     report.errors.push_back("purging old login sessions: " + purged.error().message);

@@ -30,6 +30,7 @@
 #include "service/callback_endpoint.h"
 #include "service/channel_service.h"
 #include "service/conversion_service.h"
+#include "service/campaign_api.h"
 #include "service/follower_api.h"
 #include "service/job_runner.h"
 #include "service/login_api.h"
@@ -111,6 +112,7 @@ class ServiceRuntime {
   std::unique_ptr<service::LoginService> logins_;
   std::unique_ptr<service::LoginApi> login_api_;
   std::unique_ptr<service::ConversionService> conversions_;
+  std::unique_ptr<service::CampaignApi> campaign_api_;
   std::unique_ptr<service::FollowerApi> follower_api_;
   std::mutex jobs_mu_;
   asio::thread_pool blocking_{4};  // the admin API's store and WeChat calls
@@ -122,6 +124,7 @@ class ServiceRuntime {
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> lane_guards_;
   std::unique_ptr<net::HttpServer> server_;
   std::vector<std::thread> io_threads_;
+  std::int64_t next_code_sweep_ = 0;  // participants' codes (upkeep's thread)
   std::atomic<std::int64_t> renewal_failures_{0};  // since start (qrscene_channel_renewal_failures_total)
   std::atomic<std::int64_t> renewal_failing_{0}, expiring_{0};  // as the last upkeep left them
   std::thread loop_thread_;

@@ -99,6 +99,33 @@ Status validate_campaign(const Campaign& c) {
     p.push_back({"rules.hourly_cap", fmt::format("must be 1..{}", CampaignRules::kMaxHourlyCap), "out_of_range",
                  {{"min", "1"}, {"max", str(CampaignRules::kMaxHourlyCap)}}});
   }
+  if (c.status != "active" && c.status != "ended") {
+    p.push_back({"status", fmt::format("must be active or ended, got '{}'", c.status), "not_one_of",
+                 {{"allowed", "active, ended"}}});
+  }
+  check_text(p, "join_reply", c.join_reply, Campaign::kMaxRewardBytes, false);
+  check_text(p, "invitee_reply", c.invitee_reply, Campaign::kMaxRewardBytes, false);
+  for (auto [field, text] : {std::pair<const char*, const std::string&>{"texts.counted", c.texts.counted},
+                             {"texts.taken_back", c.texts.taken_back},
+                             {"texts.done", c.texts.done},
+                             {"texts.reward", c.texts.reward}}) {
+    check_text(p, field, text, Campaign::kMaxRewardBytes, true);
+  }
+  if (c.poster.format != "jpeg" && c.poster.format != "png") {
+    p.push_back({"poster.format", fmt::format("must be jpeg or png, got '{}'", c.poster.format), "not_one_of",
+                 {{"allowed", "jpeg, png"}}});
+  }
+  for (std::size_t i = 0; i < c.poster.lines.size(); ++i) {
+    const auto& align = c.poster.lines[i].align;
+    if (align != "left" && align != "center" && align != "right") {
+      p.push_back({fmt::format("poster.lines[{}].align", i), fmt::format("must be left, center or right, got '{}'", align),
+                   "not_one_of", {{"allowed", "left, center, right"}}});
+    }
+  }
+  check_text(p, "notify_template.template_id", c.notify_template.template_id, 128, false);
+  for (const auto& [key, value] : c.notify_template.fields) {
+    check_text(p, "notify_template.fields." + key, value, 200, false);
+  }
   if (p.empty()) return {};
   return field_errors(std::move(p));
 }
@@ -119,7 +146,7 @@ std::optional<InviteScene> parse_invite_scene(std::string_view scene) noexcept {
 }
 
 bool joins_campaign(const Campaign& c, const Event& e, std::int64_t channel_id) noexcept {
-  if (e.create_time < c.starts_at || e.create_time >= c.ends_at) return false;
+  if (!c.running_at(e.create_time)) return false;
   const auto& tr = c.triggers;
   if (e.name == "text") {
     const std::string_view said = trim(e.content);
@@ -141,12 +168,14 @@ std::string_view to_string(InviteOutcome outcome) noexcept {
       std::pair{InviteOutcome::kSelfInvite, std::string_view("self_invite")},
       std::pair{InviteOutcome::kOverHourlyCap, std::string_view("over_hourly_cap")},
       std::pair{InviteOutcome::kOutsideWindow, std::string_view("outside_window")},
+      std::pair{InviteOutcome::kInviterLeft, std::string_view("inviter_left")},
   };
   return name_of(kNames, outcome);
 }
 
 InviteOutcome decide_invite(const Campaign& c, const InviteFacts& f) noexcept {
-  if (f.followed_at < c.starts_at || f.followed_at >= c.ends_at) return InviteOutcome::kOutsideWindow;
+  if (!c.running_at(f.followed_at)) return InviteOutcome::kOutsideWindow;
+  if (f.inviter_openid.empty()) return InviteOutcome::kInviterLeft;
   if (f.invitee_openid == f.inviter_openid) return InviteOutcome::kSelfInvite;
   if (f.invitee_followed_before) return InviteOutcome::kNotFirstFollow;
   if (f.inviter_counted_this_hour >= c.rules.hourly_cap) return InviteOutcome::kOverHourlyCap;
@@ -179,14 +208,52 @@ std::vector<CampaignTier> tiers_to_grant(const Campaign& c, int counted, const s
   return out;
 }
 
-std::string progress_text(const Campaign& c, int counted, bool taken_back, std::string_view invitee,
-                          const ProgressTexts& texts) {
+std::string progress_text(const Campaign& c, int counted, bool taken_back) {
   const std::string count = std::to_string(counted);
   const CampaignTier* next = next_tier(c, counted);
-  if (next == nullptr) return fill_placeholders(texts.done, {{"count", count}, {"invitee", invitee}});
+  if (next == nullptr) return fill_placeholders(c.texts.done, {{"count", count}});
   const std::string left = std::to_string(next->invites - counted);
-  return fill_placeholders(taken_back ? texts.taken_back : texts.counted,
-                           {{"invitee", invitee}, {"count", count}, {"left", left}, {"reward", next->reward_text}});
+  return fill_placeholders(taken_back ? c.texts.taken_back : c.texts.counted,
+                           {{"count", count}, {"left", left}, {"reward", next->reward_text}});
+}
+
+std::string reward_text(const Campaign& c, const CampaignTier& tier, int counted) {
+  return fill_placeholders(c.texts.reward, {{"count", std::to_string(counted)}, {"reward", tier.reward_text}});
+}
+
+const Campaign* campaign_of_invite(std::span<const Campaign> campaigns, const Event& e) noexcept {
+  if (e.kind != EventKind::kSubscribe && e.kind != EventKind::kScan) return nullptr;
+  const auto ids = parse_invite_scene(e.scene);
+  if (!ids) return nullptr;
+  for (const auto& c : campaigns) {
+    if (c.id == ids->campaign_id && c.appid == e.appid && c.running_at(e.create_time)) return &c;
+  }
+  return nullptr;
+}
+
+const Campaign* campaign_joined(std::span<const Campaign> campaigns, const Event& e, std::int64_t channel_id) noexcept {
+  for (const auto& c : campaigns) {
+    if (c.appid == e.appid && c.status == "active" && joins_campaign(c, e, channel_id)) return &c;
+  }
+  const Campaign* invited = campaign_of_invite(campaigns, e);
+  return invited != nullptr && invited->invitees_join ? invited : nullptr;
+}
+
+bool campaign_wants(std::span<const Campaign> campaigns, const Event& e) noexcept {
+  return e.name == "CLICK" && campaign_joined(campaigns, e, 0) != nullptr;
+}
+
+std::optional<ReplyChoice> campaign_reply(std::span<const Campaign> campaigns, const Event& e, std::int64_t channel_id) {
+  auto text = [](const std::string& t) -> std::optional<ReplyChoice> {
+    if (t.empty()) return std::nullopt;
+    ReplyChoice r;
+    r.kind = ReplyChoice::Kind::kText;
+    r.text = t;
+    return r;
+  };
+  if (const Campaign* c = campaign_joined(campaigns, e, channel_id)) return text(c->join_reply);
+  if (const Campaign* c = campaign_of_invite(campaigns, e)) return text(c->invitee_reply);
+  return std::nullopt;
 }
 
 }  // namespace qrscene::domain

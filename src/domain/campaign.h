@@ -13,6 +13,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <span>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +54,52 @@ struct CampaignRules {
   static constexpr int kMaxHourlyCap = 10'000;
 };
 
+// What the inviter is told after a change of their count ({count}, {left}, {reward}): the next
+// tier's distance ("还差 2 人"), or that every tier is reached. WeChat gives no nicknames, so the
+// friend is not named.
+struct ProgressTexts {
+  std::string counted = "又有 1 位好友为你助力！已邀请 {count} 人，还差 {left} 人可得：{reward}";
+  std::string taken_back = "1 位好友已取消关注，助力已撤回。已邀请 {count} 人，还差 {left} 人可得：{reward}";
+  std::string done = "已邀请 {count} 人，所有奖励均已达成，感谢参与！";
+  std::string reward = "恭喜！你已邀请 {count} 人，获得：{reward}";
+};
+
+// A line of the poster ({expires}: the code's last day, yyyy-mm-dd, Beijing; {campaign}: its name).
+struct PosterLine {
+  std::string text;
+  int x = 0;
+  int y = 0;  // the baseline
+  int size = 40;
+  std::string color = "#000000";
+  bool bold = false;
+  std::string align = "left";  // left, center or right
+  int max_width = 0;
+  friend bool operator==(const PosterLine&, const PosterLine&) = default;
+};
+
+// The poster each participant gets: a background (kept apart: CampaignRepository::
+// campaign_background) or a plain canvas, their code in a square, and lines of text.
+struct CampaignPoster {
+  int width = 1080;  // the plain canvas; with a background its own size
+  int height = 1920;
+  std::string background_color = "#ffffff";
+  bool has_background = false;
+  int qr_x = 340;
+  int qr_y = 1280;
+  int qr_size = 400;
+  std::vector<PosterLine> lines;
+  std::string format = "jpeg";  // jpeg or png
+  friend bool operator==(const CampaignPoster&, const CampaignPoster&) = default;
+};
+
+// A template message for a participant outside the 48-hour customer-service window: WeChat's
+// template id and each keyword's value, with {text} (the message), {count}, {reward}, {campaign}.
+struct CampaignTemplate {
+  std::string template_id;  // "": no fallback (a message outside the window fails, named)
+  std::map<std::string, std::string> fields;
+  friend bool operator==(const CampaignTemplate&, const CampaignTemplate&) = default;
+};
+
 struct Campaign {
   std::int64_t id = 0;
   std::string appid;
@@ -61,6 +109,17 @@ struct Campaign {
   CampaignTriggers triggers;
   std::vector<CampaignTier> tiers;  // strictly increasing invites
   CampaignRules rules;
+  std::string status = "active";  // active, or ended early (ended: nobody joins, no invite counts)
+  std::string join_reply = "你的专属海报正在生成，请稍候…";  // the passive reply to a trigger
+  std::string invitee_reply;  // the passive reply to a follow through a participant's code ("": the account's)
+  bool invitees_join = true;  // a friend who follows or scans through a code gets a poster of their own
+  CampaignPoster poster;
+  ProgressTexts texts;
+  CampaignTemplate notify_template;
+  std::int64_t created_at = 0;
+  [[nodiscard]] bool running_at(std::int64_t t) const noexcept {
+    return status == "active" && t >= starts_at && t < ends_at;
+  }
   static constexpr std::size_t kMaxTiers = 10;
   static constexpr std::size_t kMaxNameBytes = 200;
   static constexpr std::size_t kMaxTriggers = 50;
@@ -89,7 +148,7 @@ struct InviteFacts {
   std::int64_t followed_at = 0;            // the follow's CreateTime
   std::string invitee_openid;
   bool invitee_followed_before = false;    // any earlier subscription to the account
-  std::string inviter_openid;
+  std::string inviter_openid;              // "" once the inviter unfollowed
   int inviter_counted_this_hour = 0;       // the inviter's counted invites in the follow's clock hour
 };
 
@@ -99,6 +158,7 @@ enum class InviteOutcome : std::uint8_t {
   kSelfInvite,      // the participant scanned their own code
   kOverHourlyCap,   // the inviter's hourly cap is reached
   kOutsideWindow,   // before the campaign starts or after it ends
+  kInviterLeft,     // the participant unfollowed since: nobody to count for
 };
 [[nodiscard]] std::string_view to_string(InviteOutcome outcome) noexcept;
 
@@ -117,14 +177,60 @@ enum class InviteOutcome : std::uint8_t {
 [[nodiscard]] std::vector<CampaignTier> tiers_to_grant(const Campaign& campaign, int counted,
                                                        const std::vector<int>& granted);
 
-// What the inviter is told after a change of their count: the next tier's distance ("还差 2 人"),
-// or that every tier is reached. `taken_back`: the change was a take-back.
-struct ProgressTexts {
-  std::string counted = "好友 {invitee} 助力成功！已邀请 {count} 人，还差 {left} 人可得：{reward}";
-  std::string taken_back = "好友 {invitee} 已取消关注，助力已撤回。已邀请 {count} 人，还差 {left} 人可得：{reward}";
-  std::string done = "已邀请 {count} 人，所有奖励均已达成，感谢参与！";
+[[nodiscard]] std::string progress_text(const Campaign& campaign, int counted, bool taken_back);
+// What a participant is told when a tier is granted.
+[[nodiscard]] std::string reward_text(const Campaign& campaign, const CampaignTier& tier, int counted);
+
+// Of the account's campaigns, the one `event` makes its sender join, if any: a trigger, or a
+// follow or scan through a participant's code of a campaign whose invitees join. Running ones only.
+[[nodiscard]] const Campaign* campaign_joined(std::span<const Campaign> campaigns, const Event& event,
+                                             std::int64_t channel_id) noexcept;
+// The running campaign a follow or scan through a participant's code belongs to, if any.
+[[nodiscard]] const Campaign* campaign_of_invite(std::span<const Campaign> campaigns, const Event& event) noexcept;
+// Whether a campaign needs an event nothing else reads (a menu CLICK with one of its keys): it is
+// logged then.
+[[nodiscard]] bool campaign_wants(std::span<const Campaign> campaigns, const Event& event) noexcept;
+// The passive reply a campaign gives `event`, if any (join_reply, or invitee_reply).
+[[nodiscard]] std::optional<ReplyChoice> campaign_reply(std::span<const Campaign> campaigns, const Event& event,
+                                                        std::int64_t channel_id);
+
+// A participant of a campaign, as the jobs and the API read one.
+struct Participant {
+  std::int64_t id = 0;
+  std::int64_t campaign_id = 0;
+  std::string appid;
+  std::string openid;  // "" once they unfollowed (their identity goes; counts stay)
+  std::int64_t joined_at = 0;
+  std::int64_t last_seen_at = 0;  // their last message, menu click, scan or follow (48-hour window)
+  std::int64_t invited_by = 0;    // the participant whose code brought them (0: a trigger)
+  int generation = 1;             // 1: joined by a trigger; n + 1: brought by a generation-n participant
+  int counted = 0;                // invites counting now
+  int taken_back = 0;             // invites taken back so far
+  int rewarded_invites = 0;       // the highest tier granted (its invites), 0 if none
+  std::string scene;
+  std::string ticket;             // the code's ("": not made yet)
+  std::string url;
+  std::int64_t code_expires_at = 0;
+  std::string media_id;           // the last poster uploaded ("": none)
+  std::int64_t media_expires_at = 0;
+  std::int64_t posters_sent = 0;
+  std::int64_t left_at = 0;       // when they unfollowed (0: still following)
 };
-[[nodiscard]] std::string progress_text(const Campaign& campaign, int counted, bool taken_back,
-                                        std::string_view invitee, const ProgressTexts& texts = {});
+
+// A tier granted to a participant: granted, then delivered (the participant was told) or failed.
+struct CampaignReward {
+  std::int64_t id = 0;
+  std::int64_t campaign_id = 0;
+  std::int64_t participant_id = 0;
+  std::string openid;   // "" once they unfollowed
+  std::string unionid;  // "" when unknown
+  int tier_invites = 0;
+  std::string reward_code;
+  std::string reward_text;
+  std::int64_t granted_at = 0;
+  std::string state = "granted";  // granted, delivered or failed
+  std::string error;
+  std::int64_t updated_at = 0;
+};
 
 }  // namespace qrscene::domain

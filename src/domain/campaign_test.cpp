@@ -165,10 +165,81 @@ TEST(Invite, EachTierIsGrantedOnceEvenWhenTheCountFallsAndRisesAgain) {
 
 TEST(Invite, TheInviterIsToldHowFarTheNextRewardIs) {
   const Campaign c = campaign();
-  EXPECT_EQ(progress_text(c, 1, false, "小王"), "好友 小王 助力成功！已邀请 1 人，还差 2 人可得：优惠券 10 元");
-  EXPECT_EQ(progress_text(c, 3, false, "小王"), "好友 小王 助力成功！已邀请 3 人，还差 7 人可得：保温杯一个");
-  EXPECT_EQ(progress_text(c, 2, true, "小李"), "好友 小李 已取消关注，助力已撤回。已邀请 2 人，还差 1 人可得：优惠券 10 元");
-  EXPECT_EQ(progress_text(c, 10, false, "小王"), "已邀请 10 人，所有奖励均已达成，感谢参与！");
+  EXPECT_EQ(progress_text(c, 1, false), "又有 1 位好友为你助力！已邀请 1 人，还差 2 人可得：优惠券 10 元");
+  EXPECT_EQ(progress_text(c, 3, false), "又有 1 位好友为你助力！已邀请 3 人，还差 7 人可得：保温杯一个");
+  EXPECT_EQ(progress_text(c, 2, true), "1 位好友已取消关注，助力已撤回。已邀请 2 人，还差 1 人可得：优惠券 10 元");
+  EXPECT_EQ(progress_text(c, 10, false), "已邀请 10 人，所有奖励均已达成，感谢参与！");
+  EXPECT_EQ(reward_text(c, c.tiers[0], 3), "恭喜！你已邀请 3 人，获得：优惠券 10 元");
+}
+
+TEST(Invite, NothingCountsForAnInviterWhoLeftOrACampaignEndedEarly) {
+  Campaign c = campaign();
+  InviteFacts f{kStart + kHour, "friend", false, "", 0};
+  EXPECT_EQ(decide_invite(c, f), InviteOutcome::kInviterLeft);
+  f.inviter_openid = "inviter";
+  c.status = "ended";
+  EXPECT_EQ(decide_invite(c, f), InviteOutcome::kOutsideWindow);
+}
+
+TEST(Campaign, ATriggerOrAFriendsCodeJoinsAndIsAnsweredAtOnce) {
+  Campaign c = campaign();
+  c.invitee_reply = "感谢助力";
+  Campaign other = campaign();
+  other.id = 4;
+  other.appid = "wx2";  // another account's
+  other.triggers.keywords = {"海报"};
+  const std::vector<Campaign> all{other, c};
+
+  Event text;
+  text.appid = "wx1";
+  text.name = "text";
+  text.content = " 助力 ";
+  text.create_time = kStart + kHour;
+  EXPECT_EQ(campaign_joined(all, text, 0), &all[1]);
+  EXPECT_EQ(campaign_reply(all, text, 0)->text, c.join_reply);
+  text.content = "海报";  // the other account's keyword
+  EXPECT_EQ(campaign_joined(all, text, 0), nullptr);
+  EXPECT_FALSE(campaign_reply(all, text, 0));
+
+  Event click;
+  click.appid = "wx1";
+  click.name = "CLICK";
+  click.key = "JOIN_CAMPAIGN";
+  click.create_time = kStart + kHour;
+  EXPECT_TRUE(campaign_wants(all, click));
+  click.key = "OTHER";
+  EXPECT_FALSE(campaign_wants(all, click));
+
+  Event follow;
+  follow.appid = "wx1";
+  follow.name = "subscribe";
+  follow.kind = EventKind::kSubscribe;
+  follow.scene = invite_scene({3, 12});
+  follow.create_time = kStart + kHour;
+  EXPECT_EQ(campaign_of_invite(all, follow), &all[1]);
+  EXPECT_EQ(campaign_joined(all, follow, 0), &all[1]);  // invitees join by default
+  EXPECT_EQ(campaign_reply(all, follow, 0)->text, c.join_reply);
+  std::vector<Campaign> closed = all;
+  closed[1].invitees_join = false;
+  EXPECT_EQ(campaign_joined(closed, follow, 0), nullptr);
+  EXPECT_EQ(campaign_reply(closed, follow, 0)->text, "感谢助力");
+  follow.scene = invite_scene({9, 12});  // no such campaign
+  EXPECT_EQ(campaign_of_invite(all, follow), nullptr);
+  follow.scene = invite_scene({3, 12});
+  follow.create_time = c.ends_at;
+  EXPECT_EQ(campaign_of_invite(all, follow), nullptr);
+}
+
+TEST(Campaign, NewFieldsAreCheckedByField) {
+  Campaign c = campaign();
+  c.status = "paused";
+  c.poster.format = "gif";
+  c.poster.lines = {PosterLine{.text = "x", .align = "middle"}};
+  c.texts.counted = "";
+  const Status s = validate_campaign(c);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(codes_of(s), (std::vector<std::string>{"status:not_one_of", "texts.counted:required",
+                                                   "poster.format:not_one_of", "poster.lines[0].align:not_one_of"}));
 }
 
 }  // namespace

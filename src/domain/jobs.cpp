@@ -8,12 +8,16 @@ std::string_view job_kind(const JobPayload& payload) noexcept {
     std::string_view operator()(const ProfileJob&) const { return "profile"; }
     std::string_view operator()(const WebhookJob&) const { return "webhook"; }
     std::string_view operator()(const ChannelNoticeJob&) const { return "channel"; }
+    std::string_view operator()(const CampaignPosterJob&) const { return "campaign_poster"; }
+    std::string_view operator()(const CampaignMessageJob&) const { return "campaign_message"; }
+    std::string_view operator()(const CampaignRewardJob&) const { return "campaign_reward"; }
   };
   return std::visit(Kind{}, payload);
 }
 
 bool concerns_follower(const JobPayload& payload) noexcept {
-  return std::holds_alternative<TagJob>(payload) || std::holds_alternative<ProfileJob>(payload);
+  return std::holds_alternative<TagJob>(payload) || std::holds_alternative<ProfileJob>(payload) ||
+         std::holds_alternative<CampaignPosterJob>(payload) || std::holds_alternative<CampaignMessageJob>(payload);
 }
 
 std::vector<JobPayload> plan_jobs(const Event& event, std::int64_t event_id, const IngestPlan& plan,

@@ -58,12 +58,42 @@ struct ChannelNoticeJob {
   friend bool operator==(const ChannelNoticeJob&, const ChannelNoticeJob&) = default;
 };
 
-using JobPayload = std::variant<TagJob, ProfileJob, WebhookJob, ChannelNoticeJob>;
+// A fission campaign's participant gets their poster: their code made (or renewed, same scene) when
+// it has none or it dies soon, the poster composed and uploaded (again when the upload is near its
+// 3 days), then sent as an image inside the 48-hour window, or a template outside it.
+struct CampaignPosterJob {
+  std::int64_t campaign_id = 0;
+  std::int64_t participant_id = 0;
+  friend bool operator==(const CampaignPosterJob&, const CampaignPosterJob&) = default;
+};
 
-// "tag", "profile", "webhook" or "channel": the job's kind as stored and logged.
+// A text for a participant (progress, a reward): a customer-service message inside the 48-hour
+// window, the campaign's template outside it. `reward_id` (0: none): the reward it delivers.
+struct CampaignMessageJob {
+  std::int64_t campaign_id = 0;
+  std::int64_t participant_id = 0;
+  std::string text;
+  int count = 0;                // the participant's count when it was decided ({count} in a template)
+  std::string reward;           // the reward's text ({reward} in a template)
+  std::int64_t reward_id = 0;
+  friend bool operator==(const CampaignMessageJob&, const CampaignMessageJob&) = default;
+};
+
+// Tell the account's backend of a granted reward (webhook campaign.reward, idempotent by its id).
+struct CampaignRewardJob {
+  std::int64_t reward_id = 0;
+  friend bool operator==(const CampaignRewardJob&, const CampaignRewardJob&) = default;
+};
+
+using JobPayload = std::variant<TagJob, ProfileJob, WebhookJob, ChannelNoticeJob, CampaignPosterJob,
+                                CampaignMessageJob, CampaignRewardJob>;
+
+// "tag", "profile", "webhook", "channel", "campaign_poster", "campaign_message" or
+// "campaign_reward": the job's kind as stored and logged.
 [[nodiscard]] std::string_view job_kind(const JobPayload& payload) noexcept;
 
-// The follower a job concerns (their unfollow drops it before it runs): tag and profile jobs.
+// The follower a job concerns (their unfollow drops it before it runs): tag and profile jobs, and a
+// campaign's poster and messages to its participant.
 // A webhook concerns no follower, so the backend also hears of the unfollow itself.
 [[nodiscard]] bool concerns_follower(const JobPayload& payload) noexcept;
 

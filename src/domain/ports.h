@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <array>
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -12,6 +14,7 @@
 
 #include "base/result.h"
 #include "domain/analytics.h"
+#include "domain/campaign.h"
 #include "domain/channel.h"
 #include "domain/conversion.h"
 #include "domain/ingest.h"
@@ -37,6 +40,9 @@ class Ingestor {
   using Done = std::function<void(Result<IngestOutcome>)>;
   virtual ~Ingestor() = default;
   virtual void submit(Event event, Done done) = 0;
+  // Whether an event nothing in ingest consumes (domain::is_consumed) is wanted all the same: a
+  // menu CLICK that joins a fission campaign. Such an event is logged like a consumed one.
+  [[nodiscard]] virtual bool wants(const Event& /*event*/) const { return false; }
 };
 
 // Channels and the history of their scenes.
@@ -257,6 +263,57 @@ class LoginRepository {
   [[nodiscard]] virtual Result<bool> remove_login_binding(std::string_view appid, std::string_view user_id) = 0;
   // Sessions ended before `before` go (they hold openids).
   [[nodiscard]] virtual Result<std::int64_t> purge_login_sessions(std::int64_t before) = 0;
+};
+
+// Fission campaigns (domain/campaign.h). The projector applies joins, invites, take-backs and
+// rewards behind the answer; these are the reads, the operator's changes and what jobs record.
+struct CampaignStats {
+  std::int64_t participants = 0;
+  std::int64_t participants_left = 0;   // unfollowed since
+  std::int64_t posters_sent = 0;
+  std::int64_t invites_counted = 0;     // counting now
+  std::int64_t invites_taken_back = 0;
+  std::map<std::string, std::int64_t> not_counted;  // by InviteOutcome name
+  std::map<int, std::int64_t> participants_by_generation;
+  std::map<int, std::array<std::int64_t, 3>> rewards_by_tier;  // tier's invites → granted, delivered, failed
+  // The invitees (counted) and, of them, who were still following 7 days after their follow,
+  // among those followed at least 7 days before `now`.
+  std::int64_t retained_7d_base = 0;
+  std::int64_t retained_7d = 0;
+  // Fraud signals: counted invitees who left within 10 minutes; inviters over their hourly cap at
+  // least once; participants whose invitees never invited anyone (chains one deep), among those
+  // with 3 or more counted invites.
+  std::int64_t quick_unfollows = 0;
+  std::int64_t capped_inviters = 0;
+  std::int64_t one_deep_inviters = 0;
+};
+
+class CampaignRepository {
+ public:
+  virtual ~CampaignRepository() = default;
+  // A new campaign (its background PNG or JPEG bytes, "" for none); the directory is reloaded.
+  [[nodiscard]] virtual Result<Campaign> create_campaign(Campaign campaign, std::string background) = 0;
+  [[nodiscard]] virtual Result<Campaign> campaign(std::int64_t id) = 0;  // kNotFound
+  [[nodiscard]] virtual Result<std::vector<Campaign>> campaigns(std::string_view appid) = 0;
+  [[nodiscard]] virtual Result<std::string> campaign_background(std::int64_t id) = 0;
+  // Ends a campaign early (status "ended"): nobody joins and no invite counts from then on.
+  [[nodiscard]] virtual Status end_campaign(std::int64_t id) = 0;
+  [[nodiscard]] virtual Result<Participant> participant(std::int64_t id) = 0;  // kNotFound
+  // The participants by counted invites, most first (ties: who joined first).
+  [[nodiscard]] virtual Result<std::vector<Participant>> participants(std::int64_t campaign_id, std::size_t limit,
+                                                                      std::size_t offset) = 0;
+  [[nodiscard]] virtual Status set_participant_code(std::int64_t id, std::string_view ticket, std::string_view url,
+                                                    std::int64_t expires_at) = 0;
+  // A poster was uploaded (media id and its expiry) and sent.
+  [[nodiscard]] virtual Status poster_sent(std::int64_t id, std::string_view media_id, std::int64_t media_expires_at) = 0;
+  // Participants still following whose code dies before `before`, of campaigns still running at `now`.
+  [[nodiscard]] virtual Result<std::vector<Participant>> codes_to_renew(std::int64_t now, std::int64_t before,
+                                                                        std::size_t limit) = 0;
+  [[nodiscard]] virtual Result<CampaignReward> campaign_reward(std::int64_t id) = 0;  // kNotFound
+  [[nodiscard]] virtual Result<std::vector<CampaignReward>> campaign_rewards(std::int64_t campaign_id) = 0;
+  [[nodiscard]] virtual Status set_reward_state(std::int64_t id, std::string_view state, std::string_view error,
+                                                std::int64_t at) = 0;
+  [[nodiscard]] virtual Result<CampaignStats> campaign_stats(std::int64_t campaign_id, std::int64_t now) = 0;
 };
 
 }  // namespace qrscene::domain

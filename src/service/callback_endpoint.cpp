@@ -201,7 +201,7 @@ asio::awaitable<net::HttpResponse> CallbackEndpoint::receive(net::HttpRequest& r
   const wechat::PushHeader& header = wechat::header_of(push.message);
 
   domain::Event event = to_event(push.message, codec.account().appid);
-  if (!domain::is_consumed(event) && !domain::is_forwarded(event, options_.forward_kinds)) {
+  if (!domain::is_consumed(event) && !domain::is_forwarded(event, options_.forward_kinds) && !ingestor_.wants(event)) {
     counters_->count_unlogged(event.name);
     state.last_push_at.store(clock_.unix_seconds(), std::memory_order_relaxed);
     co_return net::HttpResponse::text(200, "success");

@@ -11,11 +11,18 @@
 #include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
+#include "base/log_text.h"
+#include "base/strings.h"
+#include "service/campaign_poster.h"
 
 namespace qrscene::service {
 
 namespace {
 constexpr std::int64_t kInvalidOpenid = 40003;  // WeChat: not a follower of this account
+constexpr std::int64_t kOutOfWindow = 45015;    // WeChat: no customer-service message after 48 hours
+constexpr std::int64_t kOutOfReplies = 45047;   // WeChat: the replies the user's last message opened are spent
+constexpr std::int64_t kWindowSeconds = 48 * 3600;
+constexpr std::int64_t kMaxTemporarySeconds = 2'592'000;  // 30 days: WeChat's longest temporary code
 }  // namespace
 
 std::string webhook_signature(std::string_view secret, std::int64_t timestamp, std::string_view body) {
@@ -51,6 +58,23 @@ std::string webhook_body(const domain::ChannelNoticeJob& n) {
                         {"expires_at", n.expires_at},
                         {"error", n.error},
                         {"at", n.at}}
+      .dump();
+}
+
+std::string webhook_body(const domain::CampaignReward& r, const domain::Campaign& c) {
+  return nlohmann::json{{"event", "campaign.reward"},
+                        {"id", fmt::format("reward-{}", r.id)},
+                        {"reward_id", r.id},
+                        {"appid", c.appid},
+                        {"campaign_id", c.id},
+                        {"campaign", c.name},
+                        {"participant_id", r.participant_id},
+                        {"openid", r.openid},
+                        {"unionid", r.unionid},
+                        {"tier", r.tier_invites},
+                        {"reward_code", r.reward_code},
+                        {"reward_text", r.reward_text},
+                        {"granted_at", r.granted_at}}
       .dump();
 }
 
@@ -109,6 +133,12 @@ Result<JobRunReport> JobRunner::run_once() {
       settle(job, post_webhook(job, webhook_body(*event)), report);
     } else if (const auto* notice = std::get_if<domain::ChannelNoticeJob>(&job.payload)) {
       settle(job, post_webhook(job, webhook_body(*notice)), report);
+    } else if (const auto* poster = std::get_if<domain::CampaignPosterJob>(&job.payload)) {
+      if (auto outcome = run_poster(job, *poster, report)) settle(job, *outcome, report);
+    } else if (const auto* message = std::get_if<domain::CampaignMessageJob>(&job.payload)) {
+      if (auto outcome = run_message(job, *message, report)) settle(job, *outcome, report);
+    } else if (const auto* reward = std::get_if<domain::CampaignRewardJob>(&job.payload)) {
+      settle(job, run_reward(job, *reward), report);
     } else if (const auto* profile = std::get_if<domain::ProfileJob>(&job.payload)) {
       profiling[job.appid].emplace_back(job, profile->openid);
     } else {
@@ -197,6 +227,145 @@ Status JobRunner::fetch_profiles(const std::string& appid, const std::vector<std
     profiles.push_back(std::move(p));
   }
   return followers_.set_follower_profiles(appid, profiles, clock_.unix_seconds());
+}
+
+void JobRunner::give_up(const domain::Job& job, const std::string& why, JobRunReport& report) {
+  spdlog::warn("job given_up job={} kind={} reason={}", job.id, domain::job_kind(job.payload), why);
+  (void)queue_.retry_job(job.id, why, std::nullopt);
+  ++report.failed;
+}
+
+std::optional<Status> JobRunner::tell(const domain::Job& job, const domain::Campaign& c, const domain::Participant& p,
+                                      const std::string& text, int count, const std::string& reward,
+                                      JobRunReport& report) {
+  auto client = clients_.get(job.appid);
+  if (!client) return Status(client.error());
+  const std::int64_t now = clock_.unix_seconds();
+  if (now - p.last_seen_at < kWindowSeconds) {
+    wechat::CustomMessage m;
+    m.touser = p.openid;
+    m.msgtype = "text";
+    m.content = text;
+    Status sent = (*client)->send_message(m);
+    ++report.api_calls;
+    if (sent || (sent.error().detail != kOutOfWindow && sent.error().detail != kOutOfReplies)) return sent;
+  }
+  if (c.notify_template.template_id.empty()) {
+    give_up(job, "the participant is outside WeChat's 48-hour window and the campaign has no template "
+                 "(notify_template) to reach them",
+            report);
+    return std::nullopt;
+  }
+  wechat::TemplateMessage t;
+  t.touser = p.openid;
+  t.template_id = c.notify_template.template_id;
+  t.client_msg_id = fmt::format("qrscene-job-{}", job.id);  // a retry is sent once
+  const std::string counted = std::to_string(count);
+  for (const auto& [key, value] : c.notify_template.fields) {
+    t.data[key] = wechat::TemplateField{
+        fill_placeholders(value, {{"text", text}, {"count", counted}, {"reward", reward}, {"campaign", c.name}}), ""};
+  }
+  auto sent = (*client)->send_template(t);
+  ++report.api_calls;
+  if (!sent) return Status(sent.error());
+  return Status{};
+}
+
+std::optional<Status> JobRunner::run_poster(const domain::Job& job, const domain::CampaignPosterJob& j,
+                                            JobRunReport& report) {
+  if (campaigns_ == nullptr) return Status(unexpected(ErrorCode::kFailedPrecondition, "campaigns are not served here"));
+  auto p = campaigns_->participant(j.participant_id);
+  if (!p) return Status(p.error());
+  if (p->openid.empty()) return Status{};  // they left: no poster for nobody
+  auto c = campaigns_->campaign(j.campaign_id);
+  if (!c) return Status(c.error());
+  auto client = clients_.get(job.appid);
+  if (!client) return Status(client.error());
+  const std::int64_t now = clock_.unix_seconds();
+  if (p->ticket.empty() || p->code_expires_at - now < options_.code_renew_margin_seconds) {
+    // Made anew with the same scene: a new ticket and URL; the old code lives to its own expiry.
+    wechat::QrRequest request;
+    request.kind = wechat::QrKind::kTemporary;
+    request.scene_str = p->scene;
+    request.expire_seconds = std::clamp<std::int64_t>(c->ends_at + 86'400 - now, 60, kMaxTemporarySeconds);
+    auto made = (*client)->create_qrcode(request);
+    ++report.api_calls;
+    if (!made) return Status(made.error());
+    p->ticket = made->ticket;
+    p->url = made->url;
+    p->code_expires_at = made->expires_at;
+    p->media_id.clear();
+    if (auto kept = campaigns_->set_participant_code(p->id, p->ticket, p->url, p->code_expires_at); !kept) return kept;
+  }
+  if (p->media_id.empty() || p->media_expires_at - now < options_.media_renew_margin_seconds) {
+    std::string background;
+    if (c->poster.has_background) {
+      auto stored = campaigns_->campaign_background(c->id);
+      if (!stored) return Status(stored.error());
+      auto bytes = decode_base64(*stored);
+      if (!bytes) return Status(bytes.error());
+      background = std::move(*bytes);
+    }
+    auto composed = qr::compose_poster(
+        poster_spec(*c, std::move(background), p->url, p->code_expires_at, options_.utc_offset_seconds));
+    if (!composed) return Status(composed.error());
+    const bool png = c->poster.format == "png";
+    auto uploaded = (*client)->upload_media(wechat::MediaType::kImage, png ? "poster.png" : "poster.jpg", *composed);
+    ++report.api_calls;
+    if (!uploaded) return Status(uploaded.error());
+    p->media_id = uploaded->media_id;
+    p->media_expires_at = uploaded->expires_at;
+  }
+  if (now - p->last_seen_at < kWindowSeconds) {
+    wechat::CustomMessage m;
+    m.touser = p->openid;
+    m.msgtype = "image";
+    m.media_id = p->media_id;
+    Status sent = (*client)->send_message(m);
+    ++report.api_calls;
+    if (sent) return campaigns_->poster_sent(p->id, p->media_id, p->media_expires_at);
+    if (sent.error().detail != kOutOfWindow && sent.error().detail != kOutOfReplies) return sent;
+  }
+  // Outside the window (or its replies spent) an image cannot be sent: the template says a new
+  // poster waits for them.
+  std::string ask = c->triggers.keywords.empty() ? std::string("进入公众号") : "回复「" + c->triggers.keywords.front() + "」";
+  return tell(job, *c, *p, fmt::format("你的专属海报已更新，{}即可领取", ask), p->counted, "", report);
+}
+
+std::optional<Status> JobRunner::run_message(const domain::Job& job, const domain::CampaignMessageJob& j,
+                                             JobRunReport& report) {
+  if (campaigns_ == nullptr) return Status(unexpected(ErrorCode::kFailedPrecondition, "campaigns are not served here"));
+  const std::int64_t now = clock_.unix_seconds();
+  auto record = [&](std::string_view state, std::string_view error) {
+    if (j.reward_id == 0) return;
+    if (auto r = campaigns_->set_reward_state(j.reward_id, state, error, now); !r) {
+      spdlog::warn("job reward_state_failed job={} reason={}", job.id, log_text(r.error().message));
+    }
+  };
+  auto p = campaigns_->participant(j.participant_id);
+  if (!p) return Status(p.error());
+  if (p->openid.empty()) {
+    record("failed", "the participant unfollowed before they could be told");
+    return Status{};
+  }
+  auto c = campaigns_->campaign(j.campaign_id);
+  if (!c) return Status(c.error());
+  auto outcome = tell(job, *c, *p, j.text, j.count, j.reward, report);
+  if (!outcome) {
+    record("failed", "outside the 48-hour window, and no template to fall back on");
+  } else if (*outcome) {
+    record("delivered", "");
+  } else if (job.attempts + 1 >= options_.max_attempts) {
+    record("failed", outcome->error().message);
+  }
+  return outcome;
+}
+
+Status JobRunner::run_reward(const domain::Job& job, const domain::CampaignRewardJob& j) {
+  if (campaigns_ == nullptr) return unexpected(ErrorCode::kFailedPrecondition, "campaigns are not served here");
+  QRSCENE_ASSIGN_OR_RETURN(auto reward, campaigns_->campaign_reward(j.reward_id));
+  QRSCENE_ASSIGN_OR_RETURN(auto campaign, campaigns_->campaign(reward.campaign_id));
+  return post_webhook(job, webhook_body(reward, campaign));
 }
 
 }  // namespace qrscene::service

@@ -39,6 +39,12 @@ struct JobRunnerOptions {
   std::int64_t initial_backoff_seconds = 30;
   std::int64_t max_backoff_seconds = 3'600;
   std::int64_t stale_after_seconds = 300;  // a job left running this long is claimed again
+  std::int64_t utc_offset_seconds = 8 * 3600;  // the account's days ({expires} on posters)
+  // A participant's code is made anew when it has less than this left; WeChat's temporary codes
+  // live 30 days at most.
+  std::int64_t code_renew_margin_seconds = 2 * 86'400;
+  // An uploaded poster is uploaded again when it has less than this left of its 3 days.
+  std::int64_t media_renew_margin_seconds = 3'600;
 };
 
 struct JobRunReport {
@@ -54,6 +60,10 @@ struct JobRunReport {
 // The webhook's body (docs/api.md): one JSON object, its keys in alphabetical order, channel_id
 // null for an event without a channel.
 [[nodiscard]] std::string webhook_body(const domain::WebhookJob& event);
+// A granted reward's body: {appid, campaign, campaign_id, event ("campaign.reward"), granted_at, id
+// ("reward-<id>": the receiver's idempotency key), openid, participant_id, reward_code, reward_id,
+// reward_text, tier, unionid}, keys in order, signed as an event's.
+[[nodiscard]] std::string webhook_body(const domain::CampaignReward& reward, const domain::Campaign& campaign);
 // A channel notice's body: {appid, at, channel_id, error, event ("channel.expiring" or
 // "channel.renewal_failed"), expires_at, name, scene, url}, keys in order, signed as an event's.
 [[nodiscard]] std::string webhook_body(const domain::ChannelNoticeJob& notice);
@@ -63,12 +73,25 @@ class JobRunner {
   JobRunner(domain::JobQueue& queue, domain::FollowerRepository& followers, wechat::AccountClients& clients, wechat::HttpTransport& transport,
             const Clock& clock, JobRunnerOptions options);
 
+  // Fission campaigns' jobs (posters, messages, reward webhooks) read and record through this.
+  void serve_campaigns(domain::CampaignRepository& campaigns) noexcept { campaigns_ = &campaigns; }
+
   // Runs every due job once.
   [[nodiscard]] Result<JobRunReport> run_once();
 
  private:
   void settle(const domain::Job& job, const Status& outcome, JobRunReport& report);
   Status post_webhook(const domain::Job& job, std::string body);
+  // Campaign jobs: the outcome, or nothing when the job was given up for good already (a message
+  // outside the 48-hour window without a template).
+  std::optional<Status> run_poster(const domain::Job& job, const domain::CampaignPosterJob& poster, JobRunReport& report);
+  std::optional<Status> run_message(const domain::Job& job, const domain::CampaignMessageJob& message,
+                                    JobRunReport& report);
+  Status run_reward(const domain::Job& job, const domain::CampaignRewardJob& reward);
+  // A text to a participant: inside the window as a customer-service message, else the template.
+  std::optional<Status> tell(const domain::Job& job, const domain::Campaign& campaign, const domain::Participant& p,
+                             const std::string& text, int count, const std::string& reward, JobRunReport& report);
+  void give_up(const domain::Job& job, const std::string& why, JobRunReport& report);
   // Reads the followers' profiles (unionid, tags) and stores them; `tag_names` is the account's tag
   // list, read once a run when a profile names a tag.
   Status fetch_profiles(const std::string& appid, const std::vector<std::string>& openids,
@@ -80,6 +103,7 @@ class JobRunner {
   wechat::HttpTransport& transport_;
   const Clock& clock_;
   JobRunnerOptions options_;
+  domain::CampaignRepository* campaigns_ = nullptr;
 };
 
 }  // namespace qrscene::service

@@ -32,6 +32,14 @@ std::string encode_job(const domain::JobPayload& payload) {
               {"name", j.name},             {"scene", j.scene}, {"url", j.url},
               {"expires_at", j.expires_at}, {"error", j.error}, {"at", j.at}};
     }
+    Json operator()(const domain::CampaignPosterJob& j) const {
+      return {{"campaign_id", j.campaign_id}, {"participant_id", j.participant_id}};
+    }
+    Json operator()(const domain::CampaignMessageJob& j) const {
+      return {{"campaign_id", j.campaign_id}, {"participant_id", j.participant_id}, {"text", j.text},
+              {"count", j.count},             {"reward", j.reward},                 {"reward_id", j.reward_id}};
+    }
+    Json operator()(const domain::CampaignRewardJob& j) const { return {{"reward_id", j.reward_id}}; }
   };
   return std::visit(Encode{}, payload).dump();
 }
@@ -67,6 +75,24 @@ Result<domain::JobPayload> decode_job(std::string_view kind, std::string_view pa
     n.error = text("error").value_or("");
     n.at = *at;
     return domain::JobPayload(std::move(n));
+  }
+  if (kind == "campaign_poster") {
+    const auto campaign = number("campaign_id"), participant = number("participant_id");
+    if (!campaign || !participant) return malformed("a field is missing");
+    return domain::JobPayload(domain::CampaignPosterJob{*campaign, *participant});
+  }
+  if (kind == "campaign_message") {
+    const auto campaign = number("campaign_id"), participant = number("participant_id");
+    const auto message = text("text");
+    if (!campaign || !participant || !message) return malformed("a field is missing");
+    return domain::JobPayload(domain::CampaignMessageJob{*campaign, *participant, *message,
+                                                         static_cast<int>(number("count").value_or(0)),
+                                                         text("reward").value_or(""), number("reward_id").value_or(0)});
+  }
+  if (kind == "campaign_reward") {
+    const auto reward = number("reward_id");
+    if (!reward) return malformed("no reward_id");
+    return domain::JobPayload(domain::CampaignRewardJob{*reward});
   }
   const auto openid = text("openid");
   if (!openid) return malformed("no openid");

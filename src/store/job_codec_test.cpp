@@ -11,6 +11,10 @@ TEST(JobCodec, EveryKindRoundTrips) {
       domain::ProfileJob{"o2"},
       domain::WebhookJob{42, "wx1", "o3", "SCAN", domain::EventKind::kScan, 7, "s", "T", "", 1'714'010'400},
       domain::WebhookJob{43, "wx1", "o3", "CLICK", domain::EventKind::kOther, std::nullopt, "", "", "menu", 5},
+      domain::CampaignPosterJob{3, 1207},
+      domain::CampaignMessageJob{3, 1207, "还差 2 人", 1, "优惠券", 0},
+      domain::CampaignMessageJob{3, 1207, "恭喜", 3, "优惠券", 88},
+      domain::CampaignRewardJob{88},
   };
   for (const auto& job : jobs) {
     const auto back = decode_job(domain::job_kind(job), encode_job(job));
@@ -38,6 +42,8 @@ TEST(JobCodec, AMalformedRowIsAnErrorThatSaysWhy) {
   EXPECT_EQ(decode_job("mail", "{\"openid\":\"o1\"}").error().message,
             "a stored mail job is malformed: an unknown kind");
   EXPECT_FALSE(decode_job("webhook", "{\"openid\":\"o1\",\"event_id\":1}"));
+  EXPECT_EQ(decode_job("campaign_message", R"({"campaign_id":3,"participant_id":1})").error().message,
+            "a stored campaign_message job is malformed: a field is missing");
 }
 
 }  // namespace

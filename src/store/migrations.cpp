@@ -358,6 +358,80 @@ ALTER TABLE event_log_9 RENAME TO event_log;
 -- } sqlite only
 -- on postgres: SELECT 1;
 )sql"},
+      {10, "fission campaigns: campaigns, participants, invites, rewards", R"sql(
+-- A campaign: its rules as JSON (store/campaign_codec.h), its poster's background apart (base64),
+-- so that the directory every instance keeps in memory stays small.
+CREATE TABLE campaigns (
+  id          INTEGER PRIMARY KEY,
+  appid       TEXT NOT NULL,
+  name        TEXT NOT NULL,
+  starts_at   INTEGER NOT NULL,
+  ends_at     INTEGER NOT NULL,
+  status      TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'ended')),
+  spec        TEXT NOT NULL,
+  background  TEXT NOT NULL DEFAULT '',
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+);
+CREATE INDEX campaigns_by_account ON campaigns (appid, status);
+-- A participant: `who` is the follower's keyed hash (as subscriptions'), `openid` is '' once they
+-- unfollowed (their identity goes, their counts stay).
+CREATE TABLE campaign_participants (
+  id               INTEGER PRIMARY KEY,
+  campaign_id      INTEGER NOT NULL REFERENCES campaigns (id),
+  appid            TEXT NOT NULL,
+  who              TEXT NOT NULL,
+  openid           TEXT NOT NULL DEFAULT '',
+  joined_at        INTEGER NOT NULL,
+  last_seen_at     INTEGER NOT NULL,
+  invited_by       INTEGER NOT NULL DEFAULT 0,
+  generation       INTEGER NOT NULL DEFAULT 1,
+  counted          INTEGER NOT NULL DEFAULT 0,
+  taken_back       INTEGER NOT NULL DEFAULT 0,
+  rewarded_invites INTEGER NOT NULL DEFAULT 0,
+  scene            TEXT NOT NULL DEFAULT '',
+  ticket           TEXT NOT NULL DEFAULT '',
+  url              TEXT NOT NULL DEFAULT '',
+  code_expires_at  INTEGER NOT NULL DEFAULT 0,
+  media_id         TEXT NOT NULL DEFAULT '',
+  media_expires_at INTEGER NOT NULL DEFAULT 0,
+  posters_sent     INTEGER NOT NULL DEFAULT 0,
+  left_at          INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX campaign_participants_by_who ON campaign_participants (campaign_id, who);
+CREATE INDEX campaign_participants_by_follower ON campaign_participants (appid, who);
+CREATE INDEX campaign_participants_by_count ON campaign_participants (campaign_id, counted);
+-- A follow through a participant's code, counted or not (outcome: domain::InviteOutcome).
+CREATE TABLE campaign_invites (
+  id             INTEGER PRIMARY KEY,
+  campaign_id    INTEGER NOT NULL,
+  participant_id INTEGER NOT NULL,
+  appid          TEXT NOT NULL,
+  invitee_who    TEXT NOT NULL,
+  followed_at    INTEGER NOT NULL,
+  outcome        TEXT NOT NULL,
+  position       INTEGER NOT NULL DEFAULT 0,
+  taken_back_at  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX campaign_invites_by_invitee ON campaign_invites (appid, invitee_who);
+CREATE INDEX campaign_invites_by_participant ON campaign_invites (participant_id, followed_at);
+CREATE INDEX campaign_invites_by_campaign ON campaign_invites (campaign_id, outcome);
+-- A tier granted once per participant: granted, then delivered or failed.
+CREATE TABLE campaign_rewards (
+  id             INTEGER PRIMARY KEY,
+  campaign_id    INTEGER NOT NULL,
+  participant_id INTEGER NOT NULL,
+  tier_invites   INTEGER NOT NULL,
+  reward_code    TEXT NOT NULL DEFAULT '',
+  reward_text    TEXT NOT NULL DEFAULT '',
+  granted_at     INTEGER NOT NULL,
+  state          TEXT NOT NULL DEFAULT 'granted' CHECK (state IN ('granted', 'delivered', 'failed')),
+  error          TEXT NOT NULL DEFAULT '',
+  updated_at     INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX campaign_rewards_once ON campaign_rewards (participant_id, tier_invites);
+CREATE INDEX campaign_rewards_by_campaign ON campaign_rewards (campaign_id, state);
+)sql"},
   };
   return kAll;
 }

@@ -11,6 +11,7 @@
 
 #include "base/thread_name.h"
 #include "domain/analytics.h"
+#include "store/campaign_step.h"
 #include "store/job_codec.h"
 #include "store/sql_projector.h"
 
@@ -86,10 +87,22 @@ std::shared_ptr<const domain::ChannelDirectory> SqlStore::directory() const {
   return directory_;
 }
 
+std::shared_ptr<const std::vector<domain::Campaign>> SqlStore::campaign_directory() const {
+  std::lock_guard lock(directory_mu_);
+  return campaigns_;
+}
+
+bool SqlStore::wants(const domain::Event& event) const {
+  const auto campaigns = campaign_directory();
+  return campaigns && domain::campaign_wants(*campaigns, event);
+}
+
 Status SqlStore::reload_directory(Database& db) {
   QRSCENE_ASSIGN_OR_RETURN(auto fresh, load_directory(db));
+  QRSCENE_ASSIGN_OR_RETURN(auto campaigns, load_campaigns(db));
   std::lock_guard lock(directory_mu_);
   directory_ = std::move(fresh);
+  campaigns_ = std::make_shared<const std::vector<domain::Campaign>>(std::move(campaigns));
   return {};
 }
 
@@ -115,6 +128,9 @@ Status SqlStore::channels_changed(Database& db) {
 Status SqlStore::start_projector(std::unique_ptr<Database> db) {
   QRSCENE_TRY(db->relax_durability());
   QRSCENE_ASSIGN_OR_RETURN(projector_, Projector::make(std::move(db)));
+  QRSCENE_ASSIGN_OR_RETURN(auto step, CampaignStep::make(*projector_->db, {options_.reward_webhook,
+                                                                          options_.unlink_on_unfollow}));
+  projector_->campaigns.emplace(std::move(step));
   if (options_.project) projector_thread_ = std::thread([this] { projector_loop(); });
   return {};
 }
@@ -275,6 +291,7 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
   });
 
   const auto directory = this->directory();
+  const auto campaigns = campaign_directory();
   const std::int64_t now = clock_.unix_seconds();
   using Follower = std::pair<std::string, std::string>;  // (appid, keyed hash of the openid)
   // A follower's ledger as the batch leaves it: read for the whole batch first, then kept here.
@@ -415,6 +432,15 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
       const bool theirs = domain::concerns_follower(payload);
       job_rows.push_back(JobRow{e.appid, std::string(domain::job_kind(payload)), theirs ? follower : std::string(),
                                 encode_job(payload)});
+    }
+    if (campaigns && !campaigns->empty()) {
+      // Fission campaigns: one step per event, after the ledger (an invite's first follow is known).
+      std::vector<CampaignStep::Job> jobs;
+      QRSCENE_TRY(
+          p.campaigns->apply(*campaigns, e, follower, plan.channel_id.value_or(0), context.followed_before, jobs));
+      for (auto& j : jobs) {
+        job_rows.push_back(JobRow{j.appid, std::string(domain::job_kind(j.payload)), j.subject, encode_job(j.payload)});
+      }
     }
     return {};
   };

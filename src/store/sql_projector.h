@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 
+#include "store/campaign_step.h"
 #include "store/rollup_sql.h"
 #include "store/sql_store.h"
 
@@ -40,6 +41,7 @@ struct SqlStore::Projector {
   bool leading = false;
   std::int64_t position = -1;  // -1: read it from the database first
   std::chrono::steady_clock::time_point version_checked{};
+  std::optional<CampaignStep> campaigns;  // fission campaigns' step (set by start_projector)
 
   static Result<std::unique_ptr<Projector>> make(std::unique_ptr<Database> db) {
     auto p = [&db](std::string_view sql) { return db->prepare(sql); };
@@ -98,7 +100,7 @@ struct SqlStore::Projector {
         std::move(read_log), std::move(clear_log), std::move(channels_version), std::move(close_subscription),
         std::move(insert_subscription),
         std::move(remember_follower), std::move(forget_follower), std::move(forget_jobs), std::move(forget_bindings),
-        std::move(unlink_events), std::move(unlink_subscriptions), {}});
+        std::move(unlink_events), std::move(unlink_subscriptions), {}, false, -1, {}, std::nullopt});
   }
 
   // See Writer::reset_all: no statement may keep a read snapshot open past its transaction.

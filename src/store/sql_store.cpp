@@ -454,6 +454,12 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
     return results;
   }
   const auto directory = this->directory();
+  const auto campaigns = campaign_directory();
+  // A campaign's trigger, or a friend's code, is answered by the campaign (the poster is on its way).
+  auto campaign_answer = [&](const domain::Event& e, domain::IngestPlan& plan) {
+    if (!campaigns || campaigns->empty()) return;
+    if (auto reply = domain::campaign_reply(*campaigns, e, plan.channel_id.value_or(0))) plan.reply = std::move(*reply);
+  };
   std::unique_lock<std::mutex> turn;
   if (single_writer_) turn = std::unique_lock(single_writer_mu_);
   if (auto begun = w.db->begin(); !begun) {
@@ -554,7 +560,11 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
       // The reply and the channel depend on the code alone; the ledger is the projector's.
       domain::IngestPlan plan = domain::plan_ingest(e, context, options_.replies);
       const domain::LoginPlan login_plan = domain::plan_login(e, login, options_.login_texts);
-      if (login_plan.handled) plan.reply = login_plan.reply;  // the login's answer, not the channel's
+      if (login_plan.handled) {
+        plan.reply = login_plan.reply;  // the login's answer, not the channel's
+      } else {
+        campaign_answer(e, plan);
+      }
 
       w.insert_event.reset();
       bind_row(w.insert_event, 1, e, dedup, plan);
@@ -675,6 +685,7 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
       domain::IngestContext context;
       if (scan) context.channel = directory->attribute(e);
       plain.push_back(PlainAppend{i, domain::plan_ingest(e, context, options_.replies)});
+      campaign_answer(e, plain.back().plan);
       if (plain.size() == Writer::kRowsPerAppend && (broken = flush())) break;
       continue;
     }

@@ -63,6 +63,7 @@ struct StoreOptions {
   std::int64_t utc_offset_seconds = 8 * 3600;  // days of the rollups (Asia/Shanghai)
   domain::ReplyDefaults replies;
   bool forward_events = false;       // a webhook job per attributed event
+  bool reward_webhook = false;       // a campaign.reward webhook job per granted tier
   std::vector<std::string> forward_kinds;  // and per event of these kinds (WeChat's Event or MsgType)
   bool unlink_on_unfollow = false;   // privacy "delete": also unlink the follower's hashed rows
   domain::LoginTexts login_texts;    // what a follower is answered when scanning a login code
@@ -130,13 +131,16 @@ class SqlStore : public domain::Ingestor,
                  public domain::JobQueue,
                  public domain::StatsRepository,
                  public domain::LoginRepository,
-                 public domain::FollowerRepository {
+                 public domain::FollowerRepository,
+                 public domain::CampaignRepository {
  public:
   ~SqlStore() override;  // stop()
   SqlStore(const SqlStore&) = delete;
   SqlStore& operator=(const SqlStore&) = delete;
 
   void submit(domain::Event event, Done done) override;
+  // Whether a campaign reads an event nothing else does (a menu CLICK with a campaign's key).
+  [[nodiscard]] bool wants(const domain::Event& event) const override;
 
   // domain::ChannelRepository (sql_channels.cpp)
   [[nodiscard]] Result<domain::Channel> create_channel(domain::Channel channel) override;
@@ -218,6 +222,26 @@ class SqlStore : public domain::Ingestor,
       const domain::ChannelFilter& filter, domain::Breakdown by, domain::Touch touch, std::string_view currency,
       std::int64_t from, std::int64_t to) override;
 
+  // domain::CampaignRepository (sql_campaigns.cpp)
+  [[nodiscard]] Result<domain::Campaign> create_campaign(domain::Campaign campaign, std::string background) override;
+  [[nodiscard]] Result<domain::Campaign> campaign(std::int64_t id) override;
+  [[nodiscard]] Result<std::vector<domain::Campaign>> campaigns(std::string_view appid) override;
+  [[nodiscard]] Result<std::string> campaign_background(std::int64_t id) override;
+  [[nodiscard]] Status end_campaign(std::int64_t id) override;
+  [[nodiscard]] Result<domain::Participant> participant(std::int64_t id) override;
+  [[nodiscard]] Result<std::vector<domain::Participant>> participants(std::int64_t campaign_id, std::size_t limit,
+                                                                      std::size_t offset) override;
+  [[nodiscard]] Status set_participant_code(std::int64_t id, std::string_view ticket, std::string_view url,
+                                            std::int64_t expires_at) override;
+  [[nodiscard]] Status poster_sent(std::int64_t id, std::string_view media_id, std::int64_t media_expires_at) override;
+  [[nodiscard]] Result<std::vector<domain::Participant>> codes_to_renew(std::int64_t now, std::int64_t before,
+                                                                        std::size_t limit) override;
+  [[nodiscard]] Result<domain::CampaignReward> campaign_reward(std::int64_t id) override;
+  [[nodiscard]] Result<std::vector<domain::CampaignReward>> campaign_rewards(std::int64_t campaign_id) override;
+  [[nodiscard]] Status set_reward_state(std::int64_t id, std::string_view state, std::string_view error,
+                                        std::int64_t at) override;
+  [[nodiscard]] Result<domain::CampaignStats> campaign_stats(std::int64_t campaign_id, std::int64_t now) override;
+
   // The counters of a channel summed over [first_day, last_day] (local days since 1970-01-01).
   [[nodiscard]] Result<domain::Counters> channel_counters(std::int64_t channel_id, std::int64_t first_day,
                                                           std::int64_t last_day);
@@ -285,6 +309,8 @@ class SqlStore : public domain::Ingestor,
 
   // The channel directory (sql_projector.cpp): a snapshot, reloaded once channels changed.
   [[nodiscard]] std::shared_ptr<const domain::ChannelDirectory> directory() const;
+  // Every campaign (loaded with the channel directory, refreshed with it).
+  [[nodiscard]] std::shared_ptr<const std::vector<domain::Campaign>> campaign_directory() const;
   Status reload_directory(Database& db);
   Status refresh_directory(Database& db);  // reloads when marked stale
   // A channel write bumps settings.channels_version, so every instance reloads its directory; once
@@ -326,6 +352,7 @@ class SqlStore : public domain::Ingestor,
   std::mutex directory_load_mu_;  // one reload at a time
   mutable std::mutex directory_mu_;
   std::shared_ptr<const domain::ChannelDirectory> directory_;  // guarded by directory_mu_
+  std::shared_ptr<const std::vector<domain::Campaign>> campaigns_;  // guarded by directory_mu_
   std::atomic<bool> directory_stale_{true};
   std::string channels_version_;  // the projector thread's last reading of settings.channels_version
 

@@ -42,6 +42,7 @@ class DedupCache final : public domain::Ingestor {
   DedupCache& operator=(const DedupCache&) = delete;
 
   void submit(domain::Event event, Done done) override;
+  [[nodiscard]] bool wants(const domain::Event& event) const override { return store_.wants(event); }
   [[nodiscard]] DedupStats stats() const;
 
  private:

@@ -1,0 +1,78 @@
+// The projector's step for fission campaigns (domain/campaign.h): inside the projector's batch
+// transaction, one logged event at a time, in order. A trigger (or a friend's code) makes its sender
+// a participant and asks for their poster; a follow through a participant's code is an invite,
+// counted or not, and a counted one may grant tiers; an unfollow may take an invite back, and
+// removes a participant's openid (the counts stay). Internal to store/.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "domain/campaign.h"
+#include "domain/jobs.h"
+#include "store/database.h"
+
+namespace qrscene::store {
+
+// Every campaign, for the directory every instance keeps (their backgrounds left out).
+[[nodiscard]] Result<std::vector<domain::Campaign>> load_campaigns(Database& db);
+
+class CampaignStep {
+ public:
+  // A job the step asks for; `subject` is the follower it concerns ("" for none).
+  struct Job {
+    std::string appid;
+    std::string subject;
+    domain::JobPayload payload;
+  };
+  struct Options {
+    bool reward_webhook = false;  // a campaign.reward webhook per granted tier ([jobs] webhook_url is set)
+    bool unlink_on_unfollow = false;  // the follower's keyed hash goes too (StoreOptions)
+  };
+
+  static Result<CampaignStep> make(Database& db, Options options);
+
+  // One event of the batch. `campaigns`: every campaign known (the directory's); `who`: the
+  // follower's keyed hash; `channel_id`: the channel the event was credited to (0: none);
+  // `followed_before`: the follower had a subscription before this event.
+  [[nodiscard]] Status apply(std::span<const domain::Campaign> campaigns, const domain::Event& event,
+                             const std::string& who, std::int64_t channel_id, bool followed_before,
+                             std::vector<Job>& jobs);
+
+ private:
+  explicit CampaignStep(Options options) : options_(options) {}
+  struct Inviter {
+    std::int64_t id = 0;
+    std::string openid;
+    int generation = 1;
+    int counted = 0;
+    int rewarded_invites = 0;
+  };
+  Result<std::optional<Inviter>> participant(std::int64_t campaign_id, std::int64_t id);
+  Status join(const domain::Campaign& c, const domain::Event& e, const std::string& who,
+              std::optional<Inviter> inviter, std::vector<Job>& jobs);
+  Status invite(const domain::Campaign& c, const domain::Event& e, const std::string& who, bool followed_before,
+                std::int64_t participant_id, std::vector<Job>& jobs);
+  Status unfollow(std::span<const domain::Campaign> campaigns, const domain::Event& e, const std::string& who,
+                  std::vector<Job>& jobs);
+
+  enum Q : std::uint8_t {
+    kSeen, kFindParticipant, kParticipantById, kInsertParticipant, kSetScene, kRejoin, kCountedThisHour,
+    kInsertInvite, kCountInvite, kGranted, kInsertReward, kSetRewarded, kInvitesOf, kTakeBack, kUncount,
+    kParticipantOf, kForgetParticipant, kUnlinkInvites, kCount
+  };
+  Statement& q(Q which) {
+    Statement& s = statements_[which];
+    s.reset();
+    return s;
+  }
+
+  Options options_;
+  std::vector<Statement> statements_;  // by Q
+};
+
+}  // namespace qrscene::store

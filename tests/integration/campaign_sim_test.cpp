@@ -1,0 +1,346 @@
+// Fission campaigns (任务宝, issue 25) against the simulator over HTTP, with the service assembled
+// as `qrscene serve` assembles it. A model of what the virtual users did — who followed through
+// whose code, who was a follower before, who left and when — says what must be counted, taken
+// back and rewarded; the service's API, the participants' WeChat inboxes and the webhook receiver
+// must agree with it. Posters are decoded with ZBar to the participant's code.
+#include <sqlite3.h>
+
+#include <map>
+#include <set>
+
+#include "qr/qr_code.h"
+#include "service_sim_fixture.h"
+
+namespace qrscene {
+namespace {
+
+using ::testing::HasSubstr;
+using Json = nlohmann::json;
+
+constexpr std::int64_t kDay = 86'400;
+
+class CampaignSimTest : public ServiceSimTest {
+ protected:
+  // A campaign: keyword 助力, tiers at 2 and 4 invites, a friend who leaves within a day is taken back.
+  Json campaign_body(std::int64_t days = 40) const {
+    return Json{{"appid", kPlainApp},
+                {"name", "双12 助力领好礼"},
+                {"starts_at", kStart},
+                {"ends_at", kStart + days * kDay},
+                {"triggers", {{"keywords", {"助力"}}}},
+                {"tiers",
+                 {{{"invites", 2}, {"reward_text", "10 元优惠券"}, {"reward_code", "COUPON10"}},
+                  {{"invites", 4}, {"reward_text", "保温杯"}, {"reward_code", "CUP"}}}},
+                {"rules", {{"keep_seconds", kDay}, {"hourly_cap", 10}}},
+                {"notify_template",
+                 {{"template_id", template_id_}, {"fields", {{"keyword1", "{campaign}"}, {"keyword2", "{text}"}}}}},
+                {"poster",
+                 {{"width", 750},
+                  {"height", 1334},
+                  {"qr", {{"x", 225}, {"y", 800}, {"size", 300}}},
+                  {"lines",
+                   {{{"text", "扫码助我领好礼"}, {"x", 375}, {"y", 300}, {"size", 56}, {"align", "center"}},
+                    {{"text", "有效期至 {expires}"}, {"x", 375}, {"y", 1200}, {"size", 32}, {"align", "center"}}}},
+                  {"format", "jpeg"}}}};
+  }
+
+  void start_campaign(std::int64_t days = 40) {
+    start(config());
+    sim::SimTemplate t;
+    t.title = "活动进度通知";
+    t.content = "{{keyword1.DATA}}\n{{keyword2.DATA}}";
+    auto added = sim_->platform().add_template(kPlainApp, t);
+    ASSERT_TRUE(added) << added.error().to_string();
+    template_id_ = added->template_id;
+    const Json made = api_json("POST", "/api/v1/campaigns", campaign_body(days).dump(), 201);
+    campaign_id_ = made.value("id", std::int64_t{0});
+    ASSERT_GT(campaign_id_, 0) << made.dump();
+  }
+
+  // Everything logged is applied, and the jobs it made have run.
+  void settle() {
+    ASSERT_TRUE(runtime_->store().catch_up(std::chrono::seconds(10)));
+    auto ran = runtime_->run_jobs();
+    ASSERT_TRUE(ran) << ran.error().to_string();
+  }
+
+  std::vector<sim::ReceivedMessage> inbox(const std::string& openid) {
+    return sim_->platform().received(kPlainApp, openid);
+  }
+  // The texts a user received, customer-service or template, in order.
+  std::vector<std::string> texts(const std::string& openid) {
+    std::vector<std::string> out;
+    for (const auto& m : inbox(openid)) {
+      const std::string type = m.message.value("msgtype", "");
+      if (type == "text") out.push_back(m.message["text"].value("content", ""));
+      if (type == "template") out.push_back("template: " + m.message["template"].value("content", ""));
+    }
+    return out;
+  }
+  // The URLs the user's last poster image holds (ZBar).
+  std::vector<std::string> last_poster(const std::string& openid) {
+    const auto all = inbox(openid);
+    for (auto m = all.rbegin(); m != all.rend(); ++m) {
+      if (m->message.value("msgtype", "") != "image" || !m->media) continue;
+      auto gray = qr::decode_image(*m->media);
+      EXPECT_TRUE(gray) << gray.error().to_string();
+      if (!gray) return {};
+      auto urls = qr::scan(*gray);
+      EXPECT_TRUE(urls) << urls.error().to_string();
+      return urls ? *urls : std::vector<std::string>{};
+    }
+    return {};
+  }
+  std::size_t images(const std::string& openid) {
+    std::size_t n = 0;
+    for (const auto& m : inbox(openid)) n += m.message.value("msgtype", "") == "image" ? 1 : 0;
+    return n;
+  }
+
+  Json participants() {
+    return api_json("GET", fmt::format("/api/v1/campaigns/{}/participants?limit=100", campaign_id_));
+  }
+  Json participant_of(const std::string& openid) {
+    for (const auto& p : participants()) {
+      if (p["openid"] == openid) return p;
+    }
+    return {};
+  }
+  Json stats() { return api_json("GET", fmt::format("/api/v1/campaigns/{}", campaign_id_))["stats"]; }
+  std::vector<Json> reward_hooks() {
+    std::lock_guard lock(hook_mu_);
+    std::vector<Json> out;
+    for (const auto& h : hooks_) {
+      Json j = Json::parse(h.body, nullptr, false);
+      if (j.is_object() && j.value("event", "") == "campaign.reward") out.push_back(j);
+    }
+    return out;
+  }
+  // A friend follows through the inviter's code: a new user, or one who followed before.
+  std::string friend_follows(const std::string& url, bool followed_before = false) {
+    const std::string f = followed_before ? sim_->platform().create_users(kPlainApp, 1, "", true)->at(0).openid : user();
+    const auto r = act(sim_->platform().scan(kPlainApp, f, url, true));
+    EXPECT_EQ(r.delivery.user_sees, "你的专属海报正在生成，请稍候…");  // friends join in turn
+    return f;
+  }
+
+  std::string template_id_;
+  std::int64_t campaign_id_ = 0;
+};
+
+TEST_F(CampaignSimTest, InvitesCountAndAreTakenBackAndEachTierIsGrantedOnceAsTheModelSays) {
+  start_campaign();
+  // The inviter asks for a poster: answered at once, the poster follows as an image.
+  const std::string a = user();
+  (void)act(sim_->platform().follow(kPlainApp, a, ""));
+  EXPECT_EQ(act(sim_->platform().text(kPlainApp, a, "助力")).delivery.user_sees, "你的专属海报正在生成，请稍候…");
+  settle();
+  Json pa = participant_of(a);
+  ASSERT_TRUE(pa.is_object()) << participants().dump();
+  EXPECT_EQ(pa["scene"], fmt::format("qrf_{}_{}", campaign_id_, pa["id"].get<std::int64_t>()));
+  const std::string url = pa["code_url"];
+  ASSERT_THAT(url, HasSubstr("weixin.qq.com/q/"));
+  EXPECT_EQ(last_poster(a), std::vector<std::string>{url});  // the poster decodes to their own code
+  EXPECT_EQ(pa["posters_sent"], 1);
+
+  // The model: what must count. Two new friends count (tier 2 is granted).
+  int counted = 0;
+  std::vector<std::string> friends;
+  for (int i = 0; i < 2; ++i) friends.push_back(friend_follows(url));
+  counted += 2;
+  // Somebody who followed before scans: no invite (only first-ever follows count). The inviter
+  // scanning their own code is no invite either.
+  const std::string old_follower = friend_follows(url, /*followed_before=*/true);
+  (void)act(sim_->platform().scan(kPlainApp, a, url, true));
+  settle();
+  EXPECT_EQ(participant_of(a)["counted"], counted);
+  // The first friend leaves within a day: taken back, and the inviter is told.
+  clock_.advance(std::chrono::hours(1));
+  (void)act(sim_->platform().unfollow(kPlainApp, friends[0]));
+  counted -= 1;
+  settle();
+  EXPECT_EQ(participant_of(a)["counted"], counted);
+  // Two more count: back to 2 (nothing granted again), then 3.
+  for (int i = 0; i < 2; ++i) friends.push_back(friend_follows(url));
+  counted += 2;
+  // One more: 4, the second tier.
+  friends.push_back(friend_follows(url));
+  counted += 1;
+  settle();
+
+  pa = participant_of(a);
+  EXPECT_EQ(pa["counted"], counted);
+  EXPECT_EQ(pa["taken_back"], 1);
+  EXPECT_EQ(pa["rewarded_invites"], 4);
+  const Json s = stats();
+  EXPECT_EQ(s["invites_counted"], counted);
+  EXPECT_EQ(s["invites_taken_back"], 1);
+  // Friends who followed through the code joined and got their own posters (generation 2); the
+  // old follower who scanned joined too.
+  EXPECT_EQ(s["participants"], 1 + 5 + 1);
+  EXPECT_EQ(s["invitees_who_joined"], 5 + 1);
+  EXPECT_EQ(last_poster(friends[1]), std::vector<std::string>{participant_of(friends[1])["code_url"]});
+
+  // Each tier once: two rewards, delivered, and one webhook each (signed, idempotent by id).
+  const Json rewards = api_json("GET", fmt::format("/api/v1/campaigns/{}/rewards", campaign_id_));
+  ASSERT_EQ(rewards.size(), 2U) << rewards.dump();
+  std::set<int> tiers;
+  for (const auto& r : rewards) {
+    tiers.insert(r["tier"].get<int>());
+    EXPECT_EQ(r["state"], "delivered") << r.dump();
+    EXPECT_EQ(r["openid"], a);
+  }
+  EXPECT_EQ(tiers, (std::set<int>{2, 4}));
+  const auto hooks = reward_hooks();
+  ASSERT_EQ(hooks.size(), 2U);
+  EXPECT_EQ(hooks[0]["reward_code"], "COUPON10");
+  EXPECT_EQ(hooks[1]["reward_code"], "CUP");
+  EXPECT_EQ(hooks[0]["openid"], a);
+  EXPECT_EQ(hooks[0]["id"], fmt::format("reward-{}", hooks[0]["reward_id"].get<std::int64_t>()));
+
+  // The inviter was told each step. Their one message opened five customer-service replies: two
+  // posters (their own scan asked again) and three texts; then WeChat answers 45047 and the
+  // template tells the rest (each value cut at 20 characters, as WeChat shows it).
+  EXPECT_EQ(images(a), 2U);
+  const auto told = texts(a);
+  ASSERT_EQ(told.size(), 6U) << fmt::format("{}", fmt::join(told, " | "));
+  EXPECT_EQ(told[0], "又有 1 位好友为你助力！已邀请 1 人，还差 1 人可得：10 元优惠券");
+  EXPECT_EQ(told[1], "恭喜！你已邀请 2 人，获得：10 元优惠券");
+  EXPECT_EQ(told[2], "1 位好友已取消关注，助力已撤回。已邀请 1 人，还差 1 人可得：10 元优惠券");
+  for (std::size_t i = 3; i < 6; ++i) EXPECT_THAT(told[i], HasSubstr("template: 双12 助力领好礼\n")) << i;
+  EXPECT_THAT(told[3], HasSubstr("已邀请 2 人"));
+  EXPECT_THAT(told[4], HasSubstr("已邀请 3 人"));
+  EXPECT_THAT(told[5], HasSubstr("恭喜！你已邀请 4 人"));
+  (void)old_follower;
+}
+
+TEST_F(CampaignSimTest, OutsideTheWindowATemplateTellsAndARenewedCodeKeepsItsSceneWithANewPoster) {
+  start_campaign();
+  const std::string a = user();
+  (void)act(sim_->platform().follow(kPlainApp, a, ""));
+  (void)act(sim_->platform().text(kPlainApp, a, "助力"));
+  settle();
+  const Json first = participant_of(a);
+  const std::string url = first["code_url"];
+  // Three days later the inviter has not written since: a friend's invite is told by template.
+  clock_.advance(std::chrono::hours(72));
+  (void)friend_follows(url);
+  settle();
+  const auto told = texts(a);
+  ASSERT_EQ(told.size(), 1U);
+  EXPECT_THAT(told[0], HasSubstr("template: 双12 助力领好礼"));
+  EXPECT_THAT(told[0], HasSubstr("已邀请 1 人"));
+
+  // 29 days after the code was made it has a day left: the inviter writes (the window opens), the
+  // hourly upkeep renews the code with the same scene and sends the new poster.
+  clock_.advance(std::chrono::hours(24 * 26));
+  (void)act(sim_->platform().text(kPlainApp, a, "你好"));
+  ASSERT_TRUE(runtime_->store().catch_up(std::chrono::seconds(10)));
+  (void)runtime_->upkeep();
+  settle();
+  const Json renewed = participant_of(a);
+  EXPECT_EQ(renewed["scene"], first["scene"]);
+  EXPECT_NE(renewed["code_url"], first["code_url"]);
+  EXPECT_GT(renewed["code_expires_at"].get<std::int64_t>(), first["code_expires_at"].get<std::int64_t>());
+  EXPECT_EQ(images(a), 2U);
+  EXPECT_EQ(last_poster(a), std::vector<std::string>{renewed["code_url"]});
+  // The old code still works until its own end: a friend through it still counts.
+  (void)friend_follows(url);
+  settle();
+  EXPECT_EQ(participant_of(a)["counted"], 2);
+}
+
+TEST_F(CampaignSimTest, AnInviterWhoLeavesIsGoneEverywhereAndTheCountsStay) {
+  start_campaign();
+  const std::string a = user();
+  (void)act(sim_->platform().follow(kPlainApp, a, ""));
+  (void)act(sim_->platform().text(kPlainApp, a, "助力"));
+  settle();
+  const std::string url = participant_of(a)["code_url"];
+  for (int i = 0; i < 2; ++i) (void)friend_follows(url);
+  settle();
+  clock_.advance(std::chrono::hours(2));
+  (void)act(sim_->platform().unfollow(kPlainApp, a));
+  settle();
+  // The counts stay; the openid is gone from the API…
+  const Json s = stats();
+  EXPECT_EQ(s["invites_counted"], 2);
+  EXPECT_EQ(s["participants_left"], 1);
+  bool found = false;
+  for (const auto& p : participants()) {
+    if (p["counted"] == 2) {
+      found = true;
+      EXPECT_TRUE(p["openid"].is_null()) << p.dump();
+      EXPECT_FALSE(p["left_at"].is_null());
+    }
+  }
+  EXPECT_TRUE(found);
+  const Json rewards = api_json("GET", fmt::format("/api/v1/campaigns/{}/rewards", campaign_id_));
+  ASSERT_EQ(rewards.size(), 1U);
+  EXPECT_TRUE(rewards[0]["openid"].is_null());
+  // … and from every row of the database.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir_ / "qrscene.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  std::vector<std::string> tables;
+  sqlite3_exec(
+      db, "SELECT name FROM sqlite_master WHERE type = 'table'",
+      [](void* out, int, char** v, char**) {
+        static_cast<std::vector<std::string>*>(out)->push_back(v[0]);
+        return 0;
+      },
+      &tables, nullptr);
+  ASSERT_GT(tables.size(), 10U);
+  for (const auto& t : tables) {
+    sqlite3_stmt* q = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, fmt::format("SELECT * FROM \"{}\"", t).c_str(), -1, &q, nullptr), SQLITE_OK);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      for (int c = 0; c < sqlite3_column_count(q); ++c) {
+        const auto* text = sqlite3_column_text(q, c);
+        if (text == nullptr) continue;
+        EXPECT_EQ(std::string(reinterpret_cast<const char*>(text)).find(a), std::string::npos)
+            << "table " << t << " column " << sqlite3_column_name(q, c);
+      }
+    }
+    sqlite3_finalize(q);
+  }
+  sqlite3_close(db);
+  // A friend who follows through the code of somebody gone counts for nobody.
+  (void)friend_follows(url);
+  settle();
+  EXPECT_EQ(stats()["invites_not_counted"].value("inviter_left", 0), 1);
+}
+
+TEST_F(CampaignSimTest, ABadCampaignIsRefusedByFieldAndNothingIsStored) {
+  start(config());
+  Json body{{"appid", kPlainApp},
+            {"name", "x"},
+            {"starts_at", kStart},
+            {"ends_at", kStart + kDay},
+            {"triggers", {{"keywords", {"助力"}}}},
+            {"tiers", {{{"invites", 2}, {"reward_text", "券"}}}},
+            {"poster", {{"width", 600}, {"height", 600}, {"qr", {{"x", 500}, {"y", 500}, {"size", 300}}}}}};
+  auto r = api("POST", "/api/v1/campaigns", body.dump());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400U) << r->body;
+  EXPECT_THAT(r->body, HasSubstr("poster.qr"));
+  body["poster"] = Json{{"width", 600}, {"height", 600}, {"qr", {{"x", 150}, {"y", 150}, {"size", 300}}}};
+  body["tiers"] = Json::array({Json{{"invites", "two"}}});
+  r = api("POST", "/api/v1/campaigns", body.dump());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400U);
+  EXPECT_THAT(r->body, HasSubstr("tiers[0].invites"));
+  EXPECT_EQ(api_json("GET", std::string("/api/v1/campaigns?appid=") + kPlainApp).size(), 0U);
+  // The preview draws a sample code where the body says.
+  body["tiers"] = Json::array({Json{{"invites", 2}, {"reward_text", "券"}}});
+  r = api("POST", "/api/v1/campaigns/preview", body.dump());
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200U) << r->body;
+  auto gray = qr::decode_image(r->body);
+  ASSERT_TRUE(gray);
+  auto urls = qr::scan(*gray);
+  ASSERT_TRUE(urls);
+  EXPECT_EQ(urls->size(), 1U);
+}
+
+}  // namespace
+}  // namespace qrscene
