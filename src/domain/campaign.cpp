@@ -54,6 +54,13 @@ Status validate_campaign(const Campaign& c) {
     p.push_back({"ends_at", "required", "required"});
   } else if (c.starts_at > 0 && c.ends_at <= c.starts_at) {
     p.push_back({"ends_at", "must be after starts_at", "range_reversed"});
+  } else if (c.starts_at > 0 && c.ends_at - c.starts_at > Campaign::kMaxDays * 86'400) {
+    p.push_back({"ends_at", fmt::format("a campaign lasts {} days at most", Campaign::kMaxDays), "range_too_long",
+                 {{"max_days", str(Campaign::kMaxDays)}}});
+  }
+  if (c.starts_at > Campaign::kLatestStart) {
+    p.push_back({"starts_at", "must be Unix seconds before 2100", "out_of_range",
+                 {{"min", "1"}, {"max", str(Campaign::kLatestStart)}}});
   }
   const auto& tr = c.triggers;
   if (tr.keywords.empty() && tr.click_keys.empty() && tr.channel_ids.empty()) {
@@ -123,7 +130,14 @@ Status validate_campaign(const Campaign& c) {
     }
   }
   check_text(p, "notify_template.template_id", c.notify_template.template_id, 128, false);
+  if (c.notify_template.fields.size() > 20) {
+    p.push_back({"notify_template.fields", "at most 20", "too_many", {{"max", "20"}}});
+  }
   for (const auto& [key, value] : c.notify_template.fields) {
+    if (key.empty() || key.size() > 64) {
+      p.push_back({"notify_template.fields", "a field's name is 1 to 64 bytes", "bad_format", {{"max", "64"}}});
+      continue;
+    }
     check_text(p, "notify_template.fields." + key, value, 200, false);
   }
   if (p.empty()) return {};
@@ -184,6 +198,8 @@ InviteOutcome decide_invite(const Campaign& c, const InviteFacts& f) noexcept {
 
 bool takes_back(const Campaign& c, std::int64_t followed_at, std::int64_t unfollowed_at, int position,
                 int rewarded_invites) noexcept {
+  // Once the campaign is over its counts and rewards are final.
+  if (!c.running_at(unfollowed_at)) return false;
   if (unfollowed_at - followed_at < c.rules.keep_seconds) return true;
   // The tier this invite counted toward: the first whose threshold it helped reach.
   const CampaignTier* toward = nullptr;
@@ -221,14 +237,19 @@ std::string reward_text(const Campaign& c, const CampaignTier& tier, int counted
   return fill_placeholders(c.texts.reward, {{"count", std::to_string(counted)}, {"reward", tier.reward_text}});
 }
 
-const Campaign* campaign_of_invite(std::span<const Campaign> campaigns, const Event& e) noexcept {
+const Campaign* campaign_of_scene(std::span<const Campaign> campaigns, const Event& e) noexcept {
   if (e.kind != EventKind::kSubscribe && e.kind != EventKind::kScan) return nullptr;
   const auto ids = parse_invite_scene(e.scene);
   if (!ids) return nullptr;
   for (const auto& c : campaigns) {
-    if (c.id == ids->campaign_id && c.appid == e.appid && c.running_at(e.create_time)) return &c;
+    if (c.id == ids->campaign_id && c.appid == e.appid) return &c;
   }
   return nullptr;
+}
+
+const Campaign* campaign_of_invite(std::span<const Campaign> campaigns, const Event& e) noexcept {
+  const Campaign* c = campaign_of_scene(campaigns, e);
+  return c != nullptr && c->running_at(e.create_time) ? c : nullptr;
 }
 
 const Campaign* campaign_joined(std::span<const Campaign> campaigns, const Event& e, std::int64_t channel_id) noexcept {

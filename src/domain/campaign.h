@@ -120,6 +120,8 @@ struct Campaign {
   [[nodiscard]] bool running_at(std::int64_t t) const noexcept {
     return status == "active" && t >= starts_at && t < ends_at;
   }
+  static constexpr std::int64_t kMaxDays = 366;
+  static constexpr std::int64_t kLatestStart = 4'102'444'800;  // 2100-01-01
   static constexpr std::size_t kMaxTiers = 10;
   static constexpr std::size_t kMaxNameBytes = 200;
   static constexpr std::size_t kMaxTriggers = 50;
@@ -164,7 +166,8 @@ enum class InviteOutcome : std::uint8_t {
 
 [[nodiscard]] InviteOutcome decide_invite(const Campaign& campaign, const InviteFacts& facts) noexcept;
 
-// A counted invite whose invitee unfollows at `unfollowed_at`: taken back when it happened within
+// A counted invite whose invitee unfollows at `unfollowed_at`, while the campaign runs (after it,
+// counts and rewards are final): taken back when it happened within
 // keep_seconds of the follow, or before the inviter was rewarded for the tier the invite counted
 // toward (`rewarded_invites`: the highest tier's `invites` granted to the inviter so far, 0 if none;
 // `position`: the invite's place among the inviter's counted invites, 1-based, when it counted).
@@ -185,6 +188,8 @@ enum class InviteOutcome : std::uint8_t {
 // follow or scan through a participant's code of a campaign whose invitees join. Running ones only.
 [[nodiscard]] const Campaign* campaign_joined(std::span<const Campaign> campaigns, const Event& event,
                                              std::int64_t channel_id) noexcept;
+// The campaign (running or not) a follow or scan through a participant's code names, if any.
+[[nodiscard]] const Campaign* campaign_of_scene(std::span<const Campaign> campaigns, const Event& event) noexcept;
 // The running campaign a follow or scan through a participant's code belongs to, if any.
 [[nodiscard]] const Campaign* campaign_of_invite(std::span<const Campaign> campaigns, const Event& event) noexcept;
 // Whether a campaign needs an event nothing else reads (a menu CLICK with one of its keys): it is

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace qrscene::domain {
 namespace {
@@ -148,6 +149,11 @@ TEST(Invite, AnUnfollowIsTakenBackWithinTheKeepTimeOrBeforeTheReward) {
   // The keep time's edge: exactly keep_seconds later is kept.
   EXPECT_FALSE(takes_back(c, followed, followed + c.rules.keep_seconds, 1, 3));
   EXPECT_TRUE(takes_back(c, followed, followed + c.rules.keep_seconds - 1, 1, 3));
+  // After the campaign the counts are final.
+  EXPECT_FALSE(takes_back(c, c.ends_at - kHour, c.ends_at, 1, 0));
+  Campaign ended = c;
+  ended.status = "ended";
+  EXPECT_FALSE(takes_back(ended, followed, followed + kHour, 1, 0));
 }
 
 TEST(Invite, EachTierIsGrantedOnceEvenWhenTheCountFallsAndRisesAgain) {
@@ -236,9 +242,10 @@ TEST(Campaign, NewFieldsAreCheckedByField) {
   c.poster.format = "gif";
   c.poster.lines = {PosterLine{.text = "x", .align = "middle"}};
   c.texts.counted = "";
+  c.ends_at = std::numeric_limits<std::int64_t>::max();  // an overflow waiting to happen: refused
   const Status s = validate_campaign(c);
   ASSERT_FALSE(s);
-  EXPECT_EQ(codes_of(s), (std::vector<std::string>{"status:not_one_of", "texts.counted:required",
+  EXPECT_EQ(codes_of(s), (std::vector<std::string>{"ends_at:range_too_long", "status:not_one_of", "texts.counted:required",
                                                    "poster.format:not_one_of", "poster.lines[0].align:not_one_of"}));
 }
 

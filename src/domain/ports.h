@@ -306,7 +306,9 @@ class CampaignRepository {
                                                     std::int64_t expires_at) = 0;
   // A poster was uploaded (media id and its expiry) and sent.
   [[nodiscard]] virtual Status poster_sent(std::int64_t id, std::string_view media_id, std::int64_t media_expires_at) = 0;
-  // Participants still following whose code dies before `before`, of campaigns still running at `now`.
+  // Participants still following whose code dies before `before` (and before its campaign ends), of
+  // campaigns running at `now`, claimed for a renewal: a participant is not returned again for six
+  // hours, by this instance or another.
   [[nodiscard]] virtual Result<std::vector<Participant>> codes_to_renew(std::int64_t now, std::int64_t before,
                                                                         std::size_t limit) = 0;
   [[nodiscard]] virtual Result<CampaignReward> campaign_reward(std::int64_t id) = 0;  // kNotFound

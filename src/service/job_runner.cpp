@@ -282,7 +282,9 @@ std::optional<Status> JobRunner::run_poster(const domain::Job& job, const domain
   auto client = clients_.get(job.appid);
   if (!client) return Status(client.error());
   const std::int64_t now = clock_.unix_seconds();
-  if (p->ticket.empty() || p->code_expires_at - now < options_.code_renew_margin_seconds) {
+  // Renewed when it ends soon, unless it outlives the campaign anyway (its last days).
+  if (p->ticket.empty() ||
+      (p->code_expires_at - now < options_.code_renew_margin_seconds && p->code_expires_at < c->ends_at)) {
     // Made anew with the same scene: a new ticket and URL; the old code lives to its own expiry.
     wechat::QrRequest request;
     request.kind = wechat::QrKind::kTemporary;
@@ -342,20 +344,27 @@ std::optional<Status> JobRunner::run_message(const domain::Job& job, const domai
       spdlog::warn("job reward_state_failed job={} reason={}", job.id, log_text(r.error().message));
     }
   };
+  const bool last_run = job.attempts + 1 >= options_.max_attempts;
   auto p = campaigns_->participant(j.participant_id);
-  if (!p) return Status(p.error());
+  if (!p) {
+    if (last_run) record("failed", p.error().message);
+    return Status(p.error());
+  }
   if (p->openid.empty()) {
     record("failed", "the participant unfollowed before they could be told");
     return Status{};
   }
   auto c = campaigns_->campaign(j.campaign_id);
-  if (!c) return Status(c.error());
+  if (!c) {
+    if (last_run) record("failed", c.error().message);
+    return Status(c.error());
+  }
   auto outcome = tell(job, *c, *p, j.text, j.count, j.reward, report);
   if (!outcome) {
     record("failed", "outside the 48-hour window, and no template to fall back on");
   } else if (*outcome) {
     record("delivered", "");
-  } else if (job.attempts + 1 >= options_.max_attempts) {
+  } else if (last_run) {
     record("failed", outcome->error().message);
   }
   return outcome;
@@ -364,6 +373,11 @@ std::optional<Status> JobRunner::run_message(const domain::Job& job, const domai
 Status JobRunner::run_reward(const domain::Job& job, const domain::CampaignRewardJob& j) {
   if (campaigns_ == nullptr) return unexpected(ErrorCode::kFailedPrecondition, "campaigns are not served here");
   QRSCENE_ASSIGN_OR_RETURN(auto reward, campaigns_->campaign_reward(j.reward_id));
+  if (reward.openid.empty()) {
+    // They left before the backend heard: a reward nobody can be given (its message says failed).
+    spdlog::info("job reward_skipped job={} reward={} reason=\"the participant unfollowed\"", job.id, reward.id);
+    return {};
+  }
   QRSCENE_ASSIGN_OR_RETURN(auto campaign, campaigns_->campaign(reward.campaign_id));
   return post_webhook(job, webhook_body(reward, campaign));
 }

@@ -16,7 +16,8 @@ Result<CampaignStep> CampaignStep::make(Database& db, Options options) {
   const std::pair<Q, std::string_view> sql[] = {
       {kSeen, "UPDATE campaign_participants SET last_seen_at = ? WHERE appid = ? AND who = ? AND left_at = 0 AND "
               "last_seen_at < ?"},
-      {kFindParticipant, "SELECT id, left_at FROM campaign_participants WHERE campaign_id = ? AND who = ?"},
+      {kFindParticipant, "SELECT id, left_at, poster_requested_at FROM campaign_participants WHERE campaign_id = ? "
+                         "AND who = ?"},
       {kParticipantById, "SELECT id, openid, generation, counted, rewarded_invites FROM campaign_participants "
                          "WHERE campaign_id = ? AND id = ?"},
       {kInsertParticipant, "INSERT INTO campaign_participants (campaign_id, appid, who, openid, joined_at, "
@@ -41,6 +42,10 @@ Result<CampaignStep> CampaignStep::make(Database& db, Options options) {
                            "'gone:' || CAST(id AS TEXT) ELSE who END WHERE id = ?"},
       {kUnlinkInvites, "UPDATE campaign_invites SET invitee_who = 'gone:' || CAST(id AS TEXT) WHERE appid = ? AND "
                        "invitee_who = ?"},
+      {kMarkerSeen, "SELECT 1 FROM followed_markers WHERE appid = ? AND marker = ?"},
+      {kAddMarker, "INSERT INTO followed_markers (appid, marker) VALUES (?, ?) ON CONFLICT DO NOTHING"},
+      {kInviteeLeft, "UPDATE campaign_invites SET left_at = ? WHERE appid = ? AND invitee_who = ? AND left_at = 0"},
+      {kPosterAsked, "UPDATE campaign_participants SET poster_requested_at = ? WHERE id = ?"},
   };
   for (const auto& [which, text] : sql) {
     if (step.statements_.size() != which) return unexpected(ErrorCode::kInternal, "campaign statements out of order");
@@ -63,43 +68,48 @@ Result<std::optional<CampaignStep::Inviter>> CampaignStep::participant(std::int6
   return out;
 }
 
-Status CampaignStep::apply(std::span<const domain::Campaign> campaigns, const domain::Event& e, const std::string& who,
-                           std::int64_t channel_id, bool followed_before, std::vector<Job>& jobs) {
-  if (e.kind == domain::EventKind::kUnsubscribe) return unfollow(campaigns, e, who, jobs);
-  // Any message, click, scan or follow opens WeChat's 48-hour customer-service window again.
+Status CampaignStep::apply(std::span<const domain::Campaign> campaigns, const domain::Event& e, const Follower& f,
+                           std::int64_t channel_id, std::vector<Job>& jobs) {
+  if (e.kind == domain::EventKind::kUnsubscribe) return unfollow(campaigns, e, f, jobs);
+  // Any message, click, scan or follow opens WeChat's customer-service window again.
   {
     Statement& s = q(kSeen);
-    QRSCENE_TRY(s.bind(1, e.create_time).bind(2, e.appid).bind(3, who).bind(4, e.create_time).run());
+    QRSCENE_TRY(s.bind(1, e.create_time).bind(2, e.appid).bind(3, f.who).bind(4, e.create_time).run());
   }
+  // A follow through a participant's code is recorded whether the campaign runs or not (an invite
+  // after its end is outside_window).
   std::optional<Inviter> inviter;
-  const domain::Campaign* invited = domain::campaign_of_invite(campaigns, e);
-  if (invited != nullptr) {
+  const domain::Campaign* named = domain::campaign_of_scene(campaigns, e);
+  if (named != nullptr) {
     const auto ids = domain::parse_invite_scene(e.scene);
-    QRSCENE_ASSIGN_OR_RETURN(inviter, participant(invited->id, ids->participant_id));
-    if (inviter && e.kind == domain::EventKind::kSubscribe) {
-      QRSCENE_TRY(invite(*invited, e, who, followed_before, inviter->id, jobs));
-    }
+    QRSCENE_ASSIGN_OR_RETURN(inviter, participant(named->id, ids->participant_id));
+    if (inviter && e.kind == domain::EventKind::kSubscribe) QRSCENE_TRY(invite(*named, e, f, inviter->id, jobs));
   }
   const domain::Campaign* joined = domain::campaign_joined(campaigns, e, channel_id);
   if (joined == nullptr) return {};
   // Brought by a participant of this campaign (not by their own code): the next generation.
   std::optional<Inviter> by;
-  if (joined == invited && inviter && inviter->openid != e.openid) by = inviter;
-  return join(*joined, e, who, by, jobs);
+  if (joined == named && inviter && inviter->openid != e.openid) by = inviter;
+  return join(*joined, e, f.who, by, jobs);
 }
 
 Status CampaignStep::join(const domain::Campaign& c, const domain::Event& e, const std::string& who,
                           std::optional<Inviter> inviter, std::vector<Job>& jobs) {
   std::int64_t id = 0;
+  std::int64_t asked_at = 0;
   {
     Statement& s = q(kFindParticipant);
     s.bind(1, c.id).bind(2, who);
     QRSCENE_ASSIGN_OR_RETURN(bool row, s.step());
     const bool left = row && s.int64(1) != 0;
-    if (row) id = s.int64(0);
+    if (row) {
+      id = s.int64(0);
+      asked_at = s.int64(2);
+    }
     s.reset();
     if (left) {
       QRSCENE_TRY(q(kRejoin).bind(1, e.openid).bind(2, e.create_time).bind(3, id).run());
+      asked_at = 0;
     }
   }
   if (id == 0) {
@@ -118,19 +128,31 @@ Status CampaignStep::join(const domain::Campaign& c, const domain::Event& e, con
     s.reset();
     QRSCENE_TRY(q(kSetScene).bind(1, domain::invite_scene({c.id, id})).bind(2, id).run());
   }
-  // Asked again (a keyword sent twice): the same poster again, made anew only when it must be.
+  // Asked again (a keyword sent twice): the same poster again, made anew only when it must be; not
+  // twice within a minute (a keyword sent in a burst costs one poster).
+  if (asked_at != 0 && e.create_time - asked_at < kPosterCooldownSeconds) return {};
+  QRSCENE_TRY(q(kPosterAsked).bind(1, e.create_time).bind(2, id).run());
   jobs.push_back(Job{e.appid, who, domain::CampaignPosterJob{c.id, id}});
   return {};
 }
 
-Status CampaignStep::invite(const domain::Campaign& c, const domain::Event& e, const std::string& who,
-                            bool followed_before, std::int64_t participant_id, std::vector<Job>& jobs) {
+Status CampaignStep::invite(const domain::Campaign& c, const domain::Event& e, const Follower& f,
+                            std::int64_t participant_id, std::vector<Job>& jobs) {
   QRSCENE_ASSIGN_OR_RETURN(auto inviter, participant(c.id, participant_id));
   if (!inviter) return {};
+  const std::string& who = f.who;
   domain::InviteFacts facts;
   facts.followed_at = e.create_time;
   facts.invitee_openid = e.openid;
-  facts.invitee_followed_before = followed_before;
+  facts.invitee_followed_before = f.followed_before;
+  if (!facts.invitee_followed_before) {
+    // Seen leaving before (the ledger may not know: privacy "delete", or a follower from before us).
+    Statement& s = q(kMarkerSeen);
+    s.bind(1, e.appid).bind(2, f.marker);
+    QRSCENE_ASSIGN_OR_RETURN(bool seen, s.step());
+    s.reset();
+    facts.invitee_followed_before = seen;
+  }
   facts.inviter_openid = inviter->openid;
   {
     const std::int64_t hour = e.create_time - ((e.create_time % kHour) + kHour) % kHour;
@@ -192,8 +214,11 @@ Status CampaignStep::invite(const domain::Campaign& c, const domain::Event& e, c
   return {};
 }
 
-Status CampaignStep::unfollow(std::span<const domain::Campaign> campaigns, const domain::Event& e,
-                              const std::string& who, std::vector<Job>& jobs) {
+Status CampaignStep::unfollow(std::span<const domain::Campaign> campaigns, const domain::Event& e, const Follower& f,
+                              std::vector<Job>& jobs) {
+  const std::string& who = f.who;
+  QRSCENE_TRY(q(kAddMarker).bind(1, e.appid).bind(2, f.marker).run());
+  QRSCENE_TRY(q(kInviteeLeft).bind(1, e.create_time).bind(2, e.appid).bind(3, who).run());
   struct Counted {
     std::int64_t id, campaign_id, participant_id, followed_at;
     int position;

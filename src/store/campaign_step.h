@@ -36,12 +36,20 @@ class CampaignStep {
 
   static Result<CampaignStep> make(Database& db, Options options);
 
-  // One event of the batch. `campaigns`: every campaign known (the directory's); `who`: the
-  // follower's keyed hash; `channel_id`: the channel the event was credited to (0: none);
-  // `followed_before`: the follower had a subscription before this event.
+  // What the step knows of the event's follower.
+  struct Follower {
+    std::string who;             // the ledger's keyed hash
+    std::string marker;          // the keyed hash of followed_markers (another key: links to nothing)
+    bool followed_before = false;  // the ledger had a subscription of theirs before this event
+  };
+
+  // One event of the batch. `campaigns`: every campaign known (the directory's); `channel_id`: the
+  // channel the event was credited to (0: none).
   [[nodiscard]] Status apply(std::span<const domain::Campaign> campaigns, const domain::Event& event,
-                             const std::string& who, std::int64_t channel_id, bool followed_before,
-                             std::vector<Job>& jobs);
+                             const Follower& follower, std::int64_t channel_id, std::vector<Job>& jobs);
+
+  // A keyword sent again within this many seconds asks for no second poster.
+  static constexpr std::int64_t kPosterCooldownSeconds = 60;
 
  private:
   explicit CampaignStep(Options options) : options_(options) {}
@@ -55,15 +63,16 @@ class CampaignStep {
   Result<std::optional<Inviter>> participant(std::int64_t campaign_id, std::int64_t id);
   Status join(const domain::Campaign& c, const domain::Event& e, const std::string& who,
               std::optional<Inviter> inviter, std::vector<Job>& jobs);
-  Status invite(const domain::Campaign& c, const domain::Event& e, const std::string& who, bool followed_before,
-                std::int64_t participant_id, std::vector<Job>& jobs);
-  Status unfollow(std::span<const domain::Campaign> campaigns, const domain::Event& e, const std::string& who,
+  Status invite(const domain::Campaign& c, const domain::Event& e, const Follower& f, std::int64_t participant_id,
+                std::vector<Job>& jobs);
+  Status unfollow(std::span<const domain::Campaign> campaigns, const domain::Event& e, const Follower& f,
                   std::vector<Job>& jobs);
 
   enum Q : std::uint8_t {
     kSeen, kFindParticipant, kParticipantById, kInsertParticipant, kSetScene, kRejoin, kCountedThisHour,
     kInsertInvite, kCountInvite, kGranted, kInsertReward, kSetRewarded, kInvitesOf, kTakeBack, kUncount,
-    kParticipantOf, kForgetParticipant, kUnlinkInvites, kCount
+    kParticipantOf, kForgetParticipant, kUnlinkInvites, kMarkerSeen, kAddMarker, kInviteeLeft, kPosterAsked,
+    kCount
   };
   Statement& q(Q which) {
     Statement& s = statements_[which];

@@ -396,7 +396,11 @@ CREATE TABLE campaign_participants (
   media_id         TEXT NOT NULL DEFAULT '',
   media_expires_at INTEGER NOT NULL DEFAULT 0,
   posters_sent     INTEGER NOT NULL DEFAULT 0,
-  left_at          INTEGER NOT NULL DEFAULT 0
+  left_at          INTEGER NOT NULL DEFAULT 0,
+  -- The last poster asked for (a keyword sent again within a minute asks for none) and the last
+  -- renewal the hourly upkeep queued (one per six hours, whichever instance runs it).
+  poster_requested_at INTEGER NOT NULL DEFAULT 0,
+  renew_requested_at  INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX campaign_participants_by_who ON campaign_participants (campaign_id, who);
 CREATE INDEX campaign_participants_by_follower ON campaign_participants (appid, who);
@@ -411,7 +415,8 @@ CREATE TABLE campaign_invites (
   followed_at    INTEGER NOT NULL,
   outcome        TEXT NOT NULL,
   position       INTEGER NOT NULL DEFAULT 0,
-  taken_back_at  INTEGER NOT NULL DEFAULT 0
+  taken_back_at  INTEGER NOT NULL DEFAULT 0,
+  left_at        INTEGER NOT NULL DEFAULT 0  -- when the friend unfollowed (retention, fraud signals)
 );
 CREATE INDEX campaign_invites_by_invitee ON campaign_invites (appid, invitee_who);
 CREATE INDEX campaign_invites_by_participant ON campaign_invites (participant_id, followed_at);
@@ -431,6 +436,15 @@ CREATE TABLE campaign_rewards (
 );
 CREATE UNIQUE INDEX campaign_rewards_once ON campaign_rewards (participant_id, tier_invites);
 CREATE INDEX campaign_rewards_by_campaign ON campaign_rewards (campaign_id, state);
+-- Whoever was seen leaving, as a keyed hash of its own (not the ledger's, so that nothing links it
+-- to the follower's other rows): a friend who left is never a first-ever follow again, even after
+-- privacy "delete" unlinked their ledger, and a follower from before qrscene who left and comes
+-- back through a code does not count either.
+CREATE TABLE followed_markers (
+  appid  TEXT NOT NULL,
+  marker TEXT NOT NULL,
+  PRIMARY KEY (appid, marker)
+) WITHOUT ROWID;
 )sql"},
   };
   return kAll;

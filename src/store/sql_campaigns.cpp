@@ -4,12 +4,18 @@
 // instance answers its triggers at once.
 #include <fmt/format.h>
 
+#include <functional>
+#include <initializer_list>
+
 #include "store/campaign_codec.h"
 #include "store/campaign_step.h"
 #include "store/sql_store.h"
 
 namespace qrscene::store {
 namespace {
+
+// A renewal queued is not queued again for this long (WeChat may be refusing it meanwhile).
+constexpr std::int64_t kRenewAgainSeconds = 6 * 3600;
 
 constexpr std::string_view kCampaignColumns =
     "SELECT id, appid, name, starts_at, ends_at, status, spec, created_at FROM campaigns ";
@@ -215,17 +221,31 @@ Status SqlStore::poster_sent(std::int64_t id, std::string_view media_id, std::in
 Result<std::vector<domain::Participant>> SqlStore::codes_to_renew(std::int64_t now, std::int64_t before,
                                                                   std::size_t limit) {
   auto reader = readers_->lease();
-  QRSCENE_ASSIGN_OR_RETURN(
-      auto q, reader->prepare(std::string(kParticipantColumns) +
-                              "WHERE left_at = 0 AND ticket <> '' AND code_expires_at < ? AND campaign_id IN (SELECT "
-                              "id FROM campaigns WHERE status = 'active' AND starts_at <= ? AND ends_at > ?) "
-                              "ORDER BY code_expires_at LIMIT ?"));
-  q.bind(1, before).bind(2, now).bind(3, now).bind(4, static_cast<std::int64_t>(limit));
+  Database& db = *reader;
+  std::vector<domain::Participant> candidates;
+  {
+    // A code that ends with its campaign (its last days) is not renewed: it lives as long as needed.
+    QRSCENE_ASSIGN_OR_RETURN(
+        auto q, db.prepare(std::string(kParticipantColumns) +
+                           "WHERE left_at = 0 AND ticket <> '' AND code_expires_at < ? AND renew_requested_at < ? AND "
+                           "campaign_id IN (SELECT id FROM campaigns WHERE status = 'active' AND starts_at <= ? AND "
+                           "ends_at > ?) AND code_expires_at < (SELECT ends_at FROM campaigns WHERE campaigns.id = "
+                           "campaign_participants.campaign_id) ORDER BY code_expires_at LIMIT ?"));
+    q.bind(1, before).bind(2, now - kRenewAgainSeconds).bind(3, now).bind(4, now).bind(5, static_cast<std::int64_t>(limit));
+    for (;;) {
+      QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
+      if (!row) break;
+      candidates.push_back(read_participant(q));
+    }
+  }
+  // Claimed one by one: of several instances sweeping at once, one queues each renewal.
   std::vector<domain::Participant> out;
-  for (;;) {
-    QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
-    if (!row) break;
-    out.push_back(read_participant(q));
+  QRSCENE_ASSIGN_OR_RETURN(auto claim, db.prepare("UPDATE campaign_participants SET renew_requested_at = ? WHERE id = ? "
+                                                  "AND renew_requested_at < ?"));
+  for (auto& p : candidates) {
+    claim.reset();
+    QRSCENE_TRY(claim.bind(1, now).bind(2, p.id).bind(3, now - kRenewAgainSeconds).run());
+    if (db.changes() == 1) out.push_back(std::move(p));
   }
   return out;
 }
@@ -266,9 +286,13 @@ Result<domain::CampaignStats> SqlStore::campaign_stats(std::int64_t campaign_id,
   auto reader = readers_->lease();
   Database& db = *reader;
   domain::CampaignStats s;
-  auto each = [&](std::string_view sql, const std::function<void(const Statement&)>& row_fn) -> Status {
+  // Runs `sql` with the campaign's id as its first parameter and `more` after it.
+  auto each = [&](std::string_view sql, const std::function<void(const Statement&)>& row_fn,
+                  std::initializer_list<std::int64_t> more = {}) -> Status {
     QRSCENE_ASSIGN_OR_RETURN(auto q, db.prepare(sql));
     q.bind(1, campaign_id);
+    int at = 2;
+    for (std::int64_t v : more) q.bind(at++, v);
     for (;;) {
       QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
       if (!row) break;
@@ -304,21 +328,19 @@ Result<domain::CampaignStats> SqlStore::campaign_stats(std::int64_t campaign_id,
                      if (state == "delivered") t[1] += q.int64(2);
                      if (state == "failed") t[2] += q.int64(2);
                    }));
-  // Counted invitees followed at least 7 days ago, and of them who did not leave within 7 days.
-  // An invite taken back is a friend who left; one kept past 7 days may still have left since, which
-  // the subscription ledger knows: the invitee's subscription that began at the follow.
-  const std::string week = std::to_string(7 * 86400);
-  QRSCENE_TRY(each(fmt::format("SELECT COUNT(*), SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM subscriptions u WHERE "
-                               "u.appid = i.appid AND u.openid_hash = i.invitee_who AND u.started_at = i.followed_at "
-                               "AND u.ended_at IS NOT NULL AND u.ended_at < i.followed_at + {0}) THEN 1 ELSE 0 END) FROM campaign_invites i WHERE i.campaign_id = ? AND i.outcome = 'counted' "
-                               "AND i.followed_at <= {1}",
-                               week, now - 7 * 86400),
+  // Counted invitees who followed at least 7 days ago, and of them those who did not leave within 7
+  // days (the invite keeps when its friend left, whatever privacy unlinked since).
+  constexpr std::int64_t kWeek = 7 * 86'400;
+  QRSCENE_TRY(each("SELECT COUNT(*), COALESCE(SUM(CASE WHEN left_at = 0 OR left_at >= followed_at + 604800 THEN 1 "
+                   "ELSE 0 END), 0) FROM campaign_invites WHERE campaign_id = ? AND outcome = 'counted' AND "
+                   "followed_at <= ?",
                    [&](const Statement& q) {
                      s.retained_7d_base = q.int64(0);
                      s.retained_7d = q.int64(1);
-                   }));
+                   },
+                   {now - kWeek}));
   QRSCENE_TRY(each("SELECT COUNT(*) FROM campaign_invites WHERE campaign_id = ? AND outcome = 'counted' AND "
-                   "taken_back_at <> 0 AND taken_back_at < followed_at + 600",
+                   "left_at <> 0 AND left_at < followed_at + 600",
                    [&](const Statement& q) { s.quick_unfollows = q.int64(0); }));
   QRSCENE_TRY(each("SELECT COUNT(DISTINCT participant_id) FROM campaign_invites WHERE campaign_id = ? AND "
                    "outcome = 'over_hourly_cap'",

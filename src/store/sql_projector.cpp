@@ -436,8 +436,9 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
     if (campaigns && !campaigns->empty()) {
       // Fission campaigns: one step per event, after the ledger (an invite's first follow is known).
       std::vector<CampaignStep::Job> jobs;
-      QRSCENE_TRY(
-          p.campaigns->apply(*campaigns, e, follower, plan.channel_id.value_or(0), context.followed_before, jobs));
+      const CampaignStep::Follower f{follower, pseudonym(e.appid, "followed-before:" + e.openid),
+                                     context.followed_before};
+      QRSCENE_TRY(p.campaigns->apply(*campaigns, e, f, plan.channel_id.value_or(0), jobs));
       for (auto& j : jobs) {
         job_rows.push_back(JobRow{j.appid, std::string(domain::job_kind(j.payload)), j.subject, encode_job(j.payload)});
       }
