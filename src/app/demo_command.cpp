@@ -18,9 +18,11 @@
 #include "app/terminal.h"
 #include "base/clock.h"
 #include "base/encoding.h"
+#include "domain/campaign.h"
 #include "net/curl_transport.h"
 #include "net/http_server.h"
 #include "qr/qr_code.h"
+#include "sim/fission.h"
 #include "sim/rng.h"
 #include "sim/simulator.h"
 
@@ -366,6 +368,85 @@ Orders place_orders(ServiceRuntime& rt, sim::Simulator& simulator, const std::ve
   return orders;
 }
 
+// A fission campaign (任务宝) on the same account: twelve people send 助力, get their posters, and
+// share them; friends scan the posters, follow, get posters of their own and share in turn (three
+// generations); a tenth of the friends leave again. The campaign's figures must match what the
+// simulator's users did. The campaign's id, or an error.
+struct CampaignOutcome {
+  std::int64_t id = 0;
+  bool matches = false;
+};
+
+Result<CampaignOutcome> run_campaign(ServiceRuntime& rt, sim::Simulator& simulator, FakeClock& clock,
+                                     std::uint64_t seed) {
+  sim::SimTemplate notice;
+  notice.title = "活动进度通知";
+  notice.content = "{{keyword1.DATA}}\n{{keyword2.DATA}}";
+  QRSCENE_ASSIGN_OR_RETURN(auto added, simulator.platform().add_template(kAppId, notice));
+  domain::Campaign c;
+  c.appid = kAppId;
+  c.name = "双12 助力领好礼";
+  c.starts_at = clock.unix_seconds() - 3600;
+  c.ends_at = c.starts_at + 14 * 86'400;
+  c.triggers.keywords = {"助力"};
+  c.tiers = {{2, "10 元优惠券", "COUPON10"}, {4, "保温杯", "CUP"}};
+  c.rules.keep_seconds = 86'400;
+  c.notify_template.template_id = added.template_id;
+  c.notify_template.fields = {{"keyword1", "{campaign}"}, {"keyword2", "{text}"}};
+  c.poster.width = 750;
+  c.poster.height = 1334;
+  c.poster.background_color = "#fff5e6";
+  c.poster.qr_x = 225;
+  c.poster.qr_y = 760;
+  c.poster.qr_size = 300;
+  c.poster.lines = {{"扫码助我领好礼", 375, 300, 64, "#8a1c1c", true, "center", 700},
+                    {"{campaign}", 375, 420, 40, "#333333", false, "center", 700},
+                    {"有效期至 {expires}", 375, 1240, 30, "#666666", false, "center", 700}};
+  QRSCENE_TRY(domain::validate_campaign(c));
+  QRSCENE_ASSIGN_OR_RETURN(auto made, rt.store().create_campaign(c, ""));
+  sim::FissionOptions options;
+  options.appid = kAppId;
+  options.seed = seed;
+  sim::Fission crowd(simulator, options);
+  auto settle = [&]() -> Status {
+    QRSCENE_TRY(rt.store().catch_up(std::chrono::seconds(30)));
+    drain_jobs(rt, clock);
+    return {};
+  };
+  QRSCENE_TRY(crowd.join());
+  QRSCENE_TRY(settle());
+  for (int round = 0; round < 8; ++round) {
+    clock.advance(std::chrono::minutes(10));  // friends see the poster a little later
+    QRSCENE_ASSIGN_OR_RETURN(int scanned, crowd.share());
+    QRSCENE_TRY(settle());
+    if (scanned == 0) break;
+  }
+  clock.advance(std::chrono::minutes(30));
+  QRSCENE_TRY(crowd.leave());
+  QRSCENE_TRY(settle());
+
+  const sim::FissionModel& m = crowd.model();
+  QRSCENE_ASSIGN_OR_RETURN(auto s, rt.store().campaign_stats(made.id, clock.unix_seconds()));
+  const auto rewards = m.rewards({2, 4});
+  std::map<int, std::int64_t> granted;
+  for (const auto& [tier, n] : s.rewards_by_tier) granted[tier] = n[0];
+  const bool matches = s.participants == m.participants() && s.invites_counted == m.invites_counted() &&
+                       s.invites_taken_back == m.invites_taken_back() && granted[2] == rewards.at(2) &&
+                       granted[4] == rewards.at(4) && s.participants_by_generation == m.generations() &&
+                       m.undecodable == 0;
+  fmt::print("\ncampaign {} \"{}\": {} participants ({} generations), {} posters sent, {} friends scanned a poster\n",
+             made.id, made.name, s.participants, s.participants_by_generation.size(), s.posters_sent, m.scans);
+  fmt::print("  invites {} counted, {} taken back (simulator: {} / {}); fission rate {:.2f}\n", s.invites_counted,
+             s.invites_taken_back, m.invites_counted(), m.invites_taken_back(),
+             s.participants > 0 ? static_cast<double>(s.invites_counted) / static_cast<double>(s.participants) : 0.0);
+  for (const auto& [tier, n] : s.rewards_by_tier) {
+    fmt::print("  reward at {} invites: {} granted, {} delivered, {} failed (simulator: {})\n", tier, n[0], n[1], n[2],
+               rewards.count(tier) ? rewards.at(tier) : 0);
+  }
+  fmt::print("campaign figures match what the simulator's users did: {}\n", matches ? "yes" : "NO");
+  return CampaignOutcome{made.id, matches};
+}
+
 // The per-channel table; true when every row matches what the simulator's users did.
 bool print_channel_table(const std::vector<ChannelTotals>& totals, std::map<std::int64_t, Expected>& expected) {
   bool matches = true;
@@ -484,12 +565,15 @@ int run_demo(const DemoSettings& s) {
   const bool table_matches = print_channel_table(*totals, tally.expected);
   const bool matches = tally.failed == 0 && table_matches;
   print_summary(rt, tally, users.size(), orders, matches);
+  auto campaign = run_campaign(rt, simulated.simulator, clock, s.seed);
+  if (!campaign) return fail("the campaign: " + campaign.error().message);
   print_links(specs, *channels, rt, admin_token, s.dir, started);
+  fmt::print("campaign: {}/#/campaigns/{}\n", rt.base_url(), campaign->id);
 
   if (s.keep_running) run_until_stopped(clock, sim_base);
   rt.stop();
   simulated.stop();
-  return matches ? 0 : 1;
+  return matches && campaign->matches ? 0 : 1;
 }
 
 }  // namespace

@@ -241,3 +241,93 @@ export interface RowError {
   message: string;
   problems?: Problem[];
 }
+
+// Fission campaigns (任务宝): docs/campaigns.md.
+export interface CampaignTier {
+  invites: number;
+  reward_text: string;
+  reward_code: string;
+}
+export interface PosterLine {
+  text: string;
+  x: number;
+  y: number;
+  size: number;
+  color: string;
+  bold: boolean;
+  align: 'left' | 'center' | 'right';
+  max_width: number;
+}
+export interface CampaignStats {
+  participants: number;
+  participants_left: number;
+  posters_sent: number;
+  invites_counted: number;
+  invites_taken_back: number;
+  invites_not_counted: Record<string, number>;
+  fission_rate: number;
+  generations: { generation: number; participants: number }[];
+  invitees_who_joined: number;
+  rewards: { invites: number; granted: number; delivered: number; failed: number }[];
+  retention_7d: { invitees: number; retained: number; rate: number | null };
+  fraud: { quick_unfollows: number; capped_inviters: number; one_deep_inviters: number };
+}
+export interface Campaign {
+  id: number;
+  appid: string;
+  name: string;
+  starts_at: number;
+  ends_at: number;
+  status: 'active' | 'ended';
+  triggers: { keywords: string[]; click_keys: string[]; channel_ids: number[] };
+  tiers: CampaignTier[];
+  rules: { keep_seconds: number; hourly_cap: number };
+  join_reply: string;
+  invitee_reply: string;
+  invitees_join: boolean;
+  poster: {
+    width: number;
+    height: number;
+    background_color: string;
+    has_background: boolean;
+    qr: { x: number; y: number; size: number };
+    lines: PosterLine[];
+    format: 'jpeg' | 'png';
+  };
+  notify_template: { template_id: string; fields: Record<string, string> };
+  created_at: number;
+  stats?: CampaignStats;
+}
+export interface Participant {
+  rank: number;
+  id: number;
+  openid: string | null;
+  joined_at: number;
+  generation: number;
+  invited_by: number | null;
+  counted: number;
+  taken_back: number;
+  rewarded_invites: number;
+  code_url: string;
+  code_expires_at: number;
+  posters_sent: number;
+  left_at: number | null;
+}
+export interface CampaignReward {
+  id: number;
+  participant_id: number;
+  openid: string | null;
+  unionid: string | null;
+  tier: number;
+  reward_code: string;
+  reward_text: string;
+  granted_at: number;
+  state: 'granted' | 'delivered' | 'failed';
+  error: string;
+  updated_at: number;
+}
+
+// POST with a JSON body, the answer as a Blob (the poster preview).
+export async function apiPostBlob(path: string, json: unknown): Promise<Blob> {
+  return (await send(path, { method: 'POST', json })).blob();
+}
