@@ -74,7 +74,10 @@ struct CampaignInput {
   std::string background;  // bytes
 };
 
-Result<CampaignInput> campaign_from(const json& j, std::string fallback_appid, std::size_t max_background) {
+// `rules`: the whole campaign is checked (a new one); without, only the shapes (a preview draws the
+// poster of a form still being filled in).
+Result<CampaignInput> campaign_from(const json& j, std::string fallback_appid, std::size_t max_background,
+                                    bool rules = true) {
   std::vector<FieldError> problems;
   Reader rd(problems);
   CampaignInput in;
@@ -192,8 +195,10 @@ Result<CampaignInput> campaign_from(const json& j, std::string fallback_appid, s
       }
     }
   }
-  if (c.appid.empty()) problems.push_back({"appid", "required when more than one account is configured", "required"});
-  if (auto valid = domain::validate_campaign(c); !valid) {
+  if (rules && c.appid.empty()) {
+    problems.push_back({"appid", "required when more than one account is configured", "required"});
+  }
+  if (auto valid = domain::validate_campaign(c); !valid && rules) {
     for (auto& f : valid.error().fields) problems.push_back(std::move(f));
   }
   if (!problems.empty()) return field_errors(std::move(problems));
@@ -214,7 +219,9 @@ Error poster_error(Error e) {
 
 Result<std::string> compose_sample(const domain::Campaign& c, std::string background, std::int64_t now,
                                    std::int64_t utc_offset) {
-  const std::int64_t expires = std::min<std::int64_t>(c.ends_at + 86'400, now + 2'592'000);
+  // As a participant's code: a day past the campaign's end, 30 days at most (no overflow from any ends_at).
+  const std::int64_t longest = now + 2'592'000;
+  const std::int64_t expires = c.ends_at >= longest ? longest : std::min(c.ends_at + 86'400, longest);
   auto composed = qr::compose_poster(poster_spec(c, std::move(background), std::string(kSampleUrl), expires, utc_offset));
   if (!composed) return poster_error(composed.error());
   return composed;
@@ -368,8 +375,9 @@ net::HttpResponse CampaignApi::preview(net::HttpRequest& r) {
   auto body = parse_body(r);
   if (!body) return error_response(body.error());
   const std::string fallback = gate_.accounts().empty() ? "" : gate_.accounts().front().appid;
-  auto in = campaign_from(*body, fallback, options_.max_background_bytes);
+  auto in = campaign_from(*body, fallback, options_.max_background_bytes, /*rules=*/false);
   if (!in) return error_response(in.error());
+  if (in->campaign.ends_at <= in->campaign.starts_at) in->campaign.ends_at = clock_.unix_seconds() + 86'400;
   auto image = compose_sample(in->campaign, std::move(in->background), clock_.unix_seconds(), options_.utc_offset_seconds);
   if (!image) return error_response(image.error());
   net::HttpResponse res;

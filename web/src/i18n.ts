@@ -98,8 +98,8 @@ const zh = {
     messages: '消息', join_reply: '参与时的自动回复', template_id: '模板消息 ID（48 小时外通知）', template_field: '模板字段',
     template_hint: '客服消息只能在用户互动后 48 小时内发送；超出时用该模板通知进度和奖励。',
     poster: '海报', background: '背景图（PNG 或 JPEG）', width: '宽（像素）', height: '高（像素）', background_color: '背景色',
-    qr_x: '二维码 X', qr_y: '二维码 Y', qr_size: '二维码边长', line_text: '文字', line_size: '字号', add_line: '添加文字',
-    line_hint: '可用 {expires}（二维码到期日）和 {campaign}（活动名称）。文字居中对齐。',
+    qr_x: '二维码 X', qr_y: '二维码 Y', qr_size: '二维码边长', line_x: '中心 X', line_y: '基线 Y', line_text: '文字', line_size: '字号', add_line: '添加文字',
+    line_hint: '可用 {expires}（二维码到期日）和 {campaign}（活动名称）。每行文字以中心 X 居中，Y 为文字基线。',
     preview: '海报预览', preview_hint: '示例二维码；每位参与者的海报上是其专属二维码。', sample_name: '示例活动',
   },
   leader: { by: '推广员排行', channels: '渠道数', rank: '名次', unit: '净增（人）', no_owner: '（未指定推广员）' },
@@ -134,6 +134,9 @@ const zh = {
     scene_not_integer: '数字场景值须为整数', scene_all_digits: '全是数字的字符串场景值会被当作数字场景值：请加一个字母',
     scene_characters: '场景值只能包含可打印字符',
     evergreen_permanent: '只有临时二维码会过期，永久二维码无需续期', invalid: '无效（{message}）',
+    no_trigger: '至少填写一个关键词、菜单 KEY 或渠道', not_increasing: '须大于上一档（至少 {min}）',
+    outside_image: '超出海报范围', overlaps_qr: '与二维码重叠', does_not_fit: '最小字号也放不下，请缩短文字',
+    too_small: '太小，至少 {min}', range_too_long: '最长 {max_days} 天', range_reversed: '结束须晚于开始', wrong_type: '格式不对',
   },
   fields: {
     name: '名称', group: '分组', owner: '推广员', kind: '类型', scene: '场景值', tag: '微信标签', spend_cents: '投入',
@@ -241,8 +244,8 @@ const en: Messages = {
     messages: 'Messages', join_reply: 'Reply on joining', template_id: 'Template id (beyond the 48-hour window)', template_field: 'Template field',
     template_hint: 'Customer-service messages reach a follower only within 48 hours of their last message; beyond it this template tells them.',
     poster: 'Poster', background: 'Background (PNG or JPEG)', width: 'Width (px)', height: 'Height (px)', background_color: 'Background colour',
-    qr_x: 'Code X', qr_y: 'Code Y', qr_size: 'Code size', line_text: 'Text', line_size: 'Size', add_line: 'Add a line',
-    line_hint: 'Use {expires} (the code\'s last day) and {campaign} (its name). Lines are centred.',
+    qr_x: 'Code X', qr_y: 'Code Y', qr_size: 'Code size', line_x: 'Centre X', line_y: 'Baseline Y', line_text: 'Text', line_size: 'Size', add_line: 'Add a line',
+    line_hint: 'Use {expires} (the code\'s last day) and {campaign} (its name). Each line is centred on its X; Y is its baseline.',
     preview: 'Poster preview', preview_hint: 'A sample code; each participant\'s poster carries their own.', sample_name: 'Sample campaign',
   },
   leader: { by: 'Leaderboard by owner', channels: 'Channels', rank: 'Rank', unit: 'Net follows (people)', no_owner: '(no owner)' },
@@ -278,6 +281,9 @@ const en: Messages = {
     scene_not_integer: 'a number scene must be a whole number', scene_all_digits: 'a string scene of digits only reads as a number scene: add a letter',
     scene_characters: 'a scene may hold printable characters only',
     evergreen_permanent: 'only temporary codes expire; a permanent code needs no renewal', invalid: 'not valid ({message})',
+    no_trigger: 'name at least one keyword, menu key or channel', not_increasing: 'must be more than the tier before (at least {min})',
+    outside_image: 'outside the poster', overlaps_qr: 'over the code', does_not_fit: 'does not fit even at the smallest size: shorten it',
+    too_small: 'too small: at least {min}', range_too_long: '{max_days} days at most', range_reversed: 'must end after it starts', wrong_type: 'the wrong kind of value',
   },
   fields: {
     name: 'Name', group: 'Group', owner: 'Owner', kind: 'Kind', scene: 'Scene', tag: 'WeChat tag', spend_cents: 'Spend',
@@ -321,8 +327,40 @@ const te = (key: string) => i18n.global.te(key, 'en');
 
 // One field problem in the user's words: the field's label and the code's text; the server's
 // English where the dashboard has no words for the code.
+// A campaign's fields by path with the list indexes left out ("tiers[1].invites" → tiers.invites),
+// then numbered: "奖励档位 2 · 助力人数".
+const campaignFields: Record<'zh' | 'en', Record<string, string>> = {
+  zh: {
+    starts_at: '开始时间', ends_at: '结束时间', triggers: '参与方式', 'triggers.keywords': '关键词',
+    'triggers.click_keys': '菜单 KEY', 'triggers.channel_ids': '渠道', tiers: '奖励档位', 'tiers.invites': '奖励档位 {n} · 助力人数',
+    'tiers.reward_text': '奖励档位 {n} · 奖励内容', 'tiers.reward_code': '奖励档位 {n} · 奖励编码',
+    'rules.keep_seconds': '好友至少保持关注', 'rules.hourly_cap': '每人每小时最多计数', join_reply: '参与时的自动回复',
+    'notify_template.template_id': '模板消息 ID', 'poster.background': '背景图', 'poster.width': '海报宽度',
+    'poster.height': '海报高度', 'poster.qr.x': '二维码 X', 'poster.qr.y': '二维码 Y', 'poster.qr.size': '二维码边长',
+    'poster.lines': '文字 {n}', 'poster.lines.text': '文字 {n}', 'poster.lines.color': '文字 {n} · 颜色',
+    'poster.lines.size': '文字 {n} · 字号', 'poster.lines.y': '文字 {n} · 位置', 'poster.lines.max_width': '文字 {n} · 宽度',
+  },
+  en: {
+    starts_at: 'Start', ends_at: 'End', triggers: 'How people join', 'triggers.keywords': 'Keywords',
+    'triggers.click_keys': 'Menu keys', 'triggers.channel_ids': 'Channels', tiers: 'Tiers', 'tiers.invites': 'Tier {n} · invites',
+    'tiers.reward_text': 'Tier {n} · reward', 'tiers.reward_code': 'Tier {n} · reward code',
+    'rules.keep_seconds': 'Friends must stay', 'rules.hourly_cap': 'Invites per hour', join_reply: 'Reply on joining',
+    'notify_template.template_id': 'Template id', 'poster.background': 'Background', 'poster.width': 'Poster width',
+    'poster.height': 'Poster height', 'poster.qr.x': 'Code X', 'poster.qr.y': 'Code Y', 'poster.qr.size': 'Code size',
+    'poster.lines': 'Line {n}', 'poster.lines.text': 'Line {n}', 'poster.lines.color': 'Line {n} · colour',
+    'poster.lines.size': 'Line {n} · size', 'poster.lines.y': 'Line {n} · position', 'poster.lines.max_width': 'Line {n} · width',
+  },
+};
+
+function fieldLabel(field: string): string {
+  if (te('fields.' + field)) return t('fields.' + field);
+  const index = /\[(\d+)\]/.exec(field);
+  const label = campaignFields[isZh() ? 'zh' : 'en'][field.replace(/\[\d+\]/g, '')];
+  return label ? label.replace('{n}', index ? String(Number(index[1]) + 1) : '') : field;
+}
+
 export function problemText(p: { field?: string | null; code?: string; message: string; params?: Record<string, string> }): string {
-  const field = p.field ? (te('fields.' + p.field) ? t('fields.' + p.field) : p.field) : '';
+  const field = p.field ? fieldLabel(p.field) : '';
   const code = p.code && p.code !== 'invalid' && te('err.' + p.code) ? p.code : '';
   const problem = code ? t('err.' + code, { ...p.params }) : p.field ? t('err.invalid', { message: p.message }) : p.message;
   return field ? t('err.field', { field, problem }) : problem;

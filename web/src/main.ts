@@ -2,8 +2,8 @@
 // and English. Built by Vite and served from the qrscene binary; nothing is fetched from elsewhere.
 import { createApp, watch, type Plugin } from 'vue';
 import {
-  ElAlert, ElButton, ElCard, ElConfigProvider, ElDatePicker, ElDescriptions, ElEmpty, ElForm, ElInput, ElInputNumber,
-  ElLoading, ElPagination, ElProgress, ElRadio, ElSelect, ElSkeleton, ElSwitch, ElTable, ElTag,
+  ElAlert, ElButton, ElCard, ElColorPicker, ElConfigProvider, ElDatePicker, ElDescriptions, ElEmpty, ElForm, ElInput,
+  ElInputNumber, ElLoading, ElPagination, ElProgress, ElRadio, ElSelect, ElSkeleton, ElSwitch, ElTable, ElTabs, ElTag,
 } from 'element-plus';
 import 'element-plus/dist/index.css';
 import App from './App.vue';
@@ -13,10 +13,10 @@ import './app.css';
 
 const app = createApp(App);
 // Each plugin registers its parts too (ElSelect its options, ElTable its columns, ElRadio its
-// group and buttons, ElForm its items, ElDescriptions its items).
+// group and buttons, ElForm its items, ElDescriptions its items, ElTabs its panes).
 const parts: Plugin[] = [
-  ElAlert, ElButton, ElCard, ElConfigProvider, ElDatePicker, ElDescriptions, ElEmpty, ElForm, ElInput, ElInputNumber,
-  ElLoading, ElPagination, ElProgress, ElRadio, ElSelect, ElSkeleton, ElSwitch, ElTable, ElTag,
+  ElAlert, ElButton, ElCard, ElColorPicker, ElConfigProvider, ElDatePicker, ElDescriptions, ElEmpty, ElForm, ElInput,
+  ElInputNumber, ElLoading, ElPagination, ElProgress, ElRadio, ElSelect, ElSkeleton, ElSwitch, ElTable, ElTabs, ElTag,
 ];
 for (const p of parts) app.use(p);
 app.use(i18n);
@@ -24,7 +24,8 @@ app.use(router);
 // The tab says which page it is ("渠道 · qrscene"), in the user's language.
 const pageTitle = () => {
   const name = String(router.currentRoute.value.name ?? '');
-  const key = name === 'new' || name === 'import' || name === 'channel' ? 'channels' : name;
+  const key = name === 'new' || name === 'import' || name === 'channel' ? 'channels'
+    : name.startsWith('campaign') ? 'campaigns' : name;
   document.title = i18n.global.te('nav.' + key) ? `${i18n.global.t('nav.' + key)} · qrscene` : 'qrscene';
 };
 router.afterEach(pageTitle);
