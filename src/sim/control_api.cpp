@@ -11,6 +11,7 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <thread>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "net/blocking.h"
 #include "qr/qr_code.h"
 #include "sim/api_host.h"
+#include "sim/fission.h"
 
 namespace qrscene::sim {
 namespace {
@@ -369,6 +371,63 @@ void add_load_route(ControlRoutes& control, Simulator& sim) {
   });
 }
 
+// The fission load mode: a campaign's crowd against a running qrscene, which sends the posters
+// (sim/fission.h). Each round waits up to wait_seconds for posters to arrive before sharing them.
+void add_fission_route(ControlRoutes& control, Simulator& sim) {
+  control("POST", "/sim/accounts/{appid}/fission", [&sim](HttpRequest& req, const Json& b) -> Result<Json> {
+    FissionOptions o;
+    o.appid = std::string(req.path_param("appid"));
+    int rounds = 6;
+    double wait_seconds = 10;
+    try {
+      o.keyword = b.value("keyword", o.keyword);
+      o.seeds = b.value("seeds", o.seeds);
+      o.max_friends = b.value("max_friends", o.max_friends);
+      o.follow_probability = b.value("follow_probability", o.follow_probability);
+      o.leave_probability = b.value("leave_probability", o.leave_probability);
+      o.max_generation = b.value("max_generation", o.max_generation);
+      o.seed = b.value("seed", o.seed);
+      rounds = b.value("rounds", rounds);
+      wait_seconds = b.value("wait_seconds", wait_seconds);
+    } catch (const Json::exception& e) {
+      return unexpected(ErrorCode::kInvalidArgument, std::string("fission options: ") + e.what());
+    }
+    const bool ok = !o.keyword.empty() && o.seeds >= 1 && o.seeds <= 10'000 && o.max_friends >= 0 &&
+                    o.max_friends <= 50 && o.follow_probability >= 0 && o.follow_probability <= 1 &&
+                    o.leave_probability >= 0 && o.leave_probability <= 1 && o.max_generation >= 1 &&
+                    o.max_generation <= 10 && rounds >= 1 && rounds <= 50 && wait_seconds >= 0 && wait_seconds <= 600;
+    if (!ok) {
+      return unexpected(ErrorCode::kInvalidArgument,
+                        "fission options: keyword non-empty, seeds 1..10000, max_friends 0..50, probabilities 0..1, "
+                        "max_generation 1..10, rounds 1..50, wait_seconds 0..600");
+    }
+    Fission crowd(sim, o);
+    QRSCENE_TRY(crowd.join());
+    const auto wait = std::chrono::duration<double>(wait_seconds);
+    for (int round = 0; round < rounds && crowd.waiting(); ++round) {
+      const auto deadline = std::chrono::steady_clock::now() + wait;
+      int scanned = 0;
+      do {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        QRSCENE_ASSIGN_OR_RETURN(int n, crowd.share());
+        scanned += n;
+      } while (scanned == 0 && crowd.waiting() && std::chrono::steady_clock::now() < deadline);
+    }
+    QRSCENE_ASSIGN_OR_RETURN(int left, crowd.leave());
+    const FissionModel& m = crowd.model();
+    Json generations = Json::object();
+    for (const auto& [g, n] : m.generations()) generations[std::to_string(g)] = n;
+    return Json{{"participants", m.participants()},
+                {"generations", generations},
+                {"scans", m.scans},
+                {"posters_seen", m.posters_seen},
+                {"undecodable", m.undecodable},
+                {"left", left},
+                {"invites_counted", m.invites_counted()},
+                {"invites_taken_back", m.invites_taken_back()}};
+  });
+}
+
 }  // namespace
 
 void Simulator::add_control_routes(net::Router& router) {
@@ -382,6 +441,7 @@ void Simulator::add_control_routes(net::Router& router) {
   add_action_routes(control, *this);
   add_log_routes(control, *this);
   add_load_route(control, *this);
+  add_fission_route(control, *this);
   control("POST", "/sim/clock", [this](HttpRequest&, const Json& b) -> Result<Json> {
     if (fake_clock_ == nullptr) {
       return unexpected(ErrorCode::kFailedPrecondition, "the clock is real; start the simulator with --fake-clock to move it");

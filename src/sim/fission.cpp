@@ -90,6 +90,13 @@ Result<int> Fission::share() {
   return scanned;
 }
 
+bool Fission::waiting() const {
+  for (const auto& [openid, p] : model_.people) {
+    if (!p.left && p.generation < options_.max_generation && !shared_.contains(openid)) return true;
+  }
+  return false;
+}
+
 Result<int> Fission::leave() {
   int left = 0;
   for (const auto& openid : friends_) {

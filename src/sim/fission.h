@@ -74,6 +74,9 @@ class Fission {
   // Some friends who followed leave again (leave_probability each). The number who left.
   [[nodiscard]] Result<int> leave();
 
+  // Whether somebody who will share has no poster yet (the service is still making it).
+  [[nodiscard]] bool waiting() const;
+
   [[nodiscard]] const FissionModel& model() const noexcept { return model_; }
 
  private:

@@ -7,8 +7,11 @@
 
 #include <map>
 #include <set>
+#include <thread>
+#include <atomic>
 
 #include "qr/qr_code.h"
+#include "sim/fission.h"
 #include "service_sim_fixture.h"
 
 namespace qrscene {
@@ -373,6 +376,93 @@ TEST_F(CampaignSimTest, AKeywordInABurstCostsOnePosterAndACodeThatOutlivesTheCam
   settle();
   EXPECT_EQ(participant_of(a)["code_url"], first["code_url"]);
   EXPECT_EQ(images(a), 2U);
+}
+
+// The fission crowd: participants share their posters (decoded from the images they received),
+// friends follow and get posters of their own, some leave. The campaign's figures must be what the
+// model of the users' actions says.
+TEST_F(CampaignSimTest, AFissionCrowdsFiguresMatchTheModelOfWhatTheUsersDid) {
+  start_campaign();
+  sim::FissionOptions o;
+  o.appid = kPlainApp;
+  o.seeds = 6;
+  o.max_friends = 4;
+  o.follow_probability = 0.7;
+  o.leave_probability = 0.2;
+  o.seed = 11;
+  sim::Fission crowd(*sim_, o);
+  ASSERT_TRUE(crowd.join());
+  settle();
+  for (int round = 0; round < 6 && crowd.waiting(); ++round) {
+    clock_.advance(std::chrono::minutes(10));
+    auto scanned = crowd.share();
+    ASSERT_TRUE(scanned) << scanned.error().to_string();
+    settle();
+  }
+  EXPECT_FALSE(crowd.waiting());  // every participant below the last generation got a poster and shared it
+  clock_.advance(std::chrono::minutes(30));
+  ASSERT_TRUE(crowd.leave());
+  settle();
+  const sim::FissionModel& m = crowd.model();
+  ASSERT_GT(m.invites_counted(), 5);  // the seed makes a crowd worth checking
+  ASSERT_GT(m.invites_taken_back(), 0);
+  EXPECT_EQ(m.undecodable, 0);
+  const Json s = stats();
+  EXPECT_EQ(s["participants"], m.participants());
+  EXPECT_EQ(s["invites_counted"], m.invites_counted());
+  EXPECT_EQ(s["invites_taken_back"], m.invites_taken_back());
+  std::map<int, std::int64_t> generations;
+  for (const auto& g : s["generations"]) generations[g["generation"].get<int>()] = g["participants"].get<std::int64_t>();
+  EXPECT_EQ(generations, m.generations());
+  const auto rewards = m.rewards({2, 4});
+  std::map<int, std::int64_t> granted;
+  for (const auto& r : s["rewards"]) granted[r["invites"].get<int>()] = r["granted"].get<std::int64_t>();
+  EXPECT_EQ(granted[2], rewards.at(2));
+  EXPECT_EQ(granted[4], rewards.at(4));
+  // Each participant's own count, on the leaderboard.
+  for (const auto& p : participants()) {
+    if (p["openid"].is_null()) continue;
+    const auto& person = m.people.at(p["openid"].get<std::string>());
+    EXPECT_EQ(p["counted"], person.follows - person.leaves) << p.dump();
+    EXPECT_EQ(p["generation"], person.generation);
+  }
+}
+
+// The same crowd through the simulator's control API, against a service whose jobs run beside it.
+TEST_F(CampaignSimTest, TheFissionLoadModeRunsACrowdAgainstALiveService) {
+  start_campaign();
+  std::atomic<bool> done{false};
+  std::thread jobs([&] {
+    while (!done) {
+      (void)runtime_->store().catch_up(std::chrono::seconds(2));
+      (void)runtime_->run_jobs();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  wechat::HttpCall call;
+  call.method = "POST";
+  call.url = sim_base_ + "/sim/accounts/" + kPlainApp + "/fission";
+  call.body = Json{{"seeds", 4}, {"max_friends", 3}, {"follow_probability", 1.0}, {"leave_probability", 0.0},
+                   {"max_generation", 2}, {"wait_seconds", 20}, {"seed", 3}}
+                  .dump();
+  call.headers = {{"Content-Type", "application/json"}};
+  call.timeout = std::chrono::seconds(120);
+  auto r = transport_.send(call);
+  done = true;
+  jobs.join();
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_EQ(r->status, 200U) << r->body;
+  const Json report = Json::parse(r->body);
+  EXPECT_EQ(report["undecodable"], 0);
+  ASSERT_TRUE(runtime_->store().catch_up(std::chrono::seconds(10)));
+  EXPECT_EQ(stats()["invites_counted"], report["invites_counted"]);
+  EXPECT_EQ(stats()["participants"], report["participants"]);
+  // Bad options are refused, naming the ranges.
+  call.body = Json{{"seeds", 0}}.dump();
+  auto bad = transport_.send(call);
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400U);
+  EXPECT_THAT(bad->body, HasSubstr("seeds 1..10000"));
 }
 
 TEST_F(CampaignSimTest, ABadCampaignIsRefusedByFieldAndNothingIsStored) {
