@@ -433,8 +433,12 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
       job_rows.push_back(JobRow{e.appid, std::string(domain::job_kind(payload)), theirs ? follower : std::string(),
                                 encode_job(payload)});
     }
-    if (campaigns && !campaigns->empty()) {
-      // Fission campaigns: one step per event, after the ledger (an invite's first follow is known).
+    const bool campaigning = campaigns && std::any_of(campaigns->begin(), campaigns->end(), [&](const domain::Campaign& c) {
+      return c.appid == e.appid;
+    });
+    if (campaigning) {
+      // Fission campaigns: one step per event of an account that has any, after the ledger (an
+      // invite's first follow is known).
       std::vector<CampaignStep::Job> jobs;
       const CampaignStep::Follower f{follower, pseudonym(e.appid, "followed-before:" + e.openid),
                                      context.followed_before};

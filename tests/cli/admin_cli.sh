@@ -182,5 +182,53 @@ grep -q "${openids[0]} .* 1 *99.50" "$work/followers.out" || fail "the buyer's r
 [ "$(xlsx2csv "$work/followers.xlsx" | grep -c ",地铁海报,线下,小李,")" = 3 ] || fail "followers xlsx: $(xlsx2csv "$work/followers.xlsx")"
 "$qrscene" followers --out "$work/followers.csv" 2>/dev/null
 grep -q "${openids[1]}" "$work/followers.csv" || fail "followers csv: $(cat "$work/followers.csv")"
+# A fission campaign: made from a JSON file, listed, shown; a user joins by the keyword and gets
+# the poster (the service's jobs run in the background), a friend follows through its code.
+now=$(date +%s)
+cat >"$work/campaign.json" <<JSON
+{"name": "元旦助力", "starts_at": $((now - 60)), "ends_at": $((now + 14 * 86400)),
+ "triggers": {"keywords": ["助力"]},
+ "tiers": [{"invites": 1, "reward_text": "红包", "reward_code": "RED1"}],
+ "poster": {"width": 600, "height": 900, "qr": {"x": 150, "y": 400, "size": 300},
+            "lines": [{"text": "有效期至 {expires}", "x": 300, "y": 850, "size": 28, "align": "center"}]}}
+JSON
+"$qrscene" campaign create "$work/campaign.json" >"$work/cmade.out" || fail "campaign create"
+grep -q "campaign 1 元旦助力 (active)" "$work/cmade.out" || fail "campaign create: $(cat "$work/cmade.out")"
+grep -q "1 invites → 红包 (RED1)" "$work/cmade.out" || fail "campaign create: $(cat "$work/cmade.out")"
+# A bad file: the field named, exit 1.
+sed 's/"invites": 1/"invites": 0/' "$work/campaign.json" >"$work/bad-campaign.json"
+set +e; "$qrscene" campaign create "$work/bad-campaign.json" >/dev/null 2>"$work/cbad.err"; code=$?; set -e
+[ "$code" = 1 ] && grep -q "tiers\[0\].invites" "$work/cbad.err" || fail "a bad campaign: exit $code, $(cat "$work/cbad.err")"
+inviter=$(curl -sf -X POST "$sim/sim/accounts/$appid/users" -H 'Content-Type: application/json' -d '{"count":1}' |
+  grep -o '"openid":"[^"]*"' | head -1 | cut -d'"' -f4)
+curl -sf -X POST "$sim/sim/accounts/$appid/users/$inviter/follow" -d '{}' >/dev/null
+curl -sf -X POST "$sim/sim/accounts/$appid/users/$inviter/text" -H 'Content-Type: application/json' \
+  -d '{"content":"助力"}' | grep -q "你的专属海报正在生成" || fail "the keyword's answer"
+for _ in $(seq 100); do
+  "$qrscene" campaign stats 1 --json >"$work/cstats.json"
+  grep -q '"code_url": "http' "$work/cstats.json" && break
+  sleep 0.2
+done
+url=$(grep -o '"code_url": "[^"]*"' "$work/cstats.json" | head -1 | cut -d'"' -f4)
+[ -n "$url" ] || fail "no participant's code: $(cat "$work/cstats.json")"
+friend=$(curl -sf -X POST "$sim/sim/accounts/$appid/users" -H 'Content-Type: application/json' -d '{"count":1}' |
+  grep -o '"openid":"[^"]*"' | head -1 | cut -d'"' -f4)
+curl -sf -X POST "$sim/sim/accounts/$appid/users/$friend/scan" -H 'Content-Type: application/json' \
+  -d "{\"url\":\"$url\",\"follow\":true}" >/dev/null || fail "the friend's scan"
+for _ in $(seq 100); do
+  "$qrscene" campaign stats 1 >"$work/cstats.out"
+  grep -q "reward at 1 *1 granted, 1 delivered" "$work/cstats.out" && break
+  sleep 0.2
+done
+grep -q "invites counted *1" "$work/cstats.out" || fail "campaign stats: $(cat "$work/cstats.out")"
+grep -q "reward at 1 *1 granted, 1 delivered, 0 failed" "$work/cstats.out" || fail "campaign stats: $(cat "$work/cstats.out")"
+grep -q "1 *[0-9]* *$inviter *1 *1 *0 *1" "$work/cstats.out" || fail "the leaderboard: $(cat "$work/cstats.out")"
+"$qrscene" campaign list | grep -q "元旦助力 *active .* 2 *1 *0" || fail "campaign list: $("$qrscene" campaign list)"
+"$qrscene" campaign export 1 --table rewards --out "$work/rewards.csv" 2>/dev/null
+grep -q "reward_id,participant_id,openid" "$work/rewards.csv" && grep -q ",$inviter,.*,RED1,红包," "$work/rewards.csv" ||
+  fail "rewards export: $(cat "$work/rewards.csv")"
+"$qrscene" campaign end 1 | grep -q "campaign 1 ended" || fail "campaign end"
+"$qrscene" campaign show 1 | grep -q "元旦助力 (ended)" || fail "campaign show after the end"
+
 "$qrscene" channel retire "$id" | grep retired >/dev/null || fail "retire"
 echo "all checks passed"

@@ -10,6 +10,7 @@
 #include <thread>
 #include <atomic>
 
+#include "base/encoding.h"
 #include "qr/qr_code.h"
 #include "sim/fission.h"
 #include "service_sim_fixture.h"
@@ -463,6 +464,41 @@ TEST_F(CampaignSimTest, TheFissionLoadModeRunsACrowdAgainstALiveService) {
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400U);
   EXPECT_THAT(bad->body, HasSubstr("seeds 1..10000"));
+}
+
+TEST_F(CampaignSimTest, APosterIsDrawnOnTheCampaignsBackground) {
+  start(config());
+  // A background of the campaign's own: orange, 750 × 1334.
+  qr::RgbImage bg{750, 1334, {}};
+  for (int i = 0; i < bg.width * bg.height; ++i) bg.pixels.insert(bg.pixels.end(), {240, 120, 20});
+  auto png = qr::encode_png(bg);
+  ASSERT_TRUE(png);
+  Json body = campaign_body();
+  body["notify_template"] = Json::object();
+  body["poster"].erase("width");
+  body["poster"].erase("height");
+  body["poster"]["background"] = encode_base64(*png);
+  const Json made = api_json("POST", "/api/v1/campaigns", body.dump(), 201);
+  EXPECT_EQ(made["poster"]["has_background"], true);
+  campaign_id_ = made.value("id", std::int64_t{0});
+  const std::string a = user();
+  (void)act(sim_->platform().follow(kPlainApp, a, ""));
+  (void)act(sim_->platform().text(kPlainApp, a, "助力"));
+  settle();
+  ASSERT_EQ(images(a), 1U);
+  const auto received = inbox(a);
+  const auto& image = *std::find_if(received.begin(), received.end(), [](const auto& m) {
+                         return m.message.value("msgtype", "") == "image";
+                       })->media;
+  auto rgb = qr::decode_image_rgb(image);
+  ASSERT_TRUE(rgb) << rgb.error().to_string();
+  EXPECT_EQ(rgb->width, 750);
+  EXPECT_EQ(rgb->height, 1334);
+  const std::size_t corner = (10 * 750 + 10) * 3;  // far from the code and the lines: the background (JPEG, near)
+  EXPECT_NEAR(rgb->pixels[corner], 240, 12);
+  EXPECT_NEAR(rgb->pixels[corner + 1], 120, 12);
+  EXPECT_NEAR(rgb->pixels[corner + 2], 20, 12);
+  EXPECT_EQ(last_poster(a), std::vector<std::string>{participant_of(a)["code_url"]});
 }
 
 TEST_F(CampaignSimTest, ABadCampaignIsRefusedByFieldAndNothingIsStored) {
