@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <functional>
+#include <type_traits>
 #include <initializer_list>
 
 #include "store/campaign_codec.h"
@@ -85,6 +86,23 @@ domain::CampaignReward read_reward(const Statement& q) {
   return r;
 }
 
+// Every row `q` answers, each read by `read` (a T, or a Result<T> whose error stops the reading).
+template <typename T, typename Read>
+Result<std::vector<T>> all_rows(Statement& q, Read read) {
+  std::vector<T> out;
+  for (;;) {
+    QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
+    if (!row) break;
+    if constexpr (std::is_same_v<std::invoke_result_t<Read, const Statement&>, T>) {
+      out.push_back(read(q));
+    } else {
+      QRSCENE_ASSIGN_OR_RETURN(T r, read(q));
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
 Status not_found(std::string_view what, std::int64_t id) {
   return unexpected(ErrorCode::kNotFound, fmt::format("no {} {}", what, id));
 }
@@ -93,14 +111,7 @@ Status not_found(std::string_view what, std::int64_t id) {
 
 Result<std::vector<domain::Campaign>> load_campaigns(Database& db) {
   QRSCENE_ASSIGN_OR_RETURN(auto q, db.prepare(std::string(kCampaignColumns) + "ORDER BY id"));
-  std::vector<domain::Campaign> out;
-  for (;;) {
-    QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
-    if (!row) break;
-    QRSCENE_ASSIGN_OR_RETURN(auto c, read_campaign(q));
-    out.push_back(std::move(c));
-  }
-  return out;
+  return all_rows<domain::Campaign>(q, read_campaign);
 }
 
 Result<domain::Campaign> SqlStore::create_campaign(domain::Campaign c, std::string background) {
@@ -144,14 +155,7 @@ Result<std::vector<domain::Campaign>> SqlStore::campaigns(std::string_view appid
   auto reader = readers_->lease();
   QRSCENE_ASSIGN_OR_RETURN(auto q, reader->prepare(std::string(kCampaignColumns) + "WHERE appid = ? ORDER BY id DESC"));
   q.bind(1, appid);
-  std::vector<domain::Campaign> out;
-  for (;;) {
-    QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
-    if (!row) break;
-    QRSCENE_ASSIGN_OR_RETURN(auto c, read_campaign(q));
-    out.push_back(std::move(c));
-  }
-  return out;
+  return all_rows<domain::Campaign>(q, read_campaign);
 }
 
 Result<std::string> SqlStore::campaign_background(std::int64_t id) {
@@ -192,13 +196,7 @@ Result<std::vector<domain::Participant>> SqlStore::participants(std::int64_t cam
   QRSCENE_ASSIGN_OR_RETURN(auto q, reader->prepare(std::string(kParticipantColumns) +
                                                    "WHERE campaign_id = ? ORDER BY counted DESC, id LIMIT ? OFFSET ?"));
   q.bind(1, campaign_id).bind(2, static_cast<std::int64_t>(limit)).bind(3, static_cast<std::int64_t>(offset));
-  std::vector<domain::Participant> out;
-  for (;;) {
-    QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
-    if (!row) break;
-    out.push_back(read_participant(q));
-  }
-  return out;
+  return all_rows<domain::Participant>(q, read_participant);
 }
 
 Status SqlStore::set_participant_code(std::int64_t id, std::string_view ticket, std::string_view url,
@@ -232,11 +230,7 @@ Result<std::vector<domain::Participant>> SqlStore::codes_to_renew(std::int64_t n
                            "ends_at > ?) AND code_expires_at < (SELECT ends_at FROM campaigns WHERE campaigns.id = "
                            "campaign_participants.campaign_id) ORDER BY code_expires_at LIMIT ?"));
     q.bind(1, before).bind(2, now - kRenewAgainSeconds).bind(3, now).bind(4, now).bind(5, static_cast<std::int64_t>(limit));
-    for (;;) {
-      QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
-      if (!row) break;
-      candidates.push_back(read_participant(q));
-    }
+    QRSCENE_ASSIGN_OR_RETURN(candidates, all_rows<domain::Participant>(q, read_participant));
   }
   // Claimed one by one: of several instances sweeping at once, one queues each renewal.
   std::vector<domain::Participant> out;
@@ -265,13 +259,7 @@ Result<std::vector<domain::CampaignReward>> SqlStore::campaign_rewards(std::int6
   QRSCENE_ASSIGN_OR_RETURN(auto q, reader->prepare(std::string(kRewardColumns) +
                                                    "WHERE r.campaign_id = ? ORDER BY r.id DESC"));
   q.bind(1, campaign_id);
-  std::vector<domain::CampaignReward> out;
-  for (;;) {
-    QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
-    if (!row) break;
-    out.push_back(read_reward(q));
-  }
-  return out;
+  return all_rows<domain::CampaignReward>(q, read_reward);
 }
 
 Status SqlStore::set_reward_state(std::int64_t id, std::string_view state, std::string_view error, std::int64_t at) {
