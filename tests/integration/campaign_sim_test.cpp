@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 #include <atomic>
@@ -13,6 +14,7 @@
 #include "base/encoding.h"
 #include "qr/qr_code.h"
 #include "sim/fission.h"
+#include "support/scratch_postgres.h"
 #include "service_sim_fixture.h"
 
 namespace qrscene {
@@ -48,9 +50,13 @@ class CampaignSimTest : public ServiceSimTest {
                   {"format", "jpeg"}}}};
   }
 
-  void start_campaign(std::int64_t days = 40, bool delete_on_unfollow = false) {
+  void start_campaign(std::int64_t days = 40, bool delete_on_unfollow = false, std::string postgres_url = "") {
     config::Config c = config();
     if (delete_on_unfollow) c.privacy.on_unfollow = config::OnUnfollow::kDelete;
+    if (!postgres_url.empty()) {
+      c.store.backend = config::StoreBackend::kPostgres;
+      c.store.url = Secret(postgres_url);
+    }
     start(c);
     sim::SimTemplate t;
     t.title = "活动进度通知";
@@ -381,9 +387,16 @@ TEST_F(CampaignSimTest, AKeywordInABurstCostsOnePosterAndACodeThatOutlivesTheCam
 
 // The fission crowd: participants share their posters (decoded from the images they received),
 // friends follow and get posters of their own, some leave. The campaign's figures must be what the
-// model of the users' actions says.
-TEST_F(CampaignSimTest, AFissionCrowdsFiguresMatchTheModelOfWhatTheUsersDid) {
-  start_campaign();
+// model of the users' actions says. On SQLite, and on PostgreSQL with privacy "delete".
+class CampaignCrowdTest : public CampaignSimTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(CampaignCrowdTest, AFissionCrowdsFiguresMatchTheModelOfWhatTheUsersDid) {
+  std::optional<testing::ScratchPostgres> database;
+  if (GetParam()) {
+    database.emplace("qrscene_campaign");
+    ASSERT_TRUE(database->ok());
+  }
+  start_campaign(40, /*delete_on_unfollow=*/GetParam(), GetParam() ? database->url() : "");
   sim::FissionOptions o;
   o.appid = kPlainApp;
   o.seeds = 6;
@@ -427,7 +440,23 @@ TEST_F(CampaignSimTest, AFissionCrowdsFiguresMatchTheModelOfWhatTheUsersDid) {
     EXPECT_EQ(p["counted"], person.follows - person.leaves) << p.dump();
     EXPECT_EQ(p["generation"], person.generation);
   }
+  // Friends who left, and come back through the same code: never counted again.
+  int came_back = 0;
+  for (const auto& [openid, person] : m.people) {
+    const Json inviter = person.left ? participant_of(person.invited_by) : Json();
+    if (!inviter.is_object() || !inviter.contains("code_url")) continue;  // the inviter left too
+    clock_.advance(std::chrono::minutes(1));
+    (void)act(sim_->platform().scan(kPlainApp, openid, inviter["code_url"].get<std::string>(), true));
+    ++came_back;
+  }
+  ASSERT_GT(came_back, 0);
+  settle();
+  EXPECT_EQ(stats()["invites_counted"], m.invites_counted());
+  runtime_.reset();  // before its database goes
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, CampaignCrowdTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "Postgres" : "Sqlite"; });
 
 // The same crowd through the simulator's control API, against a service whose jobs run beside it.
 TEST_F(CampaignSimTest, TheFissionLoadModeRunsACrowdAgainstALiveService) {
