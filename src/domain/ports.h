@@ -285,7 +285,10 @@ struct CampaignStats {
   // with 3 or more counted invites.
   std::int64_t quick_unfollows = 0;
   std::int64_t capped_inviters = 0;
-  std::int64_t one_deep_inviters = 0;
+  std::int64_t one_deep_inviters = 0;  // (whose invitees have had a day to invite)
+  // Participants holding a reward above what counts for them now (friends left within the keep
+  // time after the reward): rewards are never taken back, so these are the ones to look at.
+  std::int64_t rewarded_below_tier = 0;
 };
 
 class CampaignRepository {

@@ -2,12 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 
 #include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
+#include "domain/conversion.h"
 #include "qr/poster.h"
 #include "service/api_support.h"
 #include "service/campaign_poster.h"
@@ -299,7 +301,8 @@ json stats_json(const domain::CampaignStats& s) {
               {"fraud",
                {{"quick_unfollows", s.quick_unfollows},
                 {"capped_inviters", s.capped_inviters},
-                {"one_deep_inviters", s.one_deep_inviters}}}};
+                {"one_deep_inviters", s.one_deep_inviters},
+                {"rewarded_below_tier", s.rewarded_below_tier}}}};
 }
 
 json participant_json(const domain::Participant& p, std::size_t rank) {
@@ -364,6 +367,7 @@ net::HttpResponse CampaignApi::create(net::HttpRequest& r) {
       !sample) {
     return error_response(sample.error());
   }
+  if (auto clash = check_clashes(in->campaign); !clash) return error_response(clash.error());
   auto made = campaigns_.create_campaign(in->campaign, encode_base64(in->background));
   if (!made) return error_response(made.error());
   net::HttpResponse res = ok_json(campaign_json(*made), 201);
@@ -386,6 +390,32 @@ net::HttpResponse CampaignApi::preview(net::HttpRequest& r) {
   res.body = std::move(*image);
   res.headers.emplace_back("Cache-Control", "no-store");
   return res;
+}
+
+Status CampaignApi::check_clashes(const domain::Campaign& c) {
+  QRSCENE_ASSIGN_OR_RETURN(auto others, campaigns_.campaigns(c.appid));
+  std::vector<FieldError> problems;
+  for (const auto& o : others) {
+    // Two campaigns whose windows meet cannot answer the same keyword or menu key: a follower
+    // would join one of them by chance.
+    if (o.status != "active" || o.ends_at <= c.starts_at || c.ends_at <= o.starts_at) continue;
+    auto taken = [&](const std::vector<std::string>& mine, const std::vector<std::string>& theirs, const char* field) {
+      for (std::size_t i = 0; i < mine.size(); ++i) {
+        if (std::find(theirs.begin(), theirs.end(), mine[i]) == theirs.end()) continue;
+        problems.push_back({fmt::format("triggers.{}[{}]", field, i),
+                            fmt::format("'{}' already makes followers join campaign {} ({}) at the same time: choose "
+                                        "another, or end that campaign",
+                                        mine[i], o.id, o.name),
+                            "trigger_taken", {{"campaign", o.name}, {"campaign_id", std::to_string(o.id)}}});
+      }
+    };
+    taken(c.triggers.keywords, o.triggers.keywords, "keywords");
+    taken(c.triggers.click_keys, o.triggers.click_keys, "click_keys");
+  }
+  if (problems.empty()) return {};
+  Error e = field_errors(std::move(problems));
+  e.code = ErrorCode::kAlreadyExists;
+  return e;
 }
 
 Result<domain::Campaign> CampaignApi::campaign_of(const net::HttpRequest& r) {
@@ -474,10 +504,12 @@ net::HttpResponse CampaignApi::export_table(net::HttpRequest& r) {
     t.head = {"rank", "participant_id", "openid", "generation", "invited_by", "counted", "taken_back",
               "rewarded_invites", "posters_sent", "joined_at", "left_at"};
     std::int64_t rank = 0;
+    const auto when = [&](std::int64_t at) { return at > 0 ? domain::time_label(at, options_.utc_offset_seconds) : ""; };
     for (const auto& p : *rows) {
-      t.rows.push_back({++rank, p.id, p.openid, std::int64_t{p.generation}, p.invited_by, std::int64_t{p.counted},
-                        std::int64_t{p.taken_back}, std::int64_t{p.rewarded_invites}, p.posters_sent, p.joined_at,
-                        p.left_at});
+      t.rows.push_back({++rank, p.id, p.openid, std::int64_t{p.generation},
+                        p.invited_by > 0 ? Cell(p.invited_by) : Cell(std::string()), std::int64_t{p.counted},
+                        std::int64_t{p.taken_back}, std::int64_t{p.rewarded_invites}, p.posters_sent, when(p.joined_at),
+                        when(p.left_at)});
     }
   } else if (which == "rewards") {
     auto rows = campaigns_.campaign_rewards(c->id);
@@ -487,7 +519,7 @@ net::HttpResponse CampaignApi::export_table(net::HttpRequest& r) {
               "state", "error"};
     for (const auto& x : *rows) {
       t.rows.push_back({x.id, x.participant_id, x.openid, x.unionid, std::int64_t{x.tier_invites}, x.reward_code,
-                        x.reward_text, x.granted_at, x.state, x.error});
+                        x.reward_text, domain::time_label(x.granted_at, options_.utc_offset_seconds), x.state, x.error});
     }
   } else {
     return error_response(field_error("table", fmt::format("must be participants or rewards, got '{}'", which),

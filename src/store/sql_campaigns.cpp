@@ -333,9 +333,14 @@ Result<domain::CampaignStats> SqlStore::campaign_stats(std::int64_t campaign_id,
   QRSCENE_TRY(each("SELECT COUNT(DISTINCT participant_id) FROM campaign_invites WHERE campaign_id = ? AND "
                    "outcome = 'over_hourly_cap'",
                    [&](const Statement& q) { s.capped_inviters = q.int64(0); }));
+  // Chains one generation deep: 3 or more friends counted, none of whom invited anyone, though each
+  // of them joined at least a day ago (a friend who just joined has not had the time).
   QRSCENE_TRY(each("SELECT COUNT(*) FROM campaign_participants p WHERE p.campaign_id = ? AND p.counted >= 3 AND NOT "
-                   "EXISTS (SELECT 1 FROM campaign_participants c WHERE c.invited_by = p.id AND c.counted > 0)",
-                   [&](const Statement& q) { s.one_deep_inviters = q.int64(0); }));
+                   "EXISTS (SELECT 1 FROM campaign_participants c WHERE c.invited_by = p.id AND (c.counted > 0 OR "
+                   "c.joined_at > ?))",
+                   [&](const Statement& q) { s.one_deep_inviters = q.int64(0); }, {now - 86'400}));
+  QRSCENE_TRY(each("SELECT COUNT(*) FROM campaign_participants WHERE campaign_id = ? AND rewarded_invites > counted",
+                   [&](const Statement& q) { s.rewarded_below_tier = q.int64(0); }));
   return s;
 }
 

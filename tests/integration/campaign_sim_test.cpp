@@ -433,6 +433,13 @@ TEST_P(CampaignCrowdTest, AFissionCrowdsFiguresMatchTheModelOfWhatTheUsersDid) {
   for (const auto& r : s["rewards"]) granted[r["invites"].get<int>()] = r["granted"].get<std::int64_t>();
   EXPECT_EQ(granted[2], rewards.at(2));
   EXPECT_EQ(granted[4], rewards.at(4));
+  // Rewards stay; those now above what counts are flagged.
+  std::int64_t below = 0;
+  for (const auto& [openid, p] : m.people) {
+    const int rewarded = p.follows >= 4 ? 4 : p.follows >= 2 ? 2 : 0;
+    below += rewarded > p.follows - p.leaves ? 1 : 0;
+  }
+  EXPECT_EQ(s["fraud"]["rewarded_below_tier"], below);
   // Each participant's own count, on the leaderboard.
   for (const auto& p : participants()) {
     if (p["openid"].is_null()) continue;
@@ -550,6 +557,19 @@ TEST_F(CampaignSimTest, ABadCampaignIsRefusedByFieldAndNothingIsStored) {
   EXPECT_EQ(r->status, 400U);
   EXPECT_THAT(r->body, HasSubstr("tiers[0].invites"));
   EXPECT_EQ(api_json("GET", std::string("/api/v1/campaigns?appid=") + kPlainApp).size(), 0U);
+  // A keyword another campaign answers at the same time: 409, naming the field and that campaign.
+  const Json first = api_json("POST", "/api/v1/campaigns", campaign_body().dump(), 201);
+  r = api("POST", "/api/v1/campaigns", campaign_body().dump());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 409U) << r->body;
+  const Json clash = Json::parse(r->body);
+  EXPECT_EQ(clash["error"]["problems"][0]["field"], "triggers.keywords[0]");
+  EXPECT_EQ(clash["error"]["problems"][0]["code"], "trigger_taken");
+  EXPECT_EQ(clash["error"]["problems"][0]["params"]["campaign_id"], std::to_string(first["id"].get<std::int64_t>()));
+  Json later = campaign_body();  // the same keyword once the first has ended is fine
+  later["starts_at"] = first["ends_at"];
+  later["ends_at"] = first["ends_at"].get<std::int64_t>() + kDay;
+  (void)api_json("POST", "/api/v1/campaigns", later.dump(), 201);
   // The preview draws a sample code where the body says.
   body["tiers"] = Json::array({Json{{"invites", 2}, {"reward_text", "券"}}});
   r = api("POST", "/api/v1/campaigns/preview", body.dump());
