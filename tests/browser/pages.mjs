@@ -125,6 +125,24 @@ try {
     await page.locator('#campaign-form button[type="submit"]').click();
     await page.locator('#form-error', { hasText: '奖励档位 1 · 奖励内容：必填' }).waitFor({ timeout: 10000 });
     await page.locator('[data-tier="0"] input[aria-label="奖励内容"]').fill('新年红包');
+    // No trigger yet, then the demo's own keyword, which its running campaign answers.
+    await page.locator('#campaign-form button[type="submit"]').click();
+    await page.locator('#form-error', { hasText: '参与方式：至少填写一个关键词、菜单 KEY 或渠道' }).waitFor({ timeout: 10000 });
+    const keywords = page.locator('#keywords');
+    const keywordSelect = page.locator('.el-select').filter({ has: keywords });
+    // Typed as a person types (the select makes the option from the keystrokes), then Enter.
+    const addKeyword = async (word) => {
+      await keywordSelect.click();
+      await keywords.pressSequentially(word);
+      await page.locator('.el-select-dropdown__item:visible', { hasText: word }).first().waitFor();
+      await page.keyboard.press('Enter');
+      await keywordSelect.locator('.el-tag', { hasText: word }).waitFor();
+    };
+    await addKeyword('助力');
+    await page.locator('#campaign-form button[type="submit"]').click();
+    await page.locator('#form-error', { hasText: '关键词：已用于同时进行的活动“双12 助力领好礼”' }).waitFor({ timeout: 10000 });
+    await keywordSelect.locator('.el-tag .el-tag__close').click();
+    await addKeyword('元旦');
     // A line moved over the code: the preview says so, by field.
     await page.locator('[data-line="0"] input[aria-label="基线 Y"]').fill('1400');
     await page.locator('#preview-error', { hasText: '文字 1' }).waitFor({ timeout: 10000 });

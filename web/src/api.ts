@@ -270,7 +270,7 @@ export interface CampaignStats {
   invitees_who_joined: number;
   rewards: { invites: number; granted: number; delivered: number; failed: number }[];
   retention_7d: { invitees: number; retained: number; rate: number | null };
-  fraud: { quick_unfollows: number; capped_inviters: number; one_deep_inviters: number };
+  fraud: { quick_unfollows: number; capped_inviters: number; one_deep_inviters: number; rewarded_below_tier: number };
 }
 export interface Campaign {
   id: number;

@@ -44,3 +44,10 @@ export function text(v: string | null | undefined): string {
 
 // A phone-sized screen (as the CSS's breakpoint): first columns narrower, so that figures show.
 export const onPhone = window.matchMedia('(max-width: 700px)').matches;
+
+// A campaign as a marketer sees it: scheduled, running or ended (ended early or over).
+export function campaignState(c: { status: string; starts_at: number; ends_at: number }): 'scheduled' | 'running' | 'ended' {
+  const now = Date.now() / 1000;
+  if (c.status === 'ended' || c.ends_at <= now) return 'ended';
+  return c.starts_at > now ? 'scheduled' : 'running';
+}

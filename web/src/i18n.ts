@@ -77,11 +77,11 @@ const zh = {
   cp: {
     new: '新建裂变活动', lead: '每位参与者获得专属海报；好友通过海报首次关注即为一次助力，达到档位即可获得奖励。',
     window: '活动时间', participants: '参与人数', participants_left: '参与后取关', posters_sent: '已发海报',
-    invites_counted: '有效助力', invites_taken_back: '已撤回助力', rewards_granted: '已发奖励', fission_rate: '裂变率（人均助力）',
+    invites_counted: '有效助力', invites_taken_back: '已撤回助力', rewards_granted: '已发奖励', fission_rate: '人均有效助力（有效助力 ÷ 参与人数）',
     invitees_who_joined: '好友参与（第 2 代起）', retention_7d: '被邀好友 7 日留存', channels_retention_7d: '同期渠道新粉 7 日留存', generations: '参与者代数',
     generation: '第 {n} 代', generation_col: '代数', participant_id: '参与者编号', invited_by: '邀请人编号', rewards: '奖励', leaderboard: '邀请排行', fraud: '风险信号',
     quick_unfollows: '10 分钟内取关的好友', capped_inviters: '触发每小时上限的邀请人', one_deep_inviters: '好友从不继续邀请的邀请人（≥3 人）',
-    rewarded_at: '已获奖档位', joined_at: '参与时间', granted_at: '发放时间', left: '（已取关）',
+    rewarded_at: '已获奖励', retention_wait: '好友关注满 7 天后才有数据', rewarded_below_tier: '已发奖但现有助力已低于档位', joined_at: '参与时间', granted_at: '发放时间', left: '（已取关）',
     end: '提前结束', end_confirm: '结束后不再有人参与，助力也不再计数。确定？',
     state: { running: '进行中', scheduled: '未开始', ended: '已结束' },
     reward: { granted: '已发放', delivered: '已通知', failed: '失败' },
@@ -91,15 +91,15 @@ const zh = {
     },
     triggers: '参与方式', triggers_hint: '满足任一条件即参与：发送关键词、点击菜单、通过指定渠道关注或扫码。',
     keywords: '关键词', click_keys: '菜单 KEY', channels: '渠道', invitees_join: '通过海报关注的好友也获得专属海报',
-    tiers: '奖励档位', tier_invites: '助力人数', reward_text: '奖励内容', reward_code: '奖励编码（给后台）',
+    tiers: '奖励档位', tier_invites: '助力人数', reward_text: '奖励内容', reward_code: '奖品编号（可选，随发奖通知发给你的系统）', tier_prefix: '档位 {n}：邀请', tier_suffix: '人',
     tier_line: '{n} 人得{reward}', add_tier: '添加档位', remove: '删除', rules: '规则',
     keep_hours: '好友至少保持关注（小时）', hourly_cap: '每人每小时最多计数',
     rules_hint: '只计首次关注；好友在保持时间内取关、或在邀请人领奖前取关，助力撤回；扫自己的码不计。',
-    messages: '消息', join_reply: '参与时的自动回复', template_id: '模板消息 ID（48 小时外通知）', template_field: '模板字段',
+    messages: '消息', join_reply: '参与时的自动回复', template_id: '模板消息 ID（48 小时外通知）', template_field: '模板中填写通知内容的字段（如 keyword1）', center_qr: '二维码水平居中', line_no: '文字 {n}',
     template_hint: '客服消息只能在用户互动后 48 小时内发送；超出时用该模板通知进度和奖励。',
     poster: '海报', background: '背景图（PNG 或 JPEG）', width: '宽（像素）', height: '高（像素）', background_color: '背景色',
     qr_x: '二维码 X', qr_y: '二维码 Y', qr_size: '二维码边长', line_x: '中心 X', line_y: '基线 Y', line_text: '文字', line_size: '字号', add_line: '添加文字',
-    line_hint: '可用 {expires}（二维码到期日）和 {campaign}（活动名称）。每行文字以中心 X 居中，Y 为文字基线。',
+    line_hint: '可用 {expires}（二维码到期日）和 {campaign}（活动名称）。每行文字以中心 X 居中，Y 为文字基线。', texts: '通知文案', text_counted: '好友助力成功', text_taken_back: '好友取关、助力撤回', text_done: '全部档位完成', text_reward: '获得奖励', texts_hint: '可用 {count}（已邀请人数）、{left}（还差人数）、{reward}（下一档奖励）。',
     preview: '海报预览', preview_hint: '示例二维码；每位参与者的海报上是其专属二维码。', sample_name: '示例活动',
   },
   leader: { by: '推广员排行', channels: '渠道数', rank: '名次', unit: '净增（人）', no_owner: '（未指定推广员）' },
@@ -134,7 +134,7 @@ const zh = {
     scene_not_integer: '数字场景值须为整数', scene_all_digits: '全是数字的字符串场景值会被当作数字场景值：请加一个字母',
     scene_characters: '场景值只能包含可打印字符',
     evergreen_permanent: '只有临时二维码会过期，永久二维码无需续期', invalid: '无效（{message}）',
-    no_trigger: '至少填写一个关键词、菜单 KEY 或渠道', not_increasing: '须大于上一档（至少 {min}）',
+    no_trigger: '至少填写一个关键词、菜单 KEY 或渠道', trigger_taken: '已用于同时进行的活动“{campaign}”：请换一个，或先结束该活动', not_increasing: '须大于上一档（至少 {min}）',
     outside_image: '超出海报范围', overlaps_qr: '与二维码重叠', does_not_fit: '最小字号也放不下，请缩短文字',
     too_small: '太小，至少 {min}', range_too_long: '最长 {max_days} 天', range_reversed: '结束须晚于开始', wrong_type: '格式不对',
   },
@@ -222,12 +222,12 @@ const en: Messages = {
   cohort: { title: 'Retention by follow date', day: 'Follow date', follows: 'Follows' },
   cp: {
     new: 'New campaign', lead: 'Each participant gets a poster with a code of their own; a friend\'s first follow through it is an invite, and enough invites earn a reward.',
-    window: 'Runs', participants: 'Participants', participants_left: 'Left since', posters_sent: 'Posters sent',
-    invites_counted: 'Invites', invites_taken_back: 'Taken back', rewards_granted: 'Rewards', fission_rate: 'Fission rate (invites per participant)',
+    window: 'Runs', participants: 'Participants', participants_left: 'Unfollowed', posters_sent: 'Posters sent',
+    invites_counted: 'Invites', invites_taken_back: 'Taken back', rewards_granted: 'Rewards', fission_rate: 'Invites per participant',
     invitees_who_joined: 'Friends who joined (generation 2+)', retention_7d: 'Invitees kept 7 days', channels_retention_7d: 'Channels\' followers kept 7 days (same days)', generations: 'Participants by generation',
     generation: 'Generation {n}', generation_col: 'Gen.', participant_id: 'Participant', invited_by: 'Invited by', rewards: 'Rewards', leaderboard: 'Inviters', fraud: 'Fraud signals',
     quick_unfollows: 'Friends who left within 10 minutes', capped_inviters: 'Inviters over the hourly cap', one_deep_inviters: 'Inviters whose friends never invite (3+)',
-    rewarded_at: 'Rewarded at', joined_at: 'Joined', granted_at: 'Granted', left: '(left)',
+    rewarded_at: 'Reward held', retention_wait: 'Known once friends have followed for 7 days', rewarded_below_tier: 'Rewarded, now below the tier', joined_at: 'Joined', granted_at: 'Granted', left: '(left)',
     end: 'End now', end_confirm: 'Nobody joins and no invite counts once it ends. End it?',
     state: { running: 'Running', scheduled: 'Scheduled', ended: 'Ended' },
     reward: { granted: 'Granted', delivered: 'Delivered', failed: 'Failed' },
@@ -237,15 +237,15 @@ const en: Messages = {
     },
     triggers: 'How people join', triggers_hint: 'Any of: a keyword sent, a menu key clicked, a follow or scan through a channel.',
     keywords: 'Keywords', click_keys: 'Menu keys', channels: 'Channels', invitees_join: 'Friends who follow through a poster get a poster too',
-    tiers: 'Tiers', tier_invites: 'Invites', reward_text: 'Reward', reward_code: 'Reward code (for your backend)',
+    tiers: 'Tiers', tier_invites: 'Invites', reward_text: 'Reward', reward_code: 'Prize code (optional, sent to your system with the reward)', tier_prefix: 'Tier {n}: invite', tier_suffix: 'friends',
     tier_line: '{n} invites: {reward}', add_tier: 'Add a tier', remove: 'Remove', rules: 'Rules',
     keep_hours: 'Friends must stay (hours)', hourly_cap: 'Invites counted per hour at most',
     rules_hint: 'Only first follows count; a friend who leaves within the stay time, or before the inviter\'s reward, is taken back; one\'s own code does not count.',
-    messages: 'Messages', join_reply: 'Reply on joining', template_id: 'Template id (beyond the 48-hour window)', template_field: 'Template field',
+    messages: 'Messages', join_reply: 'Reply on joining', template_id: 'Template id (beyond the 48-hour window)', template_field: 'The template\'s field for the message (e.g. keyword1)', center_qr: 'Centre the code', line_no: 'Line {n}',
     template_hint: 'Customer-service messages reach a follower only within 48 hours of their last message; beyond it this template tells them.',
     poster: 'Poster', background: 'Background (PNG or JPEG)', width: 'Width (px)', height: 'Height (px)', background_color: 'Background colour',
     qr_x: 'Code X', qr_y: 'Code Y', qr_size: 'Code size', line_x: 'Centre X', line_y: 'Baseline Y', line_text: 'Text', line_size: 'Size', add_line: 'Add a line',
-    line_hint: 'Use {expires} (the code\'s last day) and {campaign} (its name). Each line is centred on its X; Y is its baseline.',
+    line_hint: 'Use {expires} (the code\'s last day) and {campaign} (its name). Each line is centred on its X; Y is its baseline.', texts: 'Messages to participants', text_counted: 'A friend counted', text_taken_back: 'A friend left (taken back)', text_done: 'Every tier reached', text_reward: 'A reward', texts_hint: 'Use {count} (invites so far), {left} (still needed) and {reward} (the next reward).',
     preview: 'Poster preview', preview_hint: 'A sample code; each participant\'s poster carries their own.', sample_name: 'Sample campaign',
   },
   leader: { by: 'Leaderboard by owner', channels: 'Channels', rank: 'Rank', unit: 'Net follows (people)', no_owner: '(no owner)' },
@@ -281,7 +281,7 @@ const en: Messages = {
     scene_not_integer: 'a number scene must be a whole number', scene_all_digits: 'a string scene of digits only reads as a number scene: add a letter',
     scene_characters: 'a scene may hold printable characters only',
     evergreen_permanent: 'only temporary codes expire; a permanent code needs no renewal', invalid: 'not valid ({message})',
-    no_trigger: 'name at least one keyword, menu key or channel', not_increasing: 'must be more than the tier before (at least {min})',
+    no_trigger: 'name at least one keyword, menu key or channel', trigger_taken: 'already used by “{campaign}”, which runs at the same time: choose another, or end that campaign', not_increasing: 'must be more than the tier before (at least {min})',
     outside_image: 'outside the poster', overlaps_qr: 'over the code', does_not_fit: 'does not fit even at the smallest size: shorten it',
     too_small: 'too small: at least {min}', range_too_long: '{max_days} days at most', range_reversed: 'must end after it starts', wrong_type: 'the wrong kind of value',
   },
@@ -369,7 +369,7 @@ export function problemText(p: { field?: string | null; code?: string; message: 
 // An error from the API (or any other) as one message in the user's language.
 export function errorText(e: unknown): string {
   if (e instanceof ApiError) {
-    if (e.problems.length) return e.problems.map((p: Problem) => problemText(p)).join('；');
+    if (e.problems.length) return e.problems.map((p: Problem) => problemText(p)).join(isZh() ? '；' : '; ');
     if (e.code === 'unavailable') return t('err.unavailable');
     if (e.code === 'not_found') return t('err.not_found');
     if (e.code === 'already_exists') return t('err.conflict', { message: e.message });
@@ -380,6 +380,6 @@ export function errorText(e: unknown): string {
 
 // A CSV row's error, numbered as a line of the file: each of its problems in the user's words.
 export function rowErrorText(e: RowError): string {
-  const message = e.problems?.length ? e.problems.map((p) => problemText(p)).join('；') : problemText(e);
+  const message = e.problems?.length ? e.problems.map((p) => problemText(p)).join(isZh() ? '；' : '; ') : problemText(e);
   return t('imp.row', { row: e.row, message });
 }
