@@ -3,7 +3,6 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,16 +20,6 @@ struct CampaignArgs {
   std::int64_t id = 0;
   std::size_t top = 10;
 };
-
-std::string when(const Json& t) {
-  if (!t.is_number_integer()) return "–";
-  const std::time_t at = t.get<std::int64_t>() + 8 * 3600;  // Beijing, as the dashboard shows it
-  std::tm tm{};
-  gmtime_r(&at, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
-  return buf;
-}
 
 std::string num(const Json& j) { return j.is_number() ? j.dump() : "–"; }
 

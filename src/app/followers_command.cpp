@@ -13,7 +13,6 @@
 #include "app/admin_client.h"
 #include "app/terminal.h"
 #include "base/encoding.h"
-#include "domain/conversion.h"
 
 namespace qrscene::app {
 namespace {
@@ -23,12 +22,6 @@ struct FollowersArgs {
   std::string status, sort, order, openid, out, format = "csv";
   std::int64_t page = 1, per_page = 50;
 };
-
-std::string when(const Json& t) {
-  if (!t.is_number_integer()) return "–";
-  const std::int64_t offset = 8 * 3600;  // the table is for people in China; exports use the store's offset
-  return domain::time_label(t.get<std::int64_t>(), offset).substr(0, 16);
-}
 
 int run_followers(FollowersArgs& a) {
   auto api = Api::connect(a.filter.remote);

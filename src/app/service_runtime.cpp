@@ -200,6 +200,7 @@ Status ServiceRuntime::make_services(const config::Config& config, wechat::HttpT
   job_options.webhook_secret = config.jobs.webhook_secret;
   job_options.max_attempts = static_cast<int>(config.jobs.max_attempts);
   job_options.utc_offset_seconds = config.store.utc_offset_minutes * 60;
+  code_renew_margin_seconds_ = job_options.code_renew_margin_seconds;  // the sweep asks as the runner renews
   jobs_ = std::make_unique<service::JobRunner>(*store_, *store_, *clients_, transport, clock_, job_options);
   jobs_->serve_campaigns(*store_);
   return {};
@@ -356,7 +357,7 @@ service::UpkeepReport ServiceRuntime::upkeep() {
   const std::int64_t now = clock_.unix_seconds();
   if (now >= next_code_sweep_) {
     next_code_sweep_ = now + 3'600;
-    if (auto due = store_->codes_to_renew(now, now + service::JobRunnerOptions{}.code_renew_margin_seconds, 1'000);
+    if (auto due = store_->codes_to_renew(now, now + code_renew_margin_seconds_, 1'000);
         !due) {
       report.errors.push_back("finding participants' codes to renew: " + due.error().message);
     } else {

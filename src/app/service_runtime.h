@@ -125,6 +125,7 @@ class ServiceRuntime {
   std::unique_ptr<net::HttpServer> server_;
   std::vector<std::thread> io_threads_;
   std::int64_t next_code_sweep_ = 0;  // participants' codes (upkeep's thread)
+  std::int64_t code_renew_margin_seconds_ = 0;  // JobRunnerOptions::code_renew_margin_seconds
   std::atomic<std::int64_t> renewal_failures_{0};  // since start (qrscene_channel_renewal_failures_total)
   std::atomic<std::int64_t> renewal_failing_{0}, expiring_{0};  // as the last upkeep left them
   std::thread loop_thread_;

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "domain/conversion.h"
+
 namespace qrscene::app {
 
 std::size_t display_width(std::string_view s) {
@@ -42,6 +44,12 @@ std::string str(const nlohmann::json& j) {
   if (j.is_string()) return j.get<std::string>();
   if (j.is_null()) return "–";
   return j.dump();
+}
+
+std::string when(const nlohmann::json& t) {
+  if (!t.is_number_integer()) return "–";
+  constexpr std::int64_t kBeijing = 8 * 3600;
+  return domain::time_label(t.get<std::int64_t>(), kBeijing).substr(0, 16);
 }
 
 Progress::Progress(std::string label, std::size_t total)

@@ -20,6 +20,9 @@ void print_table(const std::vector<std::string>& head, const std::vector<std::ve
 
 // A JSON value as a cell: a string as it is, null as "–", anything else as its JSON.
 std::string str(const nlohmann::json& j);
+// Unix seconds (a JSON integer) as "2026-12-06 14:05" Beijing time, the people's time of these
+// tables (exports use the store's offset); "–" for anything else.
+std::string when(const nlohmann::json& t);
 
 // A progress bar on stderr: redrawn in place on a terminal, a line per tenth otherwise.
 class Progress {

@@ -144,6 +144,30 @@ Status validate_campaign(const Campaign& c) {
   return field_errors(std::move(p));
 }
 
+std::vector<FieldError> trigger_clashes(const Campaign& c, std::span<const Campaign> others) {
+  std::vector<FieldError> out;
+  for (const auto& o : others) {
+    if (o.id == c.id || o.appid != c.appid || o.status != "active" || o.ends_at <= c.starts_at ||
+        c.ends_at <= o.starts_at) {
+      continue;
+    }
+    auto taken = [&]<typename T>(const std::vector<T>& mine, const std::vector<T>& theirs, std::string_view field) {
+      for (std::size_t i = 0; i < mine.size(); ++i) {
+        if (std::find(theirs.begin(), theirs.end(), mine[i]) == theirs.end()) continue;
+        out.push_back({fmt::format("triggers.{}[{}]", field, i),
+                       fmt::format("already makes followers join campaign {} ({}) at the same time: choose another, "
+                                   "or end that campaign",
+                                   o.id, o.name),
+                       "trigger_taken", {{"campaign", o.name}, {"campaign_id", str(o.id)}}});
+      }
+    };
+    taken(c.triggers.keywords, o.triggers.keywords, "keywords");
+    taken(c.triggers.click_keys, o.triggers.click_keys, "click_keys");
+    taken(c.triggers.channel_ids, o.triggers.channel_ids, "channel_ids");
+  }
+  return out;
+}
+
 std::string invite_scene(InviteScene ids) {
   return fmt::format("{}{}_{}", kInviteScenePrefix, ids.campaign_id, ids.participant_id);
 }

@@ -132,6 +132,12 @@ struct Campaign {
 // required, too_long, out_of_range, range_reversed, not_increasing, too_many, no_trigger.
 [[nodiscard]] Status validate_campaign(const Campaign& campaign);
 
+// The triggers of `campaign` that an active campaign among `others` of the same account already
+// answers in an overlapping window (a follower would join one of them by chance): a problem per
+// trigger, field "triggers.keywords[i]" (click_keys, channel_ids), code trigger_taken with params
+// campaign and campaign_id. Empty when there is none.
+[[nodiscard]] std::vector<FieldError> trigger_clashes(const Campaign& campaign, std::span<const Campaign> others);
+
 // The participant's scene, and the ids back from one (nothing for any other scene).
 struct InviteScene {
   std::int64_t campaign_id = 0;

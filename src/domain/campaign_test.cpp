@@ -236,6 +236,31 @@ TEST(Campaign, ATriggerOrAFriendsCodeJoinsAndIsAnsweredAtOnce) {
   EXPECT_EQ(campaign_of_invite(all, follow), nullptr);
 }
 
+TEST(Campaign, ATriggerAnotherRunningCampaignAnswersIsAClashOnlyWhileBothRun) {
+  const Campaign a = campaign();
+  Campaign b = campaign();
+  b.id = 4;
+  b.triggers = {{"海报", "助力"}, {"JOIN_CAMPAIGN"}, {8}};
+  auto clashes = trigger_clashes(b, std::vector<Campaign>{a});
+  ASSERT_EQ(clashes.size(), 2u);
+  EXPECT_EQ(clashes[0].field, "triggers.keywords[1]");
+  EXPECT_EQ(clashes[0].code, "trigger_taken");
+  EXPECT_EQ(clashes[0].params.at("campaign_id"), "3");
+  EXPECT_EQ(clashes[1].field, "triggers.click_keys[0]");
+  b.starts_at = a.ends_at;  // after it
+  b.ends_at = a.ends_at + kDay;
+  EXPECT_TRUE(trigger_clashes(b, std::vector<Campaign>{a}).empty());
+  Campaign ended = a;
+  ended.status = "ended";
+  b.starts_at = a.starts_at;
+  EXPECT_TRUE(trigger_clashes(b, std::vector<Campaign>{ended}).empty());
+  Campaign other_account = a;
+  other_account.appid = "wx2";
+  EXPECT_TRUE(trigger_clashes(b, std::vector<Campaign>{other_account}).empty());
+  b.triggers.channel_ids = {7};
+  EXPECT_EQ(trigger_clashes(b, std::vector<Campaign>{a}).back().field, "triggers.channel_ids[0]");
+}
+
 TEST(Campaign, NewFieldsAreCheckedByField) {
   Campaign c = campaign();
   c.status = "paused";

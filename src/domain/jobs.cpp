@@ -16,8 +16,7 @@ std::string_view job_kind(const JobPayload& payload) noexcept {
 }
 
 bool concerns_follower(const JobPayload& payload) noexcept {
-  return std::holds_alternative<TagJob>(payload) || std::holds_alternative<ProfileJob>(payload) ||
-         std::holds_alternative<CampaignPosterJob>(payload) || std::holds_alternative<CampaignMessageJob>(payload);
+  return std::holds_alternative<TagJob>(payload) || std::holds_alternative<ProfileJob>(payload);
 }
 
 std::vector<JobPayload> plan_jobs(const Event& event, std::int64_t event_id, const IngestPlan& plan,

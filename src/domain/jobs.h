@@ -92,8 +92,9 @@ using JobPayload = std::variant<TagJob, ProfileJob, WebhookJob, ChannelNoticeJob
 // "campaign_reward": the job's kind as stored and logged.
 [[nodiscard]] std::string_view job_kind(const JobPayload& payload) noexcept;
 
-// The follower a job concerns (their unfollow drops it before it runs): tag and profile jobs, and a
-// campaign's poster and messages to its participant.
+// The follower a job of plan_jobs concerns (their unfollow drops it before it runs): tag and profile
+// jobs. (store::CampaignStep names its own: a participant's poster concerns them, a message to an
+// inviter does not — the runner finds the inviter gone.)
 // A webhook concerns no follower, so the backend also hears of the unfollow itself.
 [[nodiscard]] bool concerns_follower(const JobPayload& payload) noexcept;
 

@@ -295,6 +295,8 @@ class CampaignRepository {
  public:
   virtual ~CampaignRepository() = default;
   // A new campaign (its background PNG or JPEG bytes, "" for none); the directory is reloaded.
+  // kAlreadyExists with field problems (trigger_clashes) when another active campaign of the account
+  // answers one of its triggers at the same time; checked and made in one transaction.
   [[nodiscard]] virtual Result<Campaign> create_campaign(Campaign campaign, std::string background) = 0;
   [[nodiscard]] virtual Result<Campaign> campaign(std::int64_t id) = 0;  // kNotFound
   [[nodiscard]] virtual Result<std::vector<Campaign>> campaigns(std::string_view appid) = 0;
@@ -307,8 +309,11 @@ class CampaignRepository {
                                                                       std::size_t offset) = 0;
   [[nodiscard]] virtual Status set_participant_code(std::int64_t id, std::string_view ticket, std::string_view url,
                                                     std::int64_t expires_at) = 0;
-  // A poster was uploaded (media id and its expiry) and sent.
-  [[nodiscard]] virtual Status poster_sent(std::int64_t id, std::string_view media_id, std::int64_t media_expires_at) = 0;
+  // A poster was uploaded (its media id and when WeChat drops it), to be sent again until then.
+  [[nodiscard]] virtual Status set_participant_media(std::int64_t id, std::string_view media_id,
+                                                     std::int64_t media_expires_at) = 0;
+  // A poster reached the participant.
+  [[nodiscard]] virtual Status poster_sent(std::int64_t id) = 0;
   // Participants still following whose code dies before `before` (and before its campaign ends), of
   // campaigns running at `now`, claimed for a renewal: a participant is not returned again for six
   // hours, by this instance or another.

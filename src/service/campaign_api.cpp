@@ -19,6 +19,8 @@ namespace {
 
 using json = nlohmann::json;
 
+constexpr std::size_t kMaxExportRows = 100'000;
+
 // The sample code a preview (and the check of a new campaign) draws: as long as WeChat's URLs.
 constexpr std::string_view kSampleUrl = "http://weixin.qq.com/q/02sampleCodeOfAParticipant000000000000000000";
 
@@ -221,9 +223,7 @@ Error poster_error(Error e) {
 
 Result<std::string> compose_sample(const domain::Campaign& c, std::string background, std::int64_t now,
                                    std::int64_t utc_offset) {
-  // As a participant's code: a day past the campaign's end, 30 days at most (no overflow from any ends_at).
-  const std::int64_t longest = now + 2'592'000;
-  const std::int64_t expires = c.ends_at >= longest ? longest : std::min(c.ends_at + 86'400, longest);
+  const std::int64_t expires = now + code_lifetime_seconds(c, now);  // as a participant's code would
   auto composed = qr::compose_poster(poster_spec(c, std::move(background), std::string(kSampleUrl), expires, utc_offset));
   if (!composed) return poster_error(composed.error());
   return composed;
@@ -367,8 +367,7 @@ net::HttpResponse CampaignApi::create(net::HttpRequest& r) {
       !sample) {
     return error_response(sample.error());
   }
-  if (auto clash = check_clashes(in->campaign); !clash) return error_response(clash.error());
-  auto made = campaigns_.create_campaign(in->campaign, encode_base64(in->background));
+  auto made = campaigns_.create_campaign(in->campaign, std::move(in->background));
   if (!made) return error_response(made.error());
   net::HttpResponse res = ok_json(campaign_json(*made), 201);
   res.headers.emplace_back("Location", fmt::format("/api/v1/campaigns/{}", made->id));
@@ -390,32 +389,6 @@ net::HttpResponse CampaignApi::preview(net::HttpRequest& r) {
   res.body = std::move(*image);
   res.headers.emplace_back("Cache-Control", "no-store");
   return res;
-}
-
-Status CampaignApi::check_clashes(const domain::Campaign& c) {
-  QRSCENE_ASSIGN_OR_RETURN(auto others, campaigns_.campaigns(c.appid));
-  std::vector<FieldError> problems;
-  for (const auto& o : others) {
-    // Two campaigns whose windows meet cannot answer the same keyword or menu key: a follower
-    // would join one of them by chance.
-    if (o.status != "active" || o.ends_at <= c.starts_at || c.ends_at <= o.starts_at) continue;
-    auto taken = [&](const std::vector<std::string>& mine, const std::vector<std::string>& theirs, const char* field) {
-      for (std::size_t i = 0; i < mine.size(); ++i) {
-        if (std::find(theirs.begin(), theirs.end(), mine[i]) == theirs.end()) continue;
-        problems.push_back({fmt::format("triggers.{}[{}]", field, i),
-                            fmt::format("'{}' already makes followers join campaign {} ({}) at the same time: choose "
-                                        "another, or end that campaign",
-                                        mine[i], o.id, o.name),
-                            "trigger_taken", {{"campaign", o.name}, {"campaign_id", std::to_string(o.id)}}});
-      }
-    };
-    taken(c.triggers.keywords, o.triggers.keywords, "keywords");
-    taken(c.triggers.click_keys, o.triggers.click_keys, "click_keys");
-  }
-  if (problems.empty()) return {};
-  Error e = field_errors(std::move(problems));
-  e.code = ErrorCode::kAlreadyExists;
-  return e;
 }
 
 Result<domain::Campaign> CampaignApi::campaign_of(const net::HttpRequest& r) {
@@ -498,8 +471,12 @@ net::HttpResponse CampaignApi::export_table(net::HttpRequest& r) {
   const std::string which = r.query_param("table").empty() ? "participants" : std::string(r.query_param("table"));
   Table t;
   if (which == "participants") {
-    auto rows = campaigns_.participants(c->id, 100'000, 0);
+    auto rows = campaigns_.participants(c->id, kMaxExportRows + 1, 0);
     if (!rows) return error_response(rows.error());
+    if (rows->size() > kMaxExportRows) {
+      return error_response(Error{ErrorCode::kTooLarge, fmt::format("more than {} participants: too many for one file",
+                                                                    kMaxExportRows)});
+    }
     t.sheet = "participants";
     t.head = {"rank", "participant_id", "openid", "generation", "invited_by", "counted", "taken_back",
               "rewarded_invites", "posters_sent", "joined_at", "left_at"};

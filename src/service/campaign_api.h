@@ -41,9 +41,6 @@ class CampaignApi {
   net::HttpResponse participants(net::HttpRequest& r);
   net::HttpResponse rewards(net::HttpRequest& r);
   net::HttpResponse export_table(net::HttpRequest& r);
-  // A keyword or menu key another active campaign of the account answers in an overlapping window
-  // (409, field triggers.keywords[i], code trigger_taken).
-  Status check_clashes(const domain::Campaign& campaign);
   // The campaign of the path's {id}, if the token may see its account.
   Result<domain::Campaign> campaign_of(const net::HttpRequest& r);
 

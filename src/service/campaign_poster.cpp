@@ -1,9 +1,18 @@
 #include "service/campaign_poster.h"
 
+#include <algorithm>
+
 #include "base/strings.h"
+#include "wechat/api_client.h"
 #include "domain/ingest.h"
 
 namespace qrscene::service {
+
+std::int64_t code_lifetime_seconds(const domain::Campaign& c, std::int64_t now) noexcept {
+  constexpr std::int64_t kDay = 86'400;
+  if (c.ends_at >= now + wechat::kMaxExpireSeconds) return wechat::kMaxExpireSeconds;
+  return std::clamp<std::int64_t>(c.ends_at + kDay - now, 60, wechat::kMaxExpireSeconds);
+}
 
 qr::PosterSpec poster_spec(const domain::Campaign& c, std::string background, std::string url,
                            std::int64_t code_expires_at, std::int64_t utc_offset_seconds) {

@@ -12,6 +12,10 @@
 
 namespace qrscene::service {
 
+// How long a participant's code made at `now` lives: until a day after the campaign ends, 60 s to
+// WeChat's 30 days (no overflow for any ends_at).
+[[nodiscard]] std::int64_t code_lifetime_seconds(const domain::Campaign& campaign, std::int64_t now) noexcept;
+
 // `background`: the campaign's background bytes ("" for none); `url`: what the code holds;
 // `code_expires_at`: Unix seconds.
 [[nodiscard]] qr::PosterSpec poster_spec(const domain::Campaign& campaign, std::string background, std::string url,

@@ -22,7 +22,6 @@ constexpr std::int64_t kInvalidOpenid = 40003;  // WeChat: not a follower of thi
 constexpr std::int64_t kOutOfWindow = 45015;    // WeChat: no customer-service message after 48 hours
 constexpr std::int64_t kOutOfReplies = 45047;   // WeChat: the replies the user's last message opened are spent
 constexpr std::int64_t kWindowSeconds = 48 * 3600;
-constexpr std::int64_t kMaxTemporarySeconds = 2'592'000;  // 30 days: WeChat's longest temporary code
 }  // namespace
 
 std::string webhook_signature(std::string_view secret, std::int64_t timestamp, std::string_view body) {
@@ -271,6 +270,15 @@ std::optional<Status> JobRunner::tell(const domain::Job& job, const domain::Camp
   return Status{};
 }
 
+Result<std::string> JobRunner::background_of(const domain::Campaign& c) {
+  if (!c.poster.has_background) return std::string();
+  if (background_.first != c.id) {
+    QRSCENE_ASSIGN_OR_RETURN(auto bytes, campaigns_->campaign_background(c.id));
+    background_ = {c.id, std::move(bytes)};
+  }
+  return background_.second;
+}
+
 std::optional<Status> JobRunner::run_poster(const domain::Job& job, const domain::CampaignPosterJob& j,
                                             JobRunReport& report) {
   if (campaigns_ == nullptr) return Status(unexpected(ErrorCode::kFailedPrecondition, "campaigns are not served here"));
@@ -289,7 +297,7 @@ std::optional<Status> JobRunner::run_poster(const domain::Job& job, const domain
     wechat::QrRequest request;
     request.kind = wechat::QrKind::kTemporary;
     request.scene_str = p->scene;
-    request.expire_seconds = std::clamp<std::int64_t>(c->ends_at + 86'400 - now, 60, kMaxTemporarySeconds);
+    request.expire_seconds = code_lifetime_seconds(*c, now);
     auto made = (*client)->create_qrcode(request);
     ++report.api_calls;
     if (!made) return Status(made.error());
@@ -299,33 +307,30 @@ std::optional<Status> JobRunner::run_poster(const domain::Job& job, const domain
     p->media_id.clear();
     if (auto kept = campaigns_->set_participant_code(p->id, p->ticket, p->url, p->code_expires_at); !kept) return kept;
   }
-  if (p->media_id.empty() || p->media_expires_at - now < options_.media_renew_margin_seconds) {
-    std::string background;
-    if (c->poster.has_background) {
-      auto stored = campaigns_->campaign_background(c->id);
-      if (!stored) return Status(stored.error());
-      auto bytes = decode_base64(*stored);
-      if (!bytes) return Status(bytes.error());
-      background = std::move(*bytes);
-    }
-    auto composed = qr::compose_poster(
-        poster_spec(*c, std::move(background), p->url, p->code_expires_at, options_.utc_offset_seconds));
-    if (!composed) return Status(composed.error());
-    const bool png = c->poster.format == "png";
-    auto uploaded = (*client)->upload_media(wechat::MediaType::kImage, png ? "poster.png" : "poster.jpg", *composed);
-    ++report.api_calls;
-    if (!uploaded) return Status(uploaded.error());
-    p->media_id = uploaded->media_id;
-    p->media_expires_at = uploaded->expires_at;
-  }
+  // Inside the window the poster goes as an image; outside it nothing is drawn or uploaded.
   if (now - p->last_seen_at < kWindowSeconds) {
+    if (p->media_id.empty() || p->media_expires_at - now < options_.media_renew_margin_seconds) {
+      auto background = background_of(*c);
+      if (!background) return Status(background.error());
+      auto composed = qr::compose_poster(
+          poster_spec(*c, *background, p->url, p->code_expires_at, options_.utc_offset_seconds));
+      if (!composed) return Status(composed.error());
+      const bool png = c->poster.format == "png";
+      auto uploaded = (*client)->upload_media(wechat::MediaType::kImage, png ? "poster.png" : "poster.jpg", *composed);
+      ++report.api_calls;
+      if (!uploaded) return Status(uploaded.error());
+      p->media_id = uploaded->media_id;
+      p->media_expires_at = uploaded->expires_at;
+      // Kept at once: a send that fails now is retried with this upload, not another.
+      if (auto kept = campaigns_->set_participant_media(p->id, p->media_id, p->media_expires_at); !kept) return kept;
+    }
     wechat::CustomMessage m;
     m.touser = p->openid;
     m.msgtype = "image";
     m.media_id = p->media_id;
     Status sent = (*client)->send_message(m);
     ++report.api_calls;
-    if (sent) return campaigns_->poster_sent(p->id, p->media_id, p->media_expires_at);
+    if (sent) return campaigns_->poster_sent(p->id);
     if (sent.error().detail != kOutOfWindow && sent.error().detail != kOutOfReplies) return sent;
   }
   // Outside the window (or its replies spent) an image cannot be sent: the template says a new
@@ -338,6 +343,13 @@ std::optional<Status> JobRunner::run_message(const domain::Job& job, const domai
                                              JobRunReport& report) {
   if (campaigns_ == nullptr) return Status(unexpected(ErrorCode::kFailedPrecondition, "campaigns are not served here"));
   const std::int64_t now = clock_.unix_seconds();
+  // The reward's error is shown by the API: WeChat's words, or fixed ones (a database's text is
+  // logged, never stored there).
+  auto shown = [&](const Error& e) {
+    if (e.detail != 0) return e.message;
+    spdlog::warn("job reward_not_delivered job={} reason={}", job.id, log_text(e.message));
+    return fmt::format("could not be delivered ({}): see the service's log for job {}", error_code_name(e.code), job.id);
+  };
   auto record = [&](std::string_view state, std::string_view error) {
     if (j.reward_id == 0) return;
     if (auto r = campaigns_->set_reward_state(j.reward_id, state, error, now); !r) {
@@ -347,7 +359,7 @@ std::optional<Status> JobRunner::run_message(const domain::Job& job, const domai
   const bool last_run = job.attempts + 1 >= options_.max_attempts;
   auto p = campaigns_->participant(j.participant_id);
   if (!p) {
-    if (last_run) record("failed", p.error().message);
+    if (last_run) record("failed", shown(p.error()));
     return Status(p.error());
   }
   if (p->openid.empty()) {
@@ -356,7 +368,7 @@ std::optional<Status> JobRunner::run_message(const domain::Job& job, const domai
   }
   auto c = campaigns_->campaign(j.campaign_id);
   if (!c) {
-    if (last_run) record("failed", c.error().message);
+    if (last_run) record("failed", shown(c.error()));
     return Status(c.error());
   }
   auto outcome = tell(job, *c, *p, j.text, j.count, j.reward, report);
@@ -365,7 +377,7 @@ std::optional<Status> JobRunner::run_message(const domain::Job& job, const domai
   } else if (*outcome) {
     record("delivered", "");
   } else if (last_run) {
-    record("failed", outcome->error().message);
+    record("failed", shown(outcome->error()));
   }
   return outcome;
 }

@@ -11,6 +11,11 @@
 //   "sha256=" + hex HMAC-SHA256(secret, timestamp + "." + body); a receiver recomputes it and
 //   refuses stale timestamps. Any 2xx is success.
 //
+// - "campaign_poster", "campaign_message", "campaign_reward" (fission campaigns, docs/campaigns.md):
+//   a participant's code made or renewed and their poster drawn, uploaded and sent as an image
+//   inside WeChat's 48-hour window; progress and reward texts, by the campaign's template when
+//   WeChat refuses a customer-service message (45015, 45047); the signed campaign.reward webhook.
+//
 // A failed job runs again after initial_backoff, doubling to max_backoff, and is marked failed
 // after max_attempts runs (its last error kept).
 // Thread safety: run_once() from one thread at a time.
@@ -73,7 +78,8 @@ class JobRunner {
   JobRunner(domain::JobQueue& queue, domain::FollowerRepository& followers, wechat::AccountClients& clients, wechat::HttpTransport& transport,
             const Clock& clock, JobRunnerOptions options);
 
-  // Fission campaigns' jobs (posters, messages, reward webhooks) read and record through this.
+  // Fission campaigns' jobs (posters, messages, reward webhooks) read and record through this; set
+  // before the first run_once() (without it those jobs fail, saying so).
   void serve_campaigns(domain::CampaignRepository& campaigns) noexcept { campaigns_ = &campaigns; }
 
   // Runs every due job once.
@@ -92,6 +98,8 @@ class JobRunner {
   std::optional<Status> tell(const domain::Job& job, const domain::Campaign& campaign, const domain::Participant& p,
                              const std::string& text, int count, const std::string& reward, JobRunReport& report);
   void give_up(const domain::Job& job, const std::string& why, JobRunReport& report);
+  // The campaign's background bytes, the last campaign's kept ("" without one).
+  Result<std::string> background_of(const domain::Campaign& campaign);
   // Reads the followers' profiles (unionid, tags) and stores them; `tag_names` is the account's tag
   // list, read once a run when a profile names a tag.
   Status fetch_profiles(const std::string& appid, const std::vector<std::string>& openids,
@@ -104,6 +112,7 @@ class JobRunner {
   const Clock& clock_;
   JobRunnerOptions options_;
   domain::CampaignRepository* campaigns_ = nullptr;
+  std::pair<std::int64_t, std::string> background_;  // (campaign id, bytes) of the last poster drawn
 };
 
 }  // namespace qrscene::service

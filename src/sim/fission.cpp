@@ -48,15 +48,20 @@ Result<std::string> Fission::poster_of(const std::string& openid) {
   const auto received = sim_.platform().received(options_.appid, openid);
   for (auto m = received.rbegin(); m != received.rend(); ++m) {
     if (m->message.value("msgtype", "") != "image" || !m->media) continue;
+    // Each poster is looked at once, however often the user's inbox is.
+    if (auto known = decoded_.find(m->media.get()); known != decoded_.end()) return known->second;
     ++model_.posters_seen;
     auto gray = qr::decode_image(*m->media);
     if (!gray) return gray.error();
     auto urls = qr::scan(*gray);
+    std::string url;
     if (!urls || urls->size() != 1) {
       ++model_.undecodable;
-      return std::string();
+    } else {
+      url = urls->front();
     }
-    return urls->front();
+    decoded_.emplace(m->media.get(), url);
+    return url;
   }
   return std::string();
 }

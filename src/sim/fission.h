@@ -48,7 +48,7 @@ struct FissionModel {
     bool left = false;       // they left themselves
   };
   std::map<std::string, Person> people;
-  std::int64_t posters_seen = 0;  // poster images the users received and decoded
+  std::int64_t posters_seen = 0;  // poster images the users received and looked at (each once)
   std::int64_t scans = 0;         // friends who scanned a poster
   std::int64_t undecodable = 0;   // posters that did not decode to one code (must stay 0)
 
@@ -88,6 +88,7 @@ class Fission {
   Rng rng_;
   FissionModel model_;
   std::set<std::string> shared_;  // participants who shared their poster
+  std::map<const std::string*, std::string> decoded_;  // each poster image seen: the URL it holds ("": none)
   std::vector<std::string> friends_;  // who followed through a code, in order
 };
 

@@ -1,5 +1,6 @@
 // A campaign's rules as the campaigns table keeps them: everything but its id, account, name,
 // window, status and times (columns of their own) in one JSON object, `spec`. Internal to store/.
+// Thread safety: pure functions.
 #pragma once
 
 #include <string>

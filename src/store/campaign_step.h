@@ -3,6 +3,7 @@
 // a participant and asks for their poster; a follow through a participant's code is an invite,
 // counted or not, and a counted one may grant tiers; an unfollow may take an invite back, and
 // removes a participant's openid (the counts stay). Internal to store/.
+// Thread safety: the projector's thread only; its statements belong to the projector's connection.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +48,11 @@ class CampaignStep {
   // channel the event was credited to (0: none).
   [[nodiscard]] Status apply(std::span<const domain::Campaign> campaigns, const domain::Event& event,
                              const Follower& follower, std::int64_t channel_id, std::vector<Job>& jobs);
+
+  // Every statement done, so none keeps a read snapshot past the batch's transaction.
+  void reset_all() {
+    for (auto& st : statements_) st.reset();
+  }
 
   // A keyword sent again within this many seconds asks for no second poster.
   static constexpr std::int64_t kPosterCooldownSeconds = 60;

@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <initializer_list>
 
+#include "base/encoding.h"
 #include "store/campaign_codec.h"
 #include "store/campaign_step.h"
 #include "store/sql_store.h"
@@ -120,6 +121,23 @@ Result<domain::Campaign> SqlStore::create_campaign(domain::Campaign c, std::stri
   c.created_at = clock_.unix_seconds();
   c.poster.has_background = !background.empty();
   const Status made = in_transaction(db, [&]() -> Status {
+    // One account's campaigns are made one at a time (several instances: a key lock; SQLite: its
+    // one writer), so that two at once cannot take the same keyword.
+    if (!db.key_lock_sql().empty()) {
+      QRSCENE_ASSIGN_OR_RETURN(auto lock, db.prepare(db.key_lock_sql()));
+      QRSCENE_TRY(lock.bind(1, "campaigns:" + c.appid).run());
+    }
+    {
+      QRSCENE_ASSIGN_OR_RETURN(auto q, db.prepare(std::string(kCampaignColumns) + "WHERE appid = ? AND status = "
+                                                  "'active'"));
+      q.bind(1, c.appid);
+      QRSCENE_ASSIGN_OR_RETURN(auto others, all_rows<domain::Campaign>(q, read_campaign));
+      if (auto clashes = domain::trigger_clashes(c, others); !clashes.empty()) {
+        Error e = field_errors(std::move(clashes));
+        e.code = ErrorCode::kAlreadyExists;
+        return e;
+      }
+    }
     QRSCENE_ASSIGN_OR_RETURN(auto ins, db.prepare("INSERT INTO campaigns (appid, name, starts_at, ends_at, status, spec, "
                                                   "background, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
                                                   "?) RETURNING id"));
@@ -129,7 +147,7 @@ Result<domain::Campaign> SqlStore::create_campaign(domain::Campaign c, std::stri
         .bind(4, c.ends_at)
         .bind(5, c.status)
         .bind(6, encode_campaign_spec(c))
-        .bind(7, background)
+        .bind(7, encode_base64(background))
         .bind(8, c.created_at)
         .bind(9, c.created_at);
     QRSCENE_TRY(ins.step());
@@ -164,7 +182,7 @@ Result<std::string> SqlStore::campaign_background(std::int64_t id) {
   q.bind(1, id);
   QRSCENE_ASSIGN_OR_RETURN(bool row, q.step());
   if (!row) return not_found("campaign", id).error();
-  return q.text(0);
+  return decode_base64(q.text(0));  // kept as text: both databases store it the same way
 }
 
 Status SqlStore::end_campaign(std::int64_t id) {
@@ -208,12 +226,18 @@ Status SqlStore::set_participant_code(std::int64_t id, std::string_view ticket, 
   return q.bind(1, ticket).bind(2, url).bind(3, expires_at).bind(4, id).run();
 }
 
-Status SqlStore::poster_sent(std::int64_t id, std::string_view media_id, std::int64_t media_expires_at) {
+Status SqlStore::set_participant_media(std::int64_t id, std::string_view media_id, std::int64_t media_expires_at) {
   auto reader = readers_->lease();
   QRSCENE_ASSIGN_OR_RETURN(auto q, reader->prepare("UPDATE campaign_participants SET media_id = ?, "
-                                                   "media_expires_at = ?, posters_sent = posters_sent + 1 "
-                                                   "WHERE id = ?"));
+                                                   "media_expires_at = ? WHERE id = ?"));
   return q.bind(1, media_id).bind(2, media_expires_at).bind(3, id).run();
+}
+
+Status SqlStore::poster_sent(std::int64_t id) {
+  auto reader = readers_->lease();
+  QRSCENE_ASSIGN_OR_RETURN(auto q, reader->prepare("UPDATE campaign_participants SET posters_sent = posters_sent + 1 "
+                                                   "WHERE id = ?"));
+  return q.bind(1, id).run();
 }
 
 Result<std::vector<domain::Participant>> SqlStore::codes_to_renew(std::int64_t now, std::int64_t before,
@@ -337,7 +361,7 @@ Result<domain::CampaignStats> SqlStore::campaign_stats(std::int64_t campaign_id,
   // of them joined at least a day ago (a friend who just joined has not had the time).
   QRSCENE_TRY(each("SELECT COUNT(*) FROM campaign_participants p WHERE p.campaign_id = ? AND p.counted >= 3 AND NOT "
                    "EXISTS (SELECT 1 FROM campaign_participants c WHERE c.invited_by = p.id AND (c.counted > 0 OR "
-                   "c.joined_at > ?))",
+                   "c.joined_at > ?)) AND EXISTS (SELECT 1 FROM campaign_participants c WHERE c.invited_by = p.id)",
                    [&](const Statement& q) { s.one_deep_inviters = q.int64(0); }, {now - 86'400}));
   QRSCENE_TRY(each("SELECT COUNT(*) FROM campaign_participants WHERE campaign_id = ? AND rewarded_invites > counted",
                    [&](const Statement& q) { s.rewarded_below_tier = q.int64(0); }));

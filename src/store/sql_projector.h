@@ -112,6 +112,7 @@ struct SqlStore::Projector {
       s->reset();
     }
     for (auto& [key, st] : many_rows) st.reset();
+    if (campaigns) campaigns->reset_all();
     if (leader) leader->reset();
     if (settle) settle->reset();
     if (segments_lock) segments_lock->reset();

@@ -233,7 +233,9 @@ class SqlStore : public domain::Ingestor,
                                                                       std::size_t offset) override;
   [[nodiscard]] Status set_participant_code(std::int64_t id, std::string_view ticket, std::string_view url,
                                             std::int64_t expires_at) override;
-  [[nodiscard]] Status poster_sent(std::int64_t id, std::string_view media_id, std::int64_t media_expires_at) override;
+  [[nodiscard]] Status set_participant_media(std::int64_t id, std::string_view media_id,
+                                             std::int64_t media_expires_at) override;
+  [[nodiscard]] Status poster_sent(std::int64_t id) override;
   [[nodiscard]] Result<std::vector<domain::Participant>> codes_to_renew(std::int64_t now, std::int64_t before,
                                                                         std::size_t limit) override;
   [[nodiscard]] Result<domain::CampaignReward> campaign_reward(std::int64_t id) override;
