@@ -102,6 +102,10 @@ ${ports.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=30s;`).jo
     channels.push(c);
   }
   assert.equal(new Set(channels.map((c) => c.ticket)).size, 12);
+  // Every instance learns of new channels within its directory poll (0.5 s) plus an idle projector
+  // wait (0.25 s); a scan before that, at an instance that has not heard yet, would be organic. A
+  // CI run saw it once (a channel one follow short), so the load starts once that bound is past.
+  await sleep(1500);
 
   // The load, with one instance killed in the middle of it.
   const load = call(`${sim}/sim/accounts/${APP.appid}/load`, {
