@@ -38,7 +38,10 @@ if (backend === 'postgres') {
   storeSection = `backend = "postgres"\nurl = "${db}"\nwriters = 8`;
 } else {
   const database = join(work, 'qrscene.db');
-  query = (sql) => execFileSync('sqlite3', ['-batch', database, sql], { maxBuffer: 1 << 30 }).toString().trim();
+  // The event log has a file of its own beside the database (docs/deployment.md).
+  const log = database.replace(/\.db$/, '-log.db');
+  query = (sql) => execFileSync('sqlite3', ['-batch', '-cmd', `ATTACH '${log}' AS log`, database, sql],
+    { maxBuffer: 1 << 30 }).toString().trim();
   storeSection = `path = "${database}"\ndurable = true`;
 }
 

@@ -14,6 +14,7 @@
 #include "store/postgres/pg_database.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_database.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace qrscene::app {
 namespace {
@@ -140,7 +141,9 @@ void configure_migrate_command(CLI::App& cmd, std::function<int()>& run) {
         QRSCENE_ASSIGN_OR_RETURN(auto pg, store::postgres::PgDatabase::open(c->store.url.reveal()));
         return std::unique_ptr<store::Database>(std::move(pg));
       }
-      QRSCENE_ASSIGN_OR_RETURN(auto file, store::sqlite::SqliteDatabase::open(c->store.path));
+      store::sqlite::DatabaseOptions with_log;
+      with_log.log_path = store::sqlite::log_path_for(c->store.path);
+      QRSCENE_ASSIGN_OR_RETURN(auto file, store::sqlite::SqliteDatabase::open(c->store.path, with_log));
       return std::unique_ptr<store::Database>(std::move(file));
     };
     auto db = open();
@@ -163,7 +166,8 @@ void configure_migrate_command(CLI::App& cmd, std::function<int()>& run) {
       fmt::print("{}: schema version {}, current\n", describe_store(*c), *before);
       return 0;
     }
-    auto after = store::migrate(**db, all);
+    auto after = postgres ? store::migrate(**db, all)
+                          : store::sqlite::migrate_with_log(static_cast<store::sqlite::SqliteDatabase&>(**db));
     if (!after) {
       fmt::print(stderr, "qrscene migrate: {}\n", after.error().message);
       return 2;

@@ -21,6 +21,13 @@ namespace qrscene::domain {
 
 inline constexpr std::string_view kLoginScenePrefix = "qrl_";
 
+// Whether an event cannot concern a login session: neither a scan of a login code nor a text
+// message (an answer to a session's question). Decided before the answer all the same.
+[[nodiscard]] inline bool login_free(const Event& e) noexcept {
+  const bool scan = e.kind == EventKind::kSubscribe || e.kind == EventKind::kScan;
+  return !(scan && e.scene.starts_with(kLoginScenePrefix)) && !(e.kind == EventKind::kOther && e.name == "text");
+}
+
 enum class LoginPurpose : std::uint8_t { kLogin, kBind };
 enum class LoginState : std::uint8_t { kPending, kScanned, kConfirmed, kDenied, kExpired };
 

@@ -86,6 +86,9 @@ class Database {
   [[nodiscard]] virtual std::int64_t changes() const = 0;
   // Begins a transaction that writes (SQLite takes the write lock at once).
   [[nodiscard]] virtual Status begin() = 0;
+  // Begins the answer path's append: a write transaction on the event log alone where the log has
+  // a file of its own (SQLite); begin() elsewhere.
+  [[nodiscard]] virtual Status begin_append() { return begin(); }
   // A statement with one text parameter that holds, until the transaction ends, a lock on that key
   // among every connection to the database; "" when the database has one writer anyway.
   [[nodiscard]] virtual std::string_view key_lock_sql() const = 0;

@@ -55,6 +55,10 @@ class FaultyDatabase final : public Database {
     QRSCENE_TRY(plan_->step());
     return inner_->begin();
   }
+  Status begin_append() override {
+    QRSCENE_TRY(plan_->step());
+    return inner_->begin_append();
+  }
   std::string_view key_lock_sql() const override { return inner_->key_lock_sql(); }
   std::string_view log_append_lock_sql() const override { return inner_->log_append_lock_sql(); }
   std::string_view log_settle_lock_sql() const override { return inner_->log_settle_lock_sql(); }

@@ -446,6 +446,16 @@ CREATE TABLE followed_markers (
   PRIMARY KEY (appid, marker)
 ) WITHOUT ROWID;
 )sql"},
+      {11, "SQLite: the event log in a file of its own", R"sql(
+-- SQLite has one write lock per file: with the log in the database, the writer that answers WeChat
+-- waited for every projection batch. The log now lives beside the database (qrscene-log.db,
+-- store/sqlite/sqlite_store.h), which copied this table's rows there, ids kept, before this
+-- migration runs. PostgreSQL keeps its log where it is.
+-- sqlite only {
+DROP TABLE main.event_log;
+-- } sqlite only
+-- on postgres: SELECT 1;
+)sql"},
   };
   return kAll;
 }

@@ -125,9 +125,9 @@ Status SqlStore::channels_changed(Database& db) {
 
 // --- the projector ---
 
-Status SqlStore::start_projector(std::unique_ptr<Database> db) {
+Status SqlStore::start_projector(std::unique_ptr<Database> db, std::unique_ptr<Database> log) {
   QRSCENE_TRY(db->relax_durability());
-  QRSCENE_ASSIGN_OR_RETURN(projector_, Projector::make(std::move(db)));
+  QRSCENE_ASSIGN_OR_RETURN(projector_, Projector::make(std::move(db), std::move(log)));
   QRSCENE_ASSIGN_OR_RETURN(auto step, CampaignStep::make(*projector_->db, {options_.reward_webhook,
                                                                           options_.unlink_on_unfollow}));
   projector_->campaigns.emplace(std::move(step));
@@ -172,7 +172,17 @@ void SqlStore::projector_loop() {
       continue;
     }
     pause = options_.project_retry;
-    if (*applied > 0) continue;
+    if (*applied >= options_.project_batch) continue;  // behind: the next batch at once
+    if (*applied > 0) {
+      // Caught up under load: let the log gather for a while, so that the next batch is one
+      // transaction for many events (each page it dirties written once, not once per few events).
+      // A read waiting for the projection ends the wait (catch_up), as does stopping.
+      if (options_.project_gather.count() > 0 && !projector_stopping_) {
+        projection_moved_.wait_for(lock, options_.project_gather,
+                                   [this] { return projector_stopping_ || catching_up_ > 0; });
+      }
+      continue;
+    }
     if (projector_stopping_) return;  // caught up with everything logged
     projection_moved_.wait_for(lock, kIdlePoll, [this] { return log_grew_ || projector_stopping_; });
     log_grew_ = false;
@@ -209,6 +219,7 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
   if (p.position < 0) {
     QRSCENE_ASSIGN_OR_RETURN(p.position, p.one_int(p.read_position));
   }
+  QRSCENE_TRY(clear_applied(p));  // what a stop left between a batch's commit and its clearing
   // The head below which no append is still in flight (several writers: wait for theirs).
   std::int64_t head = 0;
   if (p.settle) {
@@ -583,12 +594,13 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
     if (db.changes() != 1) {
       return unexpected(ErrorCode::kUnavailable, "another projector moved the cursor: reading it again");
     }
+    if (p.own_log) return Status{};  // cleared in the log's own transaction, once this one commits
     p.clear_log.reset();
     return p.clear_log.bind(1, p.position).bind(2, last).run();
   };
 
   std::unique_lock<std::mutex> turn;
-  if (single_writer_) turn = std::unique_lock(single_writer_mu_);
+  if (single_writer_) turn = std::unique_lock(database_turn_);
   QRSCENE_TRY(db.begin());
   Status applied = apply_all();
   p.reset_all();
@@ -600,14 +612,45 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
   }
   if (turn.owns_lock()) turn.unlock();
   p.position = last;
+  QRSCENE_TRY(clear_applied(p));
   return publish(read);
+}
+
+// The log in a file of its own keeps an event's openid (and a text's content) only until the
+// event is applied: cleared in a short transaction of the log's, its extent kept in the log.
+Status SqlStore::clear_applied(Projector& p) {
+  if (!p.own_log) return {};
+  Database& log = *p.own_log;
+  if (p.cleared < 0) {
+    QRSCENE_ASSIGN_OR_RETURN(p.cleared, p.one_int(*p.read_cleared));
+  }
+  if (p.cleared >= p.position) return {};
+  std::unique_lock<std::mutex> turn;
+  if (single_writer_) turn = std::unique_lock(log_turn_);
+  QRSCENE_TRY(log.begin_append());
+  p.clear_log.reset();
+  Status cleared = p.clear_log.bind(1, p.cleared).bind(2, p.position).run();
+  if (cleared) {
+    p.mark_cleared->reset();
+    cleared = p.mark_cleared->bind(1, p.position).run();
+  }
+  p.clear_log.reset();
+  p.mark_cleared->reset();
+  if (cleared) cleared = log.exec("COMMIT");
+  if (!cleared) {
+    (void)log.exec("ROLLBACK");
+    p.cleared = -1;
+    return cleared.error();
+  }
+  p.cleared = p.position;
+  return {};
 }
 
 Status SqlStore::catch_up(std::chrono::milliseconds bound) {
   const auto deadline = Clock::now() + bound;
   std::int64_t head = 0;
   {
-    auto reader = readers_->lease();
+    auto reader = (log_readers_ ? log_readers_ : readers_)->lease();
     QRSCENE_ASSIGN_OR_RETURN(auto q, reader->prepare("SELECT COALESCE(MAX(id), 0) FROM event_log"));
     QRSCENE_TRY(q.step());
     head = q.int64(0);
@@ -620,7 +663,11 @@ Status SqlStore::catch_up(std::chrono::milliseconds bound) {
   {
     std::unique_lock lock(projection_mu_);
     if (projection_.leader) {
-      if (projection_moved_.wait_until(lock, deadline, [&] { return projection_.position >= head; })) return {};
+      ++catching_up_;
+      projection_moved_.notify_all();  // a projector letting the log gather applies it now
+      const bool reached = projection_moved_.wait_until(lock, deadline, [&] { return projection_.position >= head; });
+      --catching_up_;
+      if (reached) return {};
       return lagging();
     }
   }

@@ -15,6 +15,9 @@ namespace qrscene::store {
 // The projector's connection and its statements, prepared once.
 struct SqlStore::Projector {
   std::unique_ptr<Database> db;
+  // The log's own file (SQLite): read, and cleared of what was applied, on this connection, in
+  // transactions apart from the database's. Null: the log is in `db` and cleared in its batch.
+  std::unique_ptr<Database> own_log;
   std::optional<Statement> leader;  // PostgreSQL: the election
   std::optional<Statement> settle;  // PostgreSQL: no append in flight below the head
   std::optional<Statement> segments_lock;  // PostgreSQL: no channel changes group or owner meanwhile
@@ -25,6 +28,8 @@ struct SqlStore::Projector {
   Statement move_position;
   Statement read_log;
   Statement clear_log;
+  std::optional<Statement> read_cleared;  // own_log: how far the log is cleared
+  std::optional<Statement> mark_cleared;
   Statement channels_version;
   Statement close_subscription;
   Statement insert_subscription;
@@ -40,11 +45,14 @@ struct SqlStore::Projector {
   std::map<std::pair<Many, std::size_t>, Statement> many_rows;
   bool leading = false;
   std::int64_t position = -1;  // -1: read it from the database first
+  std::int64_t cleared = -1;   // own_log: the log is cleared up to here (-1: read it first)
   std::chrono::steady_clock::time_point version_checked{};
   std::optional<CampaignStep> campaigns;  // fission campaigns' step (set by start_projector)
 
-  static Result<std::unique_ptr<Projector>> make(std::unique_ptr<Database> db) {
+  static Result<std::unique_ptr<Projector>> make(std::unique_ptr<Database> db, std::unique_ptr<Database> own_log) {
     auto p = [&db](std::string_view sql) { return db->prepare(sql); };
+    Database& log_db = own_log ? *own_log : *db;
+    auto on_log = [&log_db](std::string_view sql) { return log_db.prepare(sql); };
     std::optional<Statement> leader, settle;
     std::optional<Statement> segments_lock;
     if (!db->key_lock_sql().empty()) {
@@ -62,20 +70,27 @@ struct SqlStore::Projector {
       QRSCENE_ASSIGN_OR_RETURN(auto a, p("SELECT 1 FROM events WHERE appid = ? AND dedup_key = ?"));
       applied_key.emplace(std::move(a));
     }
-    QRSCENE_ASSIGN_OR_RETURN(auto head, p("SELECT COALESCE(MAX(id), 0) FROM event_log"));
+    QRSCENE_ASSIGN_OR_RETURN(auto head, on_log("SELECT COALESCE(MAX(id), 0) FROM event_log"));
     QRSCENE_ASSIGN_OR_RETURN(auto oldest_waiting,
-                             p("SELECT received_at FROM event_log WHERE id > ? ORDER BY id LIMIT 1"));
+                             on_log("SELECT received_at FROM event_log WHERE id > ? ORDER BY id LIMIT 1"));
     QRSCENE_ASSIGN_OR_RETURN(auto read_position, p("SELECT position FROM projections WHERE name = 'ingest'"));
     // The cursor moves only from where this projector left it: a second projector cannot apply twice.
     QRSCENE_ASSIGN_OR_RETURN(auto move_position, p("UPDATE projections SET position = ?, updated_at = ? WHERE name = "
                                                    "'ingest' AND position = ?"));
     QRSCENE_ASSIGN_OR_RETURN(auto read_log,
-                             p("SELECT id, appid, dedup_key, kind, name, openid, channel_id, scene, ticket, "
+                             on_log("SELECT id, appid, dedup_key, kind, name, openid, channel_id, scene, ticket, "
                                "create_time, received_at, reply, content, event_key FROM event_log WHERE id > ? AND "
                                "id <= ? ORDER BY id LIMIT ?"));
     // Applied: the log keeps no openid (privacy) — only the key WeChat's retries are found by.
-    QRSCENE_ASSIGN_OR_RETURN(auto clear_log, p("UPDATE event_log SET openid = '', content = '', event_key = '' "
-                                               "WHERE id > ? AND id <= ?"));
+    QRSCENE_ASSIGN_OR_RETURN(auto clear_log, on_log("UPDATE event_log SET openid = '', content = '', event_key = '' "
+                                                    "WHERE id > ? AND id <= ?"));
+    std::optional<Statement> read_cleared, mark_cleared;
+    if (own_log) {
+      QRSCENE_ASSIGN_OR_RETURN(auto r, on_log("SELECT position FROM log_cleared"));
+      read_cleared.emplace(std::move(r));
+      QRSCENE_ASSIGN_OR_RETURN(auto m, on_log("UPDATE log_cleared SET position = ?"));
+      mark_cleared.emplace(std::move(m));
+    }
     QRSCENE_ASSIGN_OR_RETURN(auto channels_version, p("SELECT value FROM settings WHERE key = 'channels_version'"));
     QRSCENE_ASSIGN_OR_RETURN(auto close_subscription, p("UPDATE subscriptions SET ended_at = ? WHERE id = ?"));
     QRSCENE_ASSIGN_OR_RETURN(auto insert_subscription, p("INSERT INTO subscriptions (appid, openid_hash, channel_id, "
@@ -95,12 +110,13 @@ struct SqlStore::Projector {
     QRSCENE_ASSIGN_OR_RETURN(auto unlink_subscriptions, p("UPDATE subscriptions SET openid_hash = 'gone:' || id WHERE "
                                                           "appid = ? AND openid_hash = ?"));
     return std::unique_ptr<Projector>(new Projector{
-        std::move(db), std::move(leader), std::move(settle), std::move(segments_lock), std::move(applied_key),
+        std::move(db), std::move(own_log), std::move(leader), std::move(settle), std::move(segments_lock), std::move(applied_key),
         std::move(head), std::move(oldest_waiting), std::move(read_position), std::move(move_position),
-        std::move(read_log), std::move(clear_log), std::move(channels_version), std::move(close_subscription),
+        std::move(read_log), std::move(clear_log), std::move(read_cleared), std::move(mark_cleared),
+        std::move(channels_version), std::move(close_subscription),
         std::move(insert_subscription),
         std::move(remember_follower), std::move(forget_follower), std::move(forget_jobs), std::move(forget_bindings),
-        std::move(unlink_events), std::move(unlink_subscriptions), {}, false, -1, {}, std::nullopt});
+        std::move(unlink_events), std::move(unlink_subscriptions), {}, false, -1, -1, {}, std::nullopt});
   }
 
   // See Writer::reset_all: no statement may keep a read snapshot open past its transaction.
@@ -117,6 +133,8 @@ struct SqlStore::Projector {
     if (settle) settle->reset();
     if (segments_lock) segments_lock->reset();
     if (applied_key) applied_key->reset();
+    if (read_cleared) read_cleared->reset();
+    if (mark_cleared) mark_cleared->reset();
   }
 
   // The statement for `what` over `rows` rows (reads take kManyRows keys, padded by the caller).

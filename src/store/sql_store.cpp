@@ -285,7 +285,7 @@ std::string write_failure(const Error& e) {
 }  // namespace
 
 Status SqlStore::start(Database& setup, std::vector<std::unique_ptr<Database>> writers,
-                       std::vector<std::unique_ptr<Database>> readers, std::unique_ptr<Database> projector) {
+                       std::vector<std::unique_ptr<Database>> readers, LogConnections log) {
   if (options_.max_batch == 0) options_.max_batch = 1;
   if (options_.project_batch == 0) options_.project_batch = 1;
   name_ = setup.name();
@@ -303,7 +303,10 @@ Status SqlStore::start(Database& setup, std::vector<std::unique_ptr<Database>> w
     for (auto& db : writers) db = with_faults(std::move(db), options_.faults);
     for (auto& db : readers) db = with_faults(std::move(db), options_.faults);
   }
-  if (options_.projector_faults) projector = with_faults(std::move(projector), options_.projector_faults);
+  if (options_.projector_faults) {
+    log.projector = with_faults(std::move(log.projector), options_.projector_faults);
+    if (log.projector_log) log.projector_log = with_faults(std::move(log.projector_log), options_.projector_faults);
+  }
   if (!setup.log_keys_unique()) {
     // Retries are found in one writer's memory, not by a key the database holds.
     if (writers.size() > 1 || setup.appends_many_rows()) {
@@ -316,7 +319,12 @@ Status SqlStore::start(Database& setup, std::vector<std::unique_ptr<Database>> w
     writers_.push_back(std::move(w));
   }
   readers_ = std::make_unique<ConnectionPool>(std::move(readers));
-  QRSCENE_TRY(start_projector(std::move(projector)));
+  if (log.log_reader) {
+    std::vector<std::unique_ptr<Database>> log_readers;
+    log_readers.push_back(std::move(log.log_reader));
+    log_readers_ = std::make_unique<ConnectionPool>(std::move(log_readers));
+  }
+  QRSCENE_TRY(start_projector(std::move(log.projector), std::move(log.projector_log)));
   for (auto& w : writers_) threads_.emplace_back([this, &w = *w] { writer_loop(w); });
   return {};
 }
@@ -460,9 +468,17 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
     if (!campaigns || campaigns->empty()) return;
     if (auto reply = domain::campaign_reply(*campaigns, e, plan.channel_id.value_or(0))) plan.reply = std::move(*reply);
   };
-  std::unique_lock<std::mutex> turn;
-  if (single_writer_) turn = std::unique_lock(single_writer_mu_);
-  if (auto begun = w.db->begin(); !begun) {
+  // A group that may change a login session writes the database too; the others write the log
+  // alone (where it has a file of its own, the projector's transactions never hold them back).
+  const bool touches_login = std::any_of(batch.begin(), batch.end(), [](const Item& item) {
+    return !domain::login_free(item.event);
+  });
+  std::unique_lock<std::mutex> log_turn, database_turn;
+  if (single_writer_) {
+    log_turn = std::unique_lock(log_turn_);
+    if (touches_login) database_turn = std::unique_lock(database_turn_);
+  }
+  if (auto begun = touches_login ? w.db->begin() : w.db->begin_append(); !begun) {
     results.assign(batch.size(), begun.error());
     return results;
   }
@@ -679,9 +695,7 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
   for (std::size_t i : order) {
     const domain::Event& e = batch[i].event;
     const bool scan = e.kind == domain::EventKind::kSubscribe || e.kind == domain::EventKind::kScan;
-    const bool login_free = !(scan && e.scene.starts_with(domain::kLoginScenePrefix)) &&
-                            !(e.kind == domain::EventKind::kOther && e.name == "text");
-    if (many && login_free) {
+    if (many && domain::login_free(e)) {
       domain::IngestContext context;
       if (scan) context.channel = directory->attribute(e);
       plain.push_back(PlainAppend{i, domain::plan_ingest(e, context, options_.replies)});
@@ -707,7 +721,8 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
     for (auto& r : results) r = committed.error();  // nothing of this batch is durable
     return results;
   }
-  if (turn.owns_lock()) turn.unlock();
+  if (database_turn.owns_lock()) database_turn.unlock();
+  if (log_turn.owns_lock()) log_turn.unlock();
   if (!unique_keys) {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (results[i] && !results[i]->duplicate) {
@@ -770,7 +785,7 @@ Result<std::map<std::string, std::int64_t>> SqlStore::newest_pushes(const std::v
                                                                      std::size_t window) {
   std::map<std::string, std::int64_t> out;
   if (appids.empty() || window == 0) return out;
-  auto reader = readers_->lease();
+  auto reader = (log_readers_ ? log_readers_ : readers_)->lease();
   QRSCENE_ASSIGN_OR_RETURN(auto q, reader->prepare("SELECT appid, received_at FROM event_log ORDER BY id DESC LIMIT ?"));
   q.bind(1, static_cast<std::int64_t>(window));
   while (out.size() < appids.size()) {

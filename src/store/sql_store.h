@@ -71,7 +71,10 @@ struct StoreOptions {
   bool profile_followers = true;     // a profile job (unionid, tags) per new follower
   std::shared_ptr<FaultPlan> faults;  // tests only: the writers' and readers' steps counted, one failed
   bool project = true;                // false: never apply the log here (an answer-only instance)
-  std::size_t project_batch = 512;    // events per projection transaction at most (SQLite's writer waits for one)
+  std::size_t project_batch = 4096;   // events per projection transaction at most
+  // Once caught up under load, how long the projector lets the log gather before its next batch
+  // (a read waiting for the projection cuts it short): fewer, larger transactions.
+  std::chrono::milliseconds project_gather{100};
   std::chrono::milliseconds read_wait{2000};  // how long a read of projected figures waits for the projector
   std::chrono::milliseconds project_retry{200};  // first pause after a failed projection batch (doubles to 5 s)
   std::shared_ptr<FaultPlan> projector_faults;  // tests only: the projector's steps
@@ -284,11 +287,18 @@ class SqlStore : public domain::Ingestor,
 
  protected:
   SqlStore(StoreOptions options, const Clock& clock);
+  // The projector's connections, and where the log's head is read from.
+  struct LogConnections {
+    std::unique_ptr<Database> projector;      // applies the log to the database
+    // Where the log lives in a file of its own (SQLite): a connection that reads the log and clears
+    // what was applied, in transactions of the log's own; null: the projector's connection does.
+    std::unique_ptr<Database> projector_log;
+    std::unique_ptr<Database> log_reader;     // reads the log's head (catch_up); null: the readers do
+  };
   // Once the schema is current (`setup` migrated it): reads or makes the pseudonym key, then starts
   // one writer thread per writer connection and lends the readers.
-  // `projector` is the projector's own connection.
   [[nodiscard]] Status start(Database& setup, std::vector<std::unique_ptr<Database>> writers,
-                             std::vector<std::unique_ptr<Database>> readers, std::unique_ptr<Database> projector);
+                             std::vector<std::unique_ptr<Database>> readers, LogConnections log);
   // Finishes every submitted event, then stops the writers. A backend whose members the writers
   // use calls it in its own destructor.
   void stop();
@@ -322,15 +332,19 @@ class SqlStore : public domain::Ingestor,
   [[nodiscard]] static Status move_segment(Database& db, std::int64_t channel_id, std::string_view appid,
                                            std::string_view axis, std::string_view from, std::string_view to);
   // The projector (sql_projector.cpp).
-  Status start_projector(std::unique_ptr<Database> db);
+  Status start_projector(std::unique_ptr<Database> db, std::unique_ptr<Database> log);
   void stop_projector();  // drains the log first (a few seconds at most)
   void projector_loop();
   Result<std::size_t> project_once(Projector& p);
+  Status clear_applied(Projector& p);  // the log's file of its own: clears what the projector applied
   void catch_up_for_read();  // catch_up(read_wait), a lagging projection logged, not an error
 
-  // SQLite has one writer: the event writer and the projector take turns instead of waiting in
-  // SQLite's busy handler. Unused on PostgreSQL.
-  std::mutex single_writer_mu_;
+  // SQLite has one write lock per file: the writer and the projector take turns instead of waiting
+  // in SQLite's busy handler. log_turn_: the log's (the writer's appends, the projector's clearing);
+  // database_turn_: the database's (the projector's batches, the writer's login changes). A holder
+  // of both takes log_turn_ first. Unused on PostgreSQL.
+  std::mutex log_turn_;
+  std::mutex database_turn_;
   bool single_writer_ = false;
 
   StoreOptions options_;
@@ -343,6 +357,7 @@ class SqlStore : public domain::Ingestor,
   RecentPushes recent_;
   std::atomic<std::int64_t> recent_size_{0};  // recent_.size() after the writer's last commit
   std::unique_ptr<ConnectionPool> readers_;
+  std::unique_ptr<ConnectionPool> log_readers_;  // the log's head; the readers' pool when null
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::deque<Item> queue_;
@@ -365,6 +380,7 @@ class SqlStore : public domain::Ingestor,
   ProjectionStats projection_;                 // guarded by projection_mu_
   bool log_grew_ = false;                      // guarded by projection_mu_
   bool projector_stopping_ = false;            // guarded by projection_mu_
+  int catching_up_ = 0;                        // reads waiting in catch_up (guarded by projection_mu_)
 };
 
 }  // namespace qrscene::store

@@ -85,7 +85,9 @@ class SqlStoreTest : public ::testing::TestWithParam<Backend> {
       EXPECT_TRUE(db) << db.error().to_string();
       return db ? std::move(*db) : nullptr;
     }
-    auto db = sqlite::SqliteDatabase::open((dir_ / "qrscene.db").string());
+    sqlite::DatabaseOptions with_log;  // the log's file attached, as the store has it
+    with_log.log_path = sqlite::log_path_for((dir_ / "qrscene.db").string());
+    auto db = sqlite::SqliteDatabase::open((dir_ / "qrscene.db").string(), with_log);
     EXPECT_TRUE(db) << db.error().to_string();
     return db ? std::move(*db) : nullptr;
   }

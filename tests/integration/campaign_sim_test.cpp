@@ -291,9 +291,10 @@ TEST_F(CampaignSimTest, AnInviterWhoLeavesIsGoneEverywhereAndTheCountsStay) {
   const Json rewards = api_json("GET", fmt::format("/api/v1/campaigns/{}/rewards", campaign_id_));
   ASSERT_EQ(rewards.size(), 1U);
   EXPECT_TRUE(rewards[0]["openid"].is_null());
-  // … and from every row of the database.
+  // … and from every row of the database and of its event log.
+  for (const char* file : {"qrscene.db", "qrscene-log.db"}) {
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2((dir_ / "qrscene.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_open_v2((dir_ / file).c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
   std::vector<std::string> tables;
   sqlite3_exec(
       db, "SELECT name FROM sqlite_master WHERE type = 'table'",
@@ -302,7 +303,7 @@ TEST_F(CampaignSimTest, AnInviterWhoLeavesIsGoneEverywhereAndTheCountsStay) {
         return 0;
       },
       &tables, nullptr);
-  ASSERT_GT(tables.size(), 10U);
+  ASSERT_GE(tables.size(), 1U) << file;
   for (const auto& t : tables) {
     sqlite3_stmt* q = nullptr;
     ASSERT_EQ(sqlite3_prepare_v2(db, fmt::format("SELECT * FROM \"{}\"", t).c_str(), -1, &q, nullptr), SQLITE_OK);
@@ -311,12 +312,13 @@ TEST_F(CampaignSimTest, AnInviterWhoLeavesIsGoneEverywhereAndTheCountsStay) {
         const auto* text = sqlite3_column_text(q, c);
         if (text == nullptr) continue;
         EXPECT_EQ(std::string(reinterpret_cast<const char*>(text)).find(a), std::string::npos)
-            << "table " << t << " column " << sqlite3_column_name(q, c);
+            << file << " table " << t << " column " << sqlite3_column_name(q, c);
       }
     }
     sqlite3_finalize(q);
   }
   sqlite3_close(db);
+  }
   // A friend who follows through the code of somebody gone counts for nobody.
   (void)friend_follows(url);
   settle();

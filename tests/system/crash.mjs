@@ -35,7 +35,10 @@ if (backend === 'postgres') {
     { maxBuffer: 1 << 30 }).toString().trim();
   storeSection = `backend = "postgres"\nurl = "${db}"\nwriters = 4`;
 } else {
-  query = (sql) => execFileSync('sqlite3', ['-batch', database, sql], { maxBuffer: 1 << 30 }).toString().trim();
+  // The event log has a file of its own beside the database (docs/deployment.md).
+  const log = database.replace(/\.db$/, '-log.db');
+  query = (sql) => execFileSync('sqlite3', ['-batch', '-cmd', `ATTACH '${log}' AS log`, database, sql],
+    { maxBuffer: 1 << 30 }).toString().trim();
   storeSection = `path = "${database}"`;
 }
 

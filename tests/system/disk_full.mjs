@@ -26,7 +26,8 @@ const start = (...args) => startIn(work, ...args);
 const APP = { appid: 'wxdiskfull0000001', secret: 'disk-full-secret-0123456789abcdef', token: 'diskfulltoken' };
 const ADMIN = 'disk-full-admin-token';
 const database = join(disk, 'qrscene.db');
-const sqlite = (sql) => execFileSync('sqlite3', ['-batch', database, sql], { maxBuffer: 1 << 28 }).toString().trim();
+const sqlite = (sql) => execFileSync('sqlite3', ['-batch', '-cmd', `ATTACH '${join(disk, 'qrscene-log.db')}' AS log`,
+  database, sql], { maxBuffer: 1 << 28 }).toString().trim();  // the event log has a file of its own
 const filler = join(disk, 'filler');
 
 // Fills the disk to the last byte (ENOSPC ends it).
@@ -40,7 +41,9 @@ let mounted = false;
 try {
   mkdirSync(disk);
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', disk], { stdio: 'pipe' });
+    // Room for the database, the event log and their WALs (each up to 1,000 pages before a
+    // checkpoint): the filler takes what is left, and gives it back.
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', disk], { stdio: 'pipe' });
     mounted = true;
   } catch (e) {
     const why = `mounting a tmpfs needs root (${String(e.stderr).trim()})`;

@@ -68,7 +68,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::open(PostgresStoreOptions 
     readers.push_back(std::move(db));
   }
   QRSCENE_ASSIGN_OR_RETURN(auto projector, PgDatabase::open(options.url));
-  QRSCENE_TRY(store->start(*setup, std::move(writers), std::move(readers), std::move(projector)));
+  QRSCENE_TRY(store->start(*setup, std::move(writers), std::move(readers), {std::move(projector), nullptr, nullptr}));
   return store;
 }
 

@@ -7,7 +7,9 @@
 namespace qrscene::store::sqlite {
 
 Result<std::unique_ptr<Checkpointer>> Checkpointer::start(SqliteDatabase& writer, CheckpointOptions options) {
-  QRSCENE_ASSIGN_OR_RETURN(auto db, SqliteDatabase::open(writer.path()));
+  DatabaseOptions options_for_copies;
+  options_for_copies.log_path = writer.log_path();  // the log's file too: a null schema below copies every file
+  QRSCENE_ASSIGN_OR_RETURN(auto db, SqliteDatabase::open(writer.path(), options_for_copies));
   std::unique_ptr<Checkpointer> c(new Checkpointer(std::move(db), options));
   // Replaces SQLite's own autocheckpoint hook on the writer's connection.
   sqlite3_wal_hook(writer.handle(), &Checkpointer::on_commit, c.get());

@@ -10,6 +10,8 @@
 // pauses does not allow; so once the WAL holds `restart_pages`, the writer itself copies the few
 // pages the thread has not yet reached, right after its commit, and its next transaction starts
 // the WAL from the beginning. All checkpoints are PASSIVE: none waits for a reader or a writer.
+// With the event log in a file of its own (attached to the writer's connection), each
+// checkpoint copies both files' WALs.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>

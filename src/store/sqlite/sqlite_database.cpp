@@ -97,6 +97,25 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const std::string& 
     QRSCENE_TRY(out->exec("PRAGMA journal_mode = WAL"));
     QRSCENE_TRY(out->exec(options.durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
   }
+  if (!options.log_path.empty()) {
+    QRSCENE_ASSIGN_OR_RETURN(auto attach, out->prepare("ATTACH DATABASE ? AS log"));
+    QRSCENE_TRY(attach.bind(1, options.log_path).run());
+    if (!options.read_only && sqlite3_db_readonly(db, "log") == 1) {
+      return unexpected(ErrorCode::kFailedPrecondition,
+                        fmt::format("cannot write {0}: the file, its directory or its file system is read-only for "
+                                    "this user (uid {1}); qrscene keeps its event log there, beside {2}: fix the "
+                                    "owner, the mode or the mount",
+                                    options.log_path, ::getuid(), path));
+    }
+    // Pragmas are per file: the log's as the database's.
+    QRSCENE_TRY(out->exec("PRAGMA log.secure_delete = ON"));
+    QRSCENE_TRY(out->exec(fmt::format("PRAGMA log.cache_size = -{}", options.cache_kib)));
+    if (!options.read_only) {
+      QRSCENE_TRY(out->exec("PRAGMA log.journal_mode = WAL"));
+      QRSCENE_TRY(out->exec(options.durable ? "PRAGMA log.synchronous = FULL" : "PRAGMA log.synchronous = NORMAL"));
+    }
+    out->log_path_ = options.log_path;
+  }
   return out;
 }
 

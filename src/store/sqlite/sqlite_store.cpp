@@ -15,6 +15,98 @@
 
 namespace qrscene::store::sqlite {
 
+namespace {
+
+// The migration that drops the database's copy of the log (migrations.cpp); before it, the log
+// lived in the database.
+constexpr int kLogApart = 11;
+
+// The log's file: the log as migration 9 left it, and how far its openids are cleared
+// (SqlStore's projector clears them once applied, in a transaction of the log's own).
+Status create_log(SqliteDatabase& db) {
+  return in_transaction(db, [&]() -> Status {
+    QRSCENE_TRY(db.exec(R"sql(
+CREATE TABLE IF NOT EXISTS log.event_log (
+  id          INTEGER PRIMARY KEY,
+  appid       TEXT NOT NULL,
+  dedup_key   TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  name        TEXT NOT NULL,
+  openid      TEXT NOT NULL DEFAULT '',
+  channel_id  INTEGER,
+  scene       TEXT NOT NULL DEFAULT '',
+  ticket      TEXT NOT NULL DEFAULT '',
+  create_time INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  reply       TEXT NOT NULL DEFAULT '{}',
+  content     TEXT NOT NULL DEFAULT '',
+  event_key   TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS log.log_cleared (position INTEGER NOT NULL);
+INSERT INTO log.log_cleared (position) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM log.log_cleared);
+)sql"));
+    return Status{};
+  });
+}
+
+// An older database's log copied into the log's file, ids kept. Idempotent: should the process
+// stop before migration 11 drops the old table, the next start copies again (nothing twice).
+Status move_log(SqliteDatabase& db) {
+  QRSCENE_ASSIGN_OR_RETURN(auto q,
+                           db.prepare("SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'event_log'"));
+  QRSCENE_ASSIGN_OR_RETURN(const bool old, q.step());
+  q.reset();
+  if (!old) return {};
+  return in_transaction(db, [&]() -> Status {
+    QRSCENE_TRY(db.exec("INSERT OR IGNORE INTO log.event_log SELECT id, appid, dedup_key, kind, name, openid, "
+                        "channel_id, scene, ticket, create_time, received_at, reply, content, event_key "
+                        "FROM main.event_log"));
+    // The older projector cleared what it applied in place.
+    return db.exec("UPDATE log.log_cleared SET position = MAX(position, (SELECT COALESCE(MAX(position), 0) FROM "
+                   "main.projections WHERE name = 'ingest'))");
+  });
+}
+
+// The log must reach as far as the projections have: a missing log file is made again empty, and
+// a log from another database or an older backup ends before the cursor.
+Status check_log(SqliteDatabase& db) {
+  QRSCENE_ASSIGN_OR_RETURN(auto q, db.prepare("SELECT (SELECT COALESCE(MAX(id), 0) FROM log.event_log), "
+                                              "(SELECT COALESCE(MAX(position), 0) FROM main.projections WHERE "
+                                              "name = 'ingest')"));
+  QRSCENE_TRY(q.step());
+  const std::int64_t head = q.int64(0), position = q.int64(1);
+  q.reset();
+  if (position <= head) return {};
+  return unexpected(ErrorCode::kFailedPrecondition,
+                    fmt::format("{} ends at event {}, but {} has applied the log up to event {}: the log's file is "
+                                "missing, older than the database or not this database's. Put back the log that "
+                                "belongs with it (back up the database first, then the log: docs/deployment.md)",
+                                db.log_path(), head, db.path(), position));
+}
+
+}  // namespace
+
+std::string log_path_for(const std::string& path) {
+  constexpr std::string_view kDb = ".db";
+  const bool db_suffix = path.size() > kDb.size() && path.ends_with(kDb);
+  return (db_suffix ? path.substr(0, path.size() - kDb.size()) : path) + "-log.db";
+}
+
+Result<int> migrate_with_log(SqliteDatabase& db) {
+  QRSCENE_TRY(create_log(db));
+  const auto& all = migrations();
+  QRSCENE_ASSIGN_OR_RETURN(const int at, schema_version(db));
+  if (at < kLogApart) {
+    std::vector<Migration> before;
+    for (const auto& m : all) {
+      if (m.version < kLogApart) before.push_back(m);
+    }
+    QRSCENE_TRY(migrate(db, before));
+    QRSCENE_TRY(move_log(db));
+  }
+  return migrate(db, all);
+}
+
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(SqliteStoreOptions options, const Clock& clock) {
   std::unique_ptr<SqliteStore> store(new SqliteStore(options, clock));
   // A lock file beside the database, not the database itself: closing a descriptor of the database
@@ -33,46 +125,54 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(SqliteStoreOptions option
                                   "instances share PostgreSQL, docs/deployment.md)",
                                   options.path));
   }
-  DatabaseOptions db_options;
-  db_options.durable = options.durable;
-  QRSCENE_ASSIGN_OR_RETURN(auto db, SqliteDatabase::open(options.path, db_options));
+  DatabaseOptions plain_options;  // the database alone
+  plain_options.durable = options.durable;
+  DatabaseOptions log_options = plain_options;  // with the log attached
+  log_options.log_path = log_path_for(options.path);
+  QRSCENE_ASSIGN_OR_RETURN(auto db, SqliteDatabase::open(options.path, log_options));
   if (options.auto_migrate) {
-    QRSCENE_TRY(migrate(*db, migrations()));
+    QRSCENE_TRY(migrate_with_log(*db));
   } else {
+    QRSCENE_TRY(create_log(*db));
     QRSCENE_TRY(check_migrated(*db, migrations()));
   }
+  QRSCENE_TRY(check_log(*db));
   QRSCENE_ASSIGN_OR_RETURN(store->checkpointer_, Checkpointer::start(*db, options.checkpoints));
   // The reports read rollups a busy account keeps in megabytes (a leaderboard: 15,000 rows): a
   // cache that holds them, not SQLite's 2 MB default that reads them from the OS at every report.
-  DatabaseOptions reader_options = db_options;
+  DatabaseOptions reader_options = plain_options;
   reader_options.cache_kib = 32 * 1024;
   QRSCENE_ASSIGN_OR_RETURN(auto reader, SqliteDatabase::open(options.path, reader_options));
+  // Reads of the log's head for the admin reads (catch_up).
+  QRSCENE_ASSIGN_OR_RETURN(auto log_reader, SqliteDatabase::open(options.path, log_options));
   // The projector's commits need no fsync of their own: its cursor commits with its rows, so a
   // projection lost with the power is applied again from the log (which the writer fsyncs).
-  DatabaseOptions projector_options = db_options;
+  DatabaseOptions projector_options = plain_options;
   projector_options.durable = false;
   // It reads every follower's ledger and the rollups' pages, at random: a cache that holds them
   // instead of reading them again from the OS on every batch (perf: most of its time was pread).
   projector_options.cache_kib = 32 * 1024;
   QRSCENE_ASSIGN_OR_RETURN(auto projector, SqliteDatabase::open(options.path, projector_options));
+  // It reads the log and clears what it applied on a connection of its own: its transactions on
+  // the database never hold the log's write lock.
+  DatabaseOptions projector_log_options = log_options;
+  projector_log_options.durable = false;
+  QRSCENE_ASSIGN_OR_RETURN(auto projector_log, SqliteDatabase::open(options.path, projector_log_options));
   store->checkpointer_->watch(*projector);  // no autocheckpoint on the projector's thread
+  store->checkpointer_->watch(*projector_log);
   SqliteDatabase& setup = *db;
   std::vector<std::unique_ptr<Database>> writers;
   writers.push_back(std::move(db));
   std::vector<std::unique_ptr<Database>> readers;
   readers.push_back(std::move(reader));
-  QRSCENE_TRY(store->start(setup, std::move(writers), std::move(readers), std::move(projector)));
+  QRSCENE_TRY(store->start(setup, std::move(writers), std::move(readers),
+                           {std::move(projector), std::move(projector_log), std::move(log_reader)}));
   return store;
 }
 
 SqliteStore::~SqliteStore() {
   stop();  // the writer's last commit before the checkpointer goes
   if (lock_fd_ >= 0) ::close(lock_fd_);
-}
-
-Result<int> migrate_file(const std::string& path) {
-  QRSCENE_ASSIGN_OR_RETURN(auto db, SqliteDatabase::open(path));
-  return migrate(*db, migrations());
 }
 
 }  // namespace qrscene::store::sqlite

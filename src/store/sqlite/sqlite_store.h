@@ -1,5 +1,13 @@
-// SqliteStore: the store on one SQLite file (one machine): SqlStore with one writer connection,
-// one reader and the WAL checkpoints on a thread of their own.
+// SqliteStore: the store on SQLite (one machine): SqlStore with one writer connection, one reader
+// and the WAL checkpoints on a thread of their own.
+//
+// Two files: the database (`qrscene.db`: everything but the log) and the event log beside it
+// (`qrscene-log.db`, log_path_for()), attached to the connections that read or append the log as
+// schema `log`. SQLite has one write lock per file: the writer appends to the log while the
+// projector writes the database, and neither waits for the other's transactions. The projector's
+// cursor commits with its projections in the database; the log is the one file fsync'd per group.
+// A login scan's session change and its log row are two files' commits, the database's first:
+// a push lost between them is not acknowledged, and WeChat's retry decides the session again.
 #pragma once
 
 #include <memory>
@@ -9,6 +17,7 @@
 #include "base/result.h"
 #include "store/sql_store.h"
 #include "store/sqlite/checkpointer.h"
+#include "store/sqlite/sqlite_database.h"
 
 namespace qrscene::store::sqlite {
 
@@ -35,7 +44,11 @@ class SqliteStore final : public SqlStore {
   std::unique_ptr<Checkpointer> checkpointer_;  // outlives the writer, whose commits it hears of
 };
 
-// Applies the missing migrations to the file; the version it is at.
-[[nodiscard]] Result<int> migrate_file(const std::string& path);
+// The event log's file beside the database at `path`: `x.db` → `x-log.db`, `x` → `x-log.db`.
+[[nodiscard]] std::string log_path_for(const std::string& path);
+
+// Applies the missing migrations to `db` (opened with the log attached): moves an older database's
+// log into the log's file first (migration 11 then drops it from the database). The version it is at.
+[[nodiscard]] Result<int> migrate_with_log(SqliteDatabase& db);
 
 }  // namespace qrscene::store::sqlite

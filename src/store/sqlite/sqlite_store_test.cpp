@@ -1,0 +1,161 @@
+// SQLite's event log in a file of its own (sqlite_store.h): an older database's log moves there, a
+// missing log is refused rather than made again empty, and the answer path writes the log alone.
+#include "store/sqlite/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <string>
+#include <vector>
+
+#include "domain/ingest.h"
+#include "store/migrations.h"
+
+namespace qrscene::store::sqlite {
+namespace {
+
+constexpr const char* kAppId = "wxlogfile";
+constexpr std::int64_t kT0 = 1'714'010'400;
+constexpr std::chrono::milliseconds kWait{10'000};
+
+class SqliteLogFileTest : public ::testing::Test {
+ protected:
+  SqliteLogFileTest() {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("qrscene_logfile_" + std::to_string(::getpid()) + "_" + std::to_string(++counter_));
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "qrscene.db").string();
+  }
+  ~SqliteLogFileTest() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  Status open() {
+    store_.reset();
+    SqliteStoreOptions o;
+    o.path = path_;
+    o.project_retry = std::chrono::milliseconds(5);
+    auto s = SqliteStore::open(o, clock_);
+    if (!s) return s.error();
+    store_ = std::move(*s);
+    return {};
+  }
+
+  static domain::Event follow(std::string openid, std::int64_t t) {
+    domain::Event e;
+    e.appid = kAppId;
+    e.openid = std::move(openid);
+    e.kind = domain::EventKind::kSubscribe;
+    e.name = "subscribe";
+    e.create_time = t;
+    e.dedup_key = domain::make_dedup_key(std::nullopt, e.openid, t, e.name, e.scene);
+    return e;
+  }
+
+  std::future<Result<domain::IngestOutcome>> submit(domain::Event e) {
+    auto p = std::make_shared<std::promise<Result<domain::IngestOutcome>>>();
+    auto f = p->get_future();
+    store_->submit(std::move(e), [p](Result<domain::IngestOutcome> r) { p->set_value(std::move(r)); });
+    return f;
+  }
+
+  // A number from `sql` through a connection of the test's own (the log attached when asked).
+  std::int64_t number(const std::string& sql, bool with_log = true) {
+    DatabaseOptions o;
+    if (with_log) o.log_path = log_path_for(path_);
+    auto db = SqliteDatabase::open(path_, o);
+    EXPECT_TRUE(db) << db.error().to_string();
+    if (!db) return -1;
+    auto q = (*db)->prepare(sql);
+    EXPECT_TRUE(q) << q.error().to_string();
+    if (!q) return -1;
+    auto row = q->step();
+    EXPECT_TRUE(row && *row) << sql;
+    return q->int64(0);
+  }
+
+  static inline int counter_ = 0;
+  std::filesystem::path dir_;
+  std::string path_;
+  FakeClock clock_{kT0};
+  std::unique_ptr<SqliteStore> store_;
+};
+
+TEST_F(SqliteLogFileTest, TheLogsFileSitsBesideTheDatabase) {
+  EXPECT_EQ(log_path_for("/var/lib/qrscene/qrscene.db"), "/var/lib/qrscene/qrscene-log.db");
+  EXPECT_EQ(log_path_for("/data/store"), "/data/store-log.db");
+  EXPECT_EQ(log_path_for(".db"), ".db-log.db");
+}
+
+// A database from before migration 11 held its log; what its projector had not applied yet is moved
+// into the log's file with its ids and applied there, and the old table is gone.
+TEST_F(SqliteLogFileTest, AnOlderDatabasesLogMovesIntoItsOwnFileAndIsApplied) {
+  {
+    auto old = SqliteDatabase::open(path_);  // no log attached: the database as qrscene 10 left it
+    ASSERT_TRUE(old) << old.error().to_string();
+    std::vector<Migration> up_to_10;
+    for (const auto& m : migrations()) {
+      if (m.version <= 10) up_to_10.push_back(m);
+    }
+    ASSERT_TRUE(migrate(**old, up_to_10));
+    ASSERT_TRUE((*old)->exec(
+        "INSERT INTO event_log (id, appid, dedup_key, kind, name, openid, create_time, received_at) VALUES "
+        "(41, 'wxlogfile', '1714010400k1', 'subscribe', 'subscribe', 'o-before', 1714010400, 1714010400), "
+        "(42, 'wxlogfile', '1714010401k2', 'subscribe', 'subscribe', 'o-before-2', 1714010401, 1714010401)"));
+  }
+  ASSERT_TRUE(open());
+  ASSERT_TRUE(store_->catch_up(kWait));
+  EXPECT_EQ(*store_->event_count(kAppId), 2);
+  EXPECT_EQ(*store_->follower_count(kAppId), 2);
+  // A push after the move follows the moved ids.
+  auto later = submit(follow("o-after", kT0 + 5)).get();
+  ASSERT_TRUE(later) << later.error().to_string();
+  EXPECT_EQ(later->event_id, 43);
+  ASSERT_TRUE(store_->catch_up(kWait));
+  EXPECT_EQ(*store_->follower_count(kAppId), 3);
+  store_.reset();
+  EXPECT_EQ(number("SELECT count(*) FROM main.sqlite_master WHERE name = 'event_log'"), 0);
+  EXPECT_EQ(number("SELECT count(*) FROM log.event_log"), 3);
+  EXPECT_EQ(number("SELECT count(*) FROM log.event_log WHERE openid <> ''"), 0);  // applied: cleared
+  EXPECT_EQ(number("SELECT position FROM log.log_cleared"), 43);
+}
+
+// Starting again on an empty log would lose track of the projections' cursor (and answer retries as
+// new pushes): a database whose log is missing is refused, with what to do.
+TEST_F(SqliteLogFileTest, ADatabaseWithoutItsLogIsRefused) {
+  ASSERT_TRUE(open());
+  ASSERT_TRUE(submit(follow("o1", kT0)).get());
+  ASSERT_TRUE(store_->catch_up(kWait));
+  store_.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(log_path_for(path_) + suffix);
+  const Status reopened = open();
+  ASSERT_FALSE(reopened);
+  EXPECT_EQ(reopened.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(reopened.error().message.find(log_path_for(path_)), std::string::npos) << reopened.error().message;
+  EXPECT_NE(reopened.error().message.find("docs/deployment.md"), std::string::npos) << reopened.error().message;
+}
+
+// The point of the log's own file: a push is appended and acknowledged while another connection holds
+// the database's write lock (as the projector's batches do), and applied once it is let go.
+TEST_F(SqliteLogFileTest, APushIsAcknowledgedWhileTheDatabaseIsLocked) {
+  ASSERT_TRUE(open());
+  auto holder = SqliteDatabase::open(path_);  // the database alone, like the projector's connection
+  ASSERT_TRUE(holder) << holder.error().to_string();
+  ASSERT_TRUE((*holder)->begin());
+  auto answer = submit(follow("o-locked", kT0));
+  // Well within SQLite's 5 s busy timeout, which a writer needing the database's lock would wait out.
+  ASSERT_EQ(answer.wait_for(std::chrono::seconds(3)), std::future_status::ready)
+      << "the push waited for the database's write lock";
+  auto outcome = answer.get();
+  ASSERT_TRUE(outcome) << outcome.error().to_string();
+  ASSERT_TRUE((*holder)->exec("ROLLBACK"));
+  ASSERT_TRUE(store_->catch_up(kWait));
+  EXPECT_EQ(*store_->follower_count(kAppId), 1);
+}
+
+}  // namespace
+}  // namespace qrscene::store::sqlite
