@@ -109,7 +109,10 @@ bool prepare_dir(const std::string& dir) {
     return false;
   }
   // A fresh database each run, so that the table shows this run.
-  for (const char* f : {"qrscene.db", "qrscene.db-wal", "qrscene.db-shm"}) fs::remove(fs::path(dir) / f, ec);
+  for (const char* f : {"qrscene.db", "qrscene.db-wal", "qrscene.db-shm", "qrscene-log.db", "qrscene-log.db-wal",
+                        "qrscene-log.db-shm"}) {
+    fs::remove(fs::path(dir) / f, ec);
+  }
   return true;
 }
 

@@ -89,6 +89,8 @@ class Database {
   // Begins the answer path's append: a write transaction on the event log alone where the log has
   // a file of its own (SQLite); begin() elsewhere.
   [[nodiscard]] virtual Status begin_append() { return begin(); }
+  // True when the event log is a file of its own attached as schema `log` (SQLite).
+  [[nodiscard]] virtual bool log_apart() const noexcept { return false; }
   // A statement with one text parameter that holds, until the transaction ends, a lock on that key
   // among every connection to the database; "" when the database has one writer anyway.
   [[nodiscard]] virtual std::string_view key_lock_sql() const = 0;

@@ -55,6 +55,7 @@ class FaultyDatabase final : public Database {
     QRSCENE_TRY(plan_->step());
     return inner_->begin();
   }
+  bool log_apart() const noexcept override { return inner_->log_apart(); }
   Status begin_append() override {
     QRSCENE_TRY(plan_->step());
     return inner_->begin_append();

@@ -452,6 +452,7 @@ CREATE TABLE followed_markers (
 -- store/sqlite/sqlite_store.h), which copied this table's rows there, ids kept, before this
 -- migration runs. PostgreSQL keeps its log where it is.
 -- sqlite only {
+SELECT position FROM log.log_cleared LIMIT 0;  -- fails, and drops nothing, without the log's file attached
 DROP TABLE main.event_log;
 -- } sqlite only
 -- on postgres: SELECT 1;

@@ -177,7 +177,7 @@ void SqlStore::projector_loop() {
       // Caught up under load: let the log gather for a while, so that the next batch is one
       // transaction for many events (each page it dirties written once, not once per few events).
       // A read waiting for the projection ends the wait (catch_up), as does stopping.
-      if (options_.project_gather.count() > 0 && !projector_stopping_) {
+      if (single_writer_ && options_.project_gather.count() > 0 && !projector_stopping_) {
         projection_moved_.wait_for(lock, options_.project_gather,
                                    [this] { return projector_stopping_ || catching_up_ > 0; });
       }
@@ -251,7 +251,7 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
     }
     {
       std::lock_guard lock(projection_mu_);
-      projection_.head = head;
+      projection_.head = std::max(projection_.head, head);  // a writer of this instance may be ahead
       projection_.position = p.position;
       projection_.lag_seconds = lag;
       if (applied > 0) {
@@ -612,6 +612,8 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
   }
   if (turn.owns_lock()) turn.unlock();
   p.position = last;
+  // Published once the log is cleared too: a read that waited for the projection finds no openid
+  // of what it waited for (a failed clearing is retried before the next batch).
   QRSCENE_TRY(clear_applied(p));
   return publish(read);
 }

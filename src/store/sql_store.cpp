@@ -735,9 +735,16 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
     std::lock_guard lock(mu_);
     ++commits_;
   }
+  // SQLite (one writer, the one projector): the log's head as the writer left it, so that the lag
+  // is live while the projector lets the log gather.
+  std::int64_t appended = 0;
+  for (const auto& r : results) {
+    if (r && single_writer_) appended = std::max(appended, r->event_id);
+  }
   {
     std::lock_guard lock(projection_mu_);
     log_grew_ = true;
+    projection_.head = std::max(projection_.head, appended);
   }
   projection_moved_.notify_all();
   return results;
@@ -832,6 +839,9 @@ Status SqlStore::probe_write(Database& db) {
   QRSCENE_TRY(db.begin());
   Status wrote = db.exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (-1, 'write probe', 0)");
   if (wrote) wrote = db.exec("DELETE FROM schema_migrations WHERE version = -1");
+  // The log's own file too: it is the one the answers write.
+  if (wrote && db.log_apart()) wrote = db.exec("INSERT INTO log.log_meta (key, value) VALUES ('write probe', '')");
+  if (wrote && db.log_apart()) wrote = db.exec("DELETE FROM log.log_meta WHERE key = 'write probe'");
   if (wrote) wrote = db.exec("COMMIT");
   if (!wrote) (void)db.exec("ROLLBACK");
   return wrote;

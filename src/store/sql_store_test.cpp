@@ -105,6 +105,9 @@ class SqlStoreTest : public ::testing::TestWithParam<Backend> {
     o.faults = faults_;
     o.projector_faults = projector_faults_;
     o.project_retry = std::chrono::milliseconds(5);
+    // Each batch as soon as its events are logged, so that the steps of a round are the same each
+    // time (the fault loops count them); the gather has a test of its own.
+    o.project_gather = project_gather_;
     o.replies.organic_subscribe.kind = domain::ReplyChoice::Kind::kText;
     o.replies.organic_subscribe.text = "感谢关注";
     if (GetParam() == Backend::kPostgres) {
@@ -125,6 +128,7 @@ class SqlStoreTest : public ::testing::TestWithParam<Backend> {
   }
 
   bool profile_ = false;  // profile jobs (unionid, tags) per new follower
+  std::chrono::milliseconds project_gather_{0};
   std::shared_ptr<FaultPlan> faults_;
   std::shared_ptr<FaultPlan> projector_faults_;
   static constexpr std::chrono::milliseconds kWait{10'000};  // for the projector to reach the log's head

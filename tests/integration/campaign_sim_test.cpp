@@ -303,7 +303,7 @@ TEST_F(CampaignSimTest, AnInviterWhoLeavesIsGoneEverywhereAndTheCountsStay) {
         return 0;
       },
       &tables, nullptr);
-  ASSERT_GE(tables.size(), 1U) << file;
+  ASSERT_GT(tables.size(), std::string_view(file) == "qrscene.db" ? 10U : 1U) << file;
   for (const auto& t : tables) {
     sqlite3_stmt* q = nullptr;
     ASSERT_EQ(sqlite3_prepare_v2(db, fmt::format("SELECT * FROM \"{}\"", t).c_str(), -1, &q, nullptr), SQLITE_OK);

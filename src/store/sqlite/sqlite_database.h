@@ -45,6 +45,7 @@ class SqliteDatabase final : public Database {
   // With the log attached: a deferred transaction, whose first write takes the write lock of the
   // file it writes (the log) and no other.
   [[nodiscard]] Status begin_append() override { return log_path_.empty() ? begin() : exec("BEGIN"); }
+  [[nodiscard]] bool log_apart() const noexcept override { return !log_path_.empty(); }
   [[nodiscard]] std::string_view key_lock_sql() const override { return ""; }  // one writer
   [[nodiscard]] bool log_keys_unique() const override { return false; }
   [[nodiscard]] const std::string& name() const noexcept override { return path_; }

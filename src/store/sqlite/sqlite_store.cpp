@@ -2,14 +2,17 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <utility>
 #include <vector>
 
+#include "base/encoding.h"
 #include "store/migrations.h"
 #include "store/sqlite/sqlite_database.h"
 
@@ -44,6 +47,7 @@ CREATE TABLE IF NOT EXISTS log.event_log (
 );
 CREATE TABLE IF NOT EXISTS log.log_cleared (position INTEGER NOT NULL);
 INSERT INTO log.log_cleared (position) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM log.log_cleared);
+CREATE TABLE IF NOT EXISTS log.log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql"));
     return Status{};
   });
@@ -67,21 +71,85 @@ Status move_log(SqliteDatabase& db) {
   });
 }
 
-// The log must reach as far as the projections have: a missing log file is made again empty, and
-// a log from another database or an older backup ends before the cursor.
-Status check_log(SqliteDatabase& db) {
+// One statement's one value, "" when it has no row.
+Result<std::string> one_text(SqliteDatabase& db, std::string_view sql) {
+  QRSCENE_ASSIGN_OR_RETURN(auto q, db.prepare(sql));
+  QRSCENE_ASSIGN_OR_RETURN(const bool row, q.step());
+  std::string value = row ? q.text(0) : "";
+  q.reset();
+  return value;
+}
+
+Status refuse_log(const SqliteDatabase& db, std::string_view why) {
+  return unexpected(ErrorCode::kFailedPrecondition,
+                    fmt::format("{} cannot be used with {}: {}. Put back the log that belongs with the database (a "
+                                "backup copies the log first, then the database: docs/deployment.md)",
+                                db.log_path(), db.path(), why));
+}
+
+// The database and its log belong together: a random id kept in both (the database's first, so
+// that a stop in between leaves a log without one, taken as this database's only when it reaches
+// the projections' cursor). A log that is missing, another database's, or copied after the
+// database (its applied events' openids cleared beyond what the database applied) is refused. A
+// log that ends before the cursor (copied before the database, or its unsynced tail lost with the
+// power when `durable` is off) is taken: the events it lacks were applied already, and new ones
+// are numbered after the cursor (a marker row holds its id).
+Status tie_log(SqliteDatabase& db) {
+  QRSCENE_ASSIGN_OR_RETURN(std::string database_id, one_text(db, "SELECT value FROM main.settings WHERE key = 'log_id'"));
+  QRSCENE_ASSIGN_OR_RETURN(const std::string log_id,
+                           one_text(db, "SELECT value FROM log.log_meta WHERE key = 'database_id'"));
   QRSCENE_ASSIGN_OR_RETURN(auto q, db.prepare("SELECT (SELECT COALESCE(MAX(id), 0) FROM log.event_log), "
                                               "(SELECT COALESCE(MAX(position), 0) FROM main.projections WHERE "
-                                              "name = 'ingest')"));
+                                              "name = 'ingest'), (SELECT COALESCE(MAX(position), 0) FROM "
+                                              "log.log_cleared)"));
   QRSCENE_TRY(q.step());
-  const std::int64_t head = q.int64(0), position = q.int64(1);
+  const std::int64_t head = q.int64(0), position = q.int64(1), cleared = q.int64(2);
   q.reset();
-  if (position <= head) return {};
-  return unexpected(ErrorCode::kFailedPrecondition,
-                    fmt::format("{} ends at event {}, but {} has applied the log up to event {}: the log's file is "
-                                "missing, older than the database or not this database's. Put back the log that "
-                                "belongs with it (back up the database first, then the log: docs/deployment.md)",
-                                db.log_path(), head, db.path(), position));
+  if (!log_id.empty() && log_id != database_id) {
+    return refuse_log(db, database_id.empty() ? "the log belongs to another database (this one is new)"
+                                              : "the log belongs to another database");
+  }
+  if (log_id.empty()) {
+    if (!database_id.empty() && head < position) {
+      return refuse_log(db, fmt::format("the log is missing (it ends at event {}, the database has applied up to "
+                                        "event {})",
+                                        head, position));
+    }
+    if (database_id.empty()) {
+      std::array<std::uint8_t, 16> id{};
+      secure_random_bytes(id);
+      database_id = to_hex(id);
+      QRSCENE_TRY(in_transaction(db, [&]() -> Status {
+        QRSCENE_ASSIGN_OR_RETURN(auto put, db.prepare("INSERT INTO main.settings (key, value) VALUES ('log_id', ?)"));
+        return put.bind(1, database_id).run();
+      }));
+    }
+    QRSCENE_TRY(in_transaction(db, [&]() -> Status {
+      QRSCENE_ASSIGN_OR_RETURN(auto put,
+                               db.prepare("INSERT INTO log.log_meta (key, value) VALUES ('database_id', ?)"));
+      return put.bind(1, database_id).run();
+    }));
+  }
+  if (cleared > position) {
+    return refuse_log(db, fmt::format("the log was copied after the database: the openids of events {} to {}, "
+                                      "which the database has not applied, are gone from it",
+                                      position + 1, cleared));
+  }
+  if (head < position) {
+    spdlog::warn("store log_behind log={} head={} position={} — the log lacks events the database applied (a log "
+                 "copied before the database, or its last commits lost with the power); new events follow the "
+                 "cursor",
+                 db.log_path(), head, position);
+    const Status marked = in_transaction(db, [&]() -> Status {
+      QRSCENE_ASSIGN_OR_RETURN(auto mark, db.prepare("INSERT INTO log.event_log (id, appid, dedup_key, kind, name, "
+                                                     "create_time, received_at) VALUES (?, '', '', 'gap', 'gap', 0, 0)"));
+      QRSCENE_TRY(mark.bind(1, position).run());
+      QRSCENE_ASSIGN_OR_RETURN(auto cleared_to, db.prepare("UPDATE log.log_cleared SET position = ?"));
+      return cleared_to.bind(1, position).run();
+    });
+    QRSCENE_TRY(marked);
+  }
+  return {};
 }
 
 }  // namespace
@@ -136,7 +204,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(SqliteStoreOptions option
     QRSCENE_TRY(create_log(*db));
     QRSCENE_TRY(check_migrated(*db, migrations()));
   }
-  QRSCENE_TRY(check_log(*db));
+  QRSCENE_TRY(tie_log(*db));
   QRSCENE_ASSIGN_OR_RETURN(store->checkpointer_, Checkpointer::start(*db, options.checkpoints));
   // The reports read rollups a busy account keeps in megabytes (a leaderboard: 15,000 rows): a
   // cache that holds them, not SQLite's 2 MB default that reads them from the OS at every report.
@@ -145,16 +213,16 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(SqliteStoreOptions option
   QRSCENE_ASSIGN_OR_RETURN(auto reader, SqliteDatabase::open(options.path, reader_options));
   // Reads of the log's head for the admin reads (catch_up).
   QRSCENE_ASSIGN_OR_RETURN(auto log_reader, SqliteDatabase::open(options.path, log_options));
-  // The projector's commits need no fsync of their own: its cursor commits with its rows, so a
-  // projection lost with the power is applied again from the log (which the writer fsyncs).
+  // The projector's commits are as durable as the writer's: it clears the log of what it applied
+  // right after, and a clearing may reach the disk with the writer's next fsync of the log — the
+  // projection it follows must not be lost with the power (one fsync per batch of thousands).
   DatabaseOptions projector_options = plain_options;
-  projector_options.durable = false;
   // It reads every follower's ledger and the rollups' pages, at random: a cache that holds them
   // instead of reading them again from the OS on every batch (perf: most of its time was pread).
   projector_options.cache_kib = 32 * 1024;
   QRSCENE_ASSIGN_OR_RETURN(auto projector, SqliteDatabase::open(options.path, projector_options));
   // It reads the log and clears what it applied on a connection of its own: its transactions on
-  // the database never hold the log's write lock.
+  // the database never hold the log's write lock. A clearing lost with the power is made again.
   DatabaseOptions projector_log_options = log_options;
   projector_log_options.durable = false;
   QRSCENE_ASSIGN_OR_RETURN(auto projector_log, SqliteDatabase::open(options.path, projector_log_options));

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <future>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "domain/ingest.h"
@@ -39,6 +40,7 @@ class SqliteLogFileTest : public ::testing::Test {
     SqliteStoreOptions o;
     o.path = path_;
     o.project_retry = std::chrono::milliseconds(5);
+    o.project_gather = gather_;
     auto s = SqliteStore::open(o, clock_);
     if (!s) return s.error();
     store_ = std::move(*s);
@@ -78,6 +80,26 @@ class SqliteLogFileTest : public ::testing::Test {
     return q->int64(0);
   }
 
+  // A copy of a closed store's file (and its WAL, should one be left), as a backup makes one; and
+  // putting it back.
+  void keep(const std::string& file, const std::string& as) {
+    for (const char* suffix : {"", "-wal"}) {
+      std::filesystem::remove(as + suffix);
+      if (std::filesystem::exists(file + suffix)) std::filesystem::copy_file(file + suffix, as + suffix);
+    }
+  }
+  void put_back(const std::string& copy, const std::string& file) {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(file + suffix);
+    keep(copy, file);
+  }
+  // Two follows of new followers, applied.
+  void two_follows(const std::string& who, std::int64_t t) {
+    ASSERT_TRUE(submit(follow(who + "-1", t)).get());
+    ASSERT_TRUE(submit(follow(who + "-2", t + 1)).get());
+    ASSERT_TRUE(store_->catch_up(kWait));
+  }
+
+  std::chrono::milliseconds gather_{100};
   static inline int counter_ = 0;
   std::filesystem::path dir_;
   std::string path_;
@@ -136,7 +158,57 @@ TEST_F(SqliteLogFileTest, ADatabaseWithoutItsLogIsRefused) {
   ASSERT_FALSE(reopened);
   EXPECT_EQ(reopened.error().code, ErrorCode::kFailedPrecondition);
   EXPECT_NE(reopened.error().message.find(log_path_for(path_)), std::string::npos) << reopened.error().message;
+  EXPECT_NE(reopened.error().message.find("missing"), std::string::npos) << reopened.error().message;
   EXPECT_NE(reopened.error().message.find("docs/deployment.md"), std::string::npos) << reopened.error().message;
+}
+
+// A database started anew beside an older one's log (the files removed but the log's) would apply
+// the old events: the log is another database's, and refused.
+TEST_F(SqliteLogFileTest, AnotherDatabasesLogIsRefused) {
+  ASSERT_TRUE(open());
+  two_follows("o", kT0);
+  store_.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + suffix);
+  const Status reopened = open();
+  ASSERT_FALSE(reopened);
+  EXPECT_NE(reopened.error().message.find("another database"), std::string::npos) << reopened.error().message;
+}
+
+// Backups: the log copied after the database has cleared the openids of events the copy of the
+// database has not applied — refused, rather than applied to nobody.
+TEST_F(SqliteLogFileTest, ALogCopiedAfterItsDatabaseIsRefused) {
+  ASSERT_TRUE(open());
+  two_follows("a", kT0);
+  store_.reset();
+  keep(path_, path_ + ".backup");
+  ASSERT_TRUE(open());
+  two_follows("b", kT0 + 10);  // applied, and cleared from the log
+  store_.reset();
+  put_back(path_ + ".backup", path_);
+  const Status reopened = open();
+  ASSERT_FALSE(reopened);
+  EXPECT_NE(reopened.error().message.find("copied after the database"), std::string::npos)
+      << reopened.error().message;
+}
+
+// …while a log copied before its database (the documented order) is taken: the events it lacks were
+// applied already, and the next push is numbered after them.
+TEST_F(SqliteLogFileTest, ALogCopiedBeforeItsDatabaseIsTaken) {
+  ASSERT_TRUE(open());
+  two_follows("a", kT0);
+  store_.reset();
+  keep(log_path_for(path_), path_ + ".log-backup");
+  ASSERT_TRUE(open());
+  two_follows("b", kT0 + 10);
+  store_.reset();
+  put_back(path_ + ".log-backup", log_path_for(path_));
+  ASSERT_TRUE(open());
+  auto next = submit(follow("c", kT0 + 20)).get();
+  ASSERT_TRUE(next) << next.error().to_string();
+  EXPECT_EQ(next->event_id, 5);
+  ASSERT_TRUE(store_->catch_up(kWait));
+  EXPECT_EQ(*store_->follower_count(kAppId), 5);
+  EXPECT_EQ(*store_->event_count(kAppId), 5);
 }
 
 // The point of the log's own file: a push is appended and acknowledged while another connection holds
@@ -155,6 +227,26 @@ TEST_F(SqliteLogFileTest, APushIsAcknowledgedWhileTheDatabaseIsLocked) {
   ASSERT_TRUE((*holder)->exec("ROLLBACK"));
   ASSERT_TRUE(store_->catch_up(kWait));
   EXPECT_EQ(*store_->follower_count(kAppId), 1);
+}
+
+// Once caught up, the projector lets the log gather before its next batch. Meanwhile the lag shows
+// what waits, and a read waiting for the projection ends the gather rather than wait it out.
+TEST_F(SqliteLogFileTest, AReadEndsTheProjectorsGatherAndTheLagShowsMeanwhile) {
+  gather_ = std::chrono::minutes(10);
+  ASSERT_TRUE(open());
+  auto first = submit(follow("o1", kT0)).get();
+  ASSERT_TRUE(first);
+  for (int i = 0; i < 1000 && store_->projection().position < first->event_id; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(store_->projection().position, first->event_id);  // applied; now gathering
+  auto second = submit(follow("o2", kT0 + 1)).get();
+  ASSERT_TRUE(second);
+  const ProjectionStats meanwhile = store_->projection();
+  EXPECT_EQ(meanwhile.position, first->event_id);
+  EXPECT_EQ(meanwhile.head, second->event_id);  // the lag: one event
+  ASSERT_TRUE(store_->catch_up(std::chrono::seconds(5)));  // not the ten minutes
+  EXPECT_EQ(*store_->follower_count(kAppId), 2);
 }
 
 }  // namespace
