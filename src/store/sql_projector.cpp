@@ -131,6 +131,15 @@ Status SqlStore::start_projector(std::unique_ptr<Database> db, std::unique_ptr<D
   QRSCENE_ASSIGN_OR_RETURN(auto step, CampaignStep::make(*projector_->db, {options_.reward_webhook,
                                                                           options_.unlink_on_unfollow}));
   projector_->campaigns.emplace(std::move(step));
+  if (single_writer_) {
+    // SQLite (this instance projects): where things stand before the first batch, so that the lag
+    // shows from the start even while that batch keeps failing.
+    QRSCENE_ASSIGN_OR_RETURN(const std::int64_t position, projector_->one_int(projector_->read_position));
+    QRSCENE_ASSIGN_OR_RETURN(const std::int64_t head, projector_->one_int(projector_->head));
+    std::lock_guard lock(projection_mu_);
+    projection_.position = position;
+    projection_.head = head;
+  }
   if (options_.project) projector_thread_ = std::thread([this] { projector_loop(); });
   return {};
 }

@@ -85,7 +85,7 @@ struct StoreOptions {
 // Where the projector stands (/metrics and /healthz).
 struct ProjectionStats {
   bool leader = false;           // this instance projects (PostgreSQL: it holds the election lock)
-  std::int64_t head = 0;         // the log's last event id, as the projector last saw it
+  std::int64_t head = 0;         // the log's last event id, as the projector (SQLite: the writer) last saw it
   std::int64_t position = 0;     // the last event id applied
   std::int64_t lag_seconds = 0;  // how long the oldest event not yet applied has waited (0: none)
   std::int64_t projected = 0;    // log rows this instance projected (copies it skipped included)

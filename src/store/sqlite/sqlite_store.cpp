@@ -9,6 +9,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <utility>
 #include <vector>
 
@@ -141,11 +142,10 @@ Status tie_log(SqliteDatabase& db) {
                  "cursor",
                  db.log_path(), head, position);
     const Status marked = in_transaction(db, [&]() -> Status {
+      // The rows it holds up to the cursor are cleared by the projector before its first batch.
       QRSCENE_ASSIGN_OR_RETURN(auto mark, db.prepare("INSERT INTO log.event_log (id, appid, dedup_key, kind, name, "
-                                                     "create_time, received_at) VALUES (?, '', '', 'gap', 'gap', 0, 0)"));
-      QRSCENE_TRY(mark.bind(1, position).run());
-      QRSCENE_ASSIGN_OR_RETURN(auto cleared_to, db.prepare("UPDATE log.log_cleared SET position = ?"));
-      return cleared_to.bind(1, position).run();
+                                                     "create_time, received_at) VALUES (?, '', '', 'gap', 'gap', 0, ?)"));
+      return mark.bind(1, position).bind(2, static_cast<std::int64_t>(std::time(nullptr))).run();
     });
     QRSCENE_TRY(marked);
   }
@@ -165,6 +165,14 @@ Result<int> migrate_with_log(SqliteDatabase& db) {
   const auto& all = migrations();
   QRSCENE_ASSIGN_OR_RETURN(const int at, schema_version(db));
   if (at < kLogApart) {
+    // A database from before the log had a file of its own has no log yet: one that is tied to a
+    // database is another's (say, a database restored from before an upgrade beside the newer
+    // log), and moving rows into it would lose this database's own.
+    QRSCENE_ASSIGN_OR_RETURN(const std::string tied,
+                             one_text(db, "SELECT value FROM log.log_meta WHERE key = 'database_id'"));
+    if (!tied.empty()) {
+      return refuse_log(db, "the log belongs to another database (this one is older than its log)").error();
+    }
     std::vector<Migration> before;
     for (const auto& m : all) {
       if (m.version < kLogApart) before.push_back(m);
@@ -217,6 +225,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(SqliteStoreOptions option
   // right after, and a clearing may reach the disk with the writer's next fsync of the log — the
   // projection it follows must not be lost with the power (one fsync per batch of thousands).
   DatabaseOptions projector_options = plain_options;
+  projector_options.durable = true;  // whatever `durable` says: the clearing must not outlive it
   // It reads every follower's ledger and the rollups' pages, at random: a cache that holds them
   // instead of reading them again from the OS on every batch (perf: most of its time was pread).
   projector_options.cache_kib = 32 * 1024;

@@ -202,6 +202,14 @@ TEST_F(SqliteLogFileTest, ALogCopiedBeforeItsDatabaseIsTaken) {
   two_follows("b", kT0 + 10);
   store_.reset();
   put_back(path_ + ".log-backup", log_path_for(path_));
+  {
+    // As if copied between a batch's commit and its clearing: applied rows that still hold openids.
+    DatabaseOptions with_log;
+    with_log.log_path = log_path_for(path_);
+    auto raw = SqliteDatabase::open(path_, with_log);
+    ASSERT_TRUE(raw);
+    ASSERT_TRUE((*raw)->exec("UPDATE log.event_log SET openid = 'copied-' || id; UPDATE log.log_cleared SET position = 0"));
+  }
   ASSERT_TRUE(open());
   auto next = submit(follow("c", kT0 + 20)).get();
   ASSERT_TRUE(next) << next.error().to_string();
@@ -209,6 +217,32 @@ TEST_F(SqliteLogFileTest, ALogCopiedBeforeItsDatabaseIsTaken) {
   ASSERT_TRUE(store_->catch_up(kWait));
   EXPECT_EQ(*store_->follower_count(kAppId), 5);
   EXPECT_EQ(*store_->event_count(kAppId), 5);
+  store_.reset();
+  EXPECT_EQ(number("SELECT count(*) FROM log.event_log WHERE openid <> ''"), 0);  // applied, so cleared
+}
+
+// A database restored from before the log had a file of its own, beside the newer log: refused
+// before anything moves, its own log still in it.
+TEST_F(SqliteLogFileTest, AnOlderDatabaseBesideANewerLogIsRefusedBeforeAnythingMoves) {
+  ASSERT_TRUE(open());
+  two_follows("new", kT0);
+  store_.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + suffix);
+  {
+    auto old = SqliteDatabase::open(path_);
+    ASSERT_TRUE(old) << old.error().to_string();
+    std::vector<Migration> up_to_10;
+    for (const auto& m : migrations()) {
+      if (m.version <= 10) up_to_10.push_back(m);
+    }
+    ASSERT_TRUE(migrate(**old, up_to_10));
+    ASSERT_TRUE((*old)->exec("INSERT INTO event_log (id, appid, dedup_key, kind, name, openid, create_time, "
+                             "received_at) VALUES (7, 'wxlogfile', 'k', 'subscribe', 'subscribe', 'o-old', 1, 1)"));
+  }
+  const Status reopened = open();
+  ASSERT_FALSE(reopened);
+  EXPECT_NE(reopened.error().message.find("another database"), std::string::npos) << reopened.error().message;
+  EXPECT_EQ(number("SELECT count(*) FROM main.event_log", /*with_log=*/false), 1);
 }
 
 // The point of the log's own file: a push is appended and acknowledged while another connection holds
