@@ -48,6 +48,9 @@ TEST(Base64, RejectsMalformedInput) {
   ASSERT_FALSE(e);
   EXPECT_EQ(e.error().code, ErrorCode::kInvalidArgument);
   EXPECT_NE(e.error().message.find("offset 3"), std::string::npos) << e.error().message;
+  const auto last = decode_base64("Zm9vY*==");  // in the padded last group
+  ASSERT_FALSE(last);
+  EXPECT_NE(last.error().message.find("offset 5"), std::string::npos) << last.error().message;
 }
 
 TEST(Hex, LowerCase) {

@@ -7,7 +7,6 @@
 #include <array>
 #include <mutex>
 
-#include "base/encoding.h"
 #include "base/log_text.h"
 #include "service/event_mapping.h"
 #include "wechat/inbound.h"
@@ -233,7 +232,7 @@ asio::awaitable<net::HttpResponse> CallbackEndpoint::receive(net::HttpRequest& r
   counters_->replies.fetch_add(1, std::memory_order_relaxed);
   net::HttpResponse response;
   response.content_type = "application/xml; charset=utf-8";
-  response.body = codec.seal(push, std::move(*rendered), now, random_hex(8));
+  response.body = codec.seal(push, std::move(*rendered), now);
   co_return response;
 }
 

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
+#include <array>
 #include <memory>
 #include <stdexcept>
 
@@ -28,10 +30,35 @@ const EVP_CIPHER* aes_256_cbc() {
   return cipher;
 }
 
-// One context per thread, re-initialised per message, so no allocation on the hot path.
-EVP_CIPHER_CTX* thread_ctx() {
-  thread_local CipherCtx ctx(EVP_CIPHER_CTX_new());
-  return ctx.get();
+// Two contexts per thread (one each way), each keeping the key it was last set up with: a
+// message under the same key only starts the IV over, without the provider's key schedule, locks
+// and parameter lookups a full init costs (docs/benchmarks.md). No allocation on the hot path.
+struct KeyedCtx {
+  CipherCtx ctx{EVP_CIPHER_CTX_new()};
+  AesKey key{};
+  bool keyed = false;
+};
+
+EVP_CIPHER_CTX* keyed_ctx(const AesKey& key, bool encrypt) {
+  thread_local std::array<KeyedCtx, 2> contexts;
+  KeyedCtx& k = contexts[encrypt ? 1 : 0];
+  const auto* cipher = aes_256_cbc();
+  if (k.ctx == nullptr || cipher == nullptr) return nullptr;
+  const unsigned char* iv = key.data();  // IV = the first 16 bytes of the key
+  if (k.keyed && k.key == key) {
+    return EVP_CipherInit_ex(k.ctx.get(), nullptr, nullptr, nullptr, iv, -1) == 1 ? k.ctx.get() : nullptr;
+  }
+  k.keyed = false;
+  if (EVP_CipherInit_ex(k.ctx.get(), cipher, nullptr, key.data(), iv, encrypt ? 1 : 0) != 1) return nullptr;
+  EVP_CIPHER_CTX_set_padding(k.ctx.get(), 0);
+  k.key = key;
+  k.keyed = true;
+  return k.ctx.get();
+}
+
+// OpenSSL's DRBG, seeded from the kernel and kept per thread: no system call per reply.
+void userspace_random_bytes(std::span<std::uint8_t> out) {
+  if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) secure_random_bytes(out);
 }
 
 bool is_alnum(char c) {
@@ -40,12 +67,8 @@ bool is_alnum(char c) {
 
 // AES-256-CBC without cipher padding, in place. Input length must be a multiple of 16.
 bool aes_cbc(const AesKey& key, bool encrypt, std::string& buf) {
-  EVP_CIPHER_CTX* ctx = thread_ctx();
-  const auto* cipher = aes_256_cbc();
-  if (ctx == nullptr || cipher == nullptr) return false;
-  const unsigned char* iv = key.data();  // IV = the first 16 bytes of the key
-  if (EVP_CipherInit_ex(ctx, cipher, nullptr, key.data(), iv, encrypt ? 1 : 0) != 1) return false;
-  EVP_CIPHER_CTX_set_padding(ctx, 0);
+  EVP_CIPHER_CTX* ctx = keyed_ctx(key, encrypt);
+  if (ctx == nullptr) return false;
   auto* data = reinterpret_cast<unsigned char*>(buf.data());
   int out_len = 0;
   if (EVP_CipherUpdate(ctx, data, &out_len, data, static_cast<int>(buf.size())) != 1) return false;
@@ -88,7 +111,7 @@ Result<MsgCrypt> MsgCrypt::create(std::string token, std::string_view encoding_a
                                   RandomSource random) {
   QRSCENE_ASSIGN_OR_RETURN(const AesKey key, decode_encoding_aes_key(encoding_aes_key));
   if (appid.empty()) return unexpected(ErrorCode::kInvalidArgument, "AppID must not be empty");
-  if (!random) random = [](std::span<std::uint8_t> out) { secure_random_bytes(out); };
+  if (!random) random = [](std::span<std::uint8_t> out) { userspace_random_bytes(out); };
   return MsgCrypt(std::move(token), key, std::move(appid), std::move(random));
 }
 
@@ -152,6 +175,12 @@ std::string MsgCrypt::encrypt(std::string_view msg) const {
   std::copy(appid_.begin(), appid_.end(), buf.begin() + static_cast<std::ptrdiff_t>(kRandomBytes + kLengthBytes + msg.size()));
   if (!aes_cbc(key_, true, buf)) throw std::runtime_error("AES-256-CBC encryption failed (OpenSSL broken?)");
   return encode_base64(buf);
+}
+
+std::string MsgCrypt::seal(std::string_view reply_xml, std::int64_t timestamp) const {
+  std::array<std::uint8_t, 8> nonce{};
+  random_(nonce);
+  return seal(reply_xml, timestamp, to_hex(nonce));
 }
 
 std::string MsgCrypt::seal(std::string_view reply_xml, std::int64_t timestamp, std::string_view nonce) const {

@@ -29,7 +29,7 @@
 
 namespace qrscene::wechat {
 
-// Fills the span with random bytes. The default is the kernel CSPRNG; tests inject fixed bytes.
+// Fills the span with random bytes. The default is OpenSSL's CSPRNG; tests inject fixed bytes.
 using RandomSource = std::function<void(std::span<std::uint8_t>)>;
 
 using AesKey = std::array<std::uint8_t, 32>;
@@ -57,6 +57,8 @@ class MsgCrypt {
   // The encrypted passive reply: <xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml> with LF
   // line breaks, signed over exactly the timestamp (Unix seconds) and nonce it contains.
   [[nodiscard]] std::string seal(std::string_view reply_xml, std::int64_t timestamp, std::string_view nonce) const;
+  // The same with a nonce of 16 hex digits from the RandomSource.
+  [[nodiscard]] std::string seal(std::string_view reply_xml, std::int64_t timestamp) const;
 
   [[nodiscard]] const std::string& appid() const noexcept { return appid_; }
   [[nodiscard]] const std::string& token() const noexcept { return token_; }

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <thread>
 #include <tuple>
+#include <vector>
 
 #include "base/encoding.h"
 #include "support/test_data.h"
@@ -195,6 +197,49 @@ TEST(MsgCrypt, SealedReplyVerifiesAndOpens) {
   const std::string sig = between(reply, "<MsgSignature><![CDATA[", "]]></MsgSignature>");
   EXPECT_NE(reply.find("<TimeStamp>1700000000</TimeStamp>"), std::string::npos);  // seconds, not ms
   EXPECT_EQ(*crypt.open(sig, "1700000000", "123", encrypt), "<xml><Content><![CDATA[hi]]></Content></xml>");
+}
+
+// Each thread keeps its cipher set up with the last key: the IV must start over for every message
+// and a change of key must take. A wrong IV spoils only the random first block, which a round trip
+// never shows, so the ciphertexts are compared with those of a thread that starts from nothing.
+TEST(MsgCrypt, MessagesInARowAndKeysInTurnOnOneThread) {
+  const auto v1 = make("t", kKeyV1, "wx2c2769f8efd9abc2", fixed_random("qcN32VnjIO1AyoK6"));
+  const auto v5 = make("t", kKeyV5, "wx2c2769f8efd9abc2", fixed_random("qcN32VnjIO1AyoK6"));
+  std::vector<std::string> here;
+  for (int round = 0; round < 2; ++round) {
+    here.push_back(v1.encrypt("<xml>first</xml>"));
+    here.push_back(v1.encrypt("<xml>first</xml>"));
+    EXPECT_EQ(*v1.decrypt(here.back()), "<xml>first</xml>");
+    here.push_back(v5.encrypt("<xml>third</xml>"));
+    EXPECT_FALSE(v1.decrypt(here.back()));  // another key: not this account's buffer
+    here.push_back(v1.encrypt("<xml>second</xml>"));
+  }
+  // Each message on a thread of its own, so each cipher is set up from scratch.
+  auto fresh_encrypt = [](std::string_view key, const char* msg) {
+    std::string out;
+    std::thread([&] { out = make("t", key, "wx2c2769f8efd9abc2", fixed_random("qcN32VnjIO1AyoK6")).encrypt(msg); }).join();
+    return out;
+  };
+  std::vector<std::string> fresh;
+  for (int round = 0; round < 2; ++round) {
+    fresh.push_back(fresh_encrypt(kKeyV1, "<xml>first</xml>"));
+    fresh.push_back(fresh_encrypt(kKeyV1, "<xml>first</xml>"));
+    fresh.push_back(fresh_encrypt(kKeyV5, "<xml>third</xml>"));
+    fresh.push_back(fresh_encrypt(kKeyV1, "<xml>second</xml>"));
+  }
+  EXPECT_EQ(here, fresh);
+}
+
+TEST(MsgCrypt, SealDrawsAFreshNonceAndSignsOverIt) {
+  const auto crypt = make("spamtest", kKeyV1, "wx2c2769f8efd9abc2");
+  const std::string first = crypt.seal("<xml>r</xml>", 1700000000);
+  const std::string nonce = between(first, "<Nonce><![CDATA[", "]]></Nonce>");
+  EXPECT_EQ(nonce.size(), 16u);
+  EXPECT_EQ(nonce.find_first_not_of("0123456789abcdef"), std::string::npos) << nonce;
+  const std::string encrypt = between(first, "<Encrypt><![CDATA[", "]]></Encrypt>");
+  const std::string sig = between(first, "<MsgSignature><![CDATA[", "]]></MsgSignature>");
+  EXPECT_EQ(*crypt.open(sig, "1700000000", nonce, encrypt), "<xml>r</xml>");
+  EXPECT_NE(between(crypt.seal("<xml>r</xml>", 1700000000), "<Nonce><![CDATA[", "]]></Nonce>"), nonce);
 }
 
 TEST(MsgCrypt, RejectsWrongMsgSignature) {

@@ -96,10 +96,9 @@ std::variant<OpenedPush, PushRefusal> PushCodec::open(const PushQuery& query, st
   return push;
 }
 
-std::string PushCodec::seal(const OpenedPush& push, std::string reply_xml, std::int64_t now,
-                            std::string_view nonce) const {
+std::string PushCodec::seal(const OpenedPush& push, std::string reply_xml, std::int64_t now) const {
   if (push.sealer == nullptr) return reply_xml;
-  return push.sealer->seal(reply_xml, now, nonce);
+  return push.sealer->seal(reply_xml, now);
 }
 
 }  // namespace qrscene::wechat

@@ -68,9 +68,9 @@ class PushCodec {
   // GET /wechat: the URL check; the caller answers echostr once this holds.
   [[nodiscard]] Status verify_url(const PushQuery& query) const;
   [[nodiscard]] std::variant<OpenedPush, PushRefusal> open(const PushQuery& query, std::string_view body) const;
-  // The reply's XML as WeChat takes it for `push` (`nonce`: for the encrypted envelope).
-  [[nodiscard]] std::string seal(const OpenedPush& push, std::string reply_xml, std::int64_t now,
-                                 std::string_view nonce) const;
+  // The reply's XML as WeChat takes it for `push`: as it is for a plaintext push, else encrypted
+  // with the key the push came with, under a fresh nonce.
+  [[nodiscard]] std::string seal(const OpenedPush& push, std::string reply_xml, std::int64_t now) const;
 
   [[nodiscard]] const PushAccount& account() const noexcept { return account_; }
 

@@ -58,7 +58,7 @@ TEST_F(PushCodecTest, APlainPushOpensAndItsReplyStaysPlain) {
   const auto& push = std::get<OpenedPush>(opened);
   EXPECT_EQ(header_of(push.message).from_user, "o1");
   EXPECT_EQ(push.sealer, nullptr);
-  EXPECT_EQ(c.seal(push, "<xml>r</xml>", kNow, "n2"), "<xml>r</xml>");
+  EXPECT_EQ(c.seal(push, "<xml>r</xml>", kNow), "<xml>r</xml>");
 }
 
 TEST_F(PushCodecTest, RefusalsSayWhetherTheSignatureFailed) {
@@ -88,7 +88,7 @@ TEST_F(PushCodecTest, ASafePushOpensAndTheReplyIsSealedWithItsKey) {
   ASSERT_TRUE(std::holds_alternative<OpenedPush>(opened)) << std::get<PushRefusal>(opened).error.to_string();
   const auto& push = std::get<OpenedPush>(opened);
   ASSERT_NE(push.sealer, nullptr);
-  const std::string reply = c.seal(push, "<xml>r</xml>", kNow, "n2");
+  const std::string reply = c.seal(push, "<xml>r</xml>", kNow);
   auto crypt = MsgCrypt::create(std::string(kToken), kKey, std::string(kAppId));
   EXPECT_EQ(*crypt->decrypt(between(reply, "<Encrypt><![CDATA[", "]]>")), "<xml>r</xml>");
 
@@ -104,7 +104,7 @@ TEST_F(PushCodecTest, ThePreviousKeyOpensUntilItsDeadlineAndSealsItsReply) {
   auto [query, body] = encrypted(kOldKey, scan_xml());
   auto opened = c.open(query, body);
   ASSERT_TRUE(std::holds_alternative<OpenedPush>(opened)) << std::get<PushRefusal>(opened).error.to_string();
-  const std::string reply = c.seal(std::get<OpenedPush>(opened), "<xml>r</xml>", kNow, "n2");
+  const std::string reply = c.seal(std::get<OpenedPush>(opened), "<xml>r</xml>", kNow);
   auto old = MsgCrypt::create(std::string(kToken), kOldKey, std::string(kAppId));
   EXPECT_EQ(*old->decrypt(between(reply, "<Encrypt><![CDATA[", "]]>")), "<xml>r</xml>");
 
