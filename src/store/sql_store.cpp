@@ -4,10 +4,12 @@
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
 
 #include <algorithm>
 #include <array>
+#include <initializer_list>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <tuple>
@@ -44,6 +46,50 @@ ReplyChoice reply_from_json(const std::string& text) {
 }
 
 namespace {
+
+// HMAC-SHA256 of the parts of a message, on a context per thread kept set up with the last key:
+// the one-shot HMAC() fetches the digest and sets the key up again for every message (1.7 us
+// against 0.3 us here; every push is hashed on the writer and again on the projector).
+std::array<unsigned char, 32> hmac_sha256(std::string_view key, std::initializer_list<std::string_view> parts) {
+  struct Keyed {
+    EVP_MAC_CTX* ctx = nullptr;
+    std::string key;
+    bool keyed = false;
+    ~Keyed() { EVP_MAC_CTX_free(ctx); }
+  };
+  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  thread_local Keyed k;
+  std::array<unsigned char, 32> out{};
+  auto run = [&]() -> bool {
+    if (mac == nullptr) return false;
+    if (k.ctx == nullptr && (k.ctx = EVP_MAC_CTX_new(mac)) == nullptr) return false;
+    if (k.keyed && k.key == key) {
+      if (EVP_MAC_init(k.ctx, nullptr, 0, nullptr) != 1) return false;
+    } else {
+      k.keyed = false;
+      char digest[] = "SHA256";
+      const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                                   OSSL_PARAM_construct_end()};
+      if (EVP_MAC_init(k.ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) != 1) return false;
+      k.key = key;
+      k.keyed = true;
+    }
+    for (std::string_view part : parts) {
+      if (EVP_MAC_update(k.ctx, reinterpret_cast<const unsigned char*>(part.data()), part.size()) != 1) return false;
+    }
+    std::size_t length = 0;
+    return EVP_MAC_final(k.ctx, out.data(), &length, out.size()) == 1 && length == out.size();
+  };
+  if (!run()) {  // the same figure the slow way
+    k.keyed = false;
+    std::string message;
+    for (std::string_view part : parts) message += part;
+    unsigned int length = 0;
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
+         message.size(), out.data(), &length);
+  }
+  return out;
+}
 
 Result<std::string> load_or_make_key(Database& db) {
   QRSCENE_ASSIGN_OR_RETURN(auto q, db.prepare("SELECT value FROM settings WHERE key = 'pseudonym_key'"));
@@ -446,11 +492,7 @@ void SqlStore::writer_loop(Writer& writer) {
 }
 
 std::string SqlStore::pseudonym(std::string_view appid, std::string_view openid) const {
-  const std::string message = fmt::format("{}\n{}", appid, openid);
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), pseudonym_key_.data(), static_cast<int>(pseudonym_key_.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(), &length);
+  const auto mac = hmac_sha256(pseudonym_key_, {appid, "\n", openid});
   return to_hex(std::span<const std::uint8_t>(mac.data(), 16));  // 128 bits is plenty to tell followers apart
 }
 

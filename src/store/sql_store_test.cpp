@@ -6,6 +6,9 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -15,6 +18,7 @@
 #include <future>
 #include <thread>
 
+#include "base/encoding.h"
 #include "store/migrations.h"
 #include "store/postgres/pg_database.h"
 #include "store/postgres/postgres_store.h"
@@ -775,6 +779,47 @@ TEST_P(SqlStoreTest, TheSamePseudonymAcrossRestartsAndDifferentPerAccount) {
   EXPECT_EQ(store_->pseudonym(kAppId, "o1"), before);
   EXPECT_NE(store_->pseudonym("wxother", "o1"), before);
   EXPECT_EQ(before.size(), 32u);
+}
+
+// The pseudonym is HMAC-SHA256(key, appid "\n" openid) cut to 128 bits, whatever context the store
+// keeps per thread: pinned against OpenSSL's one-shot HMAC under the key the database holds, on
+// threads that take turns and after another key was used.
+TEST_P(SqlStoreTest, ThePseudonymIsAnHmacOfAppIdAndOpenId) {
+  auto db = raw();
+  ASSERT_TRUE(db);
+  auto q = db->prepare("SELECT value FROM settings WHERE key = 'pseudonym_key'");
+  ASSERT_TRUE(q);
+  ASSERT_TRUE(*q->step());
+  const std::string key = *decode_base64(q->text(0));
+  q->reset();
+  auto expected = [&](std::string_view appid, std::string_view openid) {
+    const std::string message = fmt::format("{}\n{}", appid, openid);
+    std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
+    unsigned int length = 0;
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
+         message.size(), mac.data(), &length);
+    return to_hex(std::span<const std::uint8_t>(mac.data(), 16));
+  };
+  EXPECT_EQ(store_->pseudonym(kAppId, "o1"), expected(kAppId, "o1"));
+  EXPECT_EQ(store_->pseudonym(kAppId, "oBnch00xQ3bT7rW2kLm9ZAAAAAB"), expected(kAppId, "oBnch00xQ3bT7rW2kLm9ZAAAAAB"));
+  std::string other_thread;
+  std::thread([&] { other_thread = store_->pseudonym("wxother", "o1"); }).join();
+  EXPECT_EQ(other_thread, expected("wxother", "o1"));
+  const std::string before = store_->pseudonym(kAppId, "o1");
+  reopen();  // the same key read back; a store elsewhere with its own key meanwhile
+  {
+    const auto elsewhere = std::filesystem::path(::testing::TempDir()) / fmt::format("pseudonym-{}", ::getpid());
+    std::filesystem::create_directories(elsewhere);
+    if (GetParam() == Backend::kSqlite) {
+      sqlite::SqliteStoreOptions so;
+      so.path = (elsewhere / "qrscene.db").string();
+      auto other = sqlite::SqliteStore::open(so, clock_);
+      ASSERT_TRUE(other) << other.error().to_string();
+      EXPECT_NE((*other)->pseudonym(kAppId, "o1"), before);
+    }
+    std::filesystem::remove_all(elsewhere);
+  }
+  EXPECT_EQ(store_->pseudonym(kAppId, "o1"), before);
 }
 
 TEST_P(SqlStoreTest, ChannelsReadBackAsWritten) {

@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <mutex>
+
 namespace qrscene::store::sqlite {
 
 Error sqlite_error(int rc, std::string_view what, std::string_view message) {
@@ -67,6 +69,10 @@ class SqliteStatement final : public StatementImpl {
 }  // namespace
 
 Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const std::string& path, DatabaseOptions options) {
+  // Before SQLite's first use: no memory statistics, whose global mutex every allocation of every
+  // connection would otherwise take (docs/benchmarks.md).
+  static std::once_flag configured;
+  std::call_once(configured, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* db = nullptr;
   const int flags = (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                     SQLITE_OPEN_NOMUTEX;
