@@ -638,6 +638,17 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
       }
       return o;
     };
+    // SQLite, an event no login session hangs on: its one write is a single INSERT, atomic by
+    // itself, so it needs no savepoint of its own (two statements fewer per push). Should it fail,
+    // the whole group goes and WeChat sends each push again, rather than trust a transaction that
+    // SQLite may have ended on that error (a full disk, an I/O error).
+    if (!unique_keys && domain::login_free(e)) {
+      Result<domain::IngestOutcome> r = apply();
+      if (!r) return std::move(r.error());
+      if (!r->duplicate) appended_here.emplace(std::pair{std::string_view(e.appid), std::string_view(dedup)}, i);
+      results[i] = std::move(r);
+      return std::nullopt;
+    }
     // PostgreSQL: another writer (another instance) may have stored the same push since it was
     // looked for: its UNIQUE key then refuses this one, and the second try finds the duplicate.
     Result<domain::IngestOutcome> r = unexpected(ErrorCode::kInternal, "not applied");

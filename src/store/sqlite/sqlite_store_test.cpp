@@ -2,6 +2,7 @@
 // missing log is refused rather than made again empty, and the answer path writes the log alone.
 #include "store/sqlite/sqlite_store.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -281,6 +282,50 @@ TEST_F(SqliteLogFileTest, AReadEndsTheProjectorsGatherAndTheLagShowsMeanwhile) {
   EXPECT_EQ(meanwhile.head, second->event_id);  // the lag: one event
   ASSERT_TRUE(store_->catch_up(std::chrono::seconds(5)));  // not the ten minutes
   EXPECT_EQ(*store_->follower_count(kAppId), 2);
+}
+
+// The projector clears what it applied a slice at a time (the writer appends between slices): a
+// batch many slices long leaves no openid behind, and the log says how far it is cleared.
+TEST_F(SqliteLogFileTest, ABatchManySlicesLongIsClearedToItsEnd) {
+  gather_ = std::chrono::minutes(10);  // one batch: everything is applied by the read below
+  ASSERT_TRUE(open());
+  std::vector<std::future<Result<domain::IngestOutcome>>> pushes;
+  for (int i = 0; i < 700; ++i) pushes.push_back(submit(follow(fmt::format("o-{}", i), kT0 + i)));
+  std::int64_t last = 0;
+  for (auto& f : pushes) {
+    auto r = f.get();
+    ASSERT_TRUE(r) << r.error().to_string();
+    last = std::max(last, r->event_id);
+  }
+  ASSERT_TRUE(store_->catch_up(kWait));
+  EXPECT_EQ(*store_->follower_count(kAppId), 700);
+  store_.reset();
+  EXPECT_EQ(number("SELECT count(*) FROM log.event_log WHERE openid <> ''"), 0);
+  EXPECT_EQ(number("SELECT position FROM log.log_cleared"), last);
+}
+
+// Copies of one push in one group: without a savepoint per push (SQLite, no login session), the
+// second copy is still found as the first's duplicate, and the log holds the push once.
+TEST_F(SqliteLogFileTest, CopiesOfAPushInOneGroupAreLoggedOnce) {
+  ASSERT_TRUE(open());
+  std::vector<std::future<Result<domain::IngestOutcome>>> pushes;
+  for (int i = 0; i < 50; ++i) {
+    pushes.push_back(submit(follow(fmt::format("o-{}", i), kT0 + i)));
+    pushes.push_back(submit(follow(fmt::format("o-{}", i), kT0 + i)));  // WeChat's retry, at once
+  }
+  int duplicates = 0;
+  for (std::size_t i = 0; i < pushes.size(); i += 2) {
+    auto first = pushes[i].get();
+    auto again = pushes[i + 1].get();
+    ASSERT_TRUE(first) << first.error().to_string();
+    ASSERT_TRUE(again) << again.error().to_string();
+    EXPECT_EQ(again->event_id, first->event_id);
+    duplicates += again->duplicate ? 1 : 0;
+  }
+  EXPECT_EQ(duplicates, 50);
+  ASSERT_TRUE(store_->catch_up(kWait));
+  store_.reset();
+  EXPECT_EQ(number("SELECT count(*) FROM log.event_log"), 50);
 }
 
 }  // namespace
