@@ -14,6 +14,8 @@
 --                "success": every reply must be 200 "success" (the constant-reply nginx)
 --                unset: replies are not read (the timed runs)
 --   WX_CHANNEL_PREFIX   e.g. "bench-": scene N's reply must read "welcome, scene N (bench-N)"
+--   WX_EVENT     SCAN (the default) | TEMPLATESENDJOBFINISH: a template message's report, a kind
+--                the service answers "success" without storing it (the protocol path alone)
 --
 -- Each thread numbers its requests; the sender's openid encodes (thread, number), so a reply can
 -- be matched to the request it answers without keeping any state per request.
@@ -45,6 +47,8 @@ local APPID = os.getenv("WX_APPID") or ""
 local AES_KEY = os.getenv("WX_AES_KEY") or ""
 local CHECK = os.getenv("WX_CHECK")
 local CHANNEL_PREFIX = os.getenv("WX_CHANNEL_PREFIX")
+local EVENT = os.getenv("WX_EVENT") or "SCAN"
+assert(EVENT == "SCAN" or EVENT == "TEMPLATESENDJOBFINISH", "WX_EVENT is SCAN or TEMPLATESENDJOBFINISH")
 local POOL = 256
 local TICKET = "gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw=="
 
@@ -207,6 +211,11 @@ end
 local XML = "<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>" ..
     "<CreateTime>%d</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[SCAN]]></Event>" ..
     "<EventKey><![CDATA[%d]]></EventKey><Ticket><![CDATA[" .. TICKET .. "]]></Ticket></xml>"
+if EVENT == "TEMPLATESENDJOBFINISH" then -- MsgID in place of the scene
+  XML = "<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>" ..
+      "<CreateTime>%d</CreateTime><MsgType><![CDATA[event]]></MsgType>" ..
+      "<Event><![CDATA[TEMPLATESENDJOBFINISH]]></Event><MsgID>%d</MsgID><Status><![CDATA[success]]></Status></xml>"
+end
 
 function request()
   counter = counter + 1
