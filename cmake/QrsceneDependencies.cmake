@@ -1,5 +1,6 @@
 # Every dependency comes from a Debian 12 package installed by scripts/bootstrap.
-find_package(OpenSSL 3 REQUIRED)                  # OpenSSL::Crypto (SHA-1, AES-256-CBC, RAND_bytes)
+find_package(OpenSSL 3.0.4 REQUIRED)              # OpenSSL::Crypto (SHA-1, AES-256-CBC, RAND_bytes;
+                                                  # 3.0.4: EVP_MAC_init restarts HMAC with its key)
 find_package(fmt 9 REQUIRED CONFIG)               # fmt::fmt
 find_package(pugixml 1.13 REQUIRED CONFIG)        # pugixml::pugixml
 find_package(nlohmann_json 3.11 REQUIRED CONFIG)  # nlohmann_json::nlohmann_json

@@ -123,7 +123,6 @@ end
 
 -- Written straight into the cipher's input buffer: no intermediate Lua strings.
 local function seal(xml, salt)
-  local n = 0
   for i = 15, 0, -1 do -- 16 decimal digits of the salt
     cipher_in[i] = 48 + salt % 10
     salt = math.floor(salt / 10)
@@ -135,7 +134,7 @@ local function seal(xml, salt)
   cipher_in[19] = bit.band(len, 255)
   ffi.copy(cipher_in + 20, xml, len)
   ffi.copy(cipher_in + 20 + len, APPID, #APPID)
-  n = 20 + len + #APPID
+  local n = 20 + len + #APPID
   local pad = 32 - n % 32
   ffi.fill(cipher_in + n, pad, pad)
   n = n + pad

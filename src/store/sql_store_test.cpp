@@ -807,17 +807,13 @@ TEST_P(SqlStoreTest, ThePseudonymIsAnHmacOfAppIdAndOpenId) {
   EXPECT_EQ(other_thread, expected("wxother", "o1"));
   const std::string before = store_->pseudonym(kAppId, "o1");
   reopen();  // the same key read back; a store elsewhere with its own key meanwhile
-  {
-    const auto elsewhere = std::filesystem::path(::testing::TempDir()) / fmt::format("pseudonym-{}", ::getpid());
-    std::filesystem::create_directories(elsewhere);
-    if (GetParam() == Backend::kSqlite) {
-      sqlite::SqliteStoreOptions so;
-      so.path = (elsewhere / "qrscene.db").string();
-      auto other = sqlite::SqliteStore::open(so, clock_);
-      ASSERT_TRUE(other) << other.error().to_string();
-      EXPECT_NE((*other)->pseudonym(kAppId, "o1"), before);
-    }
-    std::filesystem::remove_all(elsewhere);
+  if (GetParam() == Backend::kSqlite) {
+    std::filesystem::create_directories(dir_ / "elsewhere");  // removed with the fixture's directory
+    sqlite::SqliteStoreOptions so;
+    so.path = (dir_ / "elsewhere" / "qrscene.db").string();
+    auto other = sqlite::SqliteStore::open(so, clock_);
+    ASSERT_TRUE(other) << other.error().to_string();
+    EXPECT_NE((*other)->pseudonym(kAppId, "o1"), before);
   }
   EXPECT_EQ(store_->pseudonym(kAppId, "o1"), before);
 }

@@ -45,10 +45,11 @@ EVP_CIPHER_CTX* keyed_ctx(const AesKey& key, bool encrypt) {
   const auto* cipher = aes_256_cbc();
   if (k.ctx == nullptr || cipher == nullptr) return nullptr;
   const unsigned char* iv = key.data();  // IV = the first 16 bytes of the key
-  if (k.keyed && k.key == key) {
-    return EVP_CipherInit_ex(k.ctx.get(), nullptr, nullptr, nullptr, iv, -1) == 1 ? k.ctx.get() : nullptr;
+  if (k.keyed && k.key == key &&
+      EVP_CipherInit_ex(k.ctx.get(), nullptr, nullptr, nullptr, iv, -1) == 1) {
+    return k.ctx.get();
   }
-  k.keyed = false;
+  k.keyed = false;  // a new key, or the IV's restart failed: set the context up from the start
   if (EVP_CipherInit_ex(k.ctx.get(), cipher, nullptr, key.data(), iv, encrypt ? 1 : 0) != 1) return nullptr;
   EVP_CIPHER_CTX_set_padding(k.ctx.get(), 0);
   k.key = key;
