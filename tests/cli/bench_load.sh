@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/load's own checks, briefly (it times nothing here): qrscene in plaintext and safe mode under
 # wrk with every reply checked against its channel and every acknowledged push found in the
-# database; and a run whose channels answer the wrong text must fail.
+# database; pushes nothing consumes answered "success" and kept out of the log; and a run whose
+# channels answer the wrong text must fail.
 # Usage: bench_load.sh /path/to/qrscene
 set -euo pipefail
 qrscene=$1
@@ -10,13 +11,16 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 . "$(dirname "$0")/common.sh"
 
-"$root/bench/load/run" --only plain,safe --duration 1s --connections 16 --channels 40 --qrscene "$qrscene" \
+"$root/bench/load/run" --only plain,unlogged,safe --duration 1s --connections 16 --channels 40 --qrscene "$qrscene" \
   --out "$work/table.md" >"$work/good.out" 2>&1 || fail "bench/load/run: $(tail -20 "$work/good.out")"
 for mode in plain safe; do
   grep -q "$mode reply check: [1-9][0-9]* checked, 0 wrong" "$work/good.out" || fail "$mode: $(cat "$work/good.out")"
   grep -q "$mode: [0-9]* pushes acknowledged, [0-9]* stored, [0-9]* attributed" "$work/good.out" ||
     fail "$mode: no durability check in $(cat "$work/good.out")"
 done
+grep -q "unlogged reply check: [1-9][0-9]* checked, 0 wrong" "$work/good.out" || fail "unlogged: $(cat "$work/good.out")"
+grep -q '^| \*\*qrscene\*\*, plaintext, a push nothing consumes (no store) | [0-9]' "$work/table.md" ||
+  fail "table: $(cat "$work/table.md")"
 grep -q '^| \*\*qrscene\*\*, plaintext, SQLite durable | [0-9]' "$work/table.md" || fail "table: $(cat "$work/table.md")"
 grep -q '^| \*\*qrscene\*\*, safe mode, SQLite durable | [0-9]' "$work/table.md" || fail "table: $(cat "$work/table.md")"
 grep -q '^- safe/plaintext: [0-9.]*×' "$work/table.md" || fail "no ratio: $(cat "$work/table.md")"
