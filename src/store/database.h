@@ -104,8 +104,8 @@ class Database {
   [[nodiscard]] virtual std::string_view leader_lock_sql() const { return ""; }
   // For a connection whose commits need no durability of their own (the projector's: what it
   // loses with the power it applies again from the log): PostgreSQL stops waiting for the WAL
-  // flush at each commit. SQLite's projector keeps its fsync (sqlite_store.cpp: it clears the
-  // log's own file after each batch).
+  // flush at each commit. SQLite's projector keeps its fsync (sqlite_store.cpp: the writer clears
+  // the log's own file after each batch).
   [[nodiscard]] virtual Status relax_durability() { return {}; }
   // True when one statement appending many rows beats one per row: each statement is a network
   // round trip (PostgreSQL), not a call into the same process (SQLite).

@@ -136,9 +136,14 @@ Status SqlStore::start_projector(std::unique_ptr<Database> db, std::unique_ptr<D
     // shows from the start even while that batch keeps failing.
     QRSCENE_ASSIGN_OR_RETURN(const std::int64_t position, projector_->one_int(projector_->read_position));
     QRSCENE_ASSIGN_OR_RETURN(const std::int64_t head, projector_->one_int(projector_->head));
+    std::int64_t cleared = 0;
+    if (projector_->read_cleared) {
+      QRSCENE_ASSIGN_OR_RETURN(cleared, projector_->one_int(*projector_->read_cleared));
+    }
     std::lock_guard lock(projection_mu_);
     projection_.position = position;
     projection_.head = head;
+    log_cleared_ = cleared;
   }
   if (options_.project) projector_thread_ = std::thread([this] { projector_loop(); });
   return {};
@@ -228,7 +233,7 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
   if (p.position < 0) {
     QRSCENE_ASSIGN_OR_RETURN(p.position, p.one_int(p.read_position));
   }
-  QRSCENE_TRY(clear_applied(p));  // what a stop left between a batch's commit and its clearing
+  QRSCENE_TRY(clear_applied(p));  // what was applied and not cleared yet (after a stop, say)
   // The head below which no append is still in flight (several writers: wait for theirs).
   std::int64_t head = 0;
   if (p.settle) {
@@ -621,16 +626,28 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
   }
   if (turn.owns_lock()) turn.unlock();
   p.position = last;
-  // Published once the log is cleared too: a read that waited for the projection finds no openid
-  // of what it waited for (a failed clearing is retried before the next batch).
+  // Handed to the writer (or cleared here once it stopped); a read waiting for the projection also
+  // waits for the clearing (catch_up), so it finds no openid of what it waited for.
   QRSCENE_TRY(clear_applied(p));
   return publish(read);
 }
 
 // The log in a file of its own keeps an event's openid (and a text's content) only until the
-// event is applied: cleared in a short transaction of the log's, its extent kept in the log.
+// event is applied. While the writer runs it clears them (SqlStore::clear_slice); once it has
+// stopped, the projector does, in a short transaction of the log's, its extent kept in the log.
 Status SqlStore::clear_applied(Projector& p) {
   if (!p.own_log) return {};
+  {
+    std::lock_guard lock(mu_);
+    if (!writers_stopped_) {
+      if (p.position > clear_to_) {
+        clear_to_ = p.position;
+        wake_.notify_all();
+      }
+      p.cleared = -1;  // the writer moves it: read it again before clearing here
+      return {};
+    }
+  }
   Database& log = *p.own_log;
   if (p.cleared < 0) {
     QRSCENE_ASSIGN_OR_RETURN(p.cleared, p.one_int(*p.read_cleared));
@@ -654,6 +671,11 @@ Status SqlStore::clear_applied(Projector& p) {
     return cleared.error();
   }
   p.cleared = p.position;
+  {
+    std::lock_guard lock(projection_mu_);
+    log_cleared_ = std::max(log_cleared_, p.cleared);
+  }
+  projection_moved_.notify_all();
   return {};
 }
 
@@ -676,7 +698,10 @@ Status SqlStore::catch_up(std::chrono::milliseconds bound) {
     if (projection_.leader) {
       ++catching_up_;
       projection_moved_.notify_all();  // a projector letting the log gather applies it now
-      const bool reached = projection_moved_.wait_until(lock, deadline, [&] { return projection_.position >= head; });
+      // The log apart: its openids cleared too (the writer clears them behind the projector).
+      const bool reached = projection_moved_.wait_until(lock, deadline, [&] {
+        return projection_.position >= head && (!log_apart_ || log_cleared_ >= head);
+      });
       --catching_up_;
       if (reached) return {};
       return lagging();

@@ -15,8 +15,9 @@ namespace qrscene::store {
 // The projector's connection and its statements, prepared once.
 struct SqlStore::Projector {
   std::unique_ptr<Database> db;
-  // The log's own file (SQLite): read, and cleared of what was applied, on this connection, in
-  // transactions apart from the database's. Null: the log is in `db` and cleared in its batch.
+  // The log's own file (SQLite): read on this connection, in transactions apart from the
+  // database's (and cleared here once the writer stopped; while it runs, the writer clears).
+  // Null: the log is in `db` and cleared in its batch.
   std::unique_ptr<Database> own_log;
   std::optional<Statement> leader;  // PostgreSQL: the election
   std::optional<Statement> settle;  // PostgreSQL: no append in flight below the head

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/core_names.h>
 #include <openssl/hmac.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
@@ -16,6 +17,7 @@
 #include <tuple>
 
 #include "base/encoding.h"
+#include "base/log_text.h"
 #include "base/thread_name.h"
 #include "domain/analytics.h"
 #include "store/job_codec.h"
@@ -152,6 +154,13 @@ struct SqlStore::Writer {
   std::map<std::size_t, Statement> append_rows;
   static constexpr std::size_t kRowsPerAppend = 64;
   static constexpr std::size_t kLogColumns = 13;
+  // SQLite, the log in a file of its own: the writer clears the openids the projector applied
+  // (SqlStore::clear_to_), in its own transactions. Prepared at the first clearing.
+  std::optional<Statement> clear_log;
+  std::optional<Statement> mark_cleared;
+  std::optional<Statement> read_cleared;
+  std::int64_t cleared = -1;  // the log is cleared up to here (-1: read it first)
+  std::chrono::steady_clock::time_point clear_retry_at{};  // after a failed clearing: not before then
 
   static Result<std::unique_ptr<Writer>> make(std::unique_ptr<Database> db) {
     auto p = [&db](std::string_view sql) { return db->prepare(sql); };
@@ -206,7 +215,7 @@ struct SqlStore::Writer {
         std::move(login_holder),
         std::move(login_awaiting), std::move(login_bound), std::move(login_update), std::move(login_release),
         std::move(login_unbind_user), std::move(login_bind), std::move(savepoint), std::move(release),
-        std::move(rollback_to), {}});
+        std::move(rollback_to), {}, {}, {}, {}, -1, {}});
   }
 
   // A statement left on a row keeps a read snapshot open after COMMIT; the next BEGIN IMMEDIATE
@@ -222,6 +231,9 @@ struct SqlStore::Writer {
     }
     if (append_lock) append_lock->reset();
     for (auto& [rows, st] : append_rows) st.reset();
+    for (auto* s : {&clear_log, &mark_cleared, &read_cleared}) {
+      if (*s) (*s)->reset();
+    }
   }
 
   Result<Statement*> appender(std::size_t rows) {
@@ -380,7 +392,12 @@ Status SqlStore::start(Database& setup, std::vector<std::unique_ptr<Database>> w
     log_readers.push_back(std::move(log.log_reader));
     log_readers_ = std::make_unique<ConnectionPool>(std::move(log_readers));
   }
+  log_apart_ = log.projector_log != nullptr;  // the writer's connection has the log attached
   QRSCENE_TRY(start_projector(std::move(log.projector), std::move(log.projector_log)));
+  if (log_apart_) {
+    std::lock_guard lock(projection_mu_);
+    for (auto& w : writers_) w->cleared = log_cleared_;  // as start_projector read it
+  }
   for (auto& w : writers_) threads_.emplace_back([this, &w = *w] { writer_loop(w); });
   return {};
 }
@@ -444,6 +461,10 @@ void SqlStore::stop() {
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
+  {
+    std::lock_guard lock(mu_);
+    writers_stopped_ = true;  // from here on the projector clears the log itself
+  }
   stop_projector();  // after the writers: what they logged last is projected too
 }
 
@@ -467,13 +488,32 @@ void SqlStore::writer_loop(Writer& writer) {
     {
       std::unique_lock lock(mu_);
       if (write_health_.ok) {
-        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        // A clearing is due once the projector applied beyond it (after a failed one: once its
+        // pause is over).
+        const auto clear_pending = [&] { return log_apart_ && clear_to_ > writer.cleared; };
+        const auto ready = [&] {
+          return stopping_ || !queue_.empty() ||
+                 (clear_pending() && std::chrono::steady_clock::now() >= writer.clear_retry_at);
+        };
+        if (clear_pending()) {
+          wake_.wait_until(lock, writer.clear_retry_at, ready);
+        } else {
+          wake_.wait(lock, ready);
+        }
+        if (!ready()) continue;
       } else if (!wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_ || !queue_.empty(); })) {
         lock.unlock();
         note_write(probe_write(*writer.db));  // failing, and no push to try with: see whether writes work again
         continue;
       }
-      if (queue_.empty()) return;  // stopping, and everything submitted is done
+      if (queue_.empty() && stopping_) return;  // everything submitted is done
+      if (queue_.empty()) {
+        // No push waits: the applied events' openids, in a transaction of the writer's own.
+        const std::int64_t to = clear_to_;
+        lock.unlock();
+        clear_alone(writer, to);
+        continue;
+      }
       // Under load (the last group had company), wait a moment for more of it: one commit and
       // one fsync for more pushes, fewer pages written per push (PostgreSQL's commit_delay).
       if (options_.commit_delay.count() > 0 && last > 1 && queue_.size() < last) {
@@ -770,6 +810,38 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
     if ((broken = flush()) || (broken = alone(i))) break;  // the rows before it first: the log keeps the order
   }
   if (!broken) broken = flush();
+  // The log in a file of its own: a slice of what the projector applied is cleared in this group's
+  // transaction, so that no other connection takes the log's write lock while pushes wait.
+  // In a savepoint: a clearing that fails is undone alone and tried again later, never at the
+  // cost of the group's answers. At least as many rows as the group appended, so that it keeps up.
+  std::int64_t cleared_to = -1;
+  if (!broken && log_apart_) {
+    std::int64_t to = 0;
+    {
+      std::lock_guard lock(mu_);
+      to = clear_to_;
+    }
+    if (to > w.cleared && std::chrono::steady_clock::now() >= w.clear_retry_at) {
+      const auto rows = std::max<std::int64_t>(kClearInGroup, 2 * static_cast<std::int64_t>(batch.size()));
+      w.savepoint.reset();
+      Status cleared = w.savepoint.run();
+      const bool saved = static_cast<bool>(cleared);
+      if (saved) {
+        if (auto upto = clear_slice(w, to, rows)) {
+          cleared_to = *upto;
+        } else {
+          cleared = upto.error();
+          w.rollback_to.reset();
+          if (auto back = w.rollback_to.run(); !back) broken = back.error();
+        }
+      }
+      if (saved && !broken) {
+        w.release.reset();
+        if (auto released = w.release.run(); !released) broken = released.error();
+      }
+      if (!cleared && !broken) clearing_failed(w, cleared.error());
+    }
+  }
   if (broken) {
     // Half an event must never be committed: the whole batch goes, and nothing of it is
     // acknowledged (WeChat sends each push again).
@@ -787,6 +859,7 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
   }
   if (database_turn.owns_lock()) database_turn.unlock();
   if (log_turn.owns_lock()) log_turn.unlock();
+  if (cleared_to >= 0) note_cleared(w, cleared_to);
   if (!unique_keys) {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (results[i] && !results[i]->duplicate) {
@@ -888,6 +961,74 @@ std::int64_t SqlStore::commits() const {
 SqlStore::WriteHealth SqlStore::write_health() const {
   std::lock_guard lock(mu_);
   return write_health_;
+}
+
+// Within the writer's open transaction: the log's openids (and a text's content, a menu key) of
+// events the projector applied, from where the clearing stands up to `to`, at most `rows` of them.
+// Returns how far the log is cleared once the transaction commits.
+Result<std::int64_t> SqlStore::clear_slice(Writer& w, std::int64_t to, std::int64_t rows) {
+  auto prepared = [&w](std::optional<Statement>& st, std::string_view sql) -> Result<Statement*> {
+    if (!st) {
+      QRSCENE_ASSIGN_OR_RETURN(auto made, w.db->prepare(sql));
+      st.emplace(std::move(made));
+    }
+    st->reset();
+    return &*st;
+  };
+  if (w.cleared < 0) {
+    QRSCENE_ASSIGN_OR_RETURN(Statement * q, prepared(w.read_cleared, "SELECT position FROM log_cleared"));
+    QRSCENE_ASSIGN_OR_RETURN(bool row, q->step());
+    if (!row) return unexpected(ErrorCode::kInternal, "the log has no log_cleared row");
+    w.cleared = q->int64(0);
+    q->reset();
+  }
+  const std::int64_t upto = std::min(to, w.cleared + rows);
+  if (upto <= w.cleared) return w.cleared;
+  QRSCENE_ASSIGN_OR_RETURN(
+      Statement * clear,
+      prepared(w.clear_log, "UPDATE event_log SET openid = '', content = '', event_key = '' WHERE id > ? AND id <= ?"));
+  QRSCENE_TRY(clear->bind(1, w.cleared).bind(2, upto).run());
+  QRSCENE_ASSIGN_OR_RETURN(Statement * mark, prepared(w.mark_cleared, "UPDATE log_cleared SET position = ?"));
+  QRSCENE_TRY(mark->bind(1, upto).run());
+  return upto;
+}
+
+void SqlStore::clearing_failed(Writer& w, const Error& error) {
+  w.cleared = -1;  // read again
+  w.clear_retry_at = std::chrono::steady_clock::now() + kClearRetry;
+  spdlog::warn("store clear_failed error={} — the log's applied openids are cleared at the next try",
+               log_text(error.message));
+}
+
+// No push waits: a clearing in a transaction of the writer's own.
+void SqlStore::clear_alone(Writer& w, std::int64_t to) {
+  std::unique_lock turn(log_turn_);
+  Result<std::int64_t> upto = w.cleared;
+  Status done = w.db->begin_append();
+  if (done) {
+    upto = clear_slice(w, to, kClearAlone);
+    if (!upto) done = upto.error();
+  }
+  w.reset_all();
+  if (done) done = w.db->exec("COMMIT");
+  if (!done) {
+    (void)w.db->exec("ROLLBACK");
+    turn.unlock();
+    clearing_failed(w, done.error());
+    return;
+  }
+  turn.unlock();
+  note_cleared(w, *upto);
+}
+
+void SqlStore::note_cleared(Writer& w, std::int64_t upto) {
+  w.cleared = upto;
+  {
+    std::lock_guard lock(projection_mu_);
+    if (upto <= log_cleared_) return;
+    log_cleared_ = upto;
+  }
+  projection_moved_.notify_all();  // a read waiting in catch_up
 }
 
 void SqlStore::note_write(const Status& outcome) {

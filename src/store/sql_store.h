@@ -341,11 +341,25 @@ class SqlStore : public domain::Ingestor,
   void stop_projector();  // drains the log first (a few seconds at most)
   void projector_loop();
   Result<std::size_t> project_once(Projector& p);
-  Status clear_applied(Projector& p);  // the log's file of its own: clears what the projector applied
+  // The log's file of its own (SQLite) keeps an event's openid only until it is applied. While the
+  // writer runs, the projector hands the clearing to it (clear_to_): the writer clears a slice in
+  // each group's transaction, or alone when no push waits, so that no other connection takes the
+  // log's write lock while pushes wait. Once the writers have stopped, the projector clears itself.
+  Status clear_applied(Projector& p);
+  Result<std::int64_t> clear_slice(Writer& w, std::int64_t to, std::int64_t rows);
+  void clear_alone(Writer& w, std::int64_t to);
+  void note_cleared(Writer& w, std::int64_t upto);
+  void clearing_failed(Writer& w, const Error& error);  // logged; tried again after kClearRetry
+  // Rows a group's transaction clears at most (or twice the group's pushes, if more), and a
+  // transaction of the clearing's own: about a millisecond's work, which a push may wait behind.
+  static constexpr std::int64_t kClearInGroup = 256;
+  static constexpr std::int64_t kClearAlone = 1024;
+  static constexpr std::chrono::seconds kClearRetry{1};
   void catch_up_for_read();  // catch_up(read_wait), a lagging projection logged, not an error
 
   // SQLite has one write lock per file: the writer and the projector take turns instead of waiting
-  // in SQLite's busy handler. log_turn_: the log's (the writer's appends, the projector's clearing);
+  // in SQLite's busy handler. log_turn_: the log's (the writer's appends and clearings; the
+  // projector's clearing once the writer stopped);
   // database_turn_: the database's (the projector's batches, the writer's login changes). A holder
   // of both takes log_turn_ first. Unused on PostgreSQL.
   std::mutex log_turn_;
@@ -367,6 +381,9 @@ class SqlStore : public domain::Ingestor,
   std::condition_variable wake_;
   std::deque<Item> queue_;
   bool stopping_ = false;
+  bool log_apart_ = false;         // SQLite: the log in a file of its own (set at start)
+  std::int64_t clear_to_ = 0;      // the log may be cleared up to here (guarded by mu_)
+  bool writers_stopped_ = false;   // stop() joined the writers: the projector clears (guarded by mu_)
   std::int64_t commits_ = 0;
   WriteHealth write_health_;  // guarded by mu_
   std::vector<std::thread> threads_;
@@ -386,6 +403,7 @@ class SqlStore : public domain::Ingestor,
   bool log_grew_ = false;                      // guarded by projection_mu_
   bool projector_stopping_ = false;            // guarded by projection_mu_
   int catching_up_ = 0;                        // reads waiting in catch_up (guarded by projection_mu_)
+  std::int64_t log_cleared_ = 0;               // the log apart: cleared up to here (guarded by projection_mu_)
 };
 
 }  // namespace qrscene::store

@@ -26,7 +26,7 @@ namespace {
 constexpr int kLogApart = 11;
 
 // The log's file: the log as migration 9 left it, and how far its openids are cleared
-// (SqlStore's projector clears them once applied, in a transaction of the log's own).
+// (cleared once applied: by SqlStore's writer while it runs, by the projector after a stop).
 Status create_log(SqliteDatabase& db) {
   return in_transaction(db, [&]() -> Status {
     QRSCENE_TRY(db.exec(R"sql(
@@ -142,7 +142,7 @@ Status tie_log(SqliteDatabase& db) {
                  "cursor",
                  db.log_path(), head, position);
     const Status marked = in_transaction(db, [&]() -> Status {
-      // The rows it holds up to the cursor are cleared by the projector before its first batch.
+      // The rows it holds up to the cursor are cleared soon after start (SqlStore::clear_applied).
       QRSCENE_ASSIGN_OR_RETURN(auto mark, db.prepare("INSERT INTO log.event_log (id, appid, dedup_key, kind, name, "
                                                      "create_time, received_at) VALUES (?, '', '', 'gap', 'gap', 0, ?)"));
       return mark.bind(1, position).bind(2, static_cast<std::int64_t>(std::time(nullptr))).run();
@@ -221,17 +221,18 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(SqliteStoreOptions option
   QRSCENE_ASSIGN_OR_RETURN(auto reader, SqliteDatabase::open(options.path, reader_options));
   // Reads of the log's head for the admin reads (catch_up).
   QRSCENE_ASSIGN_OR_RETURN(auto log_reader, SqliteDatabase::open(options.path, log_options));
-  // The projector's commits are as durable as the writer's: it clears the log of what it applied
-  // right after, and a clearing may reach the disk with the writer's next fsync of the log — the
-  // projection it follows must not be lost with the power (one fsync per batch of thousands).
+  // The projector's commits are as durable as the writer's: the writer clears the log of what they
+  // applied right after, with its own fsync — the projection a clearing follows must not be lost
+  // with the power (one fsync per batch of thousands).
   DatabaseOptions projector_options = plain_options;
   projector_options.durable = true;  // whatever `durable` says: the clearing must not outlive it
   // It reads every follower's ledger and the rollups' pages, at random: a cache that holds them
   // instead of reading them again from the OS on every batch (perf: most of its time was pread).
   projector_options.cache_kib = 32 * 1024;
   QRSCENE_ASSIGN_OR_RETURN(auto projector, SqliteDatabase::open(options.path, projector_options));
-  // It reads the log and clears what it applied on a connection of its own: its transactions on
-  // the database never hold the log's write lock. A clearing lost with the power is made again.
+  // It reads the log on a connection of its own (and clears it there once the writer stopped):
+  // its transactions on the database never hold the log's write lock. A clearing lost with the
+  // power is made again.
   DatabaseOptions projector_log_options = log_options;
   projector_log_options.durable = false;
   QRSCENE_ASSIGN_OR_RETURN(auto projector_log, SqliteDatabase::open(options.path, projector_log_options));

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "domain/ingest.h"
+#include "store/fault_injection.h"
 #include "store/migrations.h"
 
 namespace qrscene::store::sqlite {
@@ -42,6 +43,7 @@ class SqliteLogFileTest : public ::testing::Test {
     o.path = path_;
     o.project_retry = std::chrono::milliseconds(5);
     o.project_gather = gather_;
+    o.faults = faults_;
     auto s = SqliteStore::open(o, clock_);
     if (!s) return s.error();
     store_ = std::move(*s);
@@ -101,6 +103,7 @@ class SqliteLogFileTest : public ::testing::Test {
   }
 
   std::chrono::milliseconds gather_{100};
+  std::shared_ptr<FaultPlan> faults_;  // the writer's and readers' steps, when set
   static inline int counter_ = 0;
   std::filesystem::path dir_;
   std::string path_;
@@ -262,6 +265,59 @@ TEST_F(SqliteLogFileTest, APushIsAcknowledgedWhileTheDatabaseIsLocked) {
   ASSERT_TRUE((*holder)->exec("ROLLBACK"));
   ASSERT_TRUE(store_->catch_up(kWait));
   EXPECT_EQ(*store_->follower_count(kAppId), 1);
+}
+
+// While the service runs, the writer clears the openids the projector applied: in the groups of
+// pushes that keep coming, and on its own once none comes. A read that waited for the projection
+// finds none of them left, and the log says how far it is cleared.
+TEST_F(SqliteLogFileTest, TheWriterClearsWhatWasAppliedWhileTheServiceRuns) {
+  gather_ = std::chrono::milliseconds(5);
+  ASSERT_TRUE(open());
+  std::vector<std::future<Result<domain::IngestOutcome>>> pushes;
+  for (int i = 0; i < 600; ++i) {
+    pushes.push_back(submit(follow(fmt::format("o-{}", i), kT0 + i)));
+    if (i % 50 == 49) std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the projector in between
+  }
+  std::int64_t last = 0;
+  for (auto& p : pushes) {
+    auto outcome = p.get();
+    ASSERT_TRUE(outcome) << outcome.error().to_string();
+    last = std::max(last, outcome->event_id);
+  }
+  ASSERT_TRUE(store_->catch_up(kWait));
+  EXPECT_EQ(number("SELECT count(*) FROM log.event_log WHERE openid <> ''"), 0);
+  EXPECT_EQ(number("SELECT position FROM log.log_cleared"), last);
+  // One more after the stream: no group follows it to carry the clearing.
+  auto late = submit(follow("o-late", kT0 + 1000)).get();
+  ASSERT_TRUE(late) << late.error().to_string();
+  ASSERT_TRUE(store_->catch_up(kWait)) << "the applied push was never cleared";
+  EXPECT_EQ(number("SELECT count(*) FROM log.event_log WHERE openid <> ''"), 0);
+  EXPECT_EQ(number("SELECT position FROM log.log_cleared"), late->event_id);
+  EXPECT_EQ(*store_->follower_count(kAppId), 601);
+}
+
+// A clearing that fails (here: every step of the writer's, as a full disk would) costs no push its
+// answer once writes work again: it is tried again a second later, and the log ends up cleared.
+TEST_F(SqliteLogFileTest, AFailedClearingIsTriedAgainAndCostsNoAnswer) {
+  gather_ = std::chrono::minutes(10);  // the projector applies only when a read asks it to
+  faults_ = std::make_shared<FaultPlan>();
+  ASSERT_TRUE(open());
+  ASSERT_TRUE(submit(follow("o-a", kT0)).get());
+  ASSERT_TRUE(store_->catch_up(kWait));
+  auto b = submit(follow("o-b", kT0 + 1)).get();
+  ASSERT_TRUE(b) << b.error().to_string();
+  faults_->fail_at(1, 1'000'000);
+  // The read makes the projector apply b; the writer's clearing of it fails, so the read gives up.
+  EXPECT_FALSE(store_->catch_up(std::chrono::milliseconds(300)));
+  EXPECT_TRUE(faults_->fired()) << "the writer never tried to clear";
+  EXPECT_EQ(store_->projection().position, b->event_id);
+  faults_->fail_at(0);
+  auto c = submit(follow("o-c", kT0 + 2)).get();
+  ASSERT_TRUE(c) << c.error().to_string();
+  ASSERT_TRUE(store_->catch_up(kWait)) << "the clearing was not tried again";
+  EXPECT_EQ(number("SELECT count(*) FROM log.event_log WHERE openid <> ''"), 0);
+  EXPECT_EQ(number("SELECT position FROM log.log_cleared"), c->event_id);
+  EXPECT_TRUE(store_->write_health().ok);
 }
 
 // Once caught up, the projector lets the log gather before its next batch. Meanwhile the lag shows
