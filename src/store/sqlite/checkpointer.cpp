@@ -37,14 +37,15 @@ Checkpointer::~Checkpointer() {
 }
 
 // On the writer's thread, right after a commit: usually only a note and a wake-up.
-int Checkpointer::on_commit(void* self, sqlite3* writer, const char*, int pages) {
+int Checkpointer::on_commit(void* self, sqlite3* writer, const char* schema, int pages) {
   auto* c = static_cast<Checkpointer*>(self);
   c->wal_pages_.store(pages, std::memory_order_relaxed);
   if (pages >= c->options_.restart_pages) {
-    // The thread has copied all but the last few commits; the writer copies those itself, so
-    // that nothing is left when its next transaction begins and the WAL starts over. PASSIVE:
+    // The thread has copied all but the last few commits; the writer copies those itself (of
+    // the file it committed to: `schema`), so that nothing is left when its next transaction
+    // begins and the WAL starts over. PASSIVE:
     // it waits for nobody (busy when the thread is copying: then at the next commit).
-    c->checkpoint(writer, SQLITE_CHECKPOINT_PASSIVE, true);
+    c->checkpoint(writer, schema, SQLITE_CHECKPOINT_PASSIVE, true);
   } else if (pages >= c->options_.wal_pages) {
     {
       std::lock_guard lock(c->mu_);
@@ -62,17 +63,17 @@ void Checkpointer::loop() {
     if (stopping_) break;
     due_ = false;
     lock.unlock();
-    checkpoint(db_->handle(), SQLITE_CHECKPOINT_PASSIVE, false);
+    checkpoint(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, false);
     lock.lock();
   }
   lock.unlock();
-  checkpoint(db_->handle(), SQLITE_CHECKPOINT_PASSIVE, false);
+  checkpoint(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, false);
 }
 
-void Checkpointer::checkpoint(sqlite3* db, int mode, bool by_writer) {
+void Checkpointer::checkpoint(sqlite3* db, const char* schema, int mode, bool by_writer) {
   int log = 0;
   int copied = 0;
-  const int rc = sqlite3_wal_checkpoint_v2(db, nullptr, mode, &log, &copied);
+  const int rc = sqlite3_wal_checkpoint_v2(db, schema, mode, &log, &copied);
   std::lock_guard lock(mu_);
   if (rc != SQLITE_OK) {
     if (!by_writer) ++stats_.failures;  // the writer's busy attempts are expected: the thread was copying

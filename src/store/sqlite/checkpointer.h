@@ -10,8 +10,9 @@
 // pauses does not allow; so once the WAL holds `restart_pages`, the writer itself copies the few
 // pages the thread has not yet reached, right after its commit, and its next transaction starts
 // the WAL from the beginning. All checkpoints are PASSIVE: none waits for a reader or a writer.
-// With the event log in a file of its own (attached to the writer's connection), each
-// checkpoint copies both files' WALs.
+// With the event log in a file of its own (attached to the writer's connection), the thread's
+// checkpoints copy both files' WALs; a connection's own, after its commit, only the WAL of the
+// file it committed to (the writer's: the log's, never the projector's tens of megabytes).
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -55,7 +56,7 @@ class Checkpointer {
   Checkpointer(std::unique_ptr<SqliteDatabase> db, CheckpointOptions options);
   static int on_commit(void* self, sqlite3* db, const char* schema, int pages);
   void loop();
-  void checkpoint(sqlite3* db, int mode, bool by_writer);
+  void checkpoint(sqlite3* db, const char* schema, int mode, bool by_writer);
 
   std::unique_ptr<SqliteDatabase> db_;
   CheckpointOptions options_;

@@ -62,5 +62,35 @@ TEST_F(CheckpointerTest, CopiesTheWalBackAndKeepsItBounded) {
   EXPECT_EQ(count->int64(0), 2000);
 }
 
+TEST_F(CheckpointerTest, TheWriterCopiesOnlyTheFileItCommittedTo) {
+  // Another connection's commits to the database, left in its WAL (its checkpoints are not the
+  // writer's business: the projector's tens of megabytes would hold the answer path meanwhile).
+  auto other = SqliteDatabase::open(path_);
+  ASSERT_TRUE(other) << other.error().to_string();
+  ASSERT_TRUE((*other)->exec("PRAGMA wal_autocheckpoint = 0"));
+  ASSERT_TRUE((*other)->exec("CREATE TABLE big (payload BLOB)"));
+  ASSERT_TRUE((*other)->exec("INSERT INTO big VALUES (zeroblob(800000))"));
+  const auto database_bytes = std::filesystem::file_size(path_);
+
+  DatabaseOptions with_log;
+  with_log.log_path = (dir_ / "log.sqlite").string();
+  auto writer = SqliteDatabase::open(path_, with_log);
+  ASSERT_TRUE(writer) << writer.error().to_string();
+  ASSERT_TRUE((*writer)->exec("CREATE TABLE log.t (id INTEGER PRIMARY KEY, payload BLOB)"));
+  CheckpointOptions options;
+  options.wal_pages = 1'000'000;  // the thread never copies: only the writer does, after its commits
+  options.restart_pages = 5;
+  auto checkpointer = Checkpointer::start(**writer, options);
+  ASSERT_TRUE(checkpointer) << checkpointer.error().to_string();
+  auto insert = (*writer)->prepare("INSERT INTO log.t (payload) VALUES (zeroblob(4000))");
+  ASSERT_TRUE(insert);
+  for (int i = 0; i < 20; ++i) {
+    insert->reset();
+    ASSERT_TRUE(insert->run());
+  }
+  EXPECT_GT((*checkpointer)->stats().restarts, 0);  // the writer copied the log's WAL
+  EXPECT_EQ(std::filesystem::file_size(path_), database_bytes) << "the writer copied the database's WAL too";
+}
+
 }  // namespace
 }  // namespace qrscene::store::sqlite
