@@ -6,6 +6,8 @@
 
 #include <mutex>
 
+#include "store/sqlite/paced_vfs.h"
+
 namespace qrscene::store::sqlite {
 
 Error sqlite_error(int rc, std::string_view what, std::string_view message) {
@@ -76,7 +78,7 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const std::string& 
   sqlite3* db = nullptr;
   const int flags = (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                     SQLITE_OPEN_NOMUTEX;
-  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, options.paced_writeback ? paced_vfs() : nullptr);
   if (rc != SQLITE_OK) {
     Error e = sqlite_error(rc, fmt::format("open {}", path), db != nullptr ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_close(db);

@@ -23,6 +23,9 @@ struct DatabaseOptions {
   int busy_timeout_ms = 5'000;
   bool read_only = false;
   int cache_kib = 2'000;   // SQLite's page cache for this connection (its default: 2,000 KiB)
+  // What the connection writes goes to the disk a megabyte at a time as it is written, not in one
+  // burst at the sync (paced_vfs.h); false: SQLite's default VFS as it is.
+  bool paced_writeback = true;
   // The event log's own file, attached as schema `log` (sqlite_store.h): "" for a connection that
   // never reads the log. Its write lock is apart from the database's, so the answer path's appends
   // never wait for the projector's transactions.
