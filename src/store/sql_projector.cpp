@@ -198,7 +198,9 @@ void SqlStore::projector_loop() {
       continue;
     }
     if (projector_stopping_) return;  // caught up with everything logged
+    projector_idle_ = true;
     projection_moved_.wait_for(lock, kIdlePoll, [this] { return log_grew_ || projector_stopping_; });
+    projector_idle_ = false;
     log_grew_ = false;
   }
 }

@@ -470,10 +470,15 @@ void SqlStore::stop() {
 
 void SqlStore::submit(domain::Event event, Done done) {
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     if (!stopping_) {
       queue_.push_back(Item{std::move(event), std::move(done)});
-      wake_.notify_one();
+      // Wake a writer only when it has something to do now: one waiting for any push, or one
+      // waiting for company once the queue holds as many as it wants. A busy writer takes the
+      // queue when its group is done.
+      const bool wake = idle_writers_ > 0 || (company_waiters_ > 0 && queue_.size() >= company_at_);
+      lock.unlock();
+      if (wake) wake_.notify_one();  // outside the lock: the writer woken need not wait for it
       return;
     }
   }
@@ -495,16 +500,24 @@ void SqlStore::writer_loop(Writer& writer) {
           return stopping_ || !queue_.empty() ||
                  (clear_pending() && std::chrono::steady_clock::now() >= writer.clear_retry_at);
         };
+        ++idle_writers_;
         if (clear_pending()) {
           wake_.wait_until(lock, writer.clear_retry_at, ready);
         } else {
           wake_.wait(lock, ready);
         }
+        --idle_writers_;
         if (!ready()) continue;
-      } else if (!wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_ || !queue_.empty(); })) {
-        lock.unlock();
-        note_write(probe_write(*writer.db));  // failing, and no push to try with: see whether writes work again
-        continue;
+      } else {
+        ++idle_writers_;
+        const bool woken =
+            wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_ || !queue_.empty(); });
+        --idle_writers_;
+        if (!woken) {
+          lock.unlock();
+          note_write(probe_write(*writer.db));  // failing, and no push to try with: see whether writes work again
+          continue;
+        }
       }
       if (queue_.empty() && stopping_) return;  // everything submitted is done
       if (queue_.empty()) {
@@ -517,7 +530,10 @@ void SqlStore::writer_loop(Writer& writer) {
       // Under load (the last group had company), wait a moment for more of it: one commit and
       // one fsync for more pushes, fewer pages written per push (PostgreSQL's commit_delay).
       if (options_.commit_delay.count() > 0 && last > 1 && queue_.size() < last) {
+        ++company_waiters_;
+        company_at_ = std::min(company_at_, last);
         wake_.wait_for(lock, options_.commit_delay, [&] { return stopping_ || queue_.size() >= last; });
+        if (--company_waiters_ == 0) company_at_ = SIZE_MAX;
       }
       while (!queue_.empty() && batch.size() < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));
@@ -878,12 +894,14 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
   for (const auto& r : results) {
     if (r && single_writer_) appended = std::max(appended, r->event_id);
   }
+  bool wake_projector = false;
   {
     std::lock_guard lock(projection_mu_);
     log_grew_ = true;
     projection_.head = std::max(projection_.head, appended);
+    wake_projector = projector_idle_;  // while it lets the log gather, a commit is no news to it
   }
-  projection_moved_.notify_all();
+  if (wake_projector) projection_moved_.notify_all();
   return results;
 }
 

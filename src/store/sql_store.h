@@ -380,6 +380,12 @@ class SqlStore : public domain::Ingestor,
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::deque<Item> queue_;
+  // Who waits on wake_ for pushes, so that submit() wakes a writer only when it has something to
+  // do: one waiting for any push, or one waiting for company once the queue holds what it wants
+  // (a wake-up per push made the writer switch in and out once per push; guarded by mu_).
+  std::size_t idle_writers_ = 0;
+  std::size_t company_waiters_ = 0;
+  std::size_t company_at_ = SIZE_MAX;  // the fewest pushes a writer waiting for company wants
   bool stopping_ = false;
   bool log_apart_ = false;         // SQLite: the log in a file of its own (set at start)
   std::int64_t clear_to_ = 0;      // the log may be cleared up to here (guarded by mu_)
@@ -401,6 +407,7 @@ class SqlStore : public domain::Ingestor,
   std::condition_variable projection_moved_;  // the position moved, or the log grew (guarded by projection_mu_)
   ProjectionStats projection_;                 // guarded by projection_mu_
   bool log_grew_ = false;                      // guarded by projection_mu_
+  bool projector_idle_ = false;  // waiting for the log to grow: a commit wakes it (guarded by projection_mu_)
   bool projector_stopping_ = false;            // guarded by projection_mu_
   int catching_up_ = 0;                        // reads waiting in catch_up (guarded by projection_mu_)
   std::int64_t log_cleared_ = 0;               // the log apart: cleared up to here (guarded by projection_mu_)
