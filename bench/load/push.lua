@@ -14,6 +14,8 @@
 --                "success": every reply must be 200 "success" (the constant-reply nginx)
 --                unset: replies are not read (the timed runs)
 --   WX_CHANNEL_PREFIX   e.g. "bench-": scene N's reply must read "welcome, scene N (bench-N)"
+--   WX_RUN       this run's number (0..4095): in every openid, so that runs against one database
+--                  never send the same push twice
 --   WX_EVENT     SCAN (the default) | TEMPLATESENDJOBFINISH: a template message's report, a kind
 --                the service answers "success" without storing it (the protocol path alone)
 --
@@ -48,6 +50,10 @@ local AES_KEY = os.getenv("WX_AES_KEY") or ""
 local CHECK = os.getenv("WX_CHECK")
 local CHANNEL_PREFIX = os.getenv("WX_CHANNEL_PREFIX")
 local EVENT = os.getenv("WX_EVENT") or "SCAN"
+-- Each wrk run against one database numbers its requests from 1 again: the run's own number in
+-- the openid keeps one run's pushes from repeating another's (a push of the same sender in the
+-- same second is, by WeChat's rule, the same push: answered, stored once).
+local RUN = (tonumber(os.getenv("WX_RUN") or "0") or 0) % 4096
 assert(EVENT == "SCAN" or EVENT == "TEMPLATESENDJOBFINISH", "WX_EVENT is SCAN or TEMPLATESENDJOBFINISH")
 local POOL = 256
 local TICKET = "gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw=="
@@ -174,7 +180,8 @@ local DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_
 local VALUE = {}
 for i = 1, 64 do VALUE[DIGITS:sub(i, i)] = i - 1 end
 
--- 28 characters like a real openid: "oBnch", 2 digits of thread, 14 filler, 7 of the number.
+-- 28 characters like a real openid: "oBnch", 2 digits of thread, 2 of the run, 12 filler, 7 of
+-- the number.
 local function openid(n)
   local out = {}
   for i = 7, 1, -1 do
@@ -182,7 +189,9 @@ local function openid(n)
     out[i] = DIGITS:sub(r + 1, r + 1)
     n = math.floor(n / 64)
   end
-  return string.format("oBnch%02dxQ3bT7rW2kLm9Z", tid % 100) .. table.concat(out)
+  local hi, lo = math.floor(RUN / 64), RUN % 64
+  return string.format("oBnch%02d", tid % 100) .. DIGITS:sub(hi + 1, hi + 1) .. DIGITS:sub(lo + 1, lo + 1) ..
+    "3bT7rW2kLm9Z" .. table.concat(out)
 end
 local function number_of(id) -- inverse of openid(): thread, number
   local n = 0
