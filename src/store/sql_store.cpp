@@ -470,15 +470,14 @@ void SqlStore::stop() {
 
 void SqlStore::submit(domain::Event event, Done done) {
   {
-    std::unique_lock lock(mu_);
+    std::lock_guard lock(mu_);
     if (!stopping_) {
       queue_.push_back(Item{std::move(event), std::move(done)});
       // Wake a writer only when it has something to do now: one waiting for any push, or one
       // waiting for company once the queue holds as many as it wants. A busy writer takes the
-      // queue when its group is done.
-      const bool wake = idle_writers_ > 0 || (company_waiters_ > 0 && queue_.size() >= company_at_);
-      lock.unlock();
-      if (wake) wake_.notify_one();  // outside the lock: the writer woken need not wait for it
+      // queue when its group is done. Under the lock: once it is released, the push may be done
+      // and the store gone.
+      if (idle_writers_ > 0 || (company_waiters_ > 0 && queue_.size() >= company_at_)) wake_.notify_one();
       return;
     }
   }
