@@ -15,6 +15,7 @@ find_package(CLI11 2.1 REQUIRED CONFIG)           # CLI11::CLI11
 find_package(PNG 1.6 REQUIRED)                    # PNG::PNG (QR images)
 find_package(JPEG 62 REQUIRED)                    # JPEG::JPEG (libjpeg-turbo: showqrcode's JPEG)
 find_package(Freetype 2.10 REQUIRED)              # Freetype::Freetype (the text of campaign posters)
+find_package(absl REQUIRED CONFIG)                # absl::flat_hash_map (the writer's recent pushes)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(QRCODEGEN REQUIRED IMPORTED_TARGET qrcodegencpp)  # Nayuki's QR encoder
 pkg_check_modules(ZBAR REQUIRED IMPORTED_TARGET zbar)               # QR decoding (the sim's scans)

@@ -8,9 +8,9 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
+#include <optional>
 #include <string_view>
-#include <unordered_map>
-#include <vector>
 
 namespace qrscene::store {
 
@@ -18,14 +18,18 @@ class RecentPushes {
  public:
   struct Limits {
     std::int64_t window_seconds = 120;  // how long a push is remembered…
-    std::size_t max_entries = 1 << 20;  // …unless more than this many came since (memory: ~64 MB)
+    std::size_t max_entries = 1 << 20;  // …unless more than this many came since (memory: ~60 MB)
   };
-  explicit RecentPushes(Limits limits) : limits_(limits) {}
+  explicit RecentPushes(Limits limits);
   RecentPushes() : RecentPushes(Limits{}) {}
+  ~RecentPushes();
+  RecentPushes(RecentPushes&&) noexcept;
+  RecentPushes& operator=(RecentPushes&&) noexcept;
 
-  // The log ids whose key hashes as this one's (almost always none or one): the caller reads the
-  // row to see whether it is the same push.
-  [[nodiscard]] std::vector<std::int64_t> candidates(std::string_view appid, std::string_view dedup_key) const;
+  // The log id of the push remembered under this one's key hash, if any: the caller reads the row
+  // to see whether it is the same push. Two keys of one 64-bit hash (never seen, but possible)
+  // keep the first: a copy of the second is then logged again, and applied once all the same.
+  [[nodiscard]] std::optional<std::int64_t> find(std::string_view appid, std::string_view dedup_key) const;
   // Remembers an appended push; forgets those older than the window (received_at: unix seconds).
   void add(std::string_view appid, std::string_view dedup_key, std::int64_t id, std::int64_t received_at);
   [[nodiscard]] std::size_t size() const noexcept { return order_.size(); }
@@ -37,10 +41,11 @@ class RecentPushes {
     std::uint64_t hash;
     std::int64_t id;
   };
+  struct Index;  // hash → id, open addressing (Abseil's flat_hash_map): one probe, no node per push
   [[nodiscard]] static std::uint64_t hash_of(std::string_view appid, std::string_view dedup_key);
 
   Limits limits_;
-  std::unordered_multimap<std::uint64_t, std::int64_t> ids_;
+  std::unique_ptr<Index> ids_;
   std::deque<Entry> order_;  // in arrival order
 };
 

@@ -33,6 +33,7 @@ domain::LoginSession read_login_session(const Statement& q) {
 }
 
 Status SqlStore::create_login_session(const domain::LoginSession& s) {
+  want_database_turn();  // its scan will: the projector's transactions stay short meanwhile
   auto reader = readers_->lease();
   QRSCENE_ASSIGN_OR_RETURN(
       auto ins, reader->prepare("INSERT INTO login_sessions (id, appid, purpose, user_id, secret_sha256, "

@@ -1,11 +1,12 @@
 // The projector and the channel directory of SqlStore (sql_store.h): everything behind the answer.
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <functional>
 #include <map>
-#include <set>
 #include <nlohmann/json.hpp>
 #include <tuple>
 
@@ -163,6 +164,19 @@ ProjectionStats SqlStore::projection() const {
   return projection_;
 }
 
+bool SqlStore::turn_quiet() const noexcept {
+  return single_writer_ &&
+         clock_.unix_seconds() - turn_wanted_at_.load(std::memory_order_relaxed) >= options_.turn_quiet.count();
+}
+
+std::size_t SqlStore::project_batch() const noexcept {
+  return std::max<std::size_t>(1, turn_quiet() ? options_.project_batch_quiet : options_.project_batch);
+}
+
+std::chrono::milliseconds SqlStore::project_gather() const noexcept {
+  return turn_quiet() ? options_.project_gather_quiet : options_.project_gather;
+}
+
 void SqlStore::projector_loop() {
   name_this_thread("qrs-projector");
   auto pause = options_.project_retry;
@@ -186,14 +200,14 @@ void SqlStore::projector_loop() {
       continue;
     }
     pause = options_.project_retry;
-    if (*applied >= options_.project_batch) continue;  // behind: the next batch at once
+    if (*applied >= project_batch()) continue;  // behind: the next batch at once
     if (*applied > 0) {
       // Caught up under load: let the log gather for a while, so that the next batch is one
       // transaction for many events (each page it dirties written once, not once per few events).
       // A read waiting for the projection ends the wait (catch_up), as does stopping.
-      if (single_writer_ && options_.project_gather.count() > 0 && !projector_stopping_) {
-        projection_moved_.wait_for(lock, options_.project_gather,
-                                   [this] { return projector_stopping_ || catching_up_ > 0; });
+      const auto gather = project_gather();
+      if (single_writer_ && gather.count() > 0 && !projector_stopping_) {
+        projection_moved_.wait_for(lock, gather, [this] { return projector_stopping_ || catching_up_ > 0; });
       }
       continue;
     }
@@ -282,7 +296,7 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
 
   std::vector<LoggedEvent> batch;
   p.read_log.reset();
-  p.read_log.bind(1, p.position).bind(2, head).bind(3, static_cast<std::int64_t>(options_.project_batch));
+  p.read_log.bind(1, p.position).bind(2, head).bind(3, static_cast<std::int64_t>(project_batch()));
   for (;;) {
     auto row = p.read_log.step();
     if (!row) {
@@ -330,7 +344,8 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
     std::int64_t started_at = 0;
   };
   std::vector<std::string> who(batch.size());
-  std::map<Follower, Ledger> ledgers;
+  // Every key is in before the first read (no rehash after): a Ledger* stays valid for an event.
+  absl::flat_hash_map<Follower, Ledger> ledgers;
   std::map<std::pair<std::int64_t, std::int64_t>, DayDelta> channel_days;  // (channel, day), in key order
   std::map<std::pair<std::string, std::int64_t>, DayDelta> account_days;   // (appid, day)
   // Rows written together after the batch's events were decided, many to a statement.
@@ -359,7 +374,9 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
       for (;;) {
         QRSCENE_ASSIGN_OR_RETURN(bool row, q->step());
         if (!row) break;
-        Ledger& l = ledgers[{q->text(0), q->text(1)}];
+        const auto it = ledgers.find(Follower{q->text(0), q->text(1)});
+        if (it == ledgers.end()) continue;  // not asked for
+        Ledger& l = it->second;
         l.followed_before = true;
         if (q->int64(5) == 1) {
           l.open = true;
@@ -531,15 +548,22 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
     // SQLite: a push the writer no longer remembered (store/recent_pushes.h) was logged again; its
     // key is applied once, in this batch or before it (the events' unique key).
     if (p.applied_key) {
-      std::set<std::pair<std::string, std::string>> here;
-      std::vector<LoggedEvent> fresh;
-      for (LoggedEvent& le : batch) {
-        if (!here.emplace(le.event.appid, le.event.dedup_key).second) continue;
+      absl::flat_hash_set<std::pair<std::string_view, std::string_view>> here;  // into `batch`, unmoved
+      std::vector<bool> keep(batch.size(), false);
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        const domain::Event& e = batch[i].event;
+        if (!here.emplace(e.appid, e.dedup_key).second) continue;
         p.applied_key->reset();
-        p.applied_key->bind(1, le.event.appid).bind(2, le.event.dedup_key);
+        p.applied_key->bind(1, e.appid).bind(2, e.dedup_key);
         QRSCENE_ASSIGN_OR_RETURN(bool applied_before, p.applied_key->step());
         p.applied_key->reset();
-        if (!applied_before) fresh.push_back(std::move(le));
+        keep[i] = !applied_before;
+      }
+      here.clear();
+      std::vector<LoggedEvent> fresh;
+      fresh.reserve(batch.size());
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (keep[i]) fresh.push_back(std::move(batch[i]));
       }
       batch = std::move(fresh);
     }

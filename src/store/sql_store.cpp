@@ -355,7 +355,6 @@ std::string write_failure(const Error& e) {
 Status SqlStore::start(Database& setup, std::vector<std::unique_ptr<Database>> writers,
                        std::vector<std::unique_ptr<Database>> readers, LogConnections log) {
   if (options_.max_batch == 0) options_.max_batch = 1;
-  if (options_.project_batch == 0) options_.project_batch = 1;
   name_ = setup.name();
   single_writer_ = setup.key_lock_sql().empty();
   QRSCENE_ASSIGN_OR_RETURN(pseudonym_key_, load_or_make_key(setup));
@@ -583,7 +582,10 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
   std::unique_lock<std::mutex> log_turn, database_turn;
   if (single_writer_) {
     log_turn = std::unique_lock(log_turn_);
-    if (touches_login) database_turn = std::unique_lock(database_turn_);
+    if (touches_login) {
+      want_database_turn();  // the projector's transactions stay short for a while
+      database_turn = std::unique_lock(database_turn_);
+    }
   }
   if (auto begun = touches_login ? w.db->begin() : w.db->begin_append(); !begun) {
     results.assign(batch.size(), begun.error());
@@ -656,17 +658,16 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
       o.login_session.clear();  // the session's change was the first copy's
       return std::optional<domain::IngestOutcome>(std::move(o));
     }
-    Statement& find = *w.find_logged;
-    for (std::int64_t id : recent_.candidates(e.appid, dedup)) {
+    std::optional<domain::IngestOutcome> o;
+    if (const auto id = recent_.find(e.appid, dedup)) {
+      Statement& find = *w.find_logged;
       find.reset();
-      find.bind(1, id);
+      find.bind(1, *id);
       QRSCENE_ASSIGN_OR_RETURN(bool row, find.step());
-      std::optional<domain::IngestOutcome> o;
       if (row && find.text(3) == e.appid && find.text(4) == dedup) o = duplicate(find);
       find.reset();
-      if (o) return o;
     }
-    return std::optional<domain::IngestOutcome>();
+    return o;
   };
   // Decide and append one event: nothing but the log (and a login session's change) before the
   // answer; in a savepoint of its own where it writes more than one row (below). Returns what

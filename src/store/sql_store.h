@@ -36,6 +36,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -80,6 +81,14 @@ struct StoreOptions {
   // SQLite: once caught up under load, how long the projector lets the log gather before its next
   // batch (a read waiting for the projection cuts it short): fewer, larger transactions.
   std::chrono::milliseconds project_gather{500};
+  // SQLite, while nothing asked for the database's turn within `turn_quiet` (no login scan, no
+  // text, no new login session): larger transactions still (32,768 events, about a second under
+  // full load), which nothing on the answer path waits for. Whatever asks for the turn ends this
+  // for `turn_quiet`, so that a login waits for one transaction of project_batch at most, after
+  // the one transaction in progress when it came.
+  std::size_t project_batch_quiet = 32768;
+  std::chrono::milliseconds project_gather_quiet{1500};
+  std::chrono::seconds turn_quiet{300};
   std::chrono::milliseconds read_wait{2000};  // how long a read of projected figures waits for the projector
   std::chrono::milliseconds project_retry{200};  // first pause after a failed projection batch (doubles to 5 s)
   std::shared_ptr<FaultPlan> projector_faults;  // tests only: the projector's steps
@@ -365,6 +374,13 @@ class SqlStore : public domain::Ingestor,
   std::mutex log_turn_;
   std::mutex database_turn_;
   bool single_writer_ = false;
+  // When something last asked for database_turn_ (unix seconds; StoreOptions::turn_quiet), and
+  // the projector's batch and gather as that leaves them.
+  std::atomic<std::int64_t> turn_wanted_at_{std::numeric_limits<std::int64_t>::min() / 2};
+  void want_database_turn() noexcept { turn_wanted_at_.store(clock_.unix_seconds(), std::memory_order_relaxed); }
+  [[nodiscard]] bool turn_quiet() const noexcept;
+  [[nodiscard]] std::size_t project_batch() const noexcept;
+  [[nodiscard]] std::chrono::milliseconds project_gather() const noexcept;
 
   StoreOptions options_;
   const Clock& clock_;

@@ -112,6 +112,7 @@ class SqlStoreTest : public ::testing::TestWithParam<Backend> {
     // Each batch as soon as its events are logged, so that the steps of a round are the same each
     // time (the fault loops count them); the gather has a test of its own.
     o.project_gather = project_gather_;
+    o.project_gather_quiet = project_gather_;
     o.replies.organic_subscribe.kind = domain::ReplyChoice::Kind::kText;
     o.replies.organic_subscribe.text = "感谢关注";
     if (GetParam() == Backend::kPostgres) {

@@ -43,6 +43,9 @@ class SqliteLogFileTest : public ::testing::Test {
     o.path = path_;
     o.project_retry = std::chrono::milliseconds(5);
     o.project_gather = gather_;
+    o.project_gather_quiet = gather_;
+    o.project_batch = batch_;
+    o.project_batch_quiet = quiet_batch_;
     o.faults = faults_;
     auto s = SqliteStore::open(o, clock_);
     if (!s) return s.error();
@@ -103,6 +106,8 @@ class SqliteLogFileTest : public ::testing::Test {
   }
 
   std::chrono::milliseconds gather_{100};
+  std::size_t batch_ = StoreOptions{}.project_batch;
+  std::size_t quiet_batch_ = StoreOptions{}.project_batch_quiet;
   std::shared_ptr<FaultPlan> faults_;  // the writer's and readers' steps, when set
   static inline int counter_ = 0;
   std::filesystem::path dir_;
@@ -363,6 +368,51 @@ TEST_F(SqliteLogFileTest, CopiesOfAPushBackToBackAreLoggedOnce) {
   ASSERT_TRUE(store_->catch_up(kWait));
   store_.reset();
   EXPECT_EQ(number("SELECT count(*) FROM log.event_log"), 50);
+}
+
+// While nothing asks for the database's turn, the projector applies in its larger batches. A text
+// (it may be a login code, so its group takes the turn) makes them short again, for turn_quiet:
+// a login that waits for the projector then waits for one short transaction at most.
+TEST_F(SqliteLogFileTest, ATextKeepsTheProjectorsTransactionsShortForAWhile) {
+  gather_ = std::chrono::minutes(10);  // each catch_up applies what waits, in as many batches as it takes
+  batch_ = 2;
+  quiet_batch_ = 4;
+  ASSERT_TRUE(open());
+  int n = 0;
+  // Eight follows, applied at once by a read: the batches it took.
+  auto eight = [&]() -> std::int64_t {
+    const std::int64_t before = store_->projection().batches;
+    std::vector<std::future<Result<domain::IngestOutcome>>> pushes;
+    for (int i = 0; i < 8; ++i, ++n) pushes.push_back(submit(follow(fmt::format("o-{}", n), kT0 + n)));
+    for (auto& p : pushes) EXPECT_TRUE(p.get());
+    EXPECT_TRUE(store_->catch_up(kWait));
+    return store_->projection().batches - before;
+  };
+  // One event applied on its own, so that the projector gathers (until a read) from then on.
+  auto one = [&](domain::Event e) {
+    auto r = submit(std::move(e)).get();
+    ASSERT_TRUE(r) << r.error().to_string();
+    for (int i = 0; i < 1000 && store_->projection().position < r->event_id; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ(store_->projection().position, r->event_id);
+  };
+  one(follow("o-first", kT0));
+  EXPECT_EQ(eight(), 2) << "quiet: batches of 4";
+  domain::Event text;
+  text.appid = kAppId;
+  text.openid = "o-typist";
+  text.kind = domain::EventKind::kOther;
+  text.name = "text";
+  text.content = "hello";
+  text.create_time = kT0 + 100;
+  text.dedup_key = "msgid-1";
+  one(text);
+  EXPECT_EQ(eight(), 4) << "after a text: batches of 2";
+  clock_.advance(StoreOptions{}.turn_quiet);
+  one(follow("o-later", kT0 + 400));
+  EXPECT_EQ(eight(), 2) << "quiet again once turn_quiet went by";
+  EXPECT_EQ(*store_->follower_count(kAppId), 26);
 }
 
 }  // namespace
