@@ -189,7 +189,8 @@ void SqlStore::projector_loop() {
     }
     if (stopping && !drain_until) drain_until = Clock::now() + kDrainOnStop;
     if (drain_until && Clock::now() >= *drain_until) return;
-    auto applied = project_once(*projector_);
+    const std::size_t limit = project_batch();  // one reading for the batch and the test below
+    auto applied = project_once(*projector_, limit);
     std::unique_lock lock(projection_mu_);
     if (!applied) {
       ++projection_.failures;
@@ -200,7 +201,7 @@ void SqlStore::projector_loop() {
       continue;
     }
     pause = options_.project_retry;
-    if (*applied >= project_batch()) continue;  // behind: the next batch at once
+    if (*applied >= limit) continue;  // behind: the next batch at once
     if (*applied > 0) {
       // Caught up under load: let the log gather for a while, so that the next batch is one
       // transaction for many events (each page it dirties written once, not once per few events).
@@ -219,7 +220,7 @@ void SqlStore::projector_loop() {
   }
 }
 
-Result<std::size_t> SqlStore::project_once(Projector& p) {
+Result<std::size_t> SqlStore::project_once(Projector& p, std::size_t limit) {
   Database& db = *p.db;
   // Channel changes made by other instances: a new directory before the next append.
   if (Clock::now() - p.version_checked >= kVersionPoll) {
@@ -296,7 +297,7 @@ Result<std::size_t> SqlStore::project_once(Projector& p) {
 
   std::vector<LoggedEvent> batch;
   p.read_log.reset();
-  p.read_log.bind(1, p.position).bind(2, head).bind(3, static_cast<std::int64_t>(project_batch()));
+  p.read_log.bind(1, p.position).bind(2, head).bind(3, static_cast<std::int64_t>(limit));
   for (;;) {
     auto row = p.read_log.step();
     if (!row) {

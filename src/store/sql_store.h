@@ -349,7 +349,7 @@ class SqlStore : public domain::Ingestor,
   Status start_projector(std::unique_ptr<Database> db, std::unique_ptr<Database> log);
   void stop_projector();  // drains the log first (a few seconds at most)
   void projector_loop();
-  Result<std::size_t> project_once(Projector& p);
+  Result<std::size_t> project_once(Projector& p, std::size_t limit);  // events read (at most `limit`)
   // The log's file of its own (SQLite) keeps an event's openid only until it is applied. While the
   // writer runs, the projector hands the clearing to it (clear_to_): the writer clears a slice in
   // each group's transaction, or alone when no push waits, so that no other connection takes the
