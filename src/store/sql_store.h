@@ -83,9 +83,9 @@ struct StoreOptions {
   std::chrono::milliseconds project_gather{500};
   // SQLite, while nothing asked for the database's turn within `turn_quiet` (no login scan, no
   // text, no new login session): larger transactions still (32,768 events, about a second under
-  // full load), which nothing on the answer path waits for. Whatever asks for the turn ends this
-  // for `turn_quiet`, so that a login waits for one transaction of project_batch at most, after
-  // the one transaction in progress when it came.
+  // full load). Whatever asks for the turn ends this for `turn_quiet`: the group that asked still
+  // waits for the transaction in progress (and so does every push queued behind it: SQLite has
+  // one writer), the next ones for one of project_batch at most (docs/deployment.md).
   std::size_t project_batch_quiet = 32768;
   std::chrono::milliseconds project_gather_quiet{1500};
   std::chrono::seconds turn_quiet{300};
