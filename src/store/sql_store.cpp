@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <iterator>
 #include <array>
 #include <initializer_list>
 #include <map>
@@ -486,11 +487,22 @@ void SqlStore::submit(domain::Event event, Done done) {
 void SqlStore::writer_loop(Writer& writer) {
   name_this_thread("qrs-writer");
   std::size_t last = 0;  // the last group's size
+  // Pushes set aside while the projector held the database's turn (write_batch), tried first in
+  // each group, every kAsideRetry, until kAsideAtMost after the first was set aside.
+  std::vector<Item> aside;
+  bool waiting_aside = false;                         // since aside_since
+  std::chrono::steady_clock::time_point aside_since;
   for (;;) {
     std::vector<Item> batch;
+    bool may_set_aside = false;
     {
       std::unique_lock lock(mu_);
-      if (write_health_.ok) {
+      if (write_health_.ok && !aside.empty()) {
+        // Try the pushes aside again in a moment, with whatever comes meanwhile.
+        ++idle_writers_;
+        wake_.wait_for(lock, kAsideRetry, [this] { return stopping_ || !queue_.empty(); });
+        --idle_writers_;
+      } else if (write_health_.ok) {
         // A clearing is due once the projector applied beyond it (after a failed one: once its
         // pause is over).
         const auto clear_pending = [&] { return log_apart_ && clear_to_ > writer.cleared; };
@@ -508,8 +520,8 @@ void SqlStore::writer_loop(Writer& writer) {
         if (!ready()) continue;
       } else {
         ++idle_writers_;
-        const bool woken =
-            wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_ || !queue_.empty(); });
+        const bool woken = wake_.wait_for(lock, std::chrono::seconds(1),
+                                          [&] { return stopping_ || !queue_.empty() || !aside.empty(); });
         --idle_writers_;
         if (!woken) {
           lock.unlock();
@@ -517,8 +529,8 @@ void SqlStore::writer_loop(Writer& writer) {
           continue;
         }
       }
-      if (queue_.empty() && stopping_) return;  // everything submitted is done
-      if (queue_.empty()) {
+      if (queue_.empty() && aside.empty() && stopping_) return;  // everything submitted is done
+      if (queue_.empty() && aside.empty()) {
         // No push waits: the applied events' openids, in a transaction of the writer's own.
         const std::int64_t to = clear_to_;
         lock.unlock();
@@ -527,20 +539,31 @@ void SqlStore::writer_loop(Writer& writer) {
       }
       // Under load (the last group had company), wait a moment for more of it: one commit and
       // one fsync for more pushes, fewer pages written per push (PostgreSQL's commit_delay).
-      if (options_.commit_delay.count() > 0 && last > 1 && queue_.size() < last) {
+      if (options_.commit_delay.count() > 0 && aside.empty() && last > 1 && queue_.size() < last) {
         ++company_waiters_;
         company_at_ = std::min(company_at_, last);
         wake_.wait_for(lock, options_.commit_delay, [&] { return stopping_ || queue_.size() >= last; });
         if (--company_waiters_ == 0) company_at_ = SIZE_MAX;
       }
+      batch = std::move(aside);  // first: they came first
+      aside.clear();
       while (!queue_.empty() && batch.size() < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      may_set_aside = write_health_.ok && !stopping_ &&
+                      (!waiting_aside || std::chrono::steady_clock::now() - aside_since < kAsideAtMost);
     }
     if (batch.empty()) continue;  // another writer took the group while this one waited for company
     last = batch.size();
-    auto results = write_batch(writer, batch);
+    auto results = write_batch(writer, batch, may_set_aside ? &aside : nullptr);
+    if (aside.empty()) {
+      waiting_aside = false;
+    } else if (!waiting_aside) {
+      waiting_aside = true;
+      aside_since = std::chrono::steady_clock::now();
+    }
+    if (results.empty()) continue;  // the whole group waits aside
     const bool stored = std::any_of(results.begin(), results.end(), [](const auto& r) { return r.has_value(); });
     if (stored) {
       note_write(Status{});
@@ -560,7 +583,8 @@ std::string SqlStore::pseudonym(std::string_view appid, std::string_view openid)
   return to_hex(std::span<const std::uint8_t>(mac.data(), 16));  // 128 bits is plenty to tell followers apart
 }
 
-std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std::vector<Item>& batch) {
+std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std::vector<Item>& batch,
+                                                                  std::vector<Item>* aside) {
   std::vector<Result<domain::IngestOutcome>> results;
   results.reserve(batch.size());
   if (auto fresh = refresh_directory(*w.db); !fresh) {
@@ -576,7 +600,7 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
   };
   // A group that may change a login session writes the database too; the others write the log
   // alone (where it has a file of its own, the projector's transactions never hold them back).
-  const bool touches_login = std::any_of(batch.begin(), batch.end(), [](const Item& item) {
+  bool touches_login = std::any_of(batch.begin(), batch.end(), [](const Item& item) {
     return !domain::login_free(item.event);
   });
   std::unique_lock<std::mutex> log_turn, database_turn;
@@ -584,7 +608,19 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
     log_turn = std::unique_lock(log_turn_);
     if (touches_login) {
       want_database_turn();  // the projector's transactions stay short for a while
-      database_turn = std::unique_lock(database_turn_);
+      database_turn = std::unique_lock(database_turn_, std::try_to_lock);
+      if (!database_turn.owns_lock() && aside != nullptr) {
+        // The projector is in a transaction: the login group waits aside, not the pushes with it.
+        const auto login = std::stable_partition(batch.begin(), batch.end(), [](const Item& item) {
+          return domain::login_free(item.event);
+        });
+        std::move(login, batch.end(), std::back_inserter(*aside));
+        batch.erase(login, batch.end());
+        touches_login = false;
+        if (batch.empty()) return results;
+      } else if (!database_turn.owns_lock()) {
+        database_turn = std::unique_lock(database_turn_);
+      }
     }
   }
   if (auto begun = touches_login ? w.db->begin() : w.db->begin_append(); !begun) {

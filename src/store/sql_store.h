@@ -83,9 +83,9 @@ struct StoreOptions {
   std::chrono::milliseconds project_gather{500};
   // SQLite, while nothing asked for the database's turn within `turn_quiet` (no login scan, no
   // text, no new login session): larger transactions still (32,768 events, about a second under
-  // full load). Whatever asks for the turn ends this for `turn_quiet`: the group that asked still
-  // waits for the transaction in progress (and so does every push queued behind it: SQLite has
-  // one writer), the next ones for one of project_batch at most (docs/deployment.md).
+  // full load). Whatever asks for the turn ends this for `turn_quiet`: the login scan or text that
+  // asked still waits for the transaction in progress (set aside, write_batch), the next ones for
+  // one of project_batch at most (docs/deployment.md).
   std::size_t project_batch_quiet = 32768;
   std::chrono::milliseconds project_gather_quiet{1500};
   std::chrono::seconds turn_quiet{300};
@@ -298,6 +298,8 @@ class SqlStore : public domain::Ingestor,
   [[nodiscard]] std::string pseudonym(std::string_view appid, std::string_view openid) const;
   // The database's name (file or server), for messages.
   [[nodiscard]] const std::string& database_name() const noexcept { return name_; }
+  // Tests only: the database's turn, held as a projector transaction holds it (SQLite).
+  [[nodiscard]] std::unique_lock<std::mutex> hold_database_turn_for_test() { return std::unique_lock(database_turn_); }
 
  protected:
   SqlStore(StoreOptions options, const Clock& clock);
@@ -328,7 +330,16 @@ class SqlStore : public domain::Ingestor,
   void writer_loop(Writer& writer);
   Status hash_followers(Database& db) const;
   Status remember_recent(Database& db);
-  std::vector<Result<domain::IngestOutcome>> write_batch(Writer& w, std::vector<Item>& batch);
+  // Appends `batch` (what is left of it: see `aside`) and returns each push's outcome in order.
+  // `aside`, if given (SQLite): when the group needs the database's turn and the projector holds
+  // it, the pushes that may change a login session are moved there, to wait for the next group,
+  // and the others are appended now rather than wait with them.
+  std::vector<Result<domain::IngestOutcome>> write_batch(Writer& w, std::vector<Item>& batch,
+                                                         std::vector<Item>* aside = nullptr);
+  // How often a writer tries the pushes set aside again, and for how long at most before it waits
+  // for the database's turn whatever it holds up.
+  static constexpr std::chrono::milliseconds kAsideRetry{1};
+  static constexpr std::chrono::seconds kAsideAtMost{2};
   // Commits a write that changes nothing (a row put in and taken out): whether writes work.
   [[nodiscard]] static Status probe_write(Database& db);
   void note_write(const Status& outcome);

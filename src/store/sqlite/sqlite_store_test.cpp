@@ -64,6 +64,19 @@ class SqliteLogFileTest : public ::testing::Test {
     return e;
   }
 
+  // A text message: it may be a login code, so its group takes the database's turn.
+  static domain::Event text(std::string openid, std::int64_t t, std::string msgid) {
+    domain::Event e;
+    e.appid = kAppId;
+    e.openid = std::move(openid);
+    e.kind = domain::EventKind::kOther;
+    e.name = "text";
+    e.content = "hello";
+    e.create_time = t;
+    e.dedup_key = std::move(msgid);
+    return e;
+  }
+
   std::future<Result<domain::IngestOutcome>> submit(domain::Event e) {
     auto p = std::make_shared<std::promise<Result<domain::IngestOutcome>>>();
     auto f = p->get_future();
@@ -399,20 +412,38 @@ TEST_F(SqliteLogFileTest, ATextKeepsTheProjectorsTransactionsShortForAWhile) {
   };
   one(follow("o-first", kT0));
   EXPECT_EQ(eight(), 2) << "quiet: batches of 4";
-  domain::Event text;
-  text.appid = kAppId;
-  text.openid = "o-typist";
-  text.kind = domain::EventKind::kOther;
-  text.name = "text";
-  text.content = "hello";
-  text.create_time = kT0 + 100;
-  text.dedup_key = "msgid-1";
-  one(text);
+  one(text("o-typist", kT0 + 100, "msgid-1"));
   EXPECT_EQ(eight(), 4) << "after a text: batches of 2";
   clock_.advance(StoreOptions{}.turn_quiet);
   one(follow("o-later", kT0 + 400));
   EXPECT_EQ(eight(), 2) << "quiet again once turn_quiet went by";
   EXPECT_EQ(*store_->follower_count(kAppId), 26);
+}
+
+// While the projector holds the database's turn, a group with a text (which may change a login
+// session, so it needs that turn) waits for it, and the pushes with it and after it do not: they
+// are appended at once, the text as soon as the turn is free.
+TEST_F(SqliteLogFileTest, PushesGoOnWhileALoginGroupWaitsForTheProjector) {
+  ASSERT_TRUE(open());
+  std::future<Result<domain::IngestOutcome>> typed, followed;
+  {
+    auto turn = store_->hold_database_turn_for_test();  // as a projector transaction holds it
+    typed = submit(text("o-typist", kT0, "msgid-aside"));
+    followed = submit(follow("o-after", kT0 + 1));
+    // Well within StoreOptions' kAsideAtMost (2 s), after which the writer waits for the turn.
+    ASSERT_EQ(followed.wait_for(std::chrono::seconds(1)), std::future_status::ready)
+        << "the follow waited behind the text's group";
+    auto f = followed.get();
+    ASSERT_TRUE(f) << f.error().to_string();
+    EXPECT_EQ(typed.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout)
+        << "the text was appended without the database's turn";
+  }
+  ASSERT_EQ(typed.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  auto t = typed.get();
+  ASSERT_TRUE(t) << t.error().to_string();
+  ASSERT_TRUE(store_->catch_up(kWait));
+  EXPECT_EQ(number("SELECT count(*) FROM log.event_log"), 2);
+  EXPECT_EQ(*store_->follower_count(kAppId), 1);
 }
 
 }  // namespace
