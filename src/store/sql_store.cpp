@@ -9,12 +9,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <iterator>
 #include <array>
 #include <initializer_list>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <tuple>
 
 #include "base/encoding.h"
@@ -547,12 +548,14 @@ void SqlStore::writer_loop(Writer& writer) {
       }
       batch = std::move(aside);  // first: they came first
       aside.clear();
+      // Pushes aside fill at most half a group: the other half is for those that came since (or
+      // a group of them alone would be set aside again and again, with no wait in between).
+      may_set_aside = write_health_.ok && !stopping_ && batch.size() < options_.max_batch / 2 &&
+                      (!waiting_aside || std::chrono::steady_clock::now() - aside_since < kAsideAtMost);
       while (!queue_.empty() && batch.size() < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      may_set_aside = write_health_.ok && !stopping_ &&
-                      (!waiting_aside || std::chrono::steady_clock::now() - aside_since < kAsideAtMost);
     }
     if (batch.empty()) continue;  // another writer took the group while this one waited for company
     last = batch.size();
@@ -610,9 +613,16 @@ std::vector<Result<domain::IngestOutcome>> SqlStore::write_batch(Writer& w, std:
       want_database_turn();  // the projector's transactions stay short for a while
       database_turn = std::unique_lock(database_turn_, std::try_to_lock);
       if (!database_turn.owns_lock() && aside != nullptr) {
-        // The projector is in a transaction: the login group waits aside, not the pushes with it.
-        const auto login = std::stable_partition(batch.begin(), batch.end(), [](const Item& item) {
-          return domain::login_free(item.event);
+        // The projector is in a transaction: the login pushes wait aside, not the others with them
+        // — but for their senders' other pushes, which keep their order in the log with them (a
+        // follow set aside, the unfollow after it appended first, would be applied the wrong way
+        // round within a second).
+        std::set<std::pair<std::string, std::string>> waiting;  // (appid, openid): copies, the partition moves
+        for (const Item& item : batch) {
+          if (!domain::login_free(item.event)) waiting.emplace(item.event.appid, item.event.openid);
+        }
+        const auto login = std::stable_partition(batch.begin(), batch.end(), [&](const Item& item) {
+          return domain::login_free(item.event) && !waiting.contains({item.event.appid, item.event.openid});
         });
         std::move(login, batch.end(), std::back_inserter(*aside));
         batch.erase(login, batch.end());

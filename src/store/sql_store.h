@@ -74,9 +74,9 @@ struct StoreOptions {
   bool project = true;                // false: never apply the log here (an answer-only instance)
   // Events per projection transaction at most. Larger batches dirty each index page once for more
   // events (SQLite at 8,192 rather than 2,048: about half the bytes written per event, and a
-  // quarter less CPU; docs/benchmarks.md). The price, on SQLite: a group
-  // with a login scan or a text takes the database's turn, so under full load it may wait for one
-  // projector transaction (a few hundred ms; WeChat allows 5 s).
+  // quarter less CPU; docs/benchmarks.md). The price, on SQLite: a login scan or a text takes the
+  // database's turn, so under full load it waits aside for the projector's transaction in
+  // progress (a few hundred ms; WeChat allows 5 s), with its sender's other pushes.
   std::size_t project_batch = 8192;
   // SQLite: once caught up under load, how long the projector lets the log gather before its next
   // batch (a read waiting for the projection cuts it short): fewer, larger transactions.

@@ -421,14 +421,16 @@ TEST_F(SqliteLogFileTest, ATextKeepsTheProjectorsTransactionsShortForAWhile) {
 }
 
 // While the projector holds the database's turn, a group with a text (which may change a login
-// session, so it needs that turn) waits for it, and the pushes with it and after it do not: they
-// are appended at once, the text as soon as the turn is free.
+// session, so it needs that turn) waits for it, with the texter's other pushes behind it (their
+// order in the log is kept); the other pushes do not wait: they are appended at once, the text and
+// what its sender sent after it as soon as the turn is free.
 TEST_F(SqliteLogFileTest, PushesGoOnWhileALoginGroupWaitsForTheProjector) {
   ASSERT_TRUE(open());
-  std::future<Result<domain::IngestOutcome>> typed, followed;
+  std::future<Result<domain::IngestOutcome>> typed, theirs, followed;
   {
     auto turn = store_->hold_database_turn_for_test();  // as a projector transaction holds it
     typed = submit(text("o-typist", kT0, "msgid-aside"));
+    theirs = submit(follow("o-typist", kT0 + 1));
     followed = submit(follow("o-after", kT0 + 1));
     // Well within StoreOptions' kAsideAtMost (2 s), after which the writer waits for the turn.
     ASSERT_EQ(followed.wait_for(std::chrono::seconds(1)), std::future_status::ready)
@@ -437,13 +439,19 @@ TEST_F(SqliteLogFileTest, PushesGoOnWhileALoginGroupWaitsForTheProjector) {
     ASSERT_TRUE(f) << f.error().to_string();
     EXPECT_EQ(typed.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout)
         << "the text was appended without the database's turn";
+    EXPECT_EQ(theirs.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout)
+        << "the texter's follow was appended before the text";
   }
   ASSERT_EQ(typed.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  ASSERT_EQ(theirs.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   auto t = typed.get();
+  auto o = theirs.get();
   ASSERT_TRUE(t) << t.error().to_string();
+  ASSERT_TRUE(o) << o.error().to_string();
+  EXPECT_LT(t->event_id, o->event_id);
   ASSERT_TRUE(store_->catch_up(kWait));
-  EXPECT_EQ(number("SELECT count(*) FROM log.event_log"), 2);
-  EXPECT_EQ(*store_->follower_count(kAppId), 1);
+  EXPECT_EQ(number("SELECT count(*) FROM log.event_log"), 3);
+  EXPECT_EQ(*store_->follower_count(kAppId), 2);
 }
 
 }  // namespace
