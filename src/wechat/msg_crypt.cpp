@@ -30,52 +30,82 @@ const EVP_CIPHER* aes_256_cbc() {
   return cipher;
 }
 
-// Two contexts per thread (one each way), each keeping the key it was last set up with: a
-// message under the same key only starts the IV over, without the provider's key schedule, locks
-// and parameter lookups a full init costs (docs/benchmarks.md). No allocation on the hot path.
+// Two contexts per thread (one each way), each keeping the key it was last set up with, so that
+// a message under the same key costs no init at all: OpenSSL 3's EVP_CipherInit_ex, even for a new
+// IV only, walks the provider's parameters and takes its locks, which under load cost more than
+// the cipher itself (docs/benchmarks.md). Instead the context's CBC chain runs on from the last
+// message, and the first block is corrected for it. CBC's IV only ever meets the first block:
+// - encrypting, with `chain` the context's running IV (the last ciphertext block it produced),
+//   P0 ^ IV ^ chain enciphers to E(P0 ^ IV), the bytes a fresh context gives;
+// - decrypting, the first block comes out as D(C0) ^ chain instead of D(C0) ^ IV, and that block
+//   is the 16 random bytes, which are thrown away unread.
 struct KeyedCtx {
   CipherCtx ctx{EVP_CIPHER_CTX_new()};
   AesKey key{};
+  std::array<unsigned char, 16> chain{};  // encrypting: the context's IV for its next block
   bool keyed = false;
 };
 
-EVP_CIPHER_CTX* keyed_ctx(const AesKey& key, bool encrypt) {
+constexpr std::size_t kBlock = 16;
+
+KeyedCtx* keyed_ctx(const AesKey& key, bool encrypt) {
   thread_local std::array<KeyedCtx, 2> contexts;
   KeyedCtx& k = contexts[encrypt ? 1 : 0];
+  if (k.keyed && k.key == key) return &k;
   const auto* cipher = aes_256_cbc();
   if (k.ctx == nullptr || cipher == nullptr) return nullptr;
+  k.keyed = false;
   const unsigned char* iv = key.data();  // IV = the first 16 bytes of the key
-  if (k.keyed && k.key == key &&
-      EVP_CipherInit_ex(k.ctx.get(), nullptr, nullptr, nullptr, iv, -1) == 1) {
-    return k.ctx.get();
-  }
-  k.keyed = false;  // a new key, or the IV's restart failed: set the context up from the start
   if (EVP_CipherInit_ex(k.ctx.get(), cipher, nullptr, key.data(), iv, encrypt ? 1 : 0) != 1) return nullptr;
   EVP_CIPHER_CTX_set_padding(k.ctx.get(), 0);
   k.key = key;
+  std::copy_n(iv, kBlock, k.chain.begin());
   k.keyed = true;
-  return k.ctx.get();
+  return &k;
 }
 
-// OpenSSL's DRBG, seeded from the kernel and kept per thread: no system call per reply.
+// OpenSSL's DRBG, drawn a few kilobytes at a time: RAND_bytes per reply took its locks twice per
+// push. The bytes are the random prefix inside the ciphertext and the reply's nonce, both sent out.
 void userspace_random_bytes(std::span<std::uint8_t> out) {
-  if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) secure_random_bytes(out);
+  struct Pool {
+    std::array<std::uint8_t, 4096> bytes{};
+    std::size_t used = 4096;
+  };
+  thread_local Pool pool;
+  if (out.size() > pool.bytes.size()) {
+    if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) secure_random_bytes(out);
+    return;
+  }
+  if (pool.bytes.size() - pool.used < out.size()) {
+    if (RAND_bytes(pool.bytes.data(), static_cast<int>(pool.bytes.size())) != 1) secure_random_bytes(pool.bytes);
+    pool.used = 0;
+  }
+  std::copy_n(pool.bytes.begin() + static_cast<std::ptrdiff_t>(pool.used), out.size(), out.begin());
+  pool.used += out.size();
 }
 
 bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-// AES-256-CBC without cipher padding, in place. Input length must be a multiple of 16.
+// AES-256-CBC without cipher padding, in place, with IV = the key's first 16 bytes; decrypting,
+// the first 16 bytes (the random prefix) are not restored. Input length must be a positive
+// multiple of 16.
 bool aes_cbc(const AesKey& key, bool encrypt, std::string& buf) {
-  EVP_CIPHER_CTX* ctx = keyed_ctx(key, encrypt);
-  if (ctx == nullptr) return false;
+  KeyedCtx* k = keyed_ctx(key, encrypt);
+  if (k == nullptr || buf.size() < kBlock || buf.size() % kBlock != 0) return false;
   auto* data = reinterpret_cast<unsigned char*>(buf.data());
+  if (encrypt) {
+    for (std::size_t i = 0; i < kBlock; ++i) data[i] ^= static_cast<unsigned char>(k->chain[i] ^ key[i]);
+  }
   int out_len = 0;
-  if (EVP_CipherUpdate(ctx, data, &out_len, data, static_cast<int>(buf.size())) != 1) return false;
-  int final_len = 0;
-  if (EVP_CipherFinal_ex(ctx, data + out_len, &final_len) != 1) return false;
-  return static_cast<std::size_t>(out_len + final_len) == buf.size();
+  if (EVP_CipherUpdate(k->ctx.get(), data, &out_len, data, static_cast<int>(buf.size())) != 1 ||
+      static_cast<std::size_t>(out_len) != buf.size()) {
+    k->keyed = false;  // the chain is unknown now: set the context up from the start next time
+    return false;
+  }
+  if (encrypt) std::copy_n(data + buf.size() - kBlock, kBlock, k->chain.begin());
+  return true;
 }
 
 Error illegal_buffer(std::string what) {

@@ -199,9 +199,10 @@ TEST(MsgCrypt, SealedReplyVerifiesAndOpens) {
   EXPECT_EQ(*crypt.open(sig, "1700000000", "123", encrypt), "<xml><Content><![CDATA[hi]]></Content></xml>");
 }
 
-// Each thread keeps its cipher set up with the last key: the IV must start over for every message
-// and a change of key must take. A wrong IV spoils only the random first block, which a round trip
-// never shows, so the ciphertexts are compared with those of a thread that starts from nothing.
+// Each thread keeps its cipher set up with the last key, its CBC chain running on from message to
+// message: every message must still encrypt as if under the IV alone, and a change of key must
+// take. A wrong IV spoils only the random first block, which a round trip never shows, so the
+// ciphertexts are compared with those of a thread that starts from nothing.
 TEST(MsgCrypt, MessagesInARowAndKeysInTurnOnOneThread) {
   const auto v1 = make("t", kKeyV1, "wx2c2769f8efd9abc2", fixed_random("qcN32VnjIO1AyoK6"));
   const auto v5 = make("t", kKeyV5, "wx2c2769f8efd9abc2", fixed_random("qcN32VnjIO1AyoK6"));
