@@ -59,7 +59,7 @@ local POOL = 256
 local TICKET = "gQH47joAAAAAAAAAASxodHRwOi8vd2VpeGluLnFxLmNvbS9xL2taZ2Z3TVRtNzJXV1Brb3ZhYmJJAAIEZ23sUwMEmm3sUw=="
 
 -- The load generator shares the machine with the server it measures, so what it does per request
--- is kept cheap: hex through a table, the cipher fetched once, only the IV reset per message.
+-- is kept cheap: hex through a table, the cipher fetched once and never set up again per message.
 local md = ffi.new("unsigned char[20]")
 local hexbuf = ffi.new("char[40]")
 local HEX = ffi.new("const char[17]", "0123456789abcdef")
@@ -106,7 +106,7 @@ end
 -- Safe mode: AES-256-CBC, key = base64(EncodingAESKey + "="), IV = its first 16 bytes, PKCS#7
 -- padding to 32-byte blocks; plaintext = 16 random bytes, the XML's length (4 bytes, big-endian),
 -- the XML, the AppID.
-local key, iv, ectx, dctx
+local key, iv, ectx, dctx, chain
 local cipher_in = ffi.new("unsigned char[?]", 8192)
 local cipher_out = ffi.new("unsigned char[?]", 8192 + 64)
 local outl = ffi.new("int[1]")
@@ -125,6 +125,8 @@ if MODE == "safe" then
   assert(crypto.EVP_DecryptInit_ex(dctx, cipher, nil, key, iv) == 1)
   crypto.EVP_CIPHER_CTX_set_padding(ectx, 0)
   crypto.EVP_CIPHER_CTX_set_padding(dctx, 0)
+  chain = ffi.new("unsigned char[16]")
+  ffi.copy(chain, iv, 16)
 end
 
 -- Written straight into the cipher's input buffer: no intermediate Lua strings.
@@ -144,8 +146,11 @@ local function seal(xml, salt)
   local pad = 32 - n % 32
   ffi.fill(cipher_in + n, pad, pad)
   n = n + pad
-  crypto.EVP_EncryptInit_ex(ectx, nil, nil, nil, iv)
+  -- The context's CBC chain runs on from the last message (no init per message, as in the
+  -- server's src/wechat/msg_crypt.cpp): the first block is XORed with chain ^ IV instead.
+  for i = 0, 15 do cipher_in[i] = bit.bxor(cipher_in[i], chain[i], iv[i]) end
   crypto.EVP_EncryptUpdate(ectx, cipher_out, outl, cipher_in, n)
+  ffi.copy(chain, cipher_out + outl[0] - 16, 16)
   return b64encode(cipher_out, outl[0])
 end
 
