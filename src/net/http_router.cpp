@@ -25,6 +25,13 @@ bool for_each_param(std::string_view query, F&& f) {
   return false;
 }
 
+// Whether `encoded` (a query key as sent) percent-decodes to `name`, without decoding it: a push
+// asks for six parameters by name, and a key with no escape is most of them.
+bool key_is(std::string_view encoded, std::string_view name) {
+  if (encoded.find_first_of("%+") == std::string_view::npos) return encoded == name;
+  return percent_decode(encoded) == name;
+}
+
 std::vector<std::string> split_path(std::string_view path) {
   std::vector<std::string> out;
   while (!path.empty()) {
@@ -54,15 +61,15 @@ std::string_view HttpRequest::header(std::string_view name) const noexcept {
 std::string HttpRequest::query_param(std::string_view name) const {
   std::string out;
   for_each_param(query, [&](std::string_view k, std::string_view v) {
-    if (percent_decode(k) != name) return false;
-    out = percent_decode(v);
+    if (!key_is(k, name)) return false;
+    out = v.find_first_of("%+") == std::string_view::npos ? std::string(v) : percent_decode(v);
     return true;
   });
   return out;
 }
 
 bool HttpRequest::has_query_param(std::string_view name) const {
-  return for_each_param(query, [&](std::string_view k, std::string_view) { return percent_decode(k) == name; });
+  return for_each_param(query, [&](std::string_view k, std::string_view) { return key_is(k, name); });
 }
 
 std::string_view HttpRequest::path_param(std::string_view name) const noexcept {

@@ -152,12 +152,16 @@ TEST_F(HttpServerTest, RoutesWithPathAndQueryParameters) {
   EXPECT_EQ(res->result_int(), 200u);
   EXPECT_EQ(res->body(), "hello würld a b&c");
   EXPECT_EQ(res->at(http::field::server), "qrscene");
+  // A key is matched as it decodes, a value with no escape is taken as it is.
+  EXPECT_EQ(once("GET /hello/y?%78=plain HTTP/1.1\r\nHost: t\r\n\r\n")->body(), "hello y plain");
+  EXPECT_EQ(once("GET /hello/y?x%2B=no&x=yes HTTP/1.1\r\nHost: t\r\n\r\n")->body(), "hello y yes");
 }
 
 TEST_F(HttpServerTest, QueryParameterPresenceIsSeparateFromItsValue) {
   start();
   EXPECT_EQ(once("GET /has?echostr=&signature=x HTTP/1.1\r\nHost: t\r\n\r\n")->body(), "yes no");
   EXPECT_EQ(once("GET /has?echostrx=1 HTTP/1.1\r\nHost: t\r\n\r\n")->body(), "no no");
+  EXPECT_EQ(once("GET /has?echo%73tr&non+ce=1 HTTP/1.1\r\nHost: t\r\n\r\n")->body(), "yes no");
 }
 
 TEST_F(HttpServerTest, UnknownPathIs404AndWrongMethodIs405WithAllow) {
