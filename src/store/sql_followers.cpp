@@ -174,10 +174,13 @@ Result<domain::RecordedConversion> SqlStore::record_conversion(const domain::Con
       QRSCENE_ASSIGN_OR_RETURN(bool has_first, first.step());
       if (has_first) touch(first, 0, out.first_touch);
       QRSCENE_ASSIGN_OR_RETURN(
-          auto last, reader->prepare("SELECT channel_id, create_time FROM events WHERE appid = ? AND openid_hash = ? "
+          // By the prefix index (migration 12), in a subquery: SQLite would otherwise put the hash
+          // for the column in the prefix's expression and read every event.
+          auto last, reader->prepare("SELECT channel_id, create_time FROM events WHERE id IN (SELECT id FROM events "
+                                      "WHERE substr(openid_hash, 1, 8) = substr(?, 1, 8)) AND openid_hash = ? "
                                       "AND channel_id IS NOT NULL AND kind IN ('subscribe', 'scan') AND "
                                       "create_time <= ? ORDER BY create_time DESC, id DESC LIMIT 1"));
-      last.bind(1, input.appid).bind(2, person).bind(3, input.occurred_at);
+      last.bind(1, person).bind(2, person).bind(3, input.occurred_at);
       QRSCENE_ASSIGN_OR_RETURN(bool has_last, last.step());
       if (has_last) touch(last, 0, out.last_touch);
       QRSCENE_ASSIGN_OR_RETURN(

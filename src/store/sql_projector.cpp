@@ -462,10 +462,10 @@ Result<std::size_t> SqlStore::project_once(Projector& p, std::size_t limit) {
       p.forget_bindings.reset();
       QRSCENE_TRY(p.forget_bindings.bind(1, e.appid).bind(2, e.openid).run());
       if (options_.unlink_on_unfollow) {
-        for (Statement* st : {&p.unlink_events, &p.unlink_subscriptions}) {
-          st->reset();
-          QRSCENE_TRY(st->bind(1, e.appid).bind(2, follower).run());
-        }
+        p.unlink_events.reset();
+        QRSCENE_TRY(p.unlink_events.bind(1, follower).bind(2, follower).run());
+        p.unlink_subscriptions.reset();
+        QRSCENE_TRY(p.unlink_subscriptions.bind(1, e.appid).bind(2, follower).run());
         for (EventRow& r : event_rows) {  // this batch's rows of the follower, not written yet
           if (r.le->event.appid == e.appid && r.who == follower) r.who = fmt::format("gone:{}", r.le->id);
         }

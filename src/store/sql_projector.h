@@ -106,8 +106,9 @@ struct SqlStore::Projector {
                              p("DELETE FROM jobs WHERE appid = ? AND subject = ? AND state <> 'running'"));
     QRSCENE_ASSIGN_OR_RETURN(auto forget_bindings, p("DELETE FROM login_bindings WHERE appid = ? AND openid = ?"));
     // privacy = "delete": the follower's rows keep no link to each other (a hash per row).
-    QRSCENE_ASSIGN_OR_RETURN(auto unlink_events, p("UPDATE events SET openid_hash = 'gone:' || id WHERE appid = ? AND "
-                                                   "openid_hash = ?"));
+    // By the prefix index (migration 12); the hash names the account too.
+    QRSCENE_ASSIGN_OR_RETURN(auto unlink_events, p("UPDATE events SET openid_hash = 'gone:' || id WHERE "
+                                                   "substr(openid_hash, 1, 8) = substr(?, 1, 8) AND openid_hash = ?"));
     QRSCENE_ASSIGN_OR_RETURN(auto unlink_subscriptions, p("UPDATE subscriptions SET openid_hash = 'gone:' || id WHERE "
                                                           "appid = ? AND openid_hash = ?"));
     return std::unique_ptr<Projector>(new Projector{

@@ -950,6 +950,7 @@ TEST_P(SqlStoreTest, DeleteModeUnlinksAnUnfollowersRows) {
   reopen(512, false, /*unlink=*/true);
   channel("A", "a", "TA");
   ASSERT_TRUE(ingest(event(EventKind::kSubscribe, "o1", kT0, "a", "TA")));
+  ASSERT_TRUE(store_->catch_up(kWait));  // applied before the unfollow: its row is found by the index
   ASSERT_TRUE(ingest(event(EventKind::kUnsubscribe, "o1", kT0 + 10)));
   // Followed again: with the link gone this counts as a first follow, by design of "delete".
   auto again = ingest(event(EventKind::kSubscribe, "o1", kT0 + 20, "a", "TA"));
@@ -957,6 +958,15 @@ TEST_P(SqlStoreTest, DeleteModeUnlinksAnUnfollowersRows) {
   const auto counters = *store_->channel_counters(*again->channel_id, kDay0, kDay0);
   EXPECT_EQ(counters.first_follows, 2);
   EXPECT_EQ(counters.re_follows, 0);
+  auto db = raw();
+  ASSERT_TRUE(db);
+  auto q = db->prepare("SELECT COUNT(CASE WHEN openid_hash = 'gone:' || id THEN 1 END), "
+                       "COUNT(CASE WHEN openid_hash = ? THEN 1 END) FROM events");
+  ASSERT_TRUE(q);
+  q->bind(1, store_->pseudonym(kAppId, "o1"));
+  ASSERT_TRUE(*q->step());
+  EXPECT_EQ(q->int64(0), 2);  // the first follow and the unfollow
+  EXPECT_EQ(q->int64(1), 1);  // the follow since
 }
 
 // Found by the service integration test: a writer statement left on a row kept a stale snapshot
