@@ -390,6 +390,18 @@ Result<std::size_t> SqlStore::project_once(Projector& p, std::size_t limit) {
     }
     return {};
   };
+  // Whose ledger an event reads: a follow's or an unfollow's; a scan's only where a fission
+  // campaign runs (its step asks whether the scanner followed before). A scan alone changes no
+  // ledger and the domain decides it without one, and a batch of a template burst or a poster's
+  // scans is mostly scans: no read of the subscriptions per scanner.
+  auto campaigning = [&](const std::string& appid) {
+    return campaigns && std::any_of(campaigns->begin(), campaigns->end(),
+                                    [&](const domain::Campaign& c) { return c.appid == appid; });
+  };
+  auto needs_ledger = [&](const domain::Event& e) {
+    return e.kind == domain::EventKind::kSubscribe || e.kind == domain::EventKind::kUnsubscribe ||
+           (e.kind != domain::EventKind::kOther && campaigning(e.appid));
+  };
   // One logged event: decided as the domain says, against the ledger as the batch has left it.
   auto apply = [&](const LoggedEvent& le, const std::string& follower) -> Status {
     const domain::Event& e = le.event;
@@ -404,7 +416,7 @@ Result<std::size_t> SqlStore::project_once(Projector& p, std::size_t limit) {
       }
     }
     Ledger* ledger = nullptr;
-    if (e.kind != domain::EventKind::kOther) {
+    if (needs_ledger(e)) {
       ledger = &ledgers[{e.appid, follower}];
       context.followed_before = ledger->followed_before;
       if (ledger->open) {
@@ -478,10 +490,7 @@ Result<std::size_t> SqlStore::project_once(Projector& p, std::size_t limit) {
       job_rows.push_back(JobRow{e.appid, std::string(domain::job_kind(payload)), theirs ? follower : std::string(),
                                 encode_job(payload)});
     }
-    const bool campaigning = campaigns && std::any_of(campaigns->begin(), campaigns->end(), [&](const domain::Campaign& c) {
-      return c.appid == e.appid;
-    });
-    if (campaigning) {
+    if (campaigning(e.appid)) {
       // Fission campaigns: one step per event of an account that has any, after the ledger (an
       // invite's first follow is known).
       std::vector<CampaignStep::Job> jobs;
@@ -570,7 +579,7 @@ Result<std::size_t> SqlStore::project_once(Projector& p, std::size_t limit) {
     }
     for (std::size_t i = 0; i < batch.size(); ++i) {
       who[i] = pseudonym(batch[i].event.appid, batch[i].event.openid);
-      if (batch[i].event.kind != domain::EventKind::kOther) ledgers.try_emplace({batch[i].event.appid, who[i]});
+      if (needs_ledger(batch[i].event)) ledgers.try_emplace({batch[i].event.appid, who[i]});
     }
     QRSCENE_TRY(read_ledgers());
     for (std::size_t i = 0; i < batch.size(); ++i) QRSCENE_TRY(apply(batch[i], who[i]));
