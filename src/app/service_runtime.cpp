@@ -120,6 +120,10 @@ Status ServiceRuntime::open_store(const config::Config& config) {
   } else {
     store::sqlite::SqliteStoreOptions sqlite_options;
     static_cast<store::StoreOptions&>(sqlite_options) = store_options;
+    // One writer, paced by its own fsync: a wait for company before each commit cost the answer
+    // path a sixth of its rate once the projector got cheaper, for fewer bytes per push it does
+    // not need (docs/benchmarks.md). PostgreSQL's writers keep theirs.
+    sqlite_options.commit_delay = std::chrono::microseconds{0};
     sqlite_options.path = config.store.path;
     sqlite_options.durable = config.store.durable;
     sqlite_options.auto_migrate = config.store.auto_migrate;

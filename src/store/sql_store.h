@@ -59,7 +59,8 @@ namespace qrscene::store {
 // What the store does with events, whatever the database.
 struct StoreOptions {
   std::size_t max_batch = 512;          // events per transaction at most
-  // Under load, how long a writer waits for as many pushes as its last group before committing.
+  // Under load, how long a writer waits for as many pushes as its last group before committing
+  // (the service sets 0 on SQLite: app/service_runtime.cpp).
   std::chrono::microseconds commit_delay{1000};
   std::int64_t utc_offset_seconds = 8 * 3600;  // days of the rollups (Asia/Shanghai)
   domain::ReplyDefaults replies;
