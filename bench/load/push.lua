@@ -18,6 +18,23 @@
 --                  never send the same push twice
 --   WX_EVENT     SCAN (the default) | TEMPLATESENDJOBFINISH: a template message's report, a kind
 --                the service answers "success" without storing it (the protocol path alone)
+--   WX_PREBUILD  N (timed runs, not with WX_CHECK): each thread's first N requests are built
+--                  before wrk's clock starts, all of them by the main Lua state in its first setup()
+--                  (wrk starts each thread right after that thread's init, before the next one's, so
+--                  building in init would give the first thread a head start), written to
+--                  WX_PREBUILD_DIR/requests.<thread>; each thread maps its file and only copies a
+--                  request out per send. Past N a thread builds its requests as it goes. Needs WX_THREADS
+--                  (wrk's -t). The load generator shares the machine with the server it measures:
+--                  encrypting and signing during the run would charge the generator's own cost to
+--                  the server measured (more in safe mode than in plaintext).
+--   WX_PREBUILD_RATE  requests a second per thread that the prebuilt ones' CreateTime assumes: it
+--                  advances one second per that many from the moment they are built, as a live run's
+--                  would at that rate (and never ahead of the clock at a slower one). The store keys
+--                  pushes by CreateTime first (its dedup key), so one CreateTime for a whole run
+--                  would scatter its inserts as no real traffic does.
+--   WX_PREBUILD_CYCLE  "1": past N, send the prebuilt requests again from the first (for targets
+--                  that store nothing and do the same work for a repeat: nginx, the peers, and
+--                  qrscene's kinds that nothing consumes)
 --
 -- Each thread numbers its requests; the sender's openid encodes (thread, number), so a reply can
 -- be matched to the request it answers without keeping any state per request.
@@ -38,6 +55,9 @@ int EVP_EncryptUpdate(EVP_CIPHER_CTX *ctx, unsigned char *out, int *outl, const 
 int EVP_DecryptUpdate(EVP_CIPHER_CTX *ctx, unsigned char *out, int *outl, const unsigned char *in, int inl);
 int EVP_EncodeBlock(unsigned char *t, const unsigned char *f, int n);
 int EVP_DecodeBlock(unsigned char *t, const unsigned char *f, int n);
+int open(const char *path, int flags);
+int close(int fd);
+void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset);
 ]]
 local crypto = ffi.load("crypto")
 
@@ -166,16 +186,14 @@ local function open(encrypt) -- -> the XML inside, or nil
   return plain:sub(21, 20 + len)
 end
 
--- Per-thread numbering, set up from the main state.
-local next_thread = 0
-local threads = {}
-function setup(thread)
-  thread:set("thread_id", next_thread)
-  next_thread = next_thread + 1
-  table.insert(threads, thread)
-end
+local PREBUILD = (not CHECK) and tonumber(os.getenv("WX_PREBUILD") or "0") or 0
+local PREBUILD_DIR = os.getenv("WX_PREBUILD_DIR") or ""
+local PREBUILD_CYCLE = os.getenv("WX_PREBUILD_CYCLE") == "1"
+local THREADS = tonumber(os.getenv("WX_THREADS") or "0") or 0
+local PREBUILD_RATE = tonumber(os.getenv("WX_PREBUILD_RATE") or "30000") or 30000
+assert(PREBUILD == 0 or (PREBUILD_DIR ~= "" and THREADS > 0), "WX_PREBUILD needs WX_PREBUILD_DIR and WX_THREADS")
 
-local tid, counter, path_base = 0, 0, "/"
+local tid, counter = 0, 0
 local pool = {}
 local headers = { ["Content-Type"] = "text/xml" }
 checked, bad = 0, 0
@@ -187,7 +205,7 @@ for i = 1, 64 do VALUE[DIGITS:sub(i, i)] = i - 1 end
 
 -- 28 characters like a real openid: "oBnch", 2 digits of thread, 2 of the run, 12 filler, 7 of
 -- the number.
-local function openid(n)
+local function openid(thread, n)
   local out = {}
   for i = 7, 1, -1 do
     local r = n % 64
@@ -195,7 +213,7 @@ local function openid(n)
     n = math.floor(n / 64)
   end
   local hi, lo = math.floor(RUN / 64), RUN % 64
-  return string.format("oBnch%02d", tid % 100) .. DIGITS:sub(hi + 1, hi + 1) .. DIGITS:sub(lo + 1, lo + 1) ..
+  return string.format("oBnch%02d", thread % 100) .. DIGITS:sub(hi + 1, hi + 1) .. DIGITS:sub(lo + 1, lo + 1) ..
     "3bT7rW2kLm9Z" .. table.concat(out)
 end
 local function number_of(id) -- inverse of openid(): thread, number
@@ -205,20 +223,22 @@ local function number_of(id) -- inverse of openid(): thread, number
 end
 local function scene_of(thread, n) return (n * 7 + thread * 131) % SCENES + 1 end
 
-function init(args)
-  tid = thread_id or 0
-  path_base = wrk.path ~= "" and wrk.path or "/"
-  math.randomseed(os.time() + tid * 7919)
+-- A thread's signed query strings: POOL (timestamp, nonce) pairs used in turn.
+local function make_pool(thread)
+  math.randomseed(os.time() + thread * 7919)
   local now = os.time()
-  local sep = path_base:find("?", 1, true) and "&" or "?"
+  local base = wrk.path ~= "" and wrk.path or "/"
+  local sep = base:find("?", 1, true) and "&" or "?"
+  local p = {}
   for i = 1, POOL do
     local ts = tostring(now - math.random(0, 30))
     local nonce = tostring(math.random(100000000, 2147483647))
     local sorted = { TOKEN, ts, nonce }
     table.sort(sorted)
-    pool[i] = { ts = ts, nonce = nonce, sorted = sorted,
-      path = path_base .. sep .. "signature=" .. signature(TOKEN, ts, nonce) .. "&timestamp=" .. ts .. "&nonce=" .. nonce }
+    p[i] = { ts = ts, nonce = nonce, sorted = sorted,
+      path = base .. sep .. "signature=" .. signature(TOKEN, ts, nonce) .. "&timestamp=" .. ts .. "&nonce=" .. nonce }
   end
+  return p
 end
 
 local XML = "<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>" ..
@@ -230,19 +250,89 @@ if EVENT == "TEMPLATESENDJOBFINISH" then -- MsgID in place of the scene
       "<Event><![CDATA[TEMPLATESENDJOBFINISH]]></Event><MsgID>%d</MsgID><Status><![CDATA[success]]></Status></xml>"
 end
 
-function request()
-  counter = counter + 1
-  local from = openid(counter)
-  local xml = string.format(XML, TO_USER, from, os.time(), scene_of(tid, counter))
-  local p = pool[counter % POOL + 1]
+-- Request number n of a thread, with that thread's query strings, sent at create_time.
+local function build(thread, n, queries, create_time)
+  local from = openid(thread, n)
+  local xml = string.format(XML, TO_USER, from, create_time, scene_of(thread, n))
+  local p = queries[n % POOL + 1]
   if MODE ~= "safe" then
     return wrk.format("POST", p.path .. "&openid=" .. from, headers, xml)
   end
-  local encrypt = seal(xml, counter * 100 + tid)
+  local encrypt = seal(xml, n * 100 + thread)
   local body = "<xml><ToUserName><![CDATA[" .. TO_USER .. "]]></ToUserName><Encrypt><![CDATA[" .. encrypt ..
       "]]></Encrypt></xml>"
   return wrk.format("POST", p.path .. "&openid=" .. from .. "&encrypt_type=aes&msg_signature=" ..
     msg_signature(p.sorted, encrypt), headers, body)
+end
+
+local function prebuilt_file(thread) return PREBUILD_DIR .. "/requests." .. thread end
+
+-- The main state, before the first thread starts: every thread's first PREBUILD requests, each
+-- written as its length (4 bytes, little-endian) and its bytes.
+local function prebuild_all()
+  if not wrk.headers["Host"] then -- what wrk.init does in each thread's own state
+    local host = wrk.host:find(":") and ("[" .. wrk.host .. "]") or wrk.host
+    wrk.headers["Host"] = wrk.port and (host .. ":" .. wrk.port) or host
+  end
+  for thread = 0, THREADS - 1 do
+    local f = assert(io.open(prebuilt_file(thread), "wb"))
+    f:setvbuf("full", 1048576)
+    local queries = make_pool(thread)
+    local built_at = os.time()
+    for n = 1, PREBUILD do
+      local r = build(thread, n, queries, built_at + math.floor((n - 1) / PREBUILD_RATE))
+      local len = #r
+      f:write(string.char(bit.band(len, 255), bit.band(bit.rshift(len, 8), 255), bit.band(bit.rshift(len, 16), 255),
+        bit.rshift(len, 24)), r)
+    end
+    assert(f:close())
+  end
+end
+
+-- Per-thread numbering, set up from the main state.
+local next_thread = 0
+local threads = {}
+function setup(thread)
+  if next_thread == 0 and PREBUILD > 0 then prebuild_all() end
+  thread:set("thread_id", next_thread)
+  next_thread = next_thread + 1
+  table.insert(threads, thread)
+end
+
+-- A thread's prebuilt requests, mapped: base, size, and the next one's offset.
+local mapped, mapped_size, mapped_at = nil, 0, 0
+built_live = 0
+
+function init(args)
+  tid = thread_id or 0
+  pool = make_pool(tid)
+  if PREBUILD > 0 then
+    local path = prebuilt_file(tid)
+    local f = assert(io.open(path, "rb"))
+    mapped_size = f:seek("end")
+    f:close()
+    local fd = ffi.C.open(path, 0) -- O_RDONLY
+    assert(fd >= 0, "cannot open " .. path)
+    local p = ffi.C.mmap(nil, mapped_size, 1, 2, fd, 0) -- PROT_READ, MAP_PRIVATE
+    ffi.C.close(fd)
+    assert(ffi.cast("intptr_t", p) ~= -1, "cannot map " .. path)
+    mapped = ffi.cast("const uint8_t *", p)
+  end
+end
+
+function request()
+  counter = counter + 1
+  if mapped ~= nil then
+    if mapped_at >= mapped_size and PREBUILD_CYCLE then mapped_at = 0 end
+    if mapped_at < mapped_size then
+      local m = mapped + mapped_at
+      local len = m[0] + m[1] * 256 + m[2] * 65536 + m[3] * 16777216
+      mapped_at = mapped_at + 4 + len
+      return ffi.string(m + 4, len)
+    end
+  end
+  if PREBUILD > 0 then built_live = built_live + 1 end
+  return build(tid, counter, pool, os.time())
 end
 
 local function judge(status, body)
@@ -283,6 +373,12 @@ if CHECK then
 end
 
 function done(summary, latency, requests)
+  if PREBUILD > 0 then
+    local live = 0
+    for _, t in ipairs(threads) do live = live + (t:get("built_live") or 0) end
+    io.write(string.format("requests built during the run: %d (%d prebuilt per thread%s)\n", live, PREBUILD,
+      PREBUILD_CYCLE and ", sent in turn" or ""))
+  end
   if not CHECK then return end
   local n, b, why = 0, 0, ""
   for _, t in ipairs(threads) do

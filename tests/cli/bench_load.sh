@@ -24,6 +24,13 @@ grep -q '^| \*\*qrscene\*\*, plaintext, a push nothing consumes (no store) | [0-
 grep -q '^| \*\*qrscene\*\*, plaintext, SQLite durable | [0-9]' "$work/table.md" || fail "table: $(cat "$work/table.md")"
 grep -q '^| \*\*qrscene\*\*, safe mode, SQLite durable | [0-9]' "$work/table.md" || fail "table: $(cat "$work/table.md")"
 grep -q '^- safe/plaintext: [0-9.]*×' "$work/table.md" || fail "no ratio: $(cat "$work/table.md")"
+# The timed runs send requests built before the clock (push.lua's WX_PREBUILD): every one of them
+# answered 2xx (the durability check above found them stored and attributed).
+! grep -q 'non-2xx\|Socket errors' "$work/table.md" || fail "timed runs had failures: $(cat "$work/table.md")"
+for mode in plain safe; do
+  grep -q "^  $mode: [0-9]* req/s.*, requests prebuilt (0 built during the run)" "$work/good.out" ||
+    fail "$mode: the timed run did not send prebuilt requests: $(cat "$work/good.out")"
+done
 grep -q 'projector: lag at most [0-9]* events, [0-9]* left when the load stopped, drained in [0-9.]* s' "$work/table.md" ||
   fail "no projector figures: $(cat "$work/table.md")"
 grep -q 'bytes written per push: answer path [0-9]*, projector [0-9]*' "$work/table.md" ||
