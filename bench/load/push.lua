@@ -282,10 +282,11 @@ local function prebuild_all()
     for n = 1, PREBUILD do
       local r = build(thread, n, queries, built_at + math.floor((n - 1) / PREBUILD_RATE))
       local len = #r
-      f:write(string.char(bit.band(len, 255), bit.band(bit.rshift(len, 8), 255), bit.band(bit.rshift(len, 16), 255),
-        bit.rshift(len, 24)), r)
+      assert(f:write(string.char(bit.band(len, 255), bit.band(bit.rshift(len, 8), 255),
+        bit.band(bit.rshift(len, 16), 255), bit.rshift(len, 24)), r))
     end
-    assert(f:close())
+    local ok, err = f:close()
+    assert(ok, "cannot write " .. prebuilt_file(thread) .. " (is its file system full?): " .. tostring(err))
   end
 end
 
@@ -324,9 +325,10 @@ function request()
   counter = counter + 1
   if mapped ~= nil then
     if mapped_at >= mapped_size and PREBUILD_CYCLE then mapped_at = 0 end
-    if mapped_at < mapped_size then
+    if mapped_at + 4 <= mapped_size then
       local m = mapped + mapped_at
       local len = m[0] + m[1] * 256 + m[2] * 65536 + m[3] * 16777216
+      assert(mapped_at + 4 + len <= mapped_size, "a prebuilt request runs past the end of its file")
       mapped_at = mapped_at + 4 + len
       return ffi.string(m + 4, len)
     end
