@@ -290,14 +290,30 @@ local function prebuild_all()
   end
 end
 
--- Per-thread numbering, set up from the main state.
+-- The whole machine's CPU ticks (/proc/stat): busy, idle (iowait counted idle).
+local function machine_ticks()
+  local f = io.open("/proc/stat", "r")
+  if not f then return 0, 0 end
+  local line = f:read("*l")
+  f:close()
+  local v = {}
+  for x in line:gmatch("%d+") do v[#v + 1] = tonumber(x) end
+  return v[1] + v[2] + v[3] + v[6] + v[7] + v[8], v[4] + v[5]
+end
+
+-- Per-thread numbering, set up from the main state. The last thread's setup is where the run
+-- starts as far as CPU goes: what wrk's process used before it (building the requests) and the
+-- machine's ticks before it are not the run's (done() reports the rest).
 local next_thread = 0
 local threads = {}
+local cpu_at_start, busy_at_start, idle_at_start = 0, 0, 0
 function setup(thread)
   if next_thread == 0 and PREBUILD > 0 then prebuild_all() end
   thread:set("thread_id", next_thread)
   next_thread = next_thread + 1
   table.insert(threads, thread)
+  cpu_at_start = os.clock() -- the whole process, every thread
+  busy_at_start, idle_at_start = machine_ticks()
 end
 
 -- A thread's prebuilt requests, mapped: base, size, and the next one's offset.
@@ -375,6 +391,9 @@ if CHECK then
 end
 
 function done(summary, latency, requests)
+  local busy, idle = machine_ticks()
+  io.write(string.format("cpu during the run: wrk %.3f s, machine busy %d idle %d ticks\n", os.clock() - cpu_at_start,
+    busy - busy_at_start, idle - idle_at_start))
   if PREBUILD > 0 then
     local live = 0
     for _, t in ipairs(threads) do live = live + (t:get("built_live") or 0) end

@@ -35,6 +35,20 @@ grep -q 'projector: lag at most [0-9]* events, [0-9]* left when the load stopped
   fail "no projector figures: $(cat "$work/table.md")"
 grep -q 'bytes written per push: answer path [0-9]*, projector [0-9]*' "$work/table.md" ||
   fail "no bytes per push: $(cat "$work/table.md")"
+# The CPU budget of each timed run: wrk's share and the server's threads by name, over the run.
+for mode in plain safe; do
+  line=$(grep "^  $mode: CPU µs per request: wrk [0-9.]*, .*; idle [0-9]*%$" "$work/good.out") ||
+    fail "$mode: no CPU budget: $(cat "$work/good.out")"
+  for thread in qrs-io qrs-writer; do
+    [[ "$line" == *", $thread "[0-9]* ]] || fail "$mode: no $thread in the CPU budget: $line"
+  done
+  grep -q "^  $mode, answer path alone: CPU µs per request: wrk [0-9.]*, .*qrs-writer [0-9.]*" "$work/good.out" ||
+    fail "$mode: no CPU budget for the answer path alone: $(cat "$work/good.out")"
+done
+grep -q "^  unlogged: CPU µs per request: wrk [0-9.]*, qrs-io [0-9.]*" "$work/good.out" ||
+  fail "unlogged: no CPU budget: $(cat "$work/good.out")"
+! grep -q "qrs-writer" <(grep "^  unlogged: CPU" "$work/good.out") ||
+  fail "unlogged: the writer worked for pushes nothing consumes: $(grep '^  unlogged: CPU' "$work/good.out")"
 
 # Replies without the channel's name: the check must catch it and the run must fail.
 set +e
