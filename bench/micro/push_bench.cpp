@@ -102,6 +102,35 @@ void BM_Decrypt(benchmark::State& state) {
 }
 BENCHMARK(BM_Decrypt);
 
+// Safe mode's parts, one by one: the envelope's XML, msg_signature and the decryption, the sealing
+// of the reply (encryption, its msg_signature and XML).
+std::string envelope_of(const std::string& encrypt) {
+  return "<xml><ToUserName><![CDATA[gh_45072270791c]]></ToUserName><Encrypt><![CDATA[" + encrypt + "]]></Encrypt></xml>";
+}
+
+void BM_ParseEnvelope(benchmark::State& state) {
+  const std::string body = envelope_of(make_crypt().encrypt(kScanXml));
+  for (auto _ : state) benchmark::DoNotOptimize(parse_encrypted_envelope(body).has_value());
+}
+BENCHMARK(BM_ParseEnvelope);
+
+void BM_Open(benchmark::State& state) {
+  const MsgCrypt crypt = make_crypt();
+  const std::string encrypt = crypt.encrypt(kScanXml);
+  const std::string msg_signature = compute_msg_signature(kToken, kTimestamp, kNonce, encrypt);
+  for (auto _ : state) benchmark::DoNotOptimize(crypt.open(msg_signature, kTimestamp, kNonce, encrypt).has_value());
+}
+BENCHMARK(BM_Open);
+
+void BM_Seal(benchmark::State& state) {
+  const MsgCrypt crypt = make_crypt();
+  auto push = parse_inbound(kScanXml);
+  if (!push) std::abort();
+  const std::string reply = answer(*push);
+  for (auto _ : state) benchmark::DoNotOptimize(crypt.seal(reply, kNow, kNonce));
+}
+BENCHMARK(BM_Seal);
+
 void BM_RenderTextReply(benchmark::State& state) {
   for (auto _ : state) {
     benchmark::DoNotOptimize(render_reply(TextReply{"欢迎关注"}, "o7Lp5t6n59DeX3U0C7Kric9qEx-Q", "gh_45072270791c", kNow));
